@@ -1,0 +1,85 @@
+/*
+ * Kernels: the C functions behind KernelCall instructions, and the tables
+ * that register them.
+ *
+ * A kernel receives the instruction's argument values in upstream's order:
+ * every schema argument (out arguments included) followed by one return slot.
+ * It checks what only it can check (dtypes, shapes, dim orders, ranges),
+ * writes its outputs and returns ET_OK, or returns a failure made with
+ * et_kernel_fail() that says which operator and which argument.
+ *
+ * Each table entry carries a signature string with one character per
+ * argument (return slot included). The runtime checks the value tags against
+ * it once, when a method is initialized, so a kernel never re-checks tags:
+ *
+ *   T  tensor                      t  tensor or None
+ *   I  int                         i  int or None
+ *   D  double                      d  double or None
+ *   B  bool                        b  bool or None
+ *   S  scalar (int, double, bool)  s  scalar or None
+ *   L  int list                    l  int list or None
+ *   F  double list                 f  double list or None
+ *   G  bool list
+ *   V  tensor list                 O  optional tensor list
+ *   Z  string                      z  string or None
+ *   N  None
+ *   *  anything (the kernel checks)
+ *
+ * Tables are plain const arrays, sorted by name (strcmp order) so lookup is a
+ * binary search; a selective build is a filtered copy of ops.def.
+ *
+ * Thread-safety: tables are immutable. A context belongs to one call.
+ */
+#ifndef EDGETORCH_KERNEL_H
+#define EDGETORCH_KERNEL_H
+
+#include <edgetorch/status.h>
+#include <edgetorch/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct et_kernel_ctx {
+  const char *op_name; /* "aten::add.out", for messages */
+  et_diag *diag;       /* where failures are recorded (may be NULL) */
+  uint8_t *scratch;    /* caller-provided scratch memory, reset per call */
+  size_t scratch_size;
+  size_t scratch_used;
+} et_kernel_ctx;
+
+typedef et_status (*et_kernel_fn)(et_kernel_ctx *ctx, et_value **args);
+
+typedef struct et_kernel {
+  const char *name; /* "aten::add.out"; "aten::copy_" when the overload is empty */
+  const char *sig;  /* argument kinds, see above; length = number of args */
+  et_kernel_fn fn;
+} et_kernel;
+
+typedef struct et_kernel_table {
+  const et_kernel *kernels; /* sorted by name */
+  size_t count;
+} et_kernel_table;
+
+/* Binary search of one table; NULL if absent. */
+const et_kernel *et_kernel_table_find(const et_kernel_table *table,
+                                      const char *name);
+
+/*
+ * Record a kernel failure: the message is prefixed with the operator's name.
+ * Returns `status`.
+ */
+et_status et_kernel_fail(et_kernel_ctx *ctx, et_status status, const char *fmt,
+                         ...);
+
+/* Scratch memory for the duration of one call; NULL if not enough. */
+void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align);
+
+/* The portable kernel library (kernels/portable), every operator in ops.def. */
+extern const et_kernel_table et_portable_kernels;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGETORCH_KERNEL_H */

@@ -1,0 +1,104 @@
+/*
+ * et_method: one method of a loaded program, ready to execute.
+ *
+ * Memory: the caller provides every byte. The method arena (size:
+ * et_method_meta.arena_bytes, exactly) holds the method's runtime structures,
+ * the et_method itself included. Planned buffers (one per
+ * et_method_meta_planned_size) hold tensors at the offsets the exporter
+ * planned. Optional scratch memory is lent to kernels for one call at a time.
+ * All of these must be 16-byte aligned and outlive the method.
+ *
+ * Lifecycle: et_method_init -> (set inputs -> execute -> read outputs)* ->
+ * et_method_destroy (calls backend destroy hooks; frees nothing else).
+ *
+ * Thread-safety: a method belongs to one thread at a time.
+ */
+#ifndef EDGETORCH_METHOD_H
+#define EDGETORCH_METHOD_H
+
+#include <edgetorch/program.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct et_method_memory {
+  void *arena;
+  size_t arena_size;
+  void *const *planned;        /* [n_planned] */
+  const size_t *planned_sizes; /* [n_planned] */
+  size_t n_planned;
+  void *scratch;               /* optional */
+  size_t scratch_size;
+} et_method_memory;
+
+typedef struct et_method et_method;
+
+/*
+ * Initialize method `name` of `p`. On success *out points into the arena.
+ * Failures: NotFound (no such method), MemoryAllocationFailed (arena or a
+ * planned buffer too small; the message says how many bytes were needed),
+ * OperatorMissing (the message lists every missing operator), InvalidProgram
+ * (a kernel signature does not match the values the program gives it),
+ * backend errors. `diag` (optional) receives the message.
+ */
+et_status et_method_init(const et_program *p, const char *name,
+                         const et_registry *registry,
+                         const et_method_memory *memory, et_method **out,
+                         et_diag *diag);
+
+void et_method_destroy(et_method *m);
+
+const et_method_meta *et_method_get_meta(const et_method *m);
+/* The message of the last failure on `m` ("" if none). */
+const char *et_method_message(const et_method *m);
+et_status et_method_status(const et_method *m);
+
+/*
+ * Set input i from a tensor: dtype must match; rank must match; each size
+ * must equal the planned size (STATIC) or fit within its bound (DYNAMIC).
+ * A planned input is copied into its planned buffer; an unplanned one points
+ * at `data` (which must stay alive and be aligned for the dtype).
+ */
+et_status et_method_set_input_tensor(et_method *m, size_t i, int dtype,
+                                     uint32_t rank, const int64_t *sizes,
+                                     const void *data, size_t nbytes);
+/* Set a scalar input (Int, Double or Bool; must equal the traced value, as
+ * upstream requires). */
+et_status et_method_set_input_value(et_method *m, size_t i,
+                                    const et_value *v);
+
+/* Run every chain once. Inputs set earlier stay set between runs. */
+et_status et_method_execute(et_method *m);
+
+size_t et_method_input_count(const et_method *m);
+size_t et_method_output_count(const et_method *m);
+/* Output i after execute (points into the method: valid until the next
+ * execute). */
+const et_value *et_method_output(const et_method *m, size_t i);
+/* Input i's value (its tensor shows the current sizes). */
+const et_value *et_method_input(const et_method *m, size_t i);
+
+/* Operator names a method needs that `registry` lacks, for tools. Writes a
+ * comma-separated list into buf; returns how many are missing. */
+size_t et_method_missing_operators(const et_program *p, const char *name,
+                                   const et_registry *registry, char *buf,
+                                   size_t cap);
+
+/* Counters kept by execute (for the runner and profilers). */
+typedef struct et_method_stats {
+  uint64_t executions;
+  uint64_t instructions; /* executed in the last run */
+} et_method_stats;
+et_method_stats et_method_get_stats(const et_method *m);
+
+/* Guard against programs that loop forever: instructions per execute. */
+#ifndef ET_MAX_INSTRUCTIONS
+#define ET_MAX_INSTRUCTIONS 10000000u
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGETORCH_METHOD_H */
