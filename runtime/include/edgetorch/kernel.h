@@ -12,7 +12,10 @@
  * argument (return slot included). The runtime checks the value tags against
  * it once, when a method is initialized, so a kernel never re-checks tags:
  *
- *   T  tensor                      t  tensor or None
+ *   T  tensor the kernel reads     t  tensor or None
+ *   W  tensor the kernel writes (out arguments, the return slot of an out
+ *      variant, the self of an in-place op): never a constant
+ *   P  tensor whose data pointer the kernel sets (et_view's out)
  *   I  int                         i  int or None
  *   D  double                      d  double or None
  *   B  bool                        b  bool or None

@@ -68,7 +68,12 @@ et_status et_method_set_input_tensor(et_method *m, size_t i, int dtype,
 et_status et_method_set_input_value(et_method *m, size_t i,
                                     const et_value *v);
 
-/* Run every chain once. Inputs set earlier stay set between runs. */
+/*
+ * Run every chain once. Every input must have been set. The memory of a
+ * planned input may be reused by the plan once the input is dead, so planned
+ * inputs must be set again before the next run; unplanned inputs (which
+ * point at caller memory) stay set.
+ */
 et_status et_method_execute(et_method *m);
 
 size_t et_method_input_count(const et_method *m);

@@ -9,6 +9,9 @@
  *
  * Ownership: the module owns the program bytes (or the mapping), every
  * method it initialized and their memory; et_module_free releases all.
+ * The one exception: et_module_load_buffer uses a 16-byte-aligned caller
+ * buffer in place (zero copy), so that buffer must outlive the module; an
+ * unaligned buffer is copied and may be freed after the call.
  * Thread-safety: one thread at a time per module.
  */
 #ifndef EDGETORCH_MODULE_H
@@ -30,6 +33,16 @@ typedef enum et_load_mode {
 
 typedef struct et_module et_module;
 
+/* Scratch memory lent to kernels, per method, by et_module_method. Upstream's
+ * executor_runner uses the same 1 MiB for its temp allocator. Define it
+ * before building the extension to change it. */
+#ifndef ET_MODULE_SCRATCH_BYTES
+#define ET_MODULE_SCRATCH_BYTES ((size_t)1 << 20)
+#endif
+
+/* Backends et_module_add_backend accepts. */
+#define ET_MODULE_MAX_BACKENDS 16
+
 /*
  * Load and verify a program. On failure *out is NULL and `diag` (optional)
  * says why (NotFound / AccessFailed for the file, or the program's own
@@ -42,16 +55,26 @@ et_status et_module_load_buffer(const void *data, size_t size,
 void et_module_free(et_module *m);
 
 const et_program *et_module_program(const et_module *m);
+/* How the program bytes were obtained (ET_LOAD_BUFFER for an aligned caller
+ * buffer used in place; ET_LOAD_FILE also for an unaligned buffer that was
+ * copied to the heap). */
+et_load_mode et_module_load_mode(const et_module *m);
 
 /* The registry methods are initialized with: the portable kernels and the
  * backends registered with et_module_add_backend (by default none). */
 const et_registry *et_module_registry(const et_module *m);
+/* Add a backend for methods initialized afterwards. InvalidArgument for a
+ * NULL backend or id, NotSupported for another ABI version,
+ * RegistrationAlreadyRegistered for an id already present, OutOfResources
+ * beyond ET_MODULE_MAX_BACKENDS. */
 et_status et_module_add_backend(et_module *m, const et_backend *backend);
 
 /*
  * The method `name`, initialized on first use with heap memory sized from
- * its metadata (arena, planned buffers, scratch). Later calls return the same
- * method. On failure `diag` says why.
+ * its metadata: an arena of exactly arena_bytes, each planned buffer
+ * zero-filled (as upstream's Module does), and ET_MODULE_SCRATCH_BYTES of
+ * scratch. Later calls return the same method. On failure `diag` says why
+ * (NotFound lists the program's methods).
  */
 et_status et_module_method(et_module *m, const char *name, et_method **out,
                            et_diag *diag);

@@ -33,18 +33,20 @@ extern "C" {
 typedef struct et_program {
   const uint8_t *data;
   size_t size;
-  /* Private: positions found at load. */
-  uint32_t root;              /* offset of the Program table */
-  size_t program_size;        /* flatbuffer bytes, headers included */
-  size_t segment_base;        /* absolute offset of segment data (0: none) */
-  size_t segment_data_size;
-  uint32_t n_plans;
-  uint32_t plans;             /* offset of the execution_plan vector */
-  const uint8_t *constant_base;  /* constant segment start, or NULL */
-  uint32_t constant_offsets;     /* offset of constant_segment.offsets vec */
-  uint32_t inline_constants;     /* offset of deprecated constant_buffer vec */
-  const uint8_t *mutable_base;   /* mutable data segment start, or NULL */
-  uint32_t mutable_offsets;
+  /* Private: what load found, as offsets into `data`. */
+  uint32_t program_size;       /* flatbuffer bytes, headers included */
+  uint64_t segment_base;       /* absolute offset of segment data */
+  uint32_t root;               /* Program table */
+  uint32_t plans, n_plans;     /* execution_plan vector */
+  uint32_t segments, n_segments;
+  uint32_t delegate_data, n_delegate_data;
+  uint32_t inline_constants, n_inline_constants; /* deprecated buffers */
+  uint32_t constant_offsets, n_constant_offsets;
+  const uint8_t *constant_segment; /* NULL: constants are inline (or none) */
+  uint64_t constant_segment_size;
+  uint32_t mutable_offsets, n_mutable_offsets;
+  const uint8_t *mutable_segment;
+  uint64_t mutable_segment_size;
   et_diag diag;
 } et_program;
 
@@ -128,6 +130,8 @@ size_t et_method_meta_planned_size(const et_method_meta *m, size_t i);
 /* Operator i's name as the registry looks it up ("aten::add.out"). */
 et_status et_method_meta_operator(const et_method_meta *m, size_t i,
                                   char *buf, size_t cap);
+/* Number of KernelCall instructions that use operator i. */
+size_t et_method_meta_operator_uses(const et_method_meta *m, size_t i);
 /* Delegate i's backend id. */
 const char *et_method_meta_delegate(const et_method_meta *m, size_t i);
 

@@ -47,7 +47,7 @@ typedef enum et_status {
 const char *et_status_name(et_status status);
 
 /* Capacity of a diagnostic message, terminating NUL included. */
-#define ET_DIAG_CAP 256
+#define ET_DIAG_CAP 512
 
 /* The last failure of one object: its status and a NUL-terminated message. */
 typedef struct et_diag {
