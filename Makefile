@@ -1,0 +1,63 @@
+# edgetorch: the commands a user runs. Each installs what it needs first.
+#   make test   every test: C (gcc and clang, and ASan+UBSan), Python, robustness
+#   make demo   train, export and run the digits CNN on the C runtime
+#   make size   stripped size of the core runtime (-Os, x86-64)
+#   make fuzz   libFuzzer on program load and method init
+SHELL := /bin/bash
+PY := .venv/bin/python
+JOBS ?= 2
+CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+.PHONY: all setup build build-clang build-asan python test test-c test-python \
+        demo size fuzz conformance bench clean
+
+all: build
+
+setup:
+	@bash tools/setup.sh
+
+# Release build with gcc: the library, edgetorch-run and the C tests.
+build: setup
+	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j$(JOBS)
+
+# The same with clang, warnings as errors (the warning check for clang).
+build-clang: setup
+	@cmake -S . -B build-clang $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-clang -j$(JOBS)
+
+# Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
+build-asan: setup
+	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DET_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+
+# The Python package (exporter + C binding), installed editable into .venv.
+python: setup
+	@$(PY) -m pip install -q --no-build-isolation --no-deps -e . 
+
+test-c: build build-clang build-asan
+	@ctest --test-dir build --output-on-failure
+	@ctest --test-dir build-clang --output-on-failure
+	@ctest --test-dir build-asan --output-on-failure
+
+test-python: build build-asan python
+	@ET_BUILD_DIR=$(CURDIR)/build ET_ASAN_BUILD_DIR=$(CURDIR)/build-asan \
+	  $(PY) -m pytest -q tests/python
+
+test: test-c test-python
+
+demo: build python
+	@$(PY) demo/digits_demo.py
+
+size: setup
+	@bash tools/size_report.sh
+
+fuzz: setup
+	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	  -DET_SANITIZE=ON -DET_BUILD_FUZZ=ON -DET_BUILD_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program
+	@mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/* build-fuzz/corpus/ 2>/dev/null || true
+	@build-fuzz/bin/fuzz_program -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 build-fuzz/corpus
+
+clean:
+	rm -rf build build-clang build-asan build-fuzz build-size
