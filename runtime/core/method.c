@@ -365,7 +365,7 @@ size_t et_method_meta_operator_uses(const et_method_meta *m, size_t i) {
       fb_vec_table(&r, &instrs, pc, &instr, "Instruction");
       if (fb_u8(&r, &instr, INSTR_TYPE, 0, "type") != IT_KERNEL) continue;
       fb_subtable(&r, &instr, INSTR_ARGS, &a, "KernelCall");
-      if ((size_t)fb_i32(&r, &a, 0, -1, "op_index") == i) uses++;
+      if ((size_t)fb_i32(&r, &a, 0, 0, "op_index") == i) uses++;
     }
   }
   return uses;
@@ -1106,7 +1106,7 @@ et_status et_method_execute(et_method *m) {
         pc++;
         break;
       case IT_JUMP_FALSE: {
-        bool cond;
+        bool cond = false;
         st = jump_condition(m, pc - begin, &m->values[in->a], &cond);
         pc = cond ? pc + 1 : begin + in->b;
         break;

@@ -61,7 +61,8 @@ const et_program *et_module_program(const et_module *m);
 et_load_mode et_module_load_mode(const et_module *m);
 
 /* The registry methods are initialized with: the portable kernels and the
- * backends registered with et_module_add_backend (by default none). */
+ * backends built into the library (the demo backend, id
+ * "BackendWithCompilerDemo") plus those added with et_module_add_backend. */
 const et_registry *et_module_registry(const et_module *m);
 /* Add a backend for methods initialized afterwards. InvalidArgument for a
  * NULL backend or id, NotSupported for another ABI version,

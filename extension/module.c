@@ -1,0 +1,298 @@
+/* et_module: the hosted program + methods wrapper (see module.h). */
+#include <edgetorch/demo_backend.h>
+#include <edgetorch/module.h>
+
+#include "file_data.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct module_method {
+  struct module_method *next;
+  char *name;
+  et_method *method;
+  void *arena;
+  void **planned;
+  size_t *planned_sizes;
+  size_t n_planned;
+  void *scratch;
+  size_t bytes; /* arena + planned buffers */
+} module_method;
+
+struct et_module {
+  et_program program;
+  et_file_data bytes; /* kind NONE: caller's aligned buffer, used in place */
+  et_load_mode mode;
+  const et_kernel_table *tables[1];
+  const et_backend *backends[ET_MODULE_MAX_BACKENDS];
+  et_registry registry;
+  module_method *methods;
+};
+
+static et_status new_module(et_module **out, et_diag *diag) {
+  et_module *m = calloc(1, sizeof *m);
+  if (!m) {
+    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                       "cannot allocate a module");
+  }
+  m->tables[0] = &et_portable_kernels;
+  m->registry.kernel_tables = m->tables;
+  m->registry.n_kernel_tables = 1;
+  m->registry.backends = m->backends;
+  /* The backends built into the library are there from the start. */
+  m->backends[0] = &et_demo_backend;
+  m->registry.n_backends = 1;
+  *out = m;
+  return ET_OK;
+}
+
+/* Verify the bytes the module now holds; frees the module on failure. */
+static et_status finish_load(et_module *m, const void *data, size_t size,
+                             et_module **out, et_diag *diag) {
+  et_status st = et_program_load(&m->program, data, size, ET_LOAD_DEFAULT);
+  if (st != ET_OK) {
+    et_diag_set(diag, st, "%s", et_program_message(&m->program));
+    et_module_free(m);
+    return st;
+  }
+  *out = m;
+  return ET_OK;
+}
+
+et_status et_module_load_file(const char *path, et_load_mode mode,
+                              et_module **out, et_diag *diag) {
+  if (!out) return et_diag_set(diag, ET_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  if (!path) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no path given");
+  if (mode != ET_LOAD_FILE && mode != ET_LOAD_MMAP) {
+    return et_diag_set(diag, ET_INVALID_ARGUMENT,
+                       "load mode %d is not a file mode", (int)mode);
+  }
+  et_module *m = NULL;
+  et_status st = new_module(&m, diag);
+  if (st) return st;
+  st = mode == ET_LOAD_MMAP ? et_file_map(path, &m->bytes, diag)
+                            : et_file_read(path, &m->bytes, diag);
+  if (st) {
+    et_module_free(m);
+    return st;
+  }
+  m->mode = mode;
+  st = finish_load(m, m->bytes.data, m->bytes.size, out, diag);
+  if (st && diag) {
+    /* Say which file failed verification. */
+    char msg[ET_DIAG_CAP];
+    memcpy(msg, diag->message, sizeof msg);
+    et_diag_set(diag, st, "%s: %s", path, msg);
+  }
+  return st;
+}
+
+et_status et_module_load_buffer(const void *data, size_t size,
+                                et_module **out, et_diag *diag) {
+  if (!out) return et_diag_set(diag, ET_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  if (!data && size) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no data");
+  et_module *m = NULL;
+  et_status st = new_module(&m, diag);
+  if (st) return st;
+  const void *bytes = data;
+  if (!data || (uintptr_t)data % ET_FILE_ALIGN != 0) {
+    void *copy = et_aligned_malloc(size);
+    if (!copy) {
+      et_module_free(m);
+      return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                         "cannot allocate %zu bytes for the program", size);
+    }
+    if (size) memcpy(copy, data, size);
+    m->bytes.data = copy;
+    m->bytes.size = size;
+    m->bytes.kind = ET_FILE_HEAP;
+    m->mode = ET_LOAD_FILE;
+    bytes = copy;
+  } else {
+    m->mode = ET_LOAD_BUFFER;
+  }
+  return finish_load(m, bytes, size, out, diag);
+}
+
+static void free_method(module_method *mm) {
+  if (mm->method) et_method_destroy(mm->method);
+  if (mm->planned) {
+    for (size_t i = 0; i < mm->n_planned; i++) free(mm->planned[i]);
+  }
+  free(mm->planned);
+  free(mm->planned_sizes);
+  free(mm->scratch);
+  free(mm->arena);
+  free(mm->name);
+  free(mm);
+}
+
+void et_module_free(et_module *m) {
+  if (!m) return;
+  module_method *mm = m->methods;
+  while (mm) {
+    module_method *next = mm->next;
+    free_method(mm);
+    mm = next;
+  }
+  et_file_release(&m->bytes);
+  free(m);
+}
+
+const et_program *et_module_program(const et_module *m) {
+  return m ? &m->program : NULL;
+}
+
+et_load_mode et_module_load_mode(const et_module *m) {
+  return m ? m->mode : ET_LOAD_FILE;
+}
+
+const et_registry *et_module_registry(const et_module *m) {
+  return m ? &m->registry : NULL;
+}
+
+et_status et_module_add_backend(et_module *m, const et_backend *backend) {
+  if (!m || !backend || !backend->id) return ET_INVALID_ARGUMENT;
+  if (backend->abi_version != ET_BACKEND_ABI_VERSION) return ET_NOT_SUPPORTED;
+  for (size_t i = 0; i < m->registry.n_backends; i++) {
+    if (strcmp(m->backends[i]->id, backend->id) == 0) {
+      return ET_REGISTRATION_ALREADY_REGISTERED;
+    }
+  }
+  if (m->registry.n_backends >= ET_MODULE_MAX_BACKENDS) {
+    return ET_OUT_OF_RESOURCES;
+  }
+  m->backends[m->registry.n_backends++] = backend;
+  return ET_OK;
+}
+
+static module_method *find_method(const et_module *m, const char *name) {
+  for (module_method *mm = m->methods; mm; mm = mm->next) {
+    if (strcmp(mm->name, name) == 0) return mm;
+  }
+  return NULL;
+}
+
+/* NotFound with the list of the program's methods. */
+static et_status no_such_method(const et_module *m, const char *name,
+                                et_diag *diag) {
+  char list[160];
+  size_t n = 0;
+  list[0] = '\0';
+  size_t count = et_program_method_count(&m->program);
+  for (size_t i = 0; i < count && n < sizeof list; i++) {
+    n += et_format(list + n, sizeof list - n, "%s%s", i ? ", " : "",
+                   et_program_method_name(&m->program, i));
+  }
+  return et_diag_set(diag, ET_NOT_FOUND,
+                     "no method named '%s' (the program has: %s)", name,
+                     count ? list : "no methods");
+}
+
+static bool has_method(const et_module *m, const char *name) {
+  size_t count = et_program_method_count(&m->program);
+  for (size_t i = 0; i < count; i++) {
+    const char *n = et_program_method_name(&m->program, i);
+    if (n && strcmp(n, name) == 0) return true;
+  }
+  return false;
+}
+
+static void *zalloc_aligned(size_t size) {
+  void *p = et_aligned_malloc(size);
+  if (p) memset(p, 0, size ? size : 1);
+  return p;
+}
+
+et_status et_module_method(et_module *m, const char *name, et_method **out,
+                           et_diag *diag) {
+  if (!out) return et_diag_set(diag, ET_INVALID_ARGUMENT, "out is NULL");
+  *out = NULL;
+  if (!m || !name) {
+    return et_diag_set(diag, ET_INVALID_ARGUMENT, "no module or no name");
+  }
+  module_method *found = find_method(m, name);
+  if (found) {
+    *out = found->method;
+    return ET_OK;
+  }
+  if (!has_method(m, name)) return no_such_method(m, name, diag);
+
+  et_method_meta meta;
+  et_status st = et_program_method_meta(&m->program, name, &m->registry, &meta);
+  if (st) {
+    const char *msg = et_program_message(&m->program);
+    return et_diag_set(diag, st, "method '%s' metadata: %s", name,
+                       msg && *msg ? msg : et_status_name(st));
+  }
+
+  module_method *mm = calloc(1, sizeof *mm);
+  if (!mm) goto oom;
+  size_t name_len = strlen(name);
+  mm->name = malloc(name_len + 1);
+  if (!mm->name) goto oom;
+  memcpy(mm->name, name, name_len + 1);
+
+  mm->arena = zalloc_aligned(meta.arena_bytes);
+  if (!mm->arena) goto oom;
+  mm->bytes = meta.arena_bytes;
+  mm->n_planned = meta.n_planned;
+  if (meta.n_planned) {
+    if (meta.n_planned > SIZE_MAX / sizeof(void *)) goto oom;
+    mm->planned = calloc(meta.n_planned, sizeof(void *));
+    mm->planned_sizes = calloc(meta.n_planned, sizeof(size_t));
+    if (!mm->planned || !mm->planned_sizes) goto oom;
+    for (size_t i = 0; i < meta.n_planned; i++) {
+      size_t sz = et_method_meta_planned_size(&meta, i);
+      mm->planned_sizes[i] = sz;
+      mm->planned[i] = zalloc_aligned(sz);
+      if (!mm->planned[i]) goto oom;
+      mm->bytes = mm->bytes + sz < mm->bytes ? SIZE_MAX : mm->bytes + sz;
+    }
+  }
+  mm->scratch = et_aligned_malloc(ET_MODULE_SCRATCH_BYTES);
+  if (!mm->scratch) goto oom;
+
+  et_method_memory mem;
+  memset(&mem, 0, sizeof mem);
+  mem.arena = mm->arena;
+  mem.arena_size = meta.arena_bytes;
+  mem.planned = mm->planned;
+  mem.planned_sizes = mm->planned_sizes;
+  mem.n_planned = mm->n_planned;
+  mem.scratch = mm->scratch;
+  mem.scratch_size = ET_MODULE_SCRATCH_BYTES;
+
+  et_diag local;
+  et_diag_clear(&local);
+  st = et_method_init(&m->program, name, &m->registry, &mem, &mm->method,
+                      &local);
+  if (st) {
+    mm->method = NULL; /* nothing to destroy after a failed init */
+    free_method(mm);
+    return et_diag_set(diag, st, "%s",
+                       local.message[0] ? local.message
+                                        : et_status_name(st));
+  }
+  mm->next = m->methods;
+  m->methods = mm;
+  *out = mm->method;
+  return ET_OK;
+
+oom:
+  if (mm) {
+    mm->method = NULL;
+    free_method(mm);
+  }
+  return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                     "cannot allocate memory for method '%s'", name);
+}
+
+size_t et_module_method_memory(const et_module *m, const char *name) {
+  if (!m || !name) return 0;
+  const module_method *mm = find_method(m, name);
+  return mm ? mm->bytes : 0;
+}

@@ -1,0 +1,919 @@
+/*
+ * edgetorch-run: load a .pte program, run one method, time it, write its
+ * outputs; or describe the program (--info).
+ *
+ * Uses the hosted module API (extension/module.c) for loading and memory and
+ * extension/npy.c for inputs and outputs. Every failure prints
+ * "error: <StatusName>: <message>" on stderr and exits non-zero (1 for a
+ * runtime failure, 2 for a usage error).
+ */
+#include <edgetorch/edgetorch.h>
+#include <edgetorch/module.h>
+
+#include "file_data.h"
+#include "npy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* The generator behind default inputs (documented in --help). */
+#define GEN_SEED UINT64_C(0x9E3779B97F4A7C15)
+#define GEN_INT_RANGE 4
+
+static const char kUsage[] =
+    "usage: edgetorch-run MODEL.pte [options]\n"
+    "\n"
+    "Run one method of an ExecuTorch .pte program and time it.\n"
+    "\n"
+    "options:\n"
+    "  --method NAME      method to run (default: 'forward' if the program\n"
+    "                     has it, else its first method)\n"
+    "  --input FILE.npy   value for the next Tensor input, in input order;\n"
+    "                     repeat once per Tensor input. Give all of them or\n"
+    "                     none. The dtype must match; the shape must match\n"
+    "                     (static) or fit the upper bound (dynamic).\n"
+    "  --output-dir DIR   write output K as DIR/output_K.npy (K from 0), and\n"
+    "                     each generated input K as DIR/input_K.npy; DIR and\n"
+    "                     its parents are created if missing\n"
+    "  --iterations N     execute N times (default 1); prints each run's time\n"
+    "                     and the min, median and mean\n"
+    "  --info             describe the program (methods, inputs, outputs,\n"
+    "                     operators, delegates, memory) and exit\n"
+    "  --mmap             map the file read-only instead of reading it\n"
+    "  -h, --help         print this help\n"
+    "\n"
+    "Inputs:\n"
+    "  Scalar inputs (Int, Double, Bool) are set to the value they were\n"
+    "  traced with, as upstream requires. Without --input, Tensor inputs are\n"
+    "  generated deterministically in C (row-major) order by one xorshift64\n"
+    "  stream (x ^= x << 13; x ^= x >> 7; x ^= x << 17; seed\n"
+    "  0x9E3779B97F4A7C15) consumed input by input, one draw per element:\n"
+    "    float types (Float, Double, Half, BFloat16, complex parts):\n"
+    "      (draw >> 40) / 2^24 * 2 - 1, a float in [-1, 1), then rounded\n"
+    "      to the dtype;\n"
+    "    integer types: (draw >> 32) % 4, in [0, 4);\n"
+    "    Bool: true, false, true, ... (no draw);\n"
+    "    other dtypes: the draw's low byte(s).\n"
+    "  Dynamic tensors get their upper-bound sizes.\n"
+    "\n"
+    ".npy files:\n"
+    "  C order, format 1.0-3.0, little-endian: <f2 <f4 <f8 <c8 <c16 <i2 <i4\n"
+    "  <i8 <u2 <u4 <u8 |i1 |u1 |b1, and BFloat16 as ml_dtypes saves it\n"
+    "  ('<V2'; read such an output with np.load(f).view(ml_dtypes.bfloat16)).\n"
+    "  Files are C order whatever the tensor's dim order; the runner converts.\n"
+    "\n"
+    "Exit status: 0 on success; 1 when loading or running fails; 2 for a\n"
+    "usage error. Errors are printed as 'error: <StatusName>: <message>'.\n";
+
+/* ---- errors ---------------------------------------------------------------
+ */
+
+static int fail(int code, et_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "error: %s: ", et_status_name(st));
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return code;
+}
+
+/* ---- options --------------------------------------------------------------
+ */
+
+typedef struct options {
+  const char *model;
+  const char *method;
+  const char **inputs;
+  size_t n_inputs;
+  const char *output_dir;
+  unsigned long iterations;
+  bool info;
+  bool mmap;
+  bool help;
+} options;
+
+static int parse_args(int argc, char **argv, options *o) {
+  memset(o, 0, sizeof *o);
+  o->iterations = 1;
+  o->inputs = calloc((size_t)argc + 1, sizeof(char *));
+  if (!o->inputs) {
+    return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+  }
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = NULL;
+    /* Accept both "--opt value" and "--opt=value". */
+    const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+    char name[32];
+    if (eq) {
+      size_t n = (size_t)(eq - a);
+      if (n >= sizeof name) n = sizeof name - 1;
+      memcpy(name, a, n);
+      name[n] = '\0';
+      val = eq + 1;
+      a = name;
+    }
+    bool takes_value = strcmp(a, "--method") == 0 ||
+                       strcmp(a, "--input") == 0 ||
+                       strcmp(a, "--output-dir") == 0 ||
+                       strcmp(a, "--iterations") == 0;
+    if (takes_value && !val) {
+      if (i + 1 >= argc) {
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
+      }
+      val = argv[++i];
+    } else if (!takes_value && val) {
+      return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s takes no value", a);
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      o->help = true;
+    } else if (strcmp(a, "--info") == 0) {
+      o->info = true;
+    } else if (strcmp(a, "--mmap") == 0) {
+      o->mmap = true;
+    } else if (strcmp(a, "--method") == 0) {
+      o->method = val;
+    } else if (strcmp(a, "--input") == 0) {
+      o->inputs[o->n_inputs++] = val;
+    } else if (strcmp(a, "--output-dir") == 0) {
+      o->output_dir = val;
+    } else if (strcmp(a, "--iterations") == 0) {
+      char *end = NULL;
+      errno = 0;
+      unsigned long n = strtoul(val, &end, 10);
+      if (errno || !end || *end || val[0] == '-' || val[0] == '\0' || n == 0 ||
+          n > 1000000ul) {
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "--iterations wants a positive integer, got '%s'", val);
+      }
+      o->iterations = n;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                  "unknown option '%s' (see --help)", a);
+    } else if (!o->model) {
+      o->model = a;
+    } else {
+      return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                  "more than one model given ('%s' and '%s')", o->model, a);
+    }
+  }
+  return 0;
+}
+
+/* ---- element conversions ----------------------------------------------------
+ */
+
+static uint16_t float_to_half(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  uint32_t exp = (x >> 23) & 0xffu;
+  uint32_t man = x & 0x7fffffu;
+  if (exp == 0xff) { /* inf or nan */
+    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
+  }
+  int e = (int)exp - 127 + 15;
+  if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+  if (e <= 0) {
+    if (e < -10) return (uint16_t)sign;
+    man |= 0x800000u;
+    unsigned shift = (unsigned)(14 - e);
+    uint32_t half = man >> shift;
+    uint32_t rem = man & ((1u << shift) - 1);
+    uint32_t mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+  }
+  uint32_t h = sign | ((uint32_t)e << 10) | (man >> 13);
+  uint32_t rem = man & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* may carry to inf */
+  return (uint16_t)h;
+}
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t man = h & 0x3ffu;
+  uint32_t x;
+  if (exp == 0) {
+    if (man == 0) {
+      x = sign;
+    } else {
+      int e = -1;
+      do {
+        e++;
+        man <<= 1;
+      } while (!(man & 0x400u));
+      x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    x = sign | 0x7f800000u | (man << 13);
+  } else {
+    x = sign | ((exp - 15 + 127) << 23) | (man << 13);
+  }
+  float f;
+  memcpy(&f, &x, sizeof f);
+  return f;
+}
+
+static uint16_t float_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, sizeof x);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return (uint16_t)(x >> 16);
+}
+
+static float bf16_to_float(uint16_t b) {
+  uint32_t x = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &x, sizeof f);
+  return f;
+}
+
+/* Element i of a buffer of `dtype`, as a double (for printing). */
+static bool element_as_double(const void *data, int dtype, size_t i,
+                              double *out) {
+  const uint8_t *p = (const uint8_t *)data + i * et_dtype_size(dtype);
+  switch (dtype) {
+  case ET_FLOAT: { float v; memcpy(&v, p, 4); *out = v; return true; }
+  case ET_DOUBLE: { double v; memcpy(&v, p, 8); *out = v; return true; }
+  case ET_HALF: { uint16_t v; memcpy(&v, p, 2); *out = half_to_float(v); return true; }
+  case ET_BFLOAT16: { uint16_t v; memcpy(&v, p, 2); *out = bf16_to_float(v); return true; }
+  case ET_LONG: { int64_t v; memcpy(&v, p, 8); *out = (double)v; return true; }
+  case ET_INT: { int32_t v; memcpy(&v, p, 4); *out = v; return true; }
+  case ET_SHORT: { int16_t v; memcpy(&v, p, 2); *out = v; return true; }
+  case ET_CHAR: { int8_t v; memcpy(&v, p, 1); *out = v; return true; }
+  case ET_BYTE: case ET_BOOL: *out = *p; return true;
+  case ET_UINT16: { uint16_t v; memcpy(&v, p, 2); *out = v; return true; }
+  case ET_UINT32: { uint32_t v; memcpy(&v, p, 4); *out = v; return true; }
+  case ET_UINT64: { uint64_t v; memcpy(&v, p, 8); *out = (double)v; return true; }
+  default: return false;
+  }
+}
+
+/* ---- generated inputs -------------------------------------------------------
+ */
+
+static uint64_t gen_next(uint64_t *s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *s = x;
+  return x;
+}
+
+static float gen_float(uint64_t *s) {
+  return (float)((double)(gen_next(s) >> 40) / 16777216.0 * 2.0 - 1.0);
+}
+
+static void gen_fill(void *buf, int dtype, size_t numel, uint64_t *s) {
+  uint8_t *p = buf;
+  size_t es = et_dtype_size(dtype);
+  for (size_t i = 0; i < numel; i++, p += es) {
+    switch (dtype) {
+    case ET_FLOAT: { float v = gen_float(s); memcpy(p, &v, 4); break; }
+    case ET_DOUBLE: { double v = gen_float(s); memcpy(p, &v, 8); break; }
+    case ET_HALF: { uint16_t v = float_to_half(gen_float(s)); memcpy(p, &v, 2); break; }
+    case ET_BFLOAT16: { uint16_t v = float_to_bf16(gen_float(s)); memcpy(p, &v, 2); break; }
+    case ET_COMPLEX_FLOAT: {
+      float v[2] = {gen_float(s), gen_float(s)};
+      memcpy(p, v, 8);
+      break;
+    }
+    case ET_COMPLEX_DOUBLE: {
+      double v[2] = {gen_float(s), gen_float(s)};
+      memcpy(p, v, 16);
+      break;
+    }
+    case ET_COMPLEX_HALF: {
+      uint16_t v[2] = {float_to_half(gen_float(s)), float_to_half(gen_float(s))};
+      memcpy(p, v, 4);
+      break;
+    }
+    case ET_BOOL: *p = (uint8_t)((i % 2) == 0); break;
+    case ET_LONG: case ET_UINT64: {
+      uint64_t v = (gen_next(s) >> 32) % GEN_INT_RANGE;
+      memcpy(p, &v, 8);
+      break;
+    }
+    case ET_INT: case ET_UINT32: {
+      uint32_t v = (uint32_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
+      memcpy(p, &v, 4);
+      break;
+    }
+    case ET_SHORT: case ET_UINT16: {
+      uint16_t v = (uint16_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
+      memcpy(p, &v, 2);
+      break;
+    }
+    case ET_CHAR: case ET_BYTE:
+      *p = (uint8_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
+      break;
+    default: {
+      uint64_t v = gen_next(s);
+      memcpy(p, &v, es < 8 ? es : 8);
+      break;
+    }
+    }
+  }
+}
+
+/* ---- layouts ------------------------------------------------------------------
+ */
+
+/* Element strides of a tensor laid out in `dim_order` with `sizes`. */
+static void strides_for(uint32_t rank, const int64_t *sizes,
+                        const uint8_t *dim_order, int64_t *strides) {
+  int64_t s = 1;
+  for (uint32_t k = rank; k-- > 0;) {
+    uint32_t d = dim_order[k];
+    strides[d] = s;
+    s *= sizes[d] ? sizes[d] : 1;
+  }
+}
+
+/*
+ * Copy between a C-ordered buffer and a strided one. to_strided: src is C
+ * order, dst strided; otherwise the reverse.
+ */
+static void copy_layout(void *dst, const void *src, size_t es, uint32_t rank,
+                        const int64_t *sizes, const int64_t *strides,
+                        bool to_strided) {
+  size_t numel = 1;
+  for (uint32_t d = 0; d < rank; d++) numel *= (size_t)sizes[d];
+  if (numel == 0) return;
+  int64_t idx[ET_MAX_RANK] = {0};
+  int64_t off = 0; /* strided offset of idx */
+  for (size_t lin = 0; lin < numel; lin++) {
+    if (to_strided) {
+      memcpy((uint8_t *)dst + (size_t)off * es, (const uint8_t *)src + lin * es,
+             es);
+    } else {
+      memcpy((uint8_t *)dst + lin * es, (const uint8_t *)src + (size_t)off * es,
+             es);
+    }
+    for (uint32_t k = rank; k-- > 0;) {
+      idx[k]++;
+      off += strides[k];
+      if (idx[k] < sizes[k]) break;
+      off -= strides[k] * idx[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+static bool identity_order(uint32_t rank, const uint8_t *dim_order) {
+  for (uint32_t d = 0; d < rank; d++) {
+    if (dim_order[d] != d) return false;
+  }
+  return true;
+}
+
+/* ---- printing helpers -------------------------------------------------------
+ */
+
+static void print_sizes32(FILE *f, uint32_t rank, const int32_t *sizes) {
+  fputc('[', f);
+  for (uint32_t d = 0; d < rank; d++) {
+    fprintf(f, "%s%ld", d ? ", " : "", (long)sizes[d]);
+  }
+  fputc(']', f);
+}
+
+static const char *dynamism_name(int d) {
+  switch (d) {
+  case ET_STATIC: return "static";
+  case ET_DYNAMIC_BOUND: return "dynamic (bound)";
+  case ET_DYNAMIC_UNBOUND: return "dynamic (unbound)";
+  default: return "unknown";
+  }
+}
+
+static void print_io(const et_io_info *io, size_t i) {
+  printf("    [%zu] %s", i, et_tag_name((int)io->tag));
+  switch (io->tag) {
+  case ET_TAG_TENSOR: {
+    const et_tensor_info *t = &io->tensor;
+    printf(" %s ", et_dtype_name(t->dtype));
+    print_sizes32(stdout, t->rank, t->sizes);
+    printf(" dim_order (");
+    for (uint32_t d = 0; d < t->rank; d++) {
+      printf("%s%u", d ? ", " : "", (unsigned)t->dim_order[d]);
+    }
+    printf(") %s, %zu bytes, %s\n", dynamism_name(t->dynamism), t->nbytes,
+           t->planned ? "planned" : "not planned");
+    break;
+  }
+  case ET_TAG_INT: printf(" = %lld\n", (long long)io->scalar.i); break;
+  case ET_TAG_DOUBLE: printf(" = %.17g\n", io->scalar.d); break;
+  case ET_TAG_BOOL: printf(" = %s\n", io->scalar.b ? "True" : "False"); break;
+  default: printf("\n"); break;
+  }
+}
+
+static int print_info(et_module *mod, const char *path) {
+  const et_program *p = et_module_program(mod);
+  const et_registry *reg = et_module_registry(mod);
+  size_t n_methods = et_program_method_count(p);
+  printf("program: %s\n", path);
+  printf("  size: %zu bytes (%s)\n", p->size,
+         et_module_load_mode(mod) == ET_LOAD_MMAP ? "mapped" : "read");
+  printf("  constant bytes: %zu\n", et_program_constant_bytes(p));
+  printf("  methods: %zu\n", n_methods);
+  for (size_t mi = 0; mi < n_methods; mi++) {
+    const char *name = et_program_method_name(p, mi);
+    et_method_meta meta;
+    et_status st = et_program_method_meta(p, name, reg, &meta);
+    printf("\nmethod %s\n", name ? name : "(null)");
+    if (st) {
+      return fail(EXIT_RUNTIME, st, "method '%s' metadata: %s", name,
+                  et_program_message(p));
+    }
+    printf("  inputs: %zu\n", meta.n_inputs);
+    for (size_t i = 0; i < meta.n_inputs; i++) {
+      et_io_info io;
+      st = et_method_meta_input(&meta, i, &io);
+      if (st) {
+        return fail(EXIT_RUNTIME, st, "method '%s' input %zu: %s", name, i,
+                    et_program_message(p));
+      }
+      print_io(&io, i);
+    }
+    printf("  outputs: %zu\n", meta.n_outputs);
+    for (size_t i = 0; i < meta.n_outputs; i++) {
+      et_io_info io;
+      st = et_method_meta_output(&meta, i, &io);
+      if (st) {
+        return fail(EXIT_RUNTIME, st, "method '%s' output %zu: %s", name, i,
+                    et_program_message(p));
+      }
+      print_io(&io, i);
+    }
+    printf("  values: %zu\n", meta.n_values);
+    printf("  instructions: %zu\n", meta.n_instructions);
+    printf("  operators: %zu\n", meta.n_operators);
+    for (size_t i = 0; i < meta.n_operators; i++) {
+      char op[256];
+      st = et_method_meta_operator(&meta, i, op, sizeof op);
+      if (st) {
+        return fail(EXIT_RUNTIME, st, "method '%s' operator %zu: %s", name, i,
+                    et_program_message(p));
+      }
+      size_t uses = et_method_meta_operator_uses(&meta, i);
+      printf("    [%zu] %s (%zu call%s)\n", i, op, uses, uses == 1 ? "" : "s");
+    }
+    char missing[1024];
+    size_t n_missing =
+        et_method_missing_operators(p, name, reg, missing, sizeof missing);
+    if (n_missing) {
+      printf("  missing operators: %zu (%s)\n", n_missing, missing);
+    }
+    printf("  delegates: %zu\n", meta.n_delegates);
+    for (size_t i = 0; i < meta.n_delegates; i++) {
+      const char *id = et_method_meta_delegate(&meta, i);
+      printf("    [%zu] %s\n", i, id ? id : "(unknown)");
+    }
+    printf("  planned buffers: %zu\n", meta.n_planned);
+    size_t total = 0;
+    for (size_t i = 0; i < meta.n_planned; i++) {
+      size_t sz = et_method_meta_planned_size(&meta, i);
+      total += sz;
+      printf("    [%zu] %zu bytes\n", i, sz);
+    }
+    printf("  planned bytes: %zu\n", total);
+    printf("  arena bytes: %zu\n", meta.arena_bytes);
+  }
+  return 0;
+}
+
+/* ---- running -------------------------------------------------------------------
+ */
+
+/* What tensor input i is set from before each run. */
+typedef struct tensor_input {
+  bool used;
+  int dtype;
+  uint32_t rank;
+  int64_t sizes[ET_MAX_RANK];
+  const void *data; /* in the tensor's dim order */
+  size_t nbytes;
+  const char *source; /* file name or "generated" */
+} tensor_input;
+
+typedef struct run_state {
+  et_npy_array *arrays; /* one per input (unused entries zeroed) */
+  void **buffers;       /* generated or re-laid-out data, per input */
+  tensor_input *tensors;
+  size_t n;
+} run_state;
+
+static void run_state_free(run_state *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    if (r->arrays) et_npy_free(&r->arrays[i]);
+    if (r->buffers) free(r->buffers[i]);
+  }
+  free(r->arrays);
+  free(r->buffers);
+  free(r->tensors);
+}
+
+/* Set every tensor input. Planned inputs must be set before each run: the
+ * plan may reuse their memory once they are dead (method.h). */
+static int apply_tensor_inputs(et_method *m, const run_state *rs) {
+  for (size_t i = 0; i < rs->n; i++) {
+    const tensor_input *t = &rs->tensors[i];
+    if (!t->used) continue;
+    et_status st = et_method_set_input_tensor(m, i, t->dtype, t->rank,
+                                              t->sizes, t->data, t->nbytes);
+    if (st) {
+      return fail(EXIT_RUNTIME, st, "input %zu (%s): %s", i, t->source,
+                  et_method_message(m));
+    }
+  }
+  return 0;
+}
+
+/* mkdir -p: create `dir` and any missing parents. */
+static int ensure_dir(const char *dir) {
+  size_t n = strlen(dir);
+  char *path = malloc(n + 1);
+  if (!path) return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "oom");
+  memcpy(path, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char saved = path[i];
+    path[i] = '\0';
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        int err = errno;
+        int rc = fail(EXIT_RUNTIME,
+                      err == ENOENT ? ET_NOT_FOUND : ET_ACCESS_FAILED,
+                      "cannot create output dir '%s': %s", path,
+                      strerror(err));
+        free(path);
+        return rc;
+      }
+    } else if (!S_ISDIR(sb.st_mode)) {
+      int rc = fail(EXIT_RUNTIME, ET_ACCESS_FAILED,
+                    "output dir '%s': '%s' is not a directory", dir, path);
+      free(path);
+      return rc;
+    }
+    path[i] = saved;
+  }
+  free(path);
+  return 0;
+}
+
+static char *join_path(const char *dir, const char *prefix, size_t k) {
+  size_t n = strlen(dir) + strlen(prefix) + 32;
+  char *s = malloc(n);
+  if (s) snprintf(s, n, "%s/%s_%zu.npy", dir, prefix, k);
+  return s;
+}
+
+/* Write a dense buffer of `dtype`/`sizes` that is laid out by `strides`. */
+static int write_npy(const char *dir, const char *prefix, size_t k, int dtype,
+                     uint32_t rank, const int64_t *sizes,
+                     const int64_t *strides, bool contiguous, const void *data,
+                     size_t nbytes) {
+  char *path = join_path(dir, prefix, k);
+  if (!path) return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "oom");
+  void *tmp = NULL;
+  if (!contiguous && nbytes) {
+    tmp = et_aligned_malloc(nbytes);
+    if (!tmp) {
+      free(path);
+      return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "oom");
+    }
+    copy_layout(tmp, data, et_dtype_size(dtype), rank, sizes, strides, false);
+    data = tmp;
+  }
+  et_diag d;
+  et_diag_clear(&d);
+  et_status st = et_npy_write_file(path, dtype, rank, sizes, data, nbytes, &d);
+  free(tmp);
+  free(path);
+  if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  return 0;
+}
+
+static int set_inputs(et_method *m, const et_method_meta *meta,
+                      const options *o, run_state *rs) {
+  rs->n = meta->n_inputs;
+  rs->arrays = calloc(rs->n + 1, sizeof *rs->arrays);
+  rs->buffers = calloc(rs->n + 1, sizeof *rs->buffers);
+  rs->tensors = calloc(rs->n + 1, sizeof *rs->tensors);
+  if (!rs->arrays || !rs->buffers || !rs->tensors) {
+    return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+  }
+  size_t n_tensor_inputs = 0;
+  for (size_t i = 0; i < meta->n_inputs; i++) {
+    et_io_info io;
+    if (et_method_meta_input(meta, i, &io) == ET_OK &&
+        io.tag == ET_TAG_TENSOR) {
+      n_tensor_inputs++;
+    }
+  }
+  if (o->n_inputs && o->n_inputs != n_tensor_inputs) {
+    return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                "method '%s' has %zu tensor input(s) but %zu --input file(s) "
+                "were given",
+                meta->name, n_tensor_inputs, o->n_inputs);
+  }
+  uint64_t seed = GEN_SEED;
+  size_t next_file = 0;
+  for (size_t i = 0; i < meta->n_inputs; i++) {
+    et_io_info io;
+    et_status st = et_method_meta_input(meta, i, &io);
+    if (st) return fail(EXIT_RUNTIME, st, "input %zu metadata", i);
+    if (io.tag == ET_TAG_INT || io.tag == ET_TAG_DOUBLE ||
+        io.tag == ET_TAG_BOOL) {
+      et_value v;
+      memset(&v, 0, sizeof v);
+      v.tag = io.tag;
+      if (io.tag == ET_TAG_INT) v.u.i = io.scalar.i;
+      if (io.tag == ET_TAG_DOUBLE) v.u.d = io.scalar.d;
+      if (io.tag == ET_TAG_BOOL) v.u.b = io.scalar.b;
+      st = et_method_set_input_value(m, i, &v);
+      if (st) {
+        return fail(EXIT_RUNTIME, st, "input %zu: %s", i,
+                    et_method_message(m));
+      }
+      continue;
+    }
+    if (io.tag != ET_TAG_TENSOR) continue; /* None and lists: left as traced */
+
+    const et_tensor_info *ti = &io.tensor;
+    int64_t sizes[ET_MAX_RANK];
+    const void *logical; /* C-ordered data */
+    size_t nbytes;
+    const char *source = "generated";
+    if (o->n_inputs) {
+      source = o->inputs[next_file++];
+      et_npy_array *a = &rs->arrays[i];
+      et_diag d;
+      et_diag_clear(&d);
+      st = et_npy_read_file(source, a, &d);
+      if (st) return fail(EXIT_RUNTIME, st, "input %zu: %s", i, d.message);
+      if (a->dtype != ti->dtype) {
+        return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
+                    "input %zu (%s): dtype %s, the method expects %s", i,
+                    source, et_dtype_name(a->dtype), et_dtype_name(ti->dtype));
+      }
+      if (a->rank != ti->rank) {
+        return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
+                    "input %zu (%s): rank %u, the method expects rank %u", i,
+                    source, (unsigned)a->rank, (unsigned)ti->rank);
+      }
+      memcpy(sizes, a->shape, sizeof(int64_t) * a->rank);
+      logical = a->data;
+      nbytes = a->nbytes;
+    } else {
+      size_t numel = 1;
+      for (uint32_t d = 0; d < ti->rank; d++) {
+        sizes[d] = ti->sizes[d] < 0 ? 0 : ti->sizes[d];
+        numel *= (size_t)sizes[d];
+      }
+      nbytes = numel * et_dtype_size(ti->dtype);
+      void *buf = et_aligned_malloc(nbytes);
+      if (!buf) {
+        return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED,
+                    "input %zu: cannot allocate %zu bytes", i, nbytes);
+      }
+      rs->buffers[i] = buf;
+      gen_fill(buf, ti->dtype, numel, &seed);
+      logical = buf;
+      if (o->output_dir) {
+        int rc = write_npy(o->output_dir, "input", i, ti->dtype, ti->rank,
+                           sizes, NULL, true, buf, nbytes);
+        if (rc) return rc;
+      }
+    }
+    const void *data = logical;
+    if (!identity_order(ti->rank, ti->dim_order) && nbytes) {
+      /* .npy is C order; the tensor's memory follows its dim order. */
+      int64_t strides[ET_MAX_RANK];
+      strides_for(ti->rank, sizes, ti->dim_order, strides);
+      void *laid = et_aligned_malloc(nbytes);
+      if (!laid) {
+        return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED,
+                    "input %zu: cannot allocate %zu bytes", i, nbytes);
+      }
+      copy_layout(laid, logical, et_dtype_size(ti->dtype), ti->rank, sizes,
+                  strides, true);
+      if (rs->buffers[i]) free(rs->buffers[i]);
+      rs->buffers[i] = laid;
+      data = laid;
+    }
+    tensor_input *t = &rs->tensors[i];
+    t->used = true;
+    t->dtype = ti->dtype;
+    t->rank = ti->rank;
+    memcpy(t->sizes, sizes, sizeof(int64_t) * ti->rank);
+    t->data = data;
+    t->nbytes = nbytes;
+    t->source = source;
+  }
+  /* Setting them once now reports a bad input before anything runs. */
+  return apply_tensor_inputs(m, rs);
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void print_preview(const et_tensor *t) {
+  size_t numel = et_tensor_numel(t);
+  size_t shown = numel < 8 ? numel : 8;
+  if (!t->data) {
+    printf(" (no data)");
+    return;
+  }
+  printf(" = [");
+  for (size_t i = 0; i < shown; i++) {
+    double v;
+    /* Memory order, which equals logical order for contiguous tensors. */
+    if (!element_as_double(t->data, t->dtype, i, &v)) {
+      printf("...");
+      break;
+    }
+    printf("%s%.6g", i ? ", " : "", v);
+  }
+  printf("%s]", shown < numel ? ", ..." : "");
+}
+
+static int handle_outputs(et_method *m, const options *o) {
+  size_t n = et_method_output_count(m);
+  for (size_t k = 0; k < n; k++) {
+    const et_value *v = et_method_output(m, k);
+    if (!v) return fail(EXIT_RUNTIME, ET_INTERNAL, "output %zu missing", k);
+    printf("output %zu: %s", k, et_tag_name((int)v->tag));
+    int rc = 0;
+    switch (v->tag) {
+    case ET_TAG_TENSOR: {
+      const et_tensor *t = v->u.t;
+      int64_t sizes[ET_MAX_RANK];
+      for (uint32_t d = 0; d < t->rank; d++) sizes[d] = t->sizes[d];
+      printf(" %s ", et_dtype_name(t->dtype));
+      print_sizes32(stdout, t->rank, t->sizes);
+      print_preview(t);
+      printf("\n");
+      if (o->output_dir) {
+        size_t nbytes = et_tensor_nbytes(t);
+        if (!t->data && nbytes) {
+          return fail(EXIT_RUNTIME, ET_INVALID_STATE,
+                      "output %zu has no data", k);
+        }
+        rc = write_npy(o->output_dir, "output", k, t->dtype, t->rank, sizes,
+                       t->strides, et_tensor_is_contiguous(t), t->data,
+                       nbytes);
+      }
+      break;
+    }
+    case ET_TAG_INT:
+      printf(" = %lld\n", (long long)v->u.i);
+      if (o->output_dir) {
+        rc = write_npy(o->output_dir, "output", k, ET_LONG, 0, NULL, NULL,
+                       true, &v->u.i, sizeof(int64_t));
+      }
+      break;
+    case ET_TAG_DOUBLE:
+      printf(" = %.17g\n", v->u.d);
+      if (o->output_dir) {
+        rc = write_npy(o->output_dir, "output", k, ET_DOUBLE, 0, NULL, NULL,
+                       true, &v->u.d, sizeof(double));
+      }
+      break;
+    case ET_TAG_BOOL: {
+      uint8_t b = v->u.b ? 1 : 0;
+      printf(" = %s\n", b ? "True" : "False");
+      if (o->output_dir) {
+        rc = write_npy(o->output_dir, "output", k, ET_BOOL, 0, NULL, NULL,
+                       true, &b, 1);
+      }
+      break;
+    }
+    default:
+      printf(" (not written)\n");
+      break;
+    }
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static const char *pick_method(const et_program *p, const char *wanted) {
+  if (wanted) return wanted;
+  size_t n = et_program_method_count(p);
+  for (size_t i = 0; i < n; i++) {
+    const char *name = et_program_method_name(p, i);
+    if (name && strcmp(name, "forward") == 0) return name;
+  }
+  return n ? et_program_method_name(p, 0) : "forward";
+}
+
+static int run(const options *o) {
+  et_module *mod = NULL;
+  et_diag d;
+  et_diag_clear(&d);
+  et_status st = et_module_load_file(
+      o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
+  if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  int rc = 0;
+  run_state rs;
+  memset(&rs, 0, sizeof rs);
+  uint64_t *times = NULL;
+  if (o->info) {
+    rc = print_info(mod, o->model);
+    goto done;
+  }
+  const et_program *p = et_module_program(mod);
+  const char *name = pick_method(p, o->method);
+  et_method *m = NULL;
+  st = et_module_method(mod, name, &m, &d);
+  if (st) {
+    rc = fail(EXIT_RUNTIME, st, "%s", d.message);
+    goto done;
+  }
+  const et_method_meta *meta = et_method_get_meta(m);
+  if (o->output_dir && (rc = ensure_dir(o->output_dir))) goto done;
+  if ((rc = set_inputs(m, meta, o, &rs))) goto done;
+
+  times = calloc(o->iterations, sizeof *times);
+  if (!times) {
+    rc = fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+    goto done;
+  }
+  printf("method %s: %zu input(s), %zu output(s), %zu bytes of memory\n",
+         name, meta->n_inputs, meta->n_outputs,
+         et_module_method_memory(mod, name));
+  for (unsigned long it = 0; it < o->iterations; it++) {
+    if (it > 0 && (rc = apply_tensor_inputs(m, &rs))) goto done;
+    uint64_t t0 = et_pal_time_ns();
+    st = et_method_execute(m);
+    uint64_t t1 = et_pal_time_ns();
+    if (st) {
+      rc = fail(EXIT_RUNTIME, st, "execute (iteration %lu): %s", it,
+                et_method_message(m));
+      goto done;
+    }
+    times[it] = t1 - t0;
+    printf("iteration %lu: %.3f ms\n", it, (double)times[it] / 1e6);
+  }
+  {
+    double mean = 0;
+    for (unsigned long it = 0; it < o->iterations; it++) {
+      mean += (double)times[it];
+    }
+    mean /= (double)o->iterations;
+    qsort(times, o->iterations, sizeof *times, cmp_u64);
+    size_t n = o->iterations;
+    double median = n % 2 ? (double)times[n / 2]
+                          : ((double)times[n / 2 - 1] + (double)times[n / 2]) / 2;
+    printf("time: min %.3f ms, median %.3f ms, mean %.3f ms (%zu run%s)\n",
+           (double)times[0] / 1e6, median / 1e6, mean / 1e6, n,
+           n == 1 ? "" : "s");
+  }
+  rc = handle_outputs(m, o);
+
+done:
+  free(times);
+  run_state_free(&rs);
+  et_module_free(mod);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  options o;
+  int rc = parse_args(argc, argv, &o);
+  if (rc == 0) {
+    if (o.help) {
+      fputs(kUsage, stdout);
+    } else if (!o.model) {
+      fputs(kUsage, stderr);
+      rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "no model given");
+    } else {
+      rc = run(&o);
+    }
+  }
+  free(o.inputs);
+  if (fflush(stdout) != 0 && rc == 0) {
+    rc = fail(EXIT_RUNTIME, ET_ACCESS_FAILED, "cannot write to stdout");
+  }
+  return rc;
+}
