@@ -1,0 +1,174 @@
+"""Program features beyond the acceptance models, on programs written by
+upstream's exporter (the format oracle): delegates through the backend
+interface (processed data in a segment and inline), the deprecated inline
+constant buffers, the instruction-loop guard, and the error that lists every
+missing operator.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from runtime_harness import cli_error, run_binding, run_cli
+
+from executorch.exir import to_edge
+from executorch.exir._serialize._program import (
+    _program_to_flatbuffer,
+    deserialize_pte_binary,
+    serialize_pte_binary,
+)
+from executorch.exir.backend.backend_api import to_backend
+from executorch.exir.backend.test.backend_with_compiler_demo import (  # noqa: F401
+    BackendWithCompilerDemo,
+)
+from executorch.exir import schema
+
+
+class _Sin2(torch.nn.Module):
+    def forward(self, x):
+        return torch.sin(torch.sin(x))
+
+
+class _Outer(torch.nn.Module):
+    def __init__(self, lowered):
+        super().__init__()
+        self.lowered = lowered
+
+    def forward(self, x):
+        return self.lowered(x) * 2.0
+
+
+class _Linear(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+X = np.linspace(-2.0, 2.0, 6, dtype=np.float32).reshape(2, 3)
+
+
+def _delegated_program(extract_segments: bool) -> bytes:
+    ep = torch.export.export(_Sin2(), (torch.randn(2, 3),))
+    lowered = to_backend("BackendWithCompilerDemo", to_edge(ep).exported_program(), [])
+    outer = to_edge(torch.export.export(_Outer(lowered), (torch.randn(2, 3),)))
+    et = outer.to_executorch()
+    if extract_segments:
+        return et.buffer
+    pte = deserialize_pte_binary(et.buffer)
+    return bytes(serialize_pte_binary(pte, extract_delegate_segments=False))
+
+
+def _run_both(tmp_path: Path, pte_bytes: bytes, inputs, name: str = "forward"):
+    pte = tmp_path / "model.pte"
+    pte.write_bytes(pte_bytes)
+    paths = []
+    for k, arr in enumerate(inputs):
+        p = tmp_path / f"in{k}.npy"
+        np.save(p, arr)
+        paths.append(p)
+    cli = run_cli(pte, name, paths, tmp_path / "out")
+    binding = run_binding(pte_bytes, name, [inputs])
+    return cli, binding
+
+
+@pytest.mark.parametrize("extract_segments", [True, False], ids=["segment", "inline"])
+def test_demo_backend_delegate(tmp_path, extract_segments):
+    data = _delegated_program(extract_segments)
+    prog = deserialize_pte_binary(data).program
+    assert prog.execution_plan[0].delegates[0].id == "BackendWithCompilerDemo"
+    # Where the payload really is: after the flatbuffer (a segment) or in it.
+    at = data.find(b"version:0#")
+    has_header = data[8:12] == b"eh00"
+    program_size = int.from_bytes(data[16:24], "little") if has_header else len(data)
+    assert at > 0 and (at >= program_size) == extract_segments
+    expected = (np.sin(np.sin(X)) * 2.0).astype(np.float32)
+    cli, binding = _run_both(tmp_path, data, [X])
+    assert cli.returncode == 0, cli.stderr
+    np.testing.assert_allclose(cli.outputs[0], expected, rtol=1e-6, atol=1e-6)
+    assert not hasattr(binding, "status"), binding
+    np.testing.assert_allclose(binding[0][0], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_unknown_backend_is_named(tmp_path):
+    data = bytearray(_delegated_program(True))
+    # Rename the backend id in place (same length keeps every offset valid).
+    old = b"BackendWithCompilerDemo"
+    at = data.find(old)
+    assert at > 0
+    data[at:at + len(old)] = b"BackendWithCompilerXxxx"
+    cli, binding = _run_both(tmp_path, bytes(data), [X])
+    err = cli_error(cli)
+    assert cli.returncode != 0 and err is not None, cli.stderr
+    assert err.status == "NotFound"
+    assert "BackendWithCompilerXxxx" in err.message
+    assert binding.status == "NotFound"
+
+
+def _linear_program() -> tuple[bytes, np.ndarray, np.ndarray]:
+    model = _Linear().eval()
+    x = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
+    et = to_edge(torch.export.export(model, (torch.from_numpy(x),))).to_executorch()
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    return et.buffer, x, want
+
+
+def test_deprecated_inline_constant_buffers(tmp_path):
+    """Files from before the constant segment kept constants in
+    Program.constant_buffer inside the flatbuffer."""
+    data, x, want = _linear_program()
+    program = deserialize_pte_binary(data).program
+    old = copy.deepcopy(program)
+    # Deserialization restores constants as buffers; keep them inline.
+    assert len(old.constant_buffer) > 1
+    old.constant_segment = schema.SubsegmentOffsets(segment_index=0, offsets=[])
+    old.segments = []
+    inline = bytes(_program_to_flatbuffer(old).data)
+    assert inline[8:12] != b"eh00"  # no extended header, no segments
+    cli, binding = _run_both(tmp_path, inline, [x])
+    assert cli.returncode == 0, cli.stderr
+    np.testing.assert_allclose(cli.outputs[0], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(binding[0][0], want, rtol=1e-5, atol=1e-6)
+
+
+def test_missing_operators_are_all_listed(tmp_path):
+    data, x, _ = _linear_program()
+    pte = deserialize_pte_binary(data)
+    for op in pte.program.execution_plan[0].operators:
+        op.name = op.name.replace("aten::", "aten::nosuch_")
+    bad = bytes(serialize_pte_binary(pte))
+    cli, binding = _run_both(tmp_path, bad, [x])
+    err = cli_error(cli)
+    assert err is not None and err.status == "OperatorMissing", cli.stderr
+    names = {f"{o.name}.{o.overload}" for o in pte.program.execution_plan[0].operators}
+    assert len(names) >= 3
+    for n in names:
+        assert n in err.message, (n, err.message)
+    assert binding.status == "OperatorMissing"
+
+
+def test_instruction_loop_guard(tmp_path):
+    """A JumpFalse onto itself on a false condition never ends; the runtime
+    stops it with InvalidProgram instead of hanging."""
+    data, x, _ = _linear_program()
+    pte = deserialize_pte_binary(data)
+    plan = pte.program.execution_plan[0]
+    plan.values.append(schema.EValue(val=schema.Bool(bool_val=False)))
+    cond = len(plan.values) - 1
+    plan.chains[0].instructions.insert(
+        0, schema.Instruction(instr_args=schema.JumpFalseCall(
+            cond_value_index=cond, destination_instruction=0)))
+    looping = bytes(serialize_pte_binary(pte))
+    cli, binding = _run_both(tmp_path, looping, [x])
+    err = cli_error(cli)
+    assert err is not None and err.status == "InvalidProgram", cli.stderr
+    assert "loops" in err.message
+    assert binding.status == "InvalidProgram"
