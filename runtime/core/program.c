@@ -572,6 +572,9 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
                                i, k);
     }
   }
+  /* Upstream writes at least one chain, even for a constant method. */
+  if (plan.chains.len == 0)
+    return invalid(diag, "method '%s' has no chains", plan.name);
   for (uint32_t c = 0; c < plan.chains.len; c++) {
     fb_table chain;
     fb_vec instrs;
