@@ -1016,13 +1016,6 @@ et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) 
 
 /* ---- execute ------------------------------------------------------------- */
 
-static et_status fail_at(et_method *m, uint32_t pc, et_status st,
-                         const char *fmt, const char *a) {
-  char detail[ET_DIAG_CAP];
-  et_format(detail, sizeof detail, fmt, a);
-  return et_diag_set(&m->diag, st, "instruction %u: %s", pc, detail);
-}
-
 static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
                                 bool *out) {
   if (v->tag == ET_TAG_BOOL) {
@@ -1031,9 +1024,9 @@ static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
   }
   const et_tensor *t = v->u.t;
   if (t->dtype != ET_BOOL || (!t->data && et_tensor_numel(t)))
-    return fail_at(m, pc, ET_INVALID_PROGRAM,
-                   "jump condition is a %s tensor, expected Bool",
-                   et_dtype_name(t->dtype));
+    return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
+                       "instruction %u: jump condition is a %s tensor, "
+                       "expected Bool", pc, et_dtype_name(t->dtype));
   const uint8_t *b = (const uint8_t *)t->data;
   size_t n = et_tensor_numel(t);
   *out = true;
