@@ -41,3 +41,33 @@ void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align) {
   ctx->scratch_used = start + pad + bytes;
   return ctx->scratch + start + pad;
 }
+
+bool et_kernel_sig_accepts(char c, uint32_t tag) {
+  switch (c) {
+  case 'T': case 'W': case 'P': return tag == ET_TAG_TENSOR;
+  case 't': return tag == ET_TAG_TENSOR || tag == ET_TAG_NONE;
+  case 'I': return tag == ET_TAG_INT;
+  case 'i': return tag == ET_TAG_INT || tag == ET_TAG_NONE;
+  case 'D': return tag == ET_TAG_DOUBLE;
+  case 'd': return tag == ET_TAG_DOUBLE || tag == ET_TAG_NONE;
+  case 'B': return tag == ET_TAG_BOOL;
+  case 'b': return tag == ET_TAG_BOOL || tag == ET_TAG_NONE;
+  case 'S':
+    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL;
+  case 's':
+    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL ||
+           tag == ET_TAG_NONE;
+  case 'L': return tag == ET_TAG_LIST_INT;
+  case 'l': return tag == ET_TAG_LIST_INT || tag == ET_TAG_NONE;
+  case 'F': return tag == ET_TAG_LIST_DOUBLE;
+  case 'f': return tag == ET_TAG_LIST_DOUBLE || tag == ET_TAG_NONE;
+  case 'G': return tag == ET_TAG_LIST_BOOL;
+  case 'V': return tag == ET_TAG_LIST_TENSOR;
+  case 'O': return tag == ET_TAG_LIST_OPTIONAL_TENSOR || tag == ET_TAG_LIST_TENSOR;
+  case 'Z': return tag == ET_TAG_STRING;
+  case 'z': return tag == ET_TAG_STRING || tag == ET_TAG_NONE;
+  case 'N': return tag == ET_TAG_NONE;
+  case '*': return true;
+  default: return false;
+  }
+}

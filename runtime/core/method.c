@@ -421,36 +421,6 @@ static const char *kind_name(char c) {
   }
 }
 
-static bool sig_accepts(char c, uint32_t tag) {
-  switch (c) {
-  case 'T': case 'W': case 'P': return tag == ET_TAG_TENSOR;
-  case 't': return tag == ET_TAG_TENSOR || tag == ET_TAG_NONE;
-  case 'I': return tag == ET_TAG_INT;
-  case 'i': return tag == ET_TAG_INT || tag == ET_TAG_NONE;
-  case 'D': return tag == ET_TAG_DOUBLE;
-  case 'd': return tag == ET_TAG_DOUBLE || tag == ET_TAG_NONE;
-  case 'B': return tag == ET_TAG_BOOL;
-  case 'b': return tag == ET_TAG_BOOL || tag == ET_TAG_NONE;
-  case 'S':
-    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL;
-  case 's':
-    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL ||
-           tag == ET_TAG_NONE;
-  case 'L': return tag == ET_TAG_LIST_INT;
-  case 'l': return tag == ET_TAG_LIST_INT || tag == ET_TAG_NONE;
-  case 'F': return tag == ET_TAG_LIST_DOUBLE;
-  case 'f': return tag == ET_TAG_LIST_DOUBLE || tag == ET_TAG_NONE;
-  case 'G': return tag == ET_TAG_LIST_BOOL;
-  case 'V': return tag == ET_TAG_LIST_TENSOR;
-  case 'O': return tag == ET_TAG_LIST_OPTIONAL_TENSOR || tag == ET_TAG_LIST_TENSOR;
-  case 'Z': return tag == ET_TAG_STRING;
-  case 'z': return tag == ET_TAG_STRING || tag == ET_TAG_NONE;
-  case 'N': return tag == ET_TAG_NONE;
-  case '*': return true;
-  default: return false;
-  }
-}
-
 static const et_kernel *find_kernel(const et_registry *reg, const char *name) {
   for (size_t t = 0; reg && t < reg->n_kernel_tables; t++) {
     const et_kernel *k =
@@ -622,7 +592,7 @@ static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
   for (uint32_t i = 0; i < args->len; i++) {
     et_value *v = arg_slots[i];
     char c = k->sig[i];
-    if (!sig_accepts(c, v->tag))
+    if (!et_kernel_sig_accepts(c, v->tag))
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
                          "instruction %u (%s): argument %u (value %u) is %s, "
                          "expected %s",

@@ -64,6 +64,9 @@ typedef struct et_kernel_table {
   size_t count;
 } et_kernel_table;
 
+/* True if a value tagged `tag` (et_tag) fits signature letter `c`. */
+bool et_kernel_sig_accepts(char c, uint32_t tag);
+
 /* Binary search of one table; NULL if absent. */
 const et_kernel *et_kernel_table_find(const et_kernel_table *table,
                                       const char *name);

@@ -1,0 +1,16 @@
+/* aten::alias_copy.out(Tensor self, *, Tensor(a!) out): a copy of self. */
+#include "portable/ops.h"
+
+#include "util/broadcast_util.h"
+#include "util/shape_util.h"
+
+et_status op_alias_copy_out(et_kernel_ctx *ctx, et_value **args) {
+  const et_tensor *in = args[0]->u.t;
+  et_tensor *out = args[1]->u.t;
+  ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
+  ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
+  ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
+  ET_K_TRY(et_k_resize_like(ctx, out, in, "out"));
+  et_copy_tensor(out, in);
+  return ET_OK;
+}

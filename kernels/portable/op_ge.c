@@ -1,0 +1,15 @@
+/*
+ * aten::ge.Scalar_out(Tensor self, Scalar other, *, Tensor(a!) out)
+ * aten::ge.Tensor_out(Tensor self, Tensor other, *, Tensor(a!) out)
+ */
+#include "portable/ops.h"
+
+#include "util/arith_util.h"
+
+et_status op_ge_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_compare_scalar_out(ctx, args, ET_CMP_GE);
+}
+
+et_status op_ge_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_compare_tensor_out(ctx, args, ET_CMP_GE);
+}

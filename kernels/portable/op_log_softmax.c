@@ -1,0 +1,8 @@
+/* aten::_log_softmax.out(Tensor self, int dim, bool half_to_float, *, Tensor(a!) out) */
+#include "portable/ops.h"
+
+#include "util/softmax_util.h"
+
+et_status op_log_softmax_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_softmax_out(ctx, args, true);
+}

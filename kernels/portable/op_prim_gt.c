@@ -1,0 +1,8 @@
+/* executorch_prim::gt.Scalar(Scalar a, Scalar b) -> bool: a > b */
+#include "portable/ops.h"
+
+#include "util/prim_util.h"
+
+et_status op_prim_gt_scalar(et_kernel_ctx *ctx, et_value **args) {
+  return et_prim_compare(ctx, args, ET_CMP_GT);
+}

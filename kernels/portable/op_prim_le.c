@@ -1,0 +1,8 @@
+/* executorch_prim::le.Scalar(Scalar a, Scalar b) -> bool: a <= b */
+#include "portable/ops.h"
+
+#include "util/prim_util.h"
+
+et_status op_prim_le_scalar(et_kernel_ctx *ctx, et_value **args) {
+  return et_prim_compare(ctx, args, ET_CMP_LE);
+}

@@ -1,0 +1,8 @@
+/* executorch_prim::sub.Scalar(Scalar a, Scalar b) -> Scalar: a - b */
+#include "portable/ops.h"
+
+#include "util/prim_util.h"
+
+et_status op_prim_sub_scalar(et_kernel_ctx *ctx, et_value **args) {
+  return et_prim_binary(ctx, args, ET_PRIM_SUB);
+}
