@@ -18,6 +18,7 @@ typedef struct et_instr {
   uint32_t a, b;    /* operator/delegate index, move from/to, cond/dest */
   uint32_t n_args;
   uint32_t check;   /* bit k: argument k's tensor must have data (k < 32) */
+  uint32_t wcheck;  /* bit k: written argument k may alias a constant */
   et_value **args;
 } et_instr;
 
@@ -605,18 +606,49 @@ static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
                          "instruction %u (%s): argument %u writes value %u, "
                          "which is a constant",
                          pc, k->name, i, (unsigned)(v - m->values));
+    bool may_alias = (t->flags & ET_TENSOR_ALIASED) != 0;
     /* A tensor without storage of its own gets data only from an input,
      * a view, a move or a delegate; check it at run time. */
-    if (c != 'P' && !t->data && et_tensor_nbytes(t) && !value_is_input(m, v)) {
-      if (i >= 32)
-        return et_diag_set(&m->diag, ET_NOT_SUPPORTED,
-                           "instruction %u (%s): argument %u has no storage "
-                           "and is past the 32 arguments checked at run time",
-                           pc, k->name, i);
-      in->check |= 1u << i;
-    }
+    bool no_storage =
+        c != 'P' && !t->data && et_tensor_nbytes(t) && !value_is_input(m, v);
+    if (!no_storage && !(c == 'W' && may_alias)) continue;
+    if (i >= 32)
+      return et_diag_set(&m->diag, ET_NOT_SUPPORTED,
+                         "instruction %u (%s): argument %u needs a run-time "
+                         "check and is past the 32 arguments checked",
+                         pc, k->name, i);
+    if (no_storage) in->check |= 1u << i;
+    if (c == 'W' && may_alias) in->wcheck |= 1u << i;
   }
   return ET_OK;
+}
+
+/* Mark tensors a view or a move can re-point: writing to them needs a
+ * run-time look at what they point to. */
+static void mark_aliased(et_method *m, fb_reader *r, const et_plan *plan) {
+  for (uint32_t c = 0; c < plan->chains.len; c++) {
+    fb_table chain, instr, a;
+    fb_vec instrs, args;
+    fb_vec_table(r, &plan->chains, c, &chain, "Chain");
+    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain.instructions");
+    for (uint32_t pc = 0; pc < instrs.len && fb_ok(r); pc++) {
+      fb_vec_table(r, &instrs, pc, &instr, "Instruction");
+      uint8_t type = fb_u8(r, &instr, INSTR_TYPE, 0, "Instruction type");
+      fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction.instr_args");
+      if (type == IT_MOVE) {
+        et_value *to = &m->values[fb_i32(r, &a, 1, 0, "MoveCall.move_to")];
+        if (to->tag == ET_TAG_TENSOR) to->u.t->flags |= ET_TENSOR_ALIASED;
+      } else if (type == IT_KERNEL) {
+        const char *sig = m->kernels[fb_i32(r, &a, 0, 0, "op_index")]->sig;
+        fb_vector(r, &a, 1, 4, &args, "call args");
+        for (uint32_t i = 0; i < args.len && sig[i]; i++) {
+          et_value *v = &m->values[fb_vec_i32(r, &args, i)];
+          if (sig[i] == 'P' && v->tag == ET_TAG_TENSOR)
+            v->u.t->flags |= ET_TENSOR_ALIASED;
+        }
+      }
+    }
+  }
 }
 
 static et_status fill_instructions(et_method *m, const et_program *p,
@@ -624,6 +656,8 @@ static et_status fill_instructions(et_method *m, const et_program *p,
                                    layout_ptrs *o) {
   (void)p;
   uint32_t pc_all = 0;
+  mark_aliased(m, r, plan);
+  if (!fb_ok(r)) return et_fb_error(r, &m->diag);
   size_t arg_i = 0;
   et_status st;
   for (uint32_t c = 0; c < plan->chains.len; c++) {
@@ -1008,6 +1042,25 @@ static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
   return ET_OK;
 }
 
+/* The run-time checks init could not settle (see fill_kernel_call). */
+static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
+                            const et_kernel *k) {
+  for (uint32_t a = 0; a < in->n_args && a < 32; a++) {
+    const et_tensor *t = in->args[a]->u.t;
+    if ((in->check >> a & 1u) && !t->data && et_tensor_numel(t))
+      return et_diag_set(&m->diag, ET_INVALID_STATE,
+                         "instruction %u (%s): argument %u (value %u) has no "
+                         "data", pc, k->name, a,
+                         (unsigned)(in->args[a] - m->values));
+    if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_CONSTANT))
+      return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
+                         "instruction %u (%s): argument %u (value %u) would "
+                         "write into a constant through a view or move", pc,
+                         k->name, a, (unsigned)(in->args[a] - m->values));
+  }
+  return ET_OK;
+}
+
 et_status et_method_execute(et_method *m) {
   if (m->destroyed)
     return et_diag_set(&m->diag, ET_INVALID_STATE, "method was destroyed");
@@ -1032,16 +1085,8 @@ et_status et_method_execute(et_method *m) {
       switch (in->type) {
       case IT_KERNEL: {
         const et_kernel *k = m->kernels[in->a];
-        if (in->check) {
-          for (uint32_t a = 0; a < in->n_args && a < 32; a++)
-            if ((in->check >> a & 1u) && !in->args[a]->u.t->data &&
-                et_tensor_numel(in->args[a]->u.t)) {
-              st = et_diag_set(&m->diag, ET_INVALID_STATE,
-                               "instruction %u (%s): argument %u (value %u) "
-                               "has no data", pc - begin, k->name, a,
-                               (unsigned)(in->args[a] - m->values));
-              break;
-            }
+        if (in->check | in->wcheck) {
+          st = check_args(m, in, pc - begin, k);
           if (st) break;
         }
         m->kctx.op_name = k->name;

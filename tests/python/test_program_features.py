@@ -172,3 +172,28 @@ def test_instruction_loop_guard(tmp_path):
     assert err is not None and err.status == "InvalidProgram", cli.stderr
     assert "loops" in err.message
     assert binding.status == "InvalidProgram"
+
+
+def test_write_into_constant_through_move_is_refused(tmp_path):
+    """A move can make a written value alias a constant; the runtime catches
+    the write at run time instead of scribbling on the program bytes."""
+    data, x, _ = _linear_program()
+    pte = deserialize_pte_binary(data)
+    plan = pte.program.execution_plan[0]
+    kernel_calls = [i.instr_args for i in plan.chains[0].instructions
+                    if isinstance(i.instr_args, schema.KernelCall)]
+    # The first kernel's out argument (its second-to-last) is a planned tensor.
+    first = kernel_calls[0]
+    out_value = first.args[-2]
+    const_value = next(i for i, v in enumerate(plan.values)
+                       if isinstance(v.val, schema.Tensor) and v.val.data_buffer_idx > 0
+                       and v.val.allocation_info is None)
+    assert plan.values[out_value].val.allocation_info is not None
+    plan.chains[0].instructions.insert(0, schema.Instruction(
+        instr_args=schema.MoveCall(move_from=const_value, move_to=out_value)))
+    bad = bytes(serialize_pte_binary(pte))
+    cli, binding = _run_both(tmp_path, bad, [x])
+    err = cli_error(cli)
+    assert err is not None and err.status == "InvalidProgram", cli.stderr
+    assert "constant" in err.message
+    assert binding.status == "InvalidProgram"

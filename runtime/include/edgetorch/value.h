@@ -86,6 +86,9 @@ typedef struct et_tensor {
 
 #define ET_TENSOR_CONSTANT 0x01 /* data is in the program bytes: read only */
 #define ET_TENSOR_PLANNED 0x02  /* data is in a planned buffer */
+/* The value may be re-pointed while the method runs (a view's output or a
+ * move's target), so what it points at is only known at run time. */
+#define ET_TENSOR_ALIASED 0x04
 
 /* Upstream's EValue tags (runtime/core/tag.h). */
 typedef enum et_tag {
