@@ -1,0 +1,28 @@
+"""edgetorch: PyTorch models on small devices.
+
+``edgetorch.export(model, example_args)`` writes an ExecuTorch-compatible
+`.pte`; ``edgetorch.runtime`` runs it on the C runtime.
+
+The exporter needs torch and is imported on first use, so that
+``import edgetorch.runtime`` works with numpy alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORT_NAMES = ("EdgeProgram", "ExportConfig", "ExportError", "PteProgram",
+                 "UnsupportedOperatorError", "export", "to_edge")
+
+__all__ = list(_EXPORT_NAMES) + ["models", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORT_NAMES:
+        return getattr(importlib.import_module(".export", __name__), name)
+    if name == "models":
+        return importlib.import_module(".models", __name__)
+    raise AttributeError(f"module 'edgetorch' has no attribute {name!r}")

@@ -1,0 +1,253 @@
+"""Operators: the kernel library's list, non-ATen schemas, out-variant lookup.
+
+Kernel names are ``"<namespace>::<name>.<overload>"`` (``"aten::add.out"``) or
+``"<namespace>::<name>"`` when the overload is empty (``"aten::copy_"``), the
+same strings the runtime resolves.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, FrozenSet, Optional
+
+import torch
+
+_OPS_DEF_LINE = re.compile(r'^\s*ET_OP\(\s*"([^"]+)"')
+
+
+# ---------------------------------------------------------------------------
+# The kernel library
+
+
+def parse_ops_def(text: str) -> FrozenSet[str]:
+    """Operator names from an ``ops.def`` X-macro table."""
+    names = set()
+    for line in text.splitlines():
+        m = _OPS_DEF_LINE.match(line)
+        if m:
+            names.add(m.group(1))
+    return frozenset(names)
+
+
+def find_ops_def() -> Optional[Path]:
+    """Where the kernel table is: $EDGETORCH_OPS_DEF, package data, or the repo."""
+    env = os.environ.get("EDGETORCH_OPS_DEF")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent  # python/edgetorch
+    for cand in (here / "ops.def", here / "_data" / "ops.def",
+                 here.parent.parent / "kernels" / "portable" / "ops.def"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: str) -> FrozenSet[str]:
+    ops = parse_ops_def(Path(path).read_text())
+    if not ops:
+        raise RuntimeError(f"{path} lists no operators")
+    return ops
+
+
+def kernel_library() -> FrozenSet[str]:
+    """The operator names our portable kernel library implements."""
+    p = find_ops_def()
+    if p is None:
+        raise RuntimeError(
+            "cannot find the kernel table ops.def (package data edgetorch/_data/ops.def, "
+            "the repository's kernels/portable/ops.def, or $EDGETORCH_OPS_DEF)")
+    return _load(str(p))
+
+
+def kernel_name(name: str, overload: str) -> str:
+    return f"{name}.{overload}" if overload else name
+
+
+# ---------------------------------------------------------------------------
+# Operators that are not torch OpOverloads (edge and prim ops)
+
+
+@dataclass(frozen=True)
+class EdgeOp:
+    """An operator known only to the edge dialect (dim_order_ops, prims).
+
+    Used as an fx ``call_function`` target; calling it evaluates the op with
+    torch so that fake-tensor propagation and constant folding still work.
+    """
+
+    qualified: str          # "dim_order_ops::_to_dim_order_copy"
+    overload: str           # as written in the file: "out", "Scalar", "default", ""
+    schema_str: str
+    impl: Callable[..., Any]
+
+    @property
+    def schema(self) -> torch._C.FunctionSchema:
+        return _parse_schema(self.schema_str)
+
+    @property
+    def kernel(self) -> str:
+        return kernel_name(self.qualified, self.overload)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.impl(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{self.qualified}.{self.overload}"
+
+    @property
+    def __name__(self) -> str:  # fx codegen wants a name
+        return re.sub(r"\W", "_", f"{self.qualified}_{self.overload}")
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_schema(s: str) -> torch._C.FunctionSchema:
+    return torch._C.parse_schema(s)
+
+
+def _dim_order_to_memory_format(dim_order):
+    if dim_order is None:
+        return torch.preserve_format
+    if list(dim_order) == list(range(len(dim_order))):
+        return torch.contiguous_format
+    if len(dim_order) == 4 and list(dim_order) == [0, 2, 3, 1]:
+        return torch.channels_last
+    if len(dim_order) == 5 and list(dim_order) == [0, 2, 3, 4, 1]:
+        return torch.channels_last_3d
+    raise ValueError(f"unsupported dim order {dim_order}")
+
+
+def _to_dim_order_copy_impl(x, *, dtype=None, layout=None, device=None, pin_memory=None,
+                            non_blocking=False, dim_order=None):
+    return torch.ops.aten._to_copy.default(
+        x, dtype=dtype, layout=layout, device=device, pin_memory=pin_memory,
+        non_blocking=non_blocking, memory_format=_dim_order_to_memory_format(dim_order))
+
+
+def _clone_dim_order_impl(x, *, non_blocking=False, dim_order=None):
+    return torch.ops.aten.clone.default(
+        x, memory_format=_dim_order_to_memory_format(dim_order))
+
+
+TO_DIM_ORDER_COPY = EdgeOp(
+    "dim_order_ops::_to_dim_order_copy", "",
+    "dim_order_ops::_to_dim_order_copy(Tensor self, *, ScalarType? dtype=None, "
+    "Layout? layout=None, Device? device=None, bool? pin_memory=None, "
+    "bool non_blocking=False, int[]? dim_order=None) -> Tensor",
+    _to_dim_order_copy_impl)
+TO_DIM_ORDER_COPY_OUT = EdgeOp(
+    "dim_order_ops::_to_dim_order_copy", "out",
+    "dim_order_ops::_to_dim_order_copy.out(Tensor self, *, bool non_blocking=False, "
+    "int[]? dim_order=None, Tensor(a!) out) -> Tensor(a!)", None)
+CLONE_DIM_ORDER = EdgeOp(
+    "dim_order_ops::_clone_dim_order", "",
+    "dim_order_ops::_clone_dim_order(Tensor self, *, bool non_blocking=False, "
+    "int[]? dim_order=None) -> Tensor", _clone_dim_order_impl)
+CLONE_DIM_ORDER_OUT = EdgeOp(
+    "dim_order_ops::_clone_dim_order", "out",
+    "dim_order_ops::_clone_dim_order.out(Tensor self, *, bool non_blocking=False, "
+    "int[]? dim_order=None, Tensor(a!) out) -> Tensor(a!)", None)
+
+ET_VIEW = EdgeOp("executorch_prim::et_view", "default",
+                 "executorch_prim::et_view(Tensor self, int[] size) -> Tensor",
+                 lambda x, size: x.view(size))
+
+
+def _prim(name: str, fn: Callable, nargs: int = 2) -> EdgeOp:
+    params = ", ".join(f"Scalar {n}" for n in "abc"[:nargs])
+    return EdgeOp(f"executorch_prim::{name}", "Scalar",
+                  f"executorch_prim::{name}.Scalar({params}) -> Scalar", fn)
+
+
+import builtins  # noqa: E402
+import math  # noqa: E402
+import operator  # noqa: E402
+
+PRIM_OPS = {
+    operator.add: _prim("add", operator.add),
+    operator.sub: _prim("sub", operator.sub),
+    operator.mul: _prim("mul", operator.mul),
+    operator.floordiv: _prim("floordiv", operator.floordiv),
+    operator.truediv: _prim("truediv", operator.truediv),
+    operator.mod: _prim("mod", operator.mod),
+    operator.eq: _prim("eq", operator.eq),
+    operator.gt: _prim("gt", operator.gt),
+    operator.lt: _prim("lt", operator.lt),
+    operator.ge: _prim("ge", operator.ge),
+    operator.le: _prim("le", operator.le),
+    operator.neg: _prim("neg", operator.neg, 1),
+    builtins.round: _prim("round", builtins.round, 1),
+    math.ceil: _prim("ceil", math.ceil, 1),
+    math.trunc: _prim("trunc", math.trunc, 1),
+    torch.sym_float: _prim("sym_float", float, 1),
+    torch.sym_int: _prim("sym_int", int, 1),
+    torch.sym_max: _prim("sym_max", max),
+    torch.sym_min: _prim("sym_min", min),
+    torch.sym_not: _prim("sym_not", operator.not_, 1),
+    torch.sym_ite: _prim("sym_ite", lambda b, t, f: t if b else f, 3),
+}
+
+# torch ops that produce symbolic scalars at runtime: they are emitted as-is
+# (functional, with a scalar return slot).
+SYM_ATEN_OPS = {
+    torch.ops.aten.sym_size.int: "aten::sym_size.int",
+    torch.ops.aten.sym_numel.default: "aten::sym_numel",
+    torch.ops.aten._local_scalar_dense.default: "aten::_local_scalar_dense",
+}
+
+
+# ---------------------------------------------------------------------------
+# Out variants
+
+
+_TENSOR_OPTIONS = {"dtype", "layout", "device", "pin_memory"}
+
+
+def _arg_sig(a: torch._C.Argument) -> tuple:
+    return (a.name, str(a.type))
+
+
+@functools.lru_cache(maxsize=None)
+def out_variant(op: torch._ops.OpOverload) -> Optional[torch._ops.OpOverload]:
+    """The ``.out`` overload of a functional ATen op, matched by arguments."""
+    schema = op._schema
+    if any(a.is_out for a in schema.arguments):
+        return op
+    ns, _, name = schema.name.partition("::")
+    packet = getattr(getattr(torch.ops, ns), name, None)
+    if packet is None:
+        return None
+    want = [_arg_sig(a) for a in schema.arguments]
+    # Out variants drop TensorOptions (the out tensor carries them).
+    want_no_opts = [w for w, a in zip(want, schema.arguments)
+                    if not (a.kwarg_only and a.name in _TENSOR_OPTIONS)]
+    nret = len(schema.returns)
+    best = None
+    for ov in packet.overloads():
+        cand = getattr(packet, ov)
+        cs = cand._schema
+        outs = [a for a in cs.arguments if a.is_out]
+        if not outs:
+            continue
+        ins = [_arg_sig(a) for a in cs.arguments if not a.is_out]
+        if ins != want and ins != want_no_opts:
+            continue
+        if len(outs) != nret:
+            continue
+        best = cand
+        break
+    return best
+
+
+def schema_kernel_name(schema: torch._C.FunctionSchema) -> str:
+    return kernel_name(schema.name, schema.overload_name)
+
+
+def upstream_portable() -> FrozenSet[str]:
+    """Operator names of upstream ExecuTorch's portable kernels + prim ops."""
+    from ._upstream_ops import UPSTREAM_PORTABLE
+    return UPSTREAM_PORTABLE

@@ -1,0 +1,265 @@
+"""The user-facing pipeline: ``to_edge`` -> ``EdgeProgram.to_executorch`` -> ``PteProgram``."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+import torch
+
+from ..pte import schema as S
+from ..pte.program import serialize_pte, serialize_ptd
+from . import memory_planning as mp
+from . import oplib, passes
+from .config import ExportConfig
+from .emit import MethodEmitter, ProgramState
+from .errors import ExportError
+
+ProgressFn = Optional[Callable[[str], None]]
+
+
+def _decomposition_table() -> Dict[Any, Any]:
+    from torch._decomp import core_aten_decompositions
+    return dict(core_aten_decompositions())
+
+
+class EdgeProgram:
+    """Methods in the edge dialect: core ATen ops plus dim-order ops.
+
+    ``methods`` maps a name to its ``EdgeMethod`` (graph + signature facts).
+    """
+
+    def __init__(self, methods: Dict[str, passes.EdgeMethod],
+                 exported: Dict[str, torch.export.ExportedProgram],
+                 library: frozenset) -> None:
+        self.methods = methods
+        self._exported = exported
+        self.library = library
+
+    def exported_program(self, name: str = "forward") -> torch.export.ExportedProgram:
+        """The decomposed (core ATen) ExportedProgram of a method."""
+        return self._exported[name]
+
+    @property
+    def method_names(self) -> List[str]:
+        return sorted(self.methods)
+
+    def operators(self) -> Dict[str, int]:
+        """Count of each op target over all methods (before out variants)."""
+        counts: Dict[str, int] = {}
+        for m in self.methods.values():
+            for sub in passes.subgraphs(m.gm):
+                for n in sub.graph.nodes:
+                    if n.op == "call_function":
+                        k = passes._display(n.target)
+                        counts[k] = counts.get(k, 0) + 1
+        return counts
+
+    def to_executorch(self, config: Optional[ExportConfig] = None, *,
+                      progress: ProgressFn = None) -> "PteProgram":
+        config = config or ExportConfig()
+        library = config.operators if config.operators is not None else self.library
+        say = progress or (lambda s: None)
+        methods = {k: _copy_method(v) for k, v in self.methods.items()}
+        state = ProgramState(config.external_constants)
+        plans: List[S.ExecutionPlan] = []
+        reports: Dict[str, mp.MethodMemoryPlan] = {}
+        for name in sorted(methods):
+            m = methods[name]
+            t0 = time.monotonic()
+            stats = passes.executorch_passes(m, library, fold=config.fold_constants,
+                                             plan_inputs=config.plan_inputs,
+                                             fuse_bn=config.fuse_batch_norm)
+            say(f"[{name}] passes: {stats}")
+            em = MethodEmitter(m, state, plan_inputs=config.plan_inputs,
+                               plan_outputs=config.plan_outputs,
+                               init_mutable_buffers=config.init_mutable_buffers,
+                               library=library,
+                               inplace=config.inplace and config.memory_planning == "edgetorch",
+                               channels_last=config.preserve_channels_last)
+            roots = em.run()
+            say(f"[{name}] emitted {len(em.instructions)} instructions, "
+                f"{len(em.values)} values")
+            blocks = [mp.Block(key=r.id, size=mp.align_up(max(r.nbytes, 0), config.alignment),
+                               first=r.first, last=r.last) for r in roots if r.planned]
+            res = mp.plan_blocks(blocks, config.memory_planning)
+            alternatives = {}
+            for alg in ("greedy", "naive"):
+                if alg != config.memory_planning:
+                    alternatives[alg] = mp.ALGORITHMS[alg](blocks).total
+            by_id = {r.id: r for r in roots}
+            for key, off in res.offsets.items():
+                by_id[key].offset = off
+            sizes = [0, res.total]
+            emitted = em.build_plan(roots, sizes)
+            plans.append(emitted.plan)
+            tensors = []
+            for b in blocks:
+                r = by_id[b.key]
+                tensors.append(mp.PlannedTensor(
+                    name=r.name, kind=r.kind, nbytes=b.size, first=b.first, last=b.last,
+                    offset=r.offset, values=sorted(set(r.values)), ops=list(r.ops)))
+            reports[name] = mp.MethodMemoryPlan(
+                method=name, algorithm=config.memory_planning, total_bytes=res.total,
+                lower_bound=res.lower_bound, num_instructions=emitted.num_instructions,
+                tensors=tensors, instructions=list(emitted.instr_names),
+                alternatives=alternatives)
+            say(f"[{name}] planned memory {res.total} bytes ({config.memory_planning}; "
+                f"lower bound {res.lower_bound}; "
+                + ", ".join(f"{k} {v}" for k, v in alternatives.items())
+                + f") in {time.monotonic() - t0:.2f}s")
+        program = S.Program(version=0, execution_plan=plans)
+        buf = serialize_pte(program, state.constant_buffers,
+                            mutable_buffers=state.mutable_buffers,
+                            constant_tensor_alignment=config.constant_tensor_alignment,
+                            segment_alignment=config.segment_alignment)
+        say(f"serialized {len(buf)} bytes")
+        return PteProgram(buf, program, reports, state, config)
+
+
+def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
+    """to_executorch mutates graphs; keep the EdgeProgram reusable."""
+    gm = copy.deepcopy(m.gm)
+    old = [n for n in m.gm.graph.nodes if n.op == "placeholder"]
+    new = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    mapping = dict(zip(old, new))
+    for o, n in zip(old, new):
+        for k in ("et_kind", "et_fqn", "et_init"):
+            if k in o.meta:
+                n.meta[k] = o.meta[k]
+    return passes.EdgeMethod(
+        name=m.name, gm=gm, in_spec=m.in_spec, out_spec=m.out_spec,
+        user_outputs=list(m.user_outputs),
+        mutations=[(p, mapping[ph]) for p, ph in m.mutations],
+        range_constraints=m.range_constraints)
+
+
+class PteProgram:
+    """A serialized program: ``.buffer`` holds the `.pte` bytes."""
+
+    def __init__(self, buffer: bytes, program: S.Program,
+                 memory_plan: Dict[str, mp.MethodMemoryPlan], state: ProgramState,
+                 config: ExportConfig) -> None:
+        self._buffer = buffer
+        self.program = program
+        self.memory_plan = memory_plan
+        self._state = state
+        self.config = config
+
+    @property
+    def buffer(self) -> bytes:
+        return self._buffer
+
+    @property
+    def executorch_program(self) -> S.Program:
+        return self.program
+
+    @property
+    def planned_bytes(self) -> int:
+        return sum(sum(p.non_const_buffer_sizes) for p in self.program.execution_plan)
+
+    @property
+    def constant_bytes(self) -> int:
+        return sum(len(b) for b in self._state.constant_buffers)
+
+    def write_to_file(self, path: Union[str, os.PathLike, Any]) -> None:
+        """Write the `.pte` (a path or a binary file object)."""
+        if hasattr(path, "write"):
+            path.write(self._buffer)
+            return
+        _atomic_write(Path(path), self._buffer)
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        self.write_to_file(path)
+
+    @property
+    def tensor_data(self) -> Dict[str, bytes]:
+        """External tensor files (name -> bytes), when external_constants is on."""
+        if not self._state.external:
+            return {}
+        return {"_default_external_constant.ptd": serialize_ptd(
+            self._state.external, tensor_alignment=self.config.constant_tensor_alignment,
+            segment_alignment=self.config.segment_alignment)}
+
+    def write_tensor_data_to_file(self, outdir: Union[str, os.PathLike]) -> List[Path]:
+        """Write the `.ptd` file(s) into ``outdir``; returns their paths."""
+        out = []
+        for name, data in self.tensor_data.items():
+            p = Path(outdir) / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(p, data)
+            out.append(p)
+        return out
+
+    def plan_report(self) -> str:
+        return "\n\n".join(self.memory_plan[k].table() for k in sorted(self.memory_plan))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------
+
+
+def to_edge(programs: Union[torch.export.ExportedProgram,
+                            Mapping[str, torch.export.ExportedProgram]], *,
+            config: Optional[ExportConfig] = None,
+            progress: ProgressFn = None) -> EdgeProgram:
+    """Decompose to the core ATen op set and lift to the edge form."""
+    if isinstance(programs, torch.export.ExportedProgram):
+        programs = {"forward": programs}
+    if not programs:
+        raise ExportError("no methods to export")
+    config = config or ExportConfig()
+    library = config.operators if config.operators is not None else oplib.kernel_library()
+    say = progress or (lambda s: None)
+    table = _decomposition_table()
+    methods, exported = {}, {}
+    for name in sorted(programs):
+        ep = programs[name]
+        if not isinstance(ep, torch.export.ExportedProgram):
+            raise TypeError(f"method {name!r}: expected an ExportedProgram, got {type(ep)}")
+        t0 = time.monotonic()
+        ep = ep.run_decompositions(table)
+        exported[name] = ep
+        lifted = copy.deepcopy(ep)
+        m = passes.lift(lifted, name)
+        passes.edge_passes(m, library, config.preserve_channels_last)
+        methods[name] = m
+        say(f"[{name}] decomposed to core ATen in {time.monotonic() - t0:.2f}s")
+    return EdgeProgram(methods, exported, library)
+
+
+def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
+           example_kwargs: Optional[Dict[str, Any]] = None,
+           dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
+           strict: bool = False, progress: ProgressFn = None) -> PteProgram:
+    """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch)."""
+    if not isinstance(example_args, tuple):
+        example_args = (example_args,)
+    say = progress or (lambda s: None)
+    t0 = time.monotonic()
+    was_training = getattr(model, "training", False)
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    try:
+        ep = torch.export.export(model, example_args, kwargs=example_kwargs,
+                                 dynamic_shapes=dynamic_shapes, strict=strict)
+    finally:
+        if was_training:
+            model.train()
+    say(f"torch.export done in {time.monotonic() - t0:.2f}s")
+    edge = to_edge(ep, config=config, progress=progress)
+    return edge.to_executorch(config, progress=progress)
+
+
+def stderr_progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
