@@ -35,10 +35,13 @@ build-asan: setup
 python: setup
 	@$(PY) -m pip install -q --no-build-isolation --no-deps -e . 
 
+# The C tests that run upstream-exported programs read them from the corpus
+# (built once with upstream's exporter, cached under build/testdata).
 test-c: build build-clang build-asan
-	@ctest --test-dir build --output-on-failure
-	@ctest --test-dir build-clang --output-on-failure
-	@ctest --test-dir build-asan --output-on-failure
+	@export ET_CORPUS_DIR=$$($(PY) tests/python/upstream_corpus.py 2>/dev/null | tail -n 1) && \
+	  ctest --test-dir build --output-on-failure && \
+	  ctest --test-dir build-clang --output-on-failure && \
+	  ctest --test-dir build-asan --output-on-failure
 
 test-python: build build-asan python
 	@ET_BUILD_DIR=$(CURDIR)/build ET_ASAN_BUILD_DIR=$(CURDIR)/build-asan \

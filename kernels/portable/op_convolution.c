@@ -227,6 +227,10 @@ static et_status spatial_list(et_kernel_ctx *ctx, const et_value *v, uint32_t sp
     if (out[i] < min)
       return ET_K_FAIL(ctx, "%s: %lld is below the minimum %lld", name, (long long)out[i],
                        (long long)min);
+    /* Sizes are int32 in the format; larger values only overflow later
+     * arithmetic. */
+    if (out[i] > INT32_MAX)
+      return ET_K_FAIL(ctx, "%s: %lld is larger than %d", name, (long long)out[i], INT32_MAX);
   }
   return ET_OK;
 }

@@ -30,7 +30,8 @@ et_status op_slice_copy_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   else if (start > size) start = size;
   if (end < start) end = start;
   else if (end > size) end = size;
-  const int64_t len = (end - start + step - 1) / step;
+  /* Written so that no step (up to INT64_MAX) can overflow. */
+  const int64_t len = end > start ? (end - start - 1) / step + 1 : 0;
 
   int64_t sizes[ET_MAX_RANK], strides[ET_MAX_RANK];
   for (uint32_t d = 0; d < in->rank; d++) {
@@ -38,7 +39,8 @@ et_status op_slice_copy_tensor_out(et_kernel_ctx *ctx, et_value **args) {
     strides[d] = in->strides[d];
   }
   sizes[dim] = len;
-  strides[dim] = in->strides[dim] * step;
+  /* With one element or none the stride is never used (and step may be huge). */
+  strides[dim] = len > 1 ? in->strides[dim] * step : in->strides[dim];
   ET_K_TRY(et_k_resize(ctx, out, sizes, in->rank, "out"));
   if (et_tensor_numel(out) == 0) return ET_OK;
   const char *src = (const char *)in->data +

@@ -50,6 +50,9 @@ et_status et_pool2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_value
     if (k[i] <= 0) return ET_K_FAIL(ctx, "kernel_size: must be positive");
     if (s[i] <= 0) return ET_K_FAIL(ctx, "stride: must be positive");
     if (d[i] <= 0) return ET_K_FAIL(ctx, "dilation: must be positive");
+    if (k[i] > INT32_MAX || s[i] > INT32_MAX || d[i] > INT32_MAX || pd[i] > INT32_MAX)
+      return ET_K_FAIL(ctx, "kernel_size, stride, padding and dilation must be at most %d",
+                       INT32_MAX);
     if (pd[i] < 0 || pd[i] > ((k[i] - 1) * d[i] + 1) / 2)
       return ET_K_FAIL(ctx, "padding: %lld must be between 0 and half the effective kernel "
                             "size",

@@ -103,7 +103,7 @@ bool fb_subtable(fb_reader *r, const fb_table *t, unsigned id, fb_table *out,
                  const char *what) {
   memset(out, 0, sizeof *out);
   uint32_t p = fb_field(r, t, id, 4, what);
-  uint32_t target;
+  uint32_t target = 0;
   if (!p || !follow(r, p, &target, what)) return false;
   return fb_table_at(r, target, out, what);
 }
@@ -124,7 +124,7 @@ bool fb_vector(fb_reader *r, const fb_table *t, unsigned id, unsigned elem,
                fb_vec *out, const char *what) {
   memset(out, 0, sizeof *out);
   uint32_t p = fb_field(r, t, id, 4, what);
-  uint32_t target;
+  uint32_t target = 0;
   if (!p || !follow(r, p, &target, what)) return false;
   return vector_at(r, target, elem, out, what);
 }
