@@ -148,7 +148,7 @@ bool fb_vec_table(fb_reader *r, const fb_vec *v, uint32_t i, fb_table *out,
   memset(out, 0, sizeof *out);
   if (r->bad) return false;
   if (i >= v->len) return fb_fail(r, v->pos, what);
-  uint32_t target;
+  uint32_t target = 0;
   if (!follow(r, v->pos + 4u * i, &target, what)) return false;
   return fb_table_at(r, target, out, what);
 }
