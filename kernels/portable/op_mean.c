@@ -1,6 +1,8 @@
 /*
  * aten::mean.out(Tensor self, int[1]? dim, bool keepdim=False, *,
  *                ScalarType? dtype=None, Tensor(a!) out)
+ * aten::mean.dtype_out(Tensor self, *, ScalarType? dtype=None,
+ *                      Tensor(a!) out)      (every dim, 0-dim out)
  *
  * Sum over `dim` (None or [] means every dim) divided by the count, in
  * float (double for a Double out). Without `dtype`, self must be floating.
@@ -10,22 +12,20 @@
 #include "util/reduce_util.h"
 #include "util/shape_util.h"
 
-et_status op_mean_out(et_kernel_ctx *ctx, et_value **args) {
-  const et_tensor *in = args[0]->u.t;
-  const bool keepdim = args[2]->u.b;
-  et_tensor *out = args[4]->u.t;
+static et_status mean_impl(et_kernel_ctx *ctx, const et_tensor *in, const et_value *dims,
+                           bool keepdim, const et_value *dtype, et_tensor *out) {
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
   ET_K_TRY(et_k_check_floating(ctx, out, "out"));
-  if (args[3]->tag == ET_TAG_INT) {
-    if (args[3]->u.i != out->dtype)
+  if (dtype->tag == ET_TAG_INT) {
+    if (dtype->u.i != out->dtype)
       return ET_K_FAIL(ctx, "dtype %s given but out has dtype %s",
-                       et_dtype_name((int)args[3]->u.i), et_dtype_name(out->dtype));
+                       et_dtype_name((int)dtype->u.i), et_dtype_name(out->dtype));
   } else {
     ET_K_TRY(et_k_check_floating(ctx, in, "self"));
   }
   uint32_t mask;
-  ET_K_TRY(et_reduce_mask(ctx, in, args[1], "dim", &mask));
+  ET_K_TRY(et_reduce_mask(ctx, in, dims, "dim", &mask));
   et_reduce_plan p;
   ET_K_TRY(et_reduce_plan_init(ctx, &p, in, mask, keepdim, out));
   const int acc_dt = et_reduce_acc_dtype(out->dtype);
@@ -52,4 +52,12 @@ et_status op_mean_out(et_kernel_ctx *ctx, et_value **args) {
     }
   } while (et_nd_iter_next(&p.outer));
   return ET_OK;
+}
+
+et_status op_mean_out(et_kernel_ctx *ctx, et_value **args) {
+  return mean_impl(ctx, args[0]->u.t, args[1], args[2]->u.b, args[3], args[4]->u.t);
+}
+
+et_status op_mean_dtype_out(et_kernel_ctx *ctx, et_value **args) {
+  return mean_impl(ctx, args[0]->u.t, NULL, false, args[1], args[2]->u.t);
 }

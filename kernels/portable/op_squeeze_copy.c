@@ -1,6 +1,8 @@
 /*
  * aten::squeeze_copy.dims_out(Tensor self, int[] dim, *, Tensor(a!) out)
- * Drops the listed dims that have size 1 (others are kept).
+ * aten::squeeze_copy.dim_out(Tensor self, int dim, *, Tensor(a!) out)
+ * Drops the listed dims (or the one dim) that have size 1 (others are
+ * kept).
  */
 #include "portable/ops.h"
 
@@ -29,6 +31,28 @@ et_status op_squeeze_copy_dims_out(et_kernel_ctx *ctx, et_value **args) {
   uint32_t r = 0;
   for (uint32_t d = 0; d < in->rank; d++) {
     if ((mask & (1u << d)) && in->sizes[d] == 1) continue;
+    sizes[r] = in->sizes[d];
+    strides[r] = in->strides[d];
+    r++;
+  }
+  ET_K_TRY(et_k_resize(ctx, out, sizes, r, "out"));
+  et_copy_nd(out->data, out->dtype, out->strides, in->data, in->dtype, strides, r, sizes,
+             out->dim_order);
+  return ET_OK;
+}
+
+et_status op_squeeze_copy_dim_out(et_kernel_ctx *ctx, et_value **args) {
+  const et_tensor *in = args[0]->u.t;
+  et_tensor *out = args[2]->u.t;
+  ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
+  ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
+  ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
+  int64_t dim;
+  ET_K_TRY(et_k_dim(ctx, args[1]->u.i, in->rank, "dim", &dim));
+  int64_t sizes[ET_MAX_RANK], strides[ET_MAX_RANK];
+  uint32_t r = 0;
+  for (uint32_t d = 0; d < in->rank; d++) {
+    if (d == dim && in->sizes[d] == 1) continue;
     sizes[r] = in->sizes[d];
     strides[r] = in->strides[d];
     r++;

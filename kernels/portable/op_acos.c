@@ -1,0 +1,14 @@
+/*
+ * aten::acos.out(Tensor self, *, Tensor(a!) out): arccosine (NaN outside [-1, 1]).
+ * Any real or Bool input (integers give a floating out, as in PyTorch);
+ * Half/BFloat16 compute in float, Double in double.
+ */
+#include "portable/ops.h"
+
+#include "util/unary_util.h"
+
+ET_DEFINE_FLOAT_UNARY(acos, acosf(x), acos(x))
+
+et_status op_acos_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_unary_float_out(ctx, args, &acos_fns);
+}

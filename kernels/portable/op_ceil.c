@@ -1,0 +1,35 @@
+/*
+ * aten::ceil.out(Tensor self, *, Tensor(a!) out): rounds up.
+ * Floating dtypes round (Half/BFloat16 in float, exactly); integers are
+ * copied unchanged; Bool is refused, as in PyTorch. out has self's dtype.
+ */
+#include "portable/ops.h"
+
+#include "util/unary_util.h"
+
+static void ceil_i64(void *o, const void *const *in, size_t n, const void *p) {
+  (void)p;
+  int64_t *out = (int64_t *)o;
+  const int64_t *a = (const int64_t *)in[0];
+  for (size_t i = 0; i < n; i++) out[i] = a[i];
+}
+
+static void ceil_f32(void *o, const void *const *in, size_t n, const void *p) {
+  (void)p;
+  float *out = (float *)o;
+  const float *a = (const float *)in[0];
+  for (size_t i = 0; i < n; i++) out[i] = ceilf(a[i]);
+}
+
+static void ceil_f64(void *o, const void *const *in, size_t n, const void *p) {
+  (void)p;
+  double *out = (double *)o;
+  const double *a = (const double *)in[0];
+  for (size_t i = 0; i < n; i++) out[i] = ceil(a[i]);
+}
+
+static const et_ew_fns ceil_fns = {ceil_i64, ceil_f32, ceil_f64, NULL};
+
+et_status op_ceil_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_unary_real_out(ctx, args, &ceil_fns, false);
+}

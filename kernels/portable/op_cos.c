@@ -1,0 +1,14 @@
+/*
+ * aten::cos.out(Tensor self, *, Tensor(a!) out): cosine.
+ * Any real or Bool input (integers give a floating out, as in PyTorch);
+ * Half/BFloat16 compute in float, Double in double.
+ */
+#include "portable/ops.h"
+
+#include "util/unary_util.h"
+
+ET_DEFINE_FLOAT_UNARY(cos, cosf(x), cos(x))
+
+et_status op_cos_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_unary_float_out(ctx, args, &cos_fns);
+}

@@ -1,0 +1,59 @@
+/*
+ * aten::slice_scatter.out(Tensor self, Tensor src, int dim=0,
+ *                         SymInt? start=None, SymInt? end=None,
+ *                         SymInt step=1, *, Tensor(a!) out)
+ *
+ * out = self, with self[start:end:step] along `dim` (Python's clamping of
+ * start and end) replaced by src, converted to self's dtype. src must have
+ * exactly the shape of that slice.
+ */
+#include "portable/ops.h"
+
+#include "util/broadcast_util.h"
+#include "util/shape_util.h"
+
+et_status op_slice_scatter_out(et_kernel_ctx *ctx, et_value **args) {
+  const et_tensor *in = args[0]->u.t, *src = args[1]->u.t;
+  et_tensor *out = args[6]->u.t;
+  ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
+  ET_K_TRY(et_k_check_tensor(ctx, src, "src"));
+  ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
+  ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
+  if (in->rank == 0) return ET_K_FAIL(ctx, "self: cannot slice a 0-dim tensor");
+  int64_t dim;
+  ET_K_TRY(et_k_dim(ctx, args[2]->u.i, in->rank, "dim", &dim));
+  const int64_t step = args[5]->u.i;
+  if (step <= 0) return ET_K_FAIL(ctx, "step: must be positive, got %lld", (long long)step);
+  const int64_t size = in->sizes[dim];
+  int64_t start = args[3]->tag == ET_TAG_INT ? args[3]->u.i : 0;
+  int64_t end = args[4]->tag == ET_TAG_INT ? args[4]->u.i : INT64_MAX;
+  if (start < 0) start += size;
+  if (end < 0) end += size;
+  if (start < 0) start = 0;
+  else if (start > size) start = size;
+  if (end < start) end = start;
+  else if (end > size) end = size;
+  const int64_t len = end == start ? 0 : (end - start - 1) / step + 1; /* no overflow */
+  int64_t sizes[ET_MAX_RANK];
+  et_k_sizes64(in, sizes);
+  sizes[dim] = len;
+  bool match = src->rank == in->rank;
+  for (uint32_t d = 0; match && d < in->rank; d++)
+    if (src->sizes[d] != sizes[d]) match = false;
+  if (!match) {
+    char s1[96], s2[96];
+    et_k_tensor_shape_str(s1, sizeof s1, src);
+    et_k_shape_str(s2, sizeof s2, sizes, in->rank);
+    return ET_K_FAIL(ctx, "src %s must have the shape of the slice %s", s1, s2);
+  }
+  ET_K_TRY(et_k_resize_like(ctx, out, in, "out"));
+  if (et_tensor_numel(out) == 0) return ET_OK;
+  et_copy_tensor(out, in);
+  if (len == 0) return ET_OK;
+  int64_t ostr[ET_MAX_RANK];
+  for (uint32_t d = 0; d < in->rank; d++) ostr[d] = out->strides[d];
+  ostr[dim] = len > 1 ? ostr[dim] * step : 0; /* len > 1: step < size */
+  et_copy_nd((char *)out->data + start * out->strides[dim] * (int64_t)et_dtype_size(out->dtype),
+             out->dtype, ostr, src->data, src->dtype, src->strides, in->rank, sizes, NULL);
+  return ET_OK;
+}

@@ -1,0 +1,67 @@
+/*
+ * Shared arithmetic of the 2-D upsampling kernels (upsample_nearest2d,
+ * upsample_bilinear2d, _upsample_bilinear2d_aa), following PyTorch's
+ * UpSample.h: output sizes of the .vec variants, the source/destination
+ * scale (area_pixel_compute_scale) and the source index and weights of a
+ * linear tap, computed in the kernel's math type (float for
+ * Float/Half/BFloat16, double for Double) so the same rounding happens.
+ *
+ * A `scale` argument of 0 (or less) means "not given": the ratio of input
+ * to output size is used instead.
+ *
+ * Thread-safety: pure.
+ */
+#ifndef ET_KERNELS_UTIL_UPSAMPLE_UTIL_H
+#define ET_KERNELS_UTIL_UPSAMPLE_UTIL_H
+
+#include <edgetorch/kernel.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Spatial geometry of a [N, C, H, W] input and its output, with strides. */
+typedef struct et_upsample2d {
+  int64_t N, C, IH, IW, OH, OW;
+  int64_t is[4], os[4]; /* strides of input and output, in elements */
+  double scale_h, scale_w; /* the given scales, or 0 */
+} et_upsample2d;
+
+/*
+ * Checks of upsample_2d_common_check (a 4-D input whose dims after the
+ * batch are non-zero, positive output sizes, out of input's dtype) and the
+ * output size: from output_size (an int list of 2, or None) or from
+ * scale_factors (a double list of 2, or None; size = floor(in * scale)),
+ * exactly one of which is given. Fills g (scales only when scale_factors is
+ * given) and resizes out. A NULL scale_factors means the operator has
+ * explicit scales_h/scales_w instead (passed in scale_h/scale_w).
+ */
+et_status et_upsample2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_value *output_size,
+                             const et_value *scale_factors, double scale_h, double scale_w,
+                             et_tensor *out, et_upsample2d *g);
+
+/* area_pixel_compute_scale. */
+float et_upsample_scale_f32(int64_t in, int64_t out, bool align_corners, double scale);
+double et_upsample_scale_f64(int64_t in, int64_t out, bool align_corners, double scale);
+
+/*
+ * compute_source_index_and_lambda for output index `dst`: the two source
+ * indices and their weights (l0 + l1 = 1).
+ */
+void et_upsample_linear_f32(int64_t dst, int64_t in, int64_t out, bool align_corners,
+                            float scale, int64_t *i0, int64_t *i1, float *l0, float *l1);
+void et_upsample_linear_f64(int64_t dst, int64_t in, int64_t out, bool align_corners,
+                            double scale, int64_t *i0, int64_t *i1, double *l0, double *l1);
+
+/*
+ * Nearest-neighbour source index (nearest_idx): identity when the sizes
+ * match, dst / 2 when the output is twice the input, otherwise
+ * min(floor(dst * scale), in - 1) in float.
+ */
+int64_t et_upsample_nearest_index(int64_t dst, int64_t in, int64_t out, float scale);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ET_KERNELS_UTIL_UPSAMPLE_UTIL_H */
