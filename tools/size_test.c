@@ -22,7 +22,13 @@ int main(void) {
   et_method_meta meta;
   et_method *m;
   et_diag diag;
+#ifdef ET_SIZE_ALL_OPS
+  /* size_test_all_ops: the same program with every portable kernel linked. */
+  static const et_kernel_table *const tables[] = {&et_portable_kernels};
+  static const et_registry registry = {tables, 1, NULL, 0};
+#else
   static const et_registry registry = {0};
+#endif
   if (et_program_load(&prog, program_ptr, program_size, ET_LOAD_DEFAULT))
     return 1;
   const char *name = et_program_method_name(&prog, 0);
