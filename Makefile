@@ -43,9 +43,12 @@ test-c: build build-clang build-asan
 	  ctest --test-dir build-clang --output-on-failure && \
 	  ctest --test-dir build-asan --output-on-failure
 
+# Two workers, one test file each at a time (files own their caches); the
+# shared upstream corpus is built first so no two workers build it.
 test-python: build build-asan python
+	@$(PY) tests/python/upstream_corpus.py >/dev/null 2>&1
 	@ET_BUILD_DIR=$(CURDIR)/build ET_ASAN_BUILD_DIR=$(CURDIR)/build-asan \
-	  $(PY) -m pytest -q tests/python
+	  $(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:cacheprovider tests/python
 
 test: test-c test-python
 

@@ -21,6 +21,10 @@ __all__ = list(_EXPORT_NAMES) + ["models", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "export":
+        # The package is callable (see edgetorch/export/__init__.py), so the
+        # name means the same whether or not a submodule was imported first.
+        return importlib.import_module(".export", __name__)
     if name in _EXPORT_NAMES:
         return getattr(importlib.import_module(".export", __name__), name)
     if name == "models":

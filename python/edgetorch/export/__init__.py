@@ -1,8 +1,26 @@
 """torch.export -> edge -> passes -> memory plan -> `.pte`."""
 
+import sys
+import types
+
 from .config import ExportConfig
 from .errors import ExportError, UnsupportedOperatorError
 from .program import EdgeProgram, PteProgram, export, to_edge
 
 __all__ = ["ExportConfig", "ExportError", "UnsupportedOperatorError", "EdgeProgram",
            "PteProgram", "export", "to_edge"]
+
+
+class _ExportPackage(types.ModuleType):
+    """``edgetorch.export`` is both this package and the one-call function.
+
+    Importing any submodule (``edgetorch.export.oplib``) makes the attribute
+    ``edgetorch.export`` this package, so the package itself forwards calls:
+    ``edgetorch.export(model, example_args)`` works however it was reached.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _ExportPackage
