@@ -66,5 +66,11 @@ fuzz: setup
 	@mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/* build-fuzz/corpus/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_program -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 build-fuzz/corpus
 
+# Side by side with upstream ExecuTorch (portable and XNNPACK), PyTorch eager
+# and ONNX Runtime; writes bench/results/<date>.json and docs/benchmarks.md.
+# BENCH_ARGS=--quick for a two-minute run.
+bench: build python
+	@$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf build build-clang build-asan build-fuzz build-size

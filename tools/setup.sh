@@ -30,6 +30,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # torch first and pinned, so nothing later can pull another build of it.
   $VPY -m pip install -q torch==2.13.0
   $VPY -m pip install -q "executorch==1.5.1" "torch==2.13.0" numpy ml_dtypes pytest pytest-xdist \
-    scikit-learn "transformers" matplotlib scikit-build-core flatbuffers
+    scikit-learn "transformers" matplotlib scikit-build-core flatbuffers \
+    onnxruntime onnx onnxscript
   echo "$want" > "$stamp"
 fi

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of edgetorch against its peers (see README.md)."""

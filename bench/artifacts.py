@@ -1,0 +1,331 @@
+"""Exported artifacts for each model, cached under ``bench/.cache``.
+
+For every model the benchmark needs, from the same eval-mode module and the
+same inputs:
+
+    eager.pt     the pickled nn.Module (what the eager runtime loads)
+    inputs/      input_K.npy
+    ref.npz      eager outputs (the correctness oracle)
+    et.pte       edgetorch's exporter
+    up.pte       upstream ``to_edge(ep).to_executorch()``
+    xnn.pte      upstream ``to_edge_transform_and_lower(ep, [XnnpackPartitioner()])``
+    model.onnx   ``torch.onnx.export`` (TorchScript exporter, dynamo as fallback)
+
+A failed export is cached too, as its error message. Cache keys hold the
+versions of everything that shapes a file (torch, executorch, transformers,
+onnx, the model definitions, and for ``et`` a hash of the exporter's sources),
+so a changed exporter re-exports and nothing stale is ever timed. Export is
+deterministic, so caching changes no measurement; ``--no-cache`` re-exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / "bench" / ".cache"
+
+KINDS = ("et", "up", "xnn", "onnx")
+FILE_NAMES = {"et": "et.pte", "up": "up.pte", "xnn": "xnn.pte", "onnx": "model.onnx"}
+
+
+def _hash_files(paths: List[Path]) -> str:
+    h = hashlib.sha1()
+    for p in sorted(paths):
+        h.update(str(p.relative_to(REPO)).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _version(mod: str) -> str:
+    try:
+        from importlib.metadata import version
+        return version(mod)
+    except Exception:
+        return "absent"
+
+
+def exporter_fingerprints() -> Dict[str, str]:
+    """What each kind of artifact depends on, besides the model itself."""
+    et_src = [p for d in ("python/edgetorch/export", "python/edgetorch/pte")
+              for p in (REPO / d).glob("*.py")]
+    ops_def = REPO / "kernels" / "portable" / "ops.def"
+    if ops_def.exists():
+        et_src.append(ops_def)
+    torch_v = _version("torch")
+    return {
+        "et": f"torch={torch_v};src={_hash_files(et_src)[:16]}",
+        "up": f"torch={torch_v};executorch={_version('executorch')}",
+        "xnn": f"torch={torch_v};executorch={_version('executorch')}",
+        "onnx": f"torch={torch_v};onnx={_version('onnx')};onnxscript={_version('onnxscript')}",
+    }
+
+
+def short_reason(exc: BaseException, limit: int = 110) -> str:
+    """One line saying why an export failed."""
+    text = str(exc)
+    ops = re.findall(r"^\s*(aten::[\w.]+)\s*->", text, flags=re.M)
+    if ops:
+        uniq = sorted(set(ops))
+        return "unsupported op" + ("s" if len(uniq) > 1 else "") + ": " + ", ".join(uniq)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = lines[0] if lines else ""
+    msg = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
+
+
+@dataclass
+class Artifact:
+    kind: str
+    path: Optional[Path]              # None when the export failed
+    error: Optional[str] = None       # short reason
+    detail: Optional[str] = None      # full message (JSON only)
+    export_s: Optional[float] = None  # None when it came from the cache
+    info: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+    @property
+    def size(self) -> Optional[int]:
+        if self.path is None:
+            return None
+        extra = self.path.with_name(self.path.name + ".data")
+        return self.path.stat().st_size + (extra.stat().st_size if extra.exists() else 0)
+
+
+@dataclass
+class ModelArtifacts:
+    name: str
+    dir: Path
+    eager_path: Path
+    input_paths: List[Path]
+    inputs: List[np.ndarray]
+    ref: List[np.ndarray]
+    eager_modules: List[str]          # modules to import before unpickling eager.pt
+    arts: Dict[str, Artifact]
+    build_s: Optional[float] = None
+
+
+# ---------------------------------------------------------------------------
+# exporters: module + inputs -> bytes (or a file for ONNX)
+
+
+def _quiet() -> None:
+    warnings.filterwarnings("ignore")
+    import logging
+    for name in ("torch.onnx", "onnxscript", "executorch", "torch._export", "root"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def export_et(model: Any, inputs: Tuple[Any, ...]) -> bytes:
+    # Not `edgetorch.export(...)`: once the submodule edgetorch.export is
+    # imported, that attribute of the package is the module, not the function.
+    from edgetorch.export import export
+    return bytes(export(model, inputs).buffer)
+
+
+def export_up(model: Any, inputs: Tuple[Any, ...]) -> bytes:
+    import torch
+    from executorch.exir import to_edge
+    ep = torch.export.export(model, inputs)
+    return bytes(to_edge(ep).to_executorch().buffer)
+
+
+def export_xnn(model: Any, inputs: Tuple[Any, ...]) -> bytes:
+    import torch
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    ep = torch.export.export(model, inputs)
+    return bytes(to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+                 .to_executorch().buffer)
+
+
+def _fd_quiet(fn: Callable[[], Any]) -> Any:
+    """Run fn with the process's stdout and stderr (fds 1 and 2) sent to a
+    temporary file: the TorchScript ONNX exporter prints whole graphs from C++
+    when it fails, which Python-level redirection does not catch."""
+    import sys
+    import tempfile
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            return fn()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def export_onnx(model: Any, inputs: Tuple[Any, ...], path: Path) -> Dict[str, Any]:
+    """TorchScript-based exporter first (fast, mature), torch.export-based
+    (dynamo) exporter when it fails. Returns which one produced the file."""
+    import torch
+    names = [f"input_{i}" for i in range(len(inputs))]
+    errors = []
+    for dynamo in (False, True):
+        try:
+            if dynamo:
+                _fd_quiet(lambda: torch.onnx.export(model, inputs, str(path), dynamo=True,
+                                                    input_names=names, external_data=False))
+            else:
+                _fd_quiet(lambda: torch.onnx.export(model, inputs, str(path), dynamo=False,
+                                                    input_names=names, opset_version=17))
+            return {"onnx_exporter": "dynamo" if dynamo else "torchscript",
+                    "onnx_fallback_reason": errors[0] if errors else None}
+        except Exception as e:  # try the other exporter
+            errors.append(short_reason(e))
+    raise RuntimeError("; ".join(f"{k}: {e}" for k, e in zip(("torchscript", "dynamo"), errors)))
+
+
+EXPORTERS: Dict[str, Callable[..., Any]] = {"et": export_et, "up": export_up, "xnn": export_xnn}
+
+
+def export_kind(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path) -> Dict[str, Any]:
+    """Write one artifact; raise on failure."""
+    import copy
+    m = copy.deepcopy(model)
+    if kind == "onnx":
+        return export_onnx(m, inputs, out)
+    data = EXPORTERS[kind](m, inputs)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return {}
+
+
+# ---------------------------------------------------------------------------
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
+            log: Callable[[str], None] = print) -> ModelArtifacts:
+    """Build (or reuse) the eager module, inputs, reference and exports."""
+    import torch
+    _quiet()
+    base = _key(spec.name, str(quick), spec.description, json.dumps(spec.params, sort_keys=True),
+                _version("torch"), _version("transformers"), spec.fingerprint())
+    d = CACHE / f"{'q-' if quick else ''}{spec.name}-{base}"
+    d.mkdir(parents=True, exist_ok=True)
+    eager_path = d / "eager.pt"
+    ref_path = d / "ref.npz"
+    meta_path = d / "meta.json"
+    meta = json.loads(meta_path.read_text()) if (use_cache and meta_path.exists()) else {}
+    fps = exporter_fingerprints()
+
+    model = None
+    inputs_t: Optional[Tuple[torch.Tensor, ...]] = None
+    build_s = None
+
+    def get_model():
+        nonlocal model, inputs_t, build_s
+        if model is None:
+            t0 = time.perf_counter()
+            model, inputs_t = spec.build()
+            build_s = time.perf_counter() - t0
+        return model, inputs_t
+
+    n_in = meta.get("n_inputs")
+    input_paths = [d / f"input_{i}.npy" for i in range(n_in or 0)]
+    have_base = (use_cache and eager_path.exists() and ref_path.exists() and n_in is not None
+                 and all(p.exists() for p in input_paths))
+    if not have_base:
+        log(f"  building {spec.name} (eager module, inputs, reference outputs)")
+        m, xs = get_model()
+        torch.save(m, eager_path)
+        input_paths = []
+        for i, x in enumerate(xs):
+            p = d / f"input_{i}.npy"
+            np.save(p, x.numpy())
+            input_paths.append(p)
+        with torch.inference_mode():
+            out = m(*xs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        np.savez(ref_path, *[o.detach().numpy() for o in outs])
+        meta = {"n_inputs": len(xs), "eager_modules": sorted({
+            type(mod).__module__ for mod in m.modules()}), "artifacts": {}}
+        meta_path.write_text(json.dumps(meta, indent=1))
+    inputs = [np.load(p) for p in input_paths]
+    with np.load(ref_path) as z:
+        ref = [z[f"arr_{i}"] for i in range(len(z.files))]
+
+    arts: Dict[str, Artifact] = {}
+    for kind in kinds:
+        rec = meta["artifacts"].get(kind)
+        path = d / FILE_NAMES[kind]
+        if use_cache and rec and rec.get("fingerprint") == fps[kind] and (
+                rec.get("error") or path.exists()):
+            arts[kind] = Artifact(kind, None if rec.get("error") else path, rec.get("error"),
+                                  rec.get("detail"), None, rec.get("info", {}))
+            continue
+        m, xs = get_model()
+        log(f"  exporting {spec.name}: {kind}")
+        t0 = time.perf_counter()
+        try:
+            info = export_kind(kind, m, xs, path)
+            art = Artifact(kind, path, export_s=time.perf_counter() - t0, info=info)
+        except Exception as e:
+            if path.exists():
+                path.unlink()
+            art = Artifact(kind, None, short_reason(e),
+                           "".join(traceback.format_exception_only(type(e), e))[-4000:],
+                           time.perf_counter() - t0)
+            log(f"    {kind} export failed: {art.error}")
+        arts[kind] = art
+        meta["artifacts"][kind] = {"fingerprint": fps[kind], "error": art.error,
+                                   "detail": art.detail, "info": art.info,
+                                   "export_s": art.export_s}
+        meta_path.write_text(json.dumps(meta, indent=1))
+    for kind, art in arts.items():
+        if art.export_s is None:
+            art.info = dict(art.info, export_s_when_cached=meta["artifacts"][kind].get("export_s"))
+    return ModelArtifacts(spec.name, d, eager_path, input_paths, inputs, ref,
+                          meta.get("eager_modules", []), arts, build_s)
+
+
+def cached_program(name: str, kind: str, build: Callable[[], Tuple[Any, Tuple[Any, ...]]],
+                   key_parts: List[str], *, use_cache: bool) -> Artifact:
+    """One micro-benchmark program (no eager/ONNX side), cached like the models."""
+    _quiet()
+    fps = exporter_fingerprints()
+    d = CACHE / "micro"
+    d.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-{kind}-{_key(fps[kind], *key_parts)}"
+    path, err = d / f"{stem}.pte", d / f"{stem}.error.json"
+    if use_cache and path.exists():
+        return Artifact(kind, path)
+    if use_cache and err.exists():
+        rec = json.loads(err.read_text())
+        return Artifact(kind, None, rec["error"], rec["detail"])
+    model, inputs = build()
+    t0 = time.perf_counter()
+    try:
+        export_kind(kind, model, inputs, path)
+        return Artifact(kind, path, export_s=time.perf_counter() - t0)
+    except Exception as e:
+        rec = {"error": short_reason(e),
+               "detail": "".join(traceback.format_exception_only(type(e), e))[-4000:]}
+        err.write_text(json.dumps(rec))
+        return Artifact(kind, None, rec["error"], rec["detail"], time.perf_counter() - t0)
