@@ -497,9 +497,10 @@ def _atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _result(op: str, dtype: torch.dtype, index: int, describe: str, status: str,
+def _result(op: str, dtype: Optional[torch.dtype], index: int, describe: str, status: str,
             cls: str = "", detail: str = "", **extra: Any) -> Dict[str, Any]:
-    r = {"op": op, "dtype": DTYPE_NAMES[dtype], "sample": index, "input": describe,
+    r = {"op": op, "dtype": DTYPE_NAMES[dtype] if dtype is not None else "none",
+         "sample": index, "input": describe,
          "status": status, "class": cls, "detail": detail}
     r.update(extra)
     return r
@@ -579,6 +580,10 @@ def _prepare(op: Any, name: str, dtypes: Sequence[torch.dtype], opts: Options,
         return [_result(name, torch.float32, 0, "", "na", "no samples",
                         f"supported_dtypes failed: {type(e).__name__}: {e}")], []
     cases: List[P.Case] = []
+    if not any(dt in supported for dt in dtypes):
+        shown = ", ".join(sorted(str(d).replace("torch.", "") for d in supported)) or "none"
+        return [_result(name, None, 0, "", "na", "no supported dtype",
+                        f"CPU dtypes: {shown}"[:300])], []
     for dt in dtypes:
         if dt not in supported:
             continue
@@ -724,9 +729,23 @@ def write_json(rep: Report, path: Path) -> None:
         "options": rep.options,
         "verify_batching": rep.verify,
         "notes": rep.notes,
+        "opinfos": rep.opinfos,
         "results": rep.results,
     }
     _atomic(path, json.dumps(doc, indent=1).encode())
+
+
+def read_json(path: Path) -> Report:
+    """A Report back from write_json's file (to render it again)."""
+    doc = json.loads(path.read_text())
+    sm = doc["summary"]
+    rep = Report(results=doc["results"], seconds=sm["seconds"],
+                 export_seconds=sm["export_seconds"], run_seconds=sm["run_seconds"],
+                 exported=sm["exported"], cached=sm["cached"],
+                 worker_restarts=sm["worker_restarts"], verify=doc["verify_batching"],
+                 options=doc["options"], notes=doc["notes"])
+    rep.opinfos = doc.get("opinfos") or list(dict.fromkeys(r["op"] for r in rep.results))
+    return rep
 
 
 def _fmt(n: int) -> str:
@@ -788,6 +807,16 @@ def markdown(rep: Report) -> str:
         app = c["pass"] + c["fail"]
         rate = f"{100.0 * c['pass'] / app:.1f}%" if app else "-"
         lines.append(f"| {dn} | {len(rs)} | {c['pass']} | {c['fail']} | {c['na']} | {rate} |")
+
+    lines += ["", "## Not applicable, by reason", "",
+              "| reason | samples | OpInfos |", "|---|---:|---:|"]
+    na_cls: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
+    for r in rep.results:
+        if r["status"] == "na":
+            na_cls[r["class"]].append(r)
+    for cls, rs in sorted(na_cls.items(), key=lambda kv: -len(kv[1])):
+        label = "needs operators missing from ops.def" if cls == "needs" else cls
+        lines.append(f"| {_cell(label)} | {len(rs)} | {len({r['op'] for r in rs})} |")
 
     lines += ["", "## By OpInfo", "",
               "Failures give the class, the dtypes it occurs at, and one example.", "",
@@ -857,6 +886,23 @@ def markdown(rep: Report) -> str:
         for d, names in sorted(errs.items(), key=lambda kv: -len(kv[1])):
             lines.append(f"| {_cell(d)} | {_cell(', '.join(sorted(names)))} |")
 
+    lib_path = REPO / "kernels" / "portable" / "ops.def"
+    if lib_path.is_file():
+        pat = re.compile(r'^\s*ET_OP\(\s*"([^"]+)"')
+        library = [m.group(1) for m in map(pat.match, lib_path.read_text().splitlines()) if m]
+        reached = {k for r in rep.results for k in (r.get("kernels") or [])}
+        passing = {k for r in rep.results if r["status"] == "pass" for k in r.get("kernels") or []}
+        unreached = [k for k in library if k not in reached]
+        lines += ["", "## Operators of ops.def that no sample reaches", "",
+                  f"{len(library) - len(unreached)} of the {len(library)} operators in "
+                  f"kernels/portable/ops.def are called by some exported sample "
+                  f"({len(passing & set(library))} by a passing one). The exporter never calls "
+                  "these for an OpInfo sample (torch's core ATen decompositions lower the "
+                  "operator to others, the operator is a prim op of dynamic shapes, or no "
+                  "OpInfo produces it); tests/python/test_upstream_one_op.py and the C kernel "
+                  "tests cover some of them:", "",
+                  ", ".join(f"`{k}`" for k in unreached) or "(none)"]
+
     partial = []
     for name in rep.opinfos:
         rs = by_op.get(name, [])
@@ -922,8 +968,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="exit 1 when the pass rate is below this percentage")
     ap.add_argument("--show-failures", type=int, default=50, metavar="N",
                     help="print the first N failures (default 50)")
+    ap.add_argument("--render", type=Path, metavar="JSON",
+                    help="run nothing: write the markdown summary of an earlier run's JSON")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
+    if a.render:
+        rep = read_json(a.render)
+        md = a.md or REPO / "docs" / "conformance.md"
+        _atomic(md, markdown(rep).encode())
+        print(f"conformance: {summary_line(rep)}\nsummary: {md}")
+        return 0
     for d in a.dtypes.split(","):
         if d not in DTYPES:
             ap.error(f"unknown dtype {d!r} (choose from {', '.join(DTYPES)})")
