@@ -234,7 +234,10 @@ def markdown(results: Dict[str, Any], png: Optional[Path], md_dir: Path) -> str:
     out += ["\"—\" in the upstream-.pte column: not needed, edgetorch's own exporter handled "
             "the model. † fewer timed calls than the usual "
             f"{st.get('runs', 20)}: a runtime gets at most {st.get('cell_budget_s', 60):g} s of "
-            "timed calls per model and thread count (`--cell-budget-s`), so very slow cells "
+            "timed calls per model and thread count (`--cell-budget-s`)"
+            + (f"; edgetorch's own rows, the reference of every ratio, get "
+               f"{st['ref_budget_factor']:g}× that" if st.get("ref_budget_factor", 1) != 1
+               else "") + ", so very slow cells "
             "have n below 20 (n is in the per-model tables; n=1 when one call exceeds the "
             "budget: then the figure is the checked call itself); a runtime slower than "
             f"{st.get('slow_s', 10):g} s per call at 1 thread is not timed at 2 threads "

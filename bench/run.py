@@ -219,7 +219,8 @@ def bench_model(spec: Any, args: argparse.Namespace, do_memory: bool) -> Dict[st
                 runner.close()
                 continue
             cell["status"] = "ok"
-            if first > args.cell_budget_s:
+            if first > args.cell_budget_s * (
+                    args.ref_budget_factor if rdef.key in ("edgetorch", "edgetorch_up") else 1):
                 # One call takes longer than the whole per-cell budget: the
                 # checked call is the only sample (its first-call effects are
                 # small against its length), marked n=1 in the tables.
@@ -229,8 +230,10 @@ def bench_model(spec: Any, args: argparse.Namespace, do_memory: bool) -> Dict[st
                 continue
             cell["warmup_runs"] = timing.warm_up(runner, first)
             active[rdef.key] = runner
-            counts[rdef.key] = runs if first * runs <= args.cell_budget_s else max(
-                1, int(args.cell_budget_s // first))
+            # edgetorch's rows are the reference of every ratio: a larger budget
+            budget = args.cell_budget_s * (
+                args.ref_budget_factor if rdef.key in ("edgetorch", "edgetorch_up") else 1)
+            counts[rdef.key] = runs if first * runs <= budget else max(1, int(budget // first))
             cell["capped"] = counts[rdef.key] < runs
         if active:
             log(f"  timing {len(active)} runtimes at {threads} thread(s), {runs} rounds")
@@ -323,6 +326,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--cell-budget-s", type=float, default=60.0,
                     help="most seconds of timed calls per model, runtime and thread count; "
                          "a slower runtime gets fewer rounds (at least 1; marked)")
+    ap.add_argument("--ref-budget-factor", type=float, default=4.0,
+                    help="edgetorch's own rows (the reference of every ratio) get this many "
+                         "times the cell budget (default 4)")
     ap.add_argument("--slow-s", type=float, default=10.0,
                     help="skip the 2-thread timing of a runtime whose 1-thread call takes "
                          "longer (marked)")
@@ -384,6 +390,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                      for r in R.RUNTIMES],
         "settings": {"runs": args.runs, "load_repeats": args.load_repeats,
                      "cell_budget_s": args.cell_budget_s, "slow_s": args.slow_s,
+                     "ref_budget_factor": args.ref_budget_factor,
                      "gap_ms": args.gap_ms, "memory": args.memory},
         "models": [], "micro": {},
     }
