@@ -3,6 +3,8 @@
 #   make demo   train, export and run the digits CNN on the C runtime
 #   make size   stripped size of the core runtime (-Os, x86-64)
 #   make fuzz   libFuzzer on program load and method init
+#   make conformance  every kernel against PyTorch's OpInfo samples -> docs/conformance.md
+#   make bench  edgetorch side by side with upstream, eager and ONNX Runtime
 SHELL := /bin/bash
 PY := .venv/bin/python
 JOBS ?= 2
@@ -69,6 +71,12 @@ fuzz: setup
 # Side by side with upstream ExecuTorch (portable and XNNPACK), PyTorch eager
 # and ONNX Runtime; writes bench/results/<date>.json and docs/benchmarks.md.
 # BENCH_ARGS=--quick for a two-minute run.
+# PyTorch's OpInfo samples, one-operator programs from our exporter on our
+# runtime, against eager (about 10 minutes cold on 2 cores; cached after).
+# CONFORMANCE_ARGS="--ops add,mul" narrows it (a narrowed run leaves docs/ alone).
+conformance: build python
+	@$(PY) tests/conformance/run.py --min-pass-rate 97 $(CONFORMANCE_ARGS)
+
 bench: build python
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
