@@ -7,20 +7,34 @@
 #include <string.h>
 
 #define GEMM_NC 512 /* columns of C kept hot by the row kernel */
-#define GEMM_MR 4   /* rows of the register-blocked micro kernel */
-#define GEMM_NR 8   /* columns of the register-blocked micro kernel */
+#define GEMM_MR 4   /* rows of the scalar register-blocked micro kernel */
+#define GEMM_NR 8   /* columns of the scalar register-blocked micro kernel */
+#define GEMM_KC 256 /* depth of one pass: its B panel stays in L1 */
 
 /*
  * Every path accumulates each C element over k in increasing order from
- * zero, so results do not depend on which path computed them.
+ * zero (a pass over a block of k continues from the partial sum the previous
+ * pass stored), with no fused multiply-add, so results do not depend on which
+ * path computed them.
  *
  * gemm_rows: C rows one at a time, i-k-j over blocks of GEMM_NC columns
- * (streams B row by row: the right shape for M < 4, e.g. a batch-1 linear).
- * gemm: GEMM_MR x GEMM_NR blocks of C held in registers while k runs, over
- * panels of GEMM_NR columns of B that stay in cache for all row blocks;
- * leftover columns and rows go to plain loops and gemm_rows.
+ * (streams B row by row: the right shape for few rows, e.g. a batch-1 linear).
+ * gemm: register-blocked micro kernels over panels of B columns that stay in
+ * cache for all row blocks, GEMM_KC deep at a time; leftover columns and rows
+ * go to plain loops and gemm_rows. Where the compiler has generic vector types
+ * (GCC, clang) and the target has SIMD registers, the micro kernel is written
+ * on them (VR x VC vectors); elsewhere it is plain C (GEMM_MR x GEMM_NR).
  */
-#define DEFINE_GEMM(T, S)                                                      \
+#if (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__))
+#define GEMM_VECTOR 1
+#define GEMM_VR 6 /* rows: 6 x 2 accumulators + 2 of B + 1 of A in 16 registers */
+#define GEMM_VC 2 /* vectors of columns */
+typedef float gemm_vf32 __attribute__((vector_size(16)));
+typedef double gemm_vf64 __attribute__((vector_size(16)));
+#endif
+
+#define DEFINE_GEMM_ROWS(T, S)                                                 \
   static void gemm_rows_##S(int64_t M, int64_t N, int64_t K, const T *A,       \
                             int64_t lda, const T *B, int64_t ldb, T *C,        \
                             int64_t ldc) {                                     \
@@ -37,12 +51,68 @@
         }                                                                      \
       }                                                                        \
     }                                                                          \
-  }                                                                            \
+  }
+
+/* Columns [N0, N) of rows [0, M0): plain dot products. */
+#define DEFINE_GEMM_EDGE(T, S)                                                 \
+  static void gemm_edge_##S(int64_t M0, int64_t N0, int64_t N, int64_t K,      \
+                            const T *A, int64_t lda, const T *B, int64_t ldb,  \
+                            T *C, int64_t ldc) {                               \
+    for (int64_t i = 0; i < M0; i++)                                           \
+      for (int64_t j = N0; j < N; j++) {                                       \
+        T s = 0;                                                               \
+        for (int64_t k = 0; k < K; k++) s += A[i * lda + k] * B[k * ldb + j];  \
+        C[i * ldc + j] = s;                                                    \
+      }                                                                        \
+  }
+
+#ifdef GEMM_VECTOR
+/* V: vector type, L: lanes. Unaligned loads and stores through memcpy. */
+#define DEFINE_GEMM(T, S, V, L)                                                \
+  DEFINE_GEMM_ROWS(T, S)                                                       \
+  DEFINE_GEMM_EDGE(T, S)                                                       \
   static void gemm_##S(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, \
                        const T *B, int64_t ldb, T *C, int64_t ldc) {           \
-    const int64_t M4 = M - M % GEMM_MR, N8 = N - N % GEMM_NR;                  \
-    for (int64_t j0 = 0; j0 < N8; j0 += GEMM_NR)                               \
-      for (int64_t i0 = 0; i0 < M4; i0 += GEMM_MR) {                           \
+    enum { NR = GEMM_VC * (L) };                                               \
+    const int64_t M0 = M - M % GEMM_VR, N0 = N - N % NR;                       \
+    for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {                              \
+      const int64_t kn = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;                  \
+      for (int64_t j0 = 0; j0 < N0; j0 += NR)                                  \
+        for (int64_t i0 = 0; i0 < M0; i0 += GEMM_VR) {                         \
+          V acc[GEMM_VR][GEMM_VC];                                             \
+          T *c = C + i0 * ldc + j0;                                            \
+          for (int r = 0; r < GEMM_VR; r++)                                    \
+            for (int v = 0; v < GEMM_VC; v++) {                                \
+              if (k0) memcpy(&acc[r][v], c + r * ldc + v * (L), sizeof(V));    \
+              else memset(&acc[r][v], 0, sizeof(V));                           \
+            }                                                                  \
+          const T *a = A + i0 * lda + k0;                                      \
+          const T *b = B + k0 * ldb + j0;                                      \
+          for (int64_t k = 0; k < kn; k++, b += ldb) {                         \
+            V bv[GEMM_VC];                                                     \
+            for (int v = 0; v < GEMM_VC; v++) memcpy(&bv[v], b + v * (L), sizeof(V)); \
+            for (int r = 0; r < GEMM_VR; r++) {                                \
+              const V x = a[r * lda + k] - (V){0};                             \
+              for (int v = 0; v < GEMM_VC; v++) acc[r][v] += x * bv[v];        \
+            }                                                                  \
+          }                                                                    \
+          for (int r = 0; r < GEMM_VR; r++)                                    \
+            for (int v = 0; v < GEMM_VC; v++)                                  \
+              memcpy(c + r * ldc + v * (L), &acc[r][v], sizeof(V));            \
+        }                                                                      \
+    }                                                                          \
+    gemm_edge_##S(M0, N0, N, K, A, lda, B, ldb, C, ldc);                       \
+    if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
+  }
+#else
+#define DEFINE_GEMM(T, S, V, L)                                                \
+  DEFINE_GEMM_ROWS(T, S)                                                       \
+  DEFINE_GEMM_EDGE(T, S)                                                       \
+  static void gemm_##S(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, \
+                       const T *B, int64_t ldb, T *C, int64_t ldc) {           \
+    const int64_t M0 = M - M % GEMM_MR, N0 = N - N % GEMM_NR;                  \
+    for (int64_t j0 = 0; j0 < N0; j0 += GEMM_NR)                               \
+      for (int64_t i0 = 0; i0 < M0; i0 += GEMM_MR) {                           \
         T acc[GEMM_MR][GEMM_NR];                                               \
         for (int r = 0; r < GEMM_MR; r++)                                      \
           for (int jj = 0; jj < GEMM_NR; jj++) acc[r][jj] = 0;                 \
@@ -61,17 +131,13 @@
         for (int r = 0; r < GEMM_MR; r++)                                      \
           for (int jj = 0; jj < GEMM_NR; jj++) C[(i0 + r) * ldc + j0 + jj] = acc[r][jj]; \
       }                                                                        \
-    for (int64_t i = 0; i < M4; i++)                                           \
-      for (int64_t j = N8; j < N; j++) {                                       \
-        T s = 0;                                                               \
-        for (int64_t k = 0; k < K; k++) s += A[i * lda + k] * B[k * ldb + j];  \
-        C[i * ldc + j] = s;                                                    \
-      }                                                                        \
-    if (M4 < M) gemm_rows_##S(M - M4, N, K, A + M4 * lda, lda, B, ldb, C + M4 * ldc, ldc); \
+    gemm_edge_##S(M0, N0, N, K, A, lda, B, ldb, C, ldc);                       \
+    if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
   }
+#endif
 
-DEFINE_GEMM(float, f32)
-DEFINE_GEMM(double, f64)
+DEFINE_GEMM(float, f32, gemm_vf32, 4)
+DEFINE_GEMM(double, f64, gemm_vf64, 2)
 
 /* Half/BFloat16: float accumulators for a chunk of one output row. */
 #define ROW_CHUNK 128

@@ -372,6 +372,55 @@ static void test_matmul_blocked(void **state) {
   assert_false(et_matmul_supports(ET_BOOL));
 }
 
+/* Every path (vector micro kernel, scalar edges, row kernel, k blocks)
+ * accumulates each element over k in increasing order from zero: results are
+ * bit-identical to a sequential sum in the element type, whatever the shape
+ * and leading dimensions. */
+#define DEFINE_MATMUL_ORDER_CHECK(T, NAME)                                     \
+  static void NAME(int64_t M, int64_t N, int64_t K, int64_t pad) {            \
+    const int64_t lda = K + pad, ldb = N + pad, ldc = N + 2 * pad;             \
+    T *A = (T *)kt_alloc(sizeof(T) * (size_t)(M * lda + 1));                  \
+    T *B = (T *)kt_alloc(sizeof(T) * (size_t)(K * ldb + 1));                   \
+    T *C = (T *)kt_alloc(sizeof(T) * (size_t)(M * ldc + 1));                   \
+    uint32_t seed = (uint32_t)(M * 131 + N * 17 + K);                          \
+    for (int64_t i = 0; i < M * lda; i++) {                                    \
+      seed = seed * 1664525u + 1013904223u;                                    \
+      A[i] = (T)((double)(seed >> 8) / 16777216.0 - 0.5);                      \
+    }                                                                          \
+    for (int64_t i = 0; i < K * ldb; i++) {                                    \
+      seed = seed * 1664525u + 1013904223u;                                    \
+      B[i] = (T)((double)(seed >> 8) / 8388608.0 - 1.0);                       \
+    }                                                                          \
+    assert_true(et_matmul(sizeof(T) == 4 ? ET_FLOAT : ET_DOUBLE, M, N, K, A, lda, \
+                          B, ldb, C, ldc));                                    \
+    for (int64_t i = 0; i < M; i++)                                            \
+      for (int64_t j = 0; j < N; j++) {                                        \
+        T ref = 0;                                                             \
+        for (int64_t k = 0; k < K; k++) {                                      \
+          const T prod = A[i * lda + k] * B[k * ldb + j];                      \
+          ref = ref + prod;                                                    \
+        }                                                                      \
+        if (memcmp(&ref, &C[i * ldc + j], sizeof ref) != 0)                    \
+          fail_msg("%dx%dx%d pad %d: C[%d,%d] = %.17g, sequential sum %.17g",   \
+                   (int)M, (int)N, (int)K, (int)pad, (int)i, (int)j,           \
+                   (double)C[i * ldc + j], (double)ref);                       \
+      }                                                                        \
+  }
+DEFINE_MATMUL_ORDER_CHECK(float, matmul_order_f32)
+DEFINE_MATMUL_ORDER_CHECK(double, matmul_order_f64)
+
+static void test_matmul_summation_order(void **state) {
+  (void)state;
+  static const int64_t shapes[][3] = {{1, 1, 1},   {1, 33, 7},  {5, 9, 3},
+                                      {6, 8, 256}, {6, 8, 257}, {13, 17, 600},
+                                      {64, 64, 64}, {12, 130, 40}, {7, 530, 300}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+    for (int64_t pad = 0; pad <= 3; pad += 3) {
+      matmul_order_f32(shapes[s][0], shapes[s][1], shapes[s][2], pad);
+      matmul_order_f64(shapes[s][0], shapes[s][1], shapes[s][2], pad);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_half_to_float_exhaustive, kt_free_all),
@@ -385,6 +434,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_ew_engine_mixed, kt_free_all),
       cmocka_unit_test_teardown(test_reduce_add_precision, kt_free_all),
       cmocka_unit_test_teardown(test_matmul_blocked, kt_free_all),
+      cmocka_unit_test_teardown(test_matmul_summation_order, kt_free_all),
   };
   return cmocka_run_group_tests_name("kernels_util", tests, NULL, NULL);
 }
