@@ -9,6 +9,12 @@ void fb_init(fb_reader *r, const uint8_t *buf, uint32_t size) {
   r->bad = false;
   r->bad_at = 0;
   r->what = "";
+  r->field = -1;
+}
+
+/* Name the field a failure happened in: only the first failure counts. */
+static void at_field(fb_reader *r, bool was_bad, unsigned id) {
+  if (!was_bad && r->bad) r->field = (int)id;
 }
 
 bool fb_fail(fb_reader *r, uint32_t at, const char *what) {
@@ -62,6 +68,7 @@ uint32_t fb_field(fb_reader *r, const fb_table *t, unsigned id, unsigned size,
   if (off == 0) return 0;
   if ((uint32_t)off + size > t->t_size) {
     fb_fail(r, t->pos + off, what);
+    r->field = (int)id;
     return 0;
   }
   return t->pos + off;
@@ -102,10 +109,13 @@ static bool follow(fb_reader *r, uint32_t p, uint32_t *out, const char *what) {
 bool fb_subtable(fb_reader *r, const fb_table *t, unsigned id, fb_table *out,
                  const char *what) {
   memset(out, 0, sizeof *out);
+  bool was_bad = r->bad;
   uint32_t p = fb_field(r, t, id, 4, what);
   uint32_t target = 0;
-  if (!p || !follow(r, p, &target, what)) return false;
-  return fb_table_at(r, target, out, what);
+  bool ok = p && follow(r, p, &target, what) &&
+            fb_table_at(r, target, out, what);
+  at_field(r, was_bad, id);
+  return ok;
 }
 
 static bool vector_at(fb_reader *r, uint32_t pos, unsigned elem, fb_vec *out,
@@ -123,10 +133,13 @@ static bool vector_at(fb_reader *r, uint32_t pos, unsigned elem, fb_vec *out,
 bool fb_vector(fb_reader *r, const fb_table *t, unsigned id, unsigned elem,
                fb_vec *out, const char *what) {
   memset(out, 0, sizeof *out);
+  bool was_bad = r->bad;
   uint32_t p = fb_field(r, t, id, 4, what);
   uint32_t target = 0;
-  if (!p || !follow(r, p, &target, what)) return false;
-  return vector_at(r, target, elem, out, what);
+  bool ok = p && follow(r, p, &target, what) &&
+            vector_at(r, target, elem, out, what);
+  at_field(r, was_bad, id);
+  return ok;
 }
 
 const char *fb_string(fb_reader *r, const fb_table *t, unsigned id,
@@ -137,6 +150,7 @@ const char *fb_string(fb_reader *r, const fb_table *t, unsigned id,
   /* The terminating NUL must be inside the buffer and be a NUL. */
   if (!in_range(r, (uint64_t)v.pos + v.len, 1) || r->buf[v.pos + v.len] != 0) {
     fb_fail(r, v.pos, what);
+    r->field = (int)id;
     return NULL;
   }
   if (out_len) *out_len = v.len;

@@ -22,7 +22,8 @@ typedef struct fb_reader {
   uint32_t size;
   bool bad;
   uint32_t bad_at;  /* byte offset of the first failed check */
-  const char *what; /* what was being read then */
+  const char *what; /* the table (schema name) being read then */
+  int field;        /* its field number in the schema, or -1 */
 } fb_reader;
 
 /* A table; pos == 0 means absent. */

@@ -136,14 +136,14 @@ static et_status count_plan(const et_program *p, fb_reader *r,
     if ((st = et_value_open(p, r, plan, i, &type, &val, diag))) return st;
     if (type == KT_TENSOR) {
       fb_vec sizes;
-      fb_vector(r, &val, TENSOR_SIZES, 4, &sizes, "Tensor.sizes");
+      fb_vector(r, &val, TENSOR_SIZES, 4, &sizes, "Tensor");
       c->tensors++;
       c->rank_total += sizes.len;
     } else if (type == KT_INT_LIST) {
-      fb_vector(r, &val, 0, 8, &items, "IntList.items");
+      fb_vector(r, &val, 0, 8, &items, "IntList");
       c->list_items += items.len;
     } else if (type == KT_TENSOR_LIST || type == KT_OPT_TENSOR_LIST) {
-      fb_vector(r, &val, 0, 4, &items, "TensorList.items");
+      fb_vector(r, &val, 0, 4, &items, "TensorList");
       c->list_items += items.len;
     }
   }
@@ -157,7 +157,7 @@ static et_status count_plan(const et_program *p, fb_reader *r,
       return st;
     if (type == KT_TENSOR) {
       fb_vec sizes;
-      fb_vector(r, &val, TENSOR_SIZES, 4, &sizes, "Tensor.sizes");
+      fb_vector(r, &val, TENSOR_SIZES, 4, &sizes, "Tensor");
       c->input_rank += sizes.len;
     }
   }
@@ -166,13 +166,13 @@ static et_status count_plan(const et_program *p, fb_reader *r,
     fb_table chain, instr, a;
     fb_vec instrs, args;
     fb_vec_table(r, &plan->chains, k, &chain, "Chain");
-    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain.instructions");
+    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain");
     c->instrs += instrs.len;
     for (uint32_t pc = 0; pc < instrs.len && fb_ok(r); pc++) {
       fb_vec_table(r, &instrs, pc, &instr, "Instruction");
       uint8_t type = fb_u8(r, &instr, INSTR_TYPE, 0, "Instruction type");
       if (type == IT_KERNEL || type == IT_DELEGATE) {
-        fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction.instr_args");
+        fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction");
         fb_vector(r, &a, 1, 4, &args, "call args");
         c->args += args.len;
       }
@@ -186,7 +186,7 @@ static et_status count_plan(const et_program *p, fb_reader *r,
     fb_vec_table(r, &plan->delegates, d, &del, "BackendDelegate");
     fb_vector(r, &del, DELEGATE_SPECS, 4, &specs, "compile_specs");
     c->specs += specs.len;
-    const char *id = fb_string(r, &del, DELEGATE_ID, NULL, "BackendDelegate.id");
+    const char *id = fb_string(r, &del, DELEGATE_ID, NULL, "BackendDelegate");
     const et_backend *b = id ? find_backend(reg, id) : NULL;
     if (b && b->arena_bytes) {
       const uint8_t *data;
@@ -381,7 +381,7 @@ const char *et_method_meta_delegate(const et_method_meta *m, size_t i) {
       i >= plan.delegates.len)
     return NULL;
   fb_vec_table(&r, &plan.delegates, (uint32_t)i, &d, "BackendDelegate");
-  return fb_string(&r, &d, DELEGATE_ID, NULL, "BackendDelegate.id");
+  return fb_string(&r, &d, DELEGATE_ID, NULL, "BackendDelegate");
 }
 
 /* ---- init ---------------------------------------------------------------- */
@@ -511,12 +511,12 @@ static et_status fill_values(et_method *m, const et_program *p, fb_reader *r,
     memset(v, 0, sizeof *v);
     v->tag = tag_of(type);
     switch (type) {
-    case KT_INT: v->u.i = fb_i64(r, &val, 0, 0, "Int.int_val"); break;
-    case KT_BOOL: v->u.b = fb_u8(r, &val, 0, 0, "Bool.bool_val") != 0; break;
-    case KT_DOUBLE: v->u.d = fb_f64(r, &val, 0, 0, "Double.double_val"); break;
+    case KT_INT: v->u.i = fb_i64(r, &val, 0, 0, "Int"); break;
+    case KT_BOOL: v->u.b = fb_u8(r, &val, 0, 0, "Bool") != 0; break;
+    case KT_DOUBLE: v->u.d = fb_f64(r, &val, 0, 0, "Double"); break;
     case KT_STRING: {
       uint32_t len;
-      v->u.str.ptr = fb_string(r, &val, 0, &len, "String.string_val");
+      v->u.str.ptr = fb_string(r, &val, 0, &len, "String");
       v->u.str.len = len;
       if (!v->u.str.ptr) v->u.str.ptr = "";
       break;
@@ -531,7 +531,7 @@ static et_status fill_values(et_method *m, const et_program *p, fb_reader *r,
       break;
     }
     case KT_INT_LIST:
-      fb_vector(r, &val, 0, 8, &items, "IntList.items");
+      fb_vector(r, &val, 0, 8, &items, "IntList");
       for (uint32_t k = 0; k < items.len; k++)
         o->list_items[item_i + k] = &o->values[fb_vec_i64(r, &items, k)];
       v->u.ilist.items = o->list_items + item_i;
@@ -540,7 +540,7 @@ static et_status fill_values(et_method *m, const et_program *p, fb_reader *r,
       break;
     case KT_TENSOR_LIST:
     case KT_OPT_TENSOR_LIST:
-      fb_vector(r, &val, 0, 4, &items, "TensorList.items");
+      fb_vector(r, &val, 0, 4, &items, "TensorList");
       for (uint32_t k = 0; k < items.len; k++) {
         int32_t idx = fb_vec_i32(r, &items, k);
         o->list_items[item_i + k] = idx < 0 ? NULL : &o->values[idx];
@@ -550,12 +550,12 @@ static et_status fill_values(et_method *m, const et_program *p, fb_reader *r,
       item_i += items.len;
       break;
     case KT_DOUBLE_LIST:
-      fb_vector(r, &val, 0, 8, &items, "DoubleList.items");
+      fb_vector(r, &val, 0, 8, &items, "DoubleList");
       v->u.dlist.items = (const double *)(const void *)(r->buf + items.pos);
       v->u.dlist.len = items.len;
       break;
     case KT_BOOL_LIST:
-      fb_vector(r, &val, 0, 1, &items, "BoolList.items");
+      fb_vector(r, &val, 0, 1, &items, "BoolList");
       v->u.blist.items = r->buf + items.pos;
       v->u.blist.len = items.len;
       break;
@@ -630,13 +630,13 @@ static void mark_aliased(et_method *m, fb_reader *r, const et_plan *plan) {
     fb_table chain, instr, a;
     fb_vec instrs, args;
     fb_vec_table(r, &plan->chains, c, &chain, "Chain");
-    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain.instructions");
+    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain");
     for (uint32_t pc = 0; pc < instrs.len && fb_ok(r); pc++) {
       fb_vec_table(r, &instrs, pc, &instr, "Instruction");
       uint8_t type = fb_u8(r, &instr, INSTR_TYPE, 0, "Instruction type");
-      fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction.instr_args");
+      fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction");
       if (type == IT_MOVE) {
-        et_value *to = &m->values[fb_i32(r, &a, 1, 0, "MoveCall.move_to")];
+        et_value *to = &m->values[fb_i32(r, &a, 1, 0, "MoveCall")];
         if (to->tag == ET_TAG_TENSOR) to->u.t->flags |= ET_TENSOR_ALIASED;
       } else if (type == IT_KERNEL) {
         const char *sig = m->kernels[fb_i32(r, &a, 0, 0, "op_index")]->sig;
@@ -664,7 +664,7 @@ static et_status fill_instructions(et_method *m, const et_program *p,
     fb_table chain;
     fb_vec instrs;
     fb_vec_table(r, &plan->chains, c, &chain, "Chain");
-    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain.instructions");
+    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain");
     o->chain_begin[c] = pc_all;
     for (uint32_t pc = 0; pc < instrs.len; pc++, pc_all++) {
       fb_table instr, a;
@@ -673,7 +673,7 @@ static et_status fill_instructions(et_method *m, const et_program *p,
       memset(in, 0, sizeof *in);
       fb_vec_table(r, &instrs, pc, &instr, "Instruction");
       in->type = fb_u8(r, &instr, INSTR_TYPE, 0, "Instruction type");
-      fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction.instr_args");
+      fb_subtable(r, &instr, INSTR_ARGS, &a, "Instruction");
       in->a = (uint32_t)fb_i32(r, &a, 0, 0, "instruction field 0");
       in->b = (uint32_t)fb_i32(r, &a, 1, 0, "instruction field 1");
       if (!fb_ok(r)) return et_fb_error(r, &m->diag);
@@ -727,7 +727,7 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
     et_delegate_rt *rt = &m->delegates[d];
     memset(rt, 0, sizeof *rt);
     fb_vec_table(r, &plan->delegates, d, &del, "BackendDelegate");
-    const char *id = fb_string(r, &del, DELEGATE_ID, NULL, "BackendDelegate.id");
+    const char *id = fb_string(r, &del, DELEGATE_ID, NULL, "BackendDelegate");
     fb_vector(r, &del, DELEGATE_SPECS, 4, &specs, "compile_specs");
     if (!fb_ok(r)) return et_fb_error(r, &m->diag);
     if ((st = et_delegate_data(p, r, &del, &data, &size, &m->diag))) return st;
@@ -746,8 +746,8 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
       fb_table spec;
       fb_vec value;
       fb_vec_table(r, &specs, k, &spec, "CompileSpec");
-      cs[k].key = fb_string(r, &spec, SPEC_KEY, NULL, "CompileSpec.key");
-      fb_vector(r, &spec, SPEC_VALUE, 1, &value, "CompileSpec.value");
+      cs[k].key = fb_string(r, &spec, SPEC_KEY, NULL, "CompileSpec");
+      fb_vector(r, &spec, SPEC_VALUE, 1, &value, "CompileSpec");
       cs[k].value = r->buf + value.pos;
       cs[k].value_size = value.len;
     }

@@ -12,6 +12,11 @@ void et_reader_init(const et_program *p, fb_reader *r) {
 }
 
 et_status et_fb_error(const fb_reader *r, et_diag *diag) {
+  /* Field numbers are the order of the fields in upstream's schema.fbs. */
+  if (r->field >= 0)
+    return et_diag_set(diag, ET_INVALID_PROGRAM,
+                       "malformed flatbuffer: %s field %d at byte offset %u",
+                       r->what, r->field, r->bad_at);
   return et_diag_set(diag, ET_INVALID_PROGRAM,
                      "malformed flatbuffer: %s at byte offset %u", r->what,
                      r->bad_at);
@@ -35,8 +40,8 @@ static et_status segment_span(const et_program *p, fb_reader *r, uint32_t i,
   fb_vec segs = {p->segments, p->n_segments, true};
   fb_table seg;
   fb_vec_table(r, &segs, i, &seg, "DataSegment");
-  uint64_t off = fb_u64(r, &seg, SEGMENT_OFFSET, 0, "DataSegment.offset");
-  uint64_t size = fb_u64(r, &seg, SEGMENT_SIZE, 0, "DataSegment.size");
+  uint64_t off = fb_u64(r, &seg, SEGMENT_OFFSET, 0, "DataSegment");
+  uint64_t size = fb_u64(r, &seg, SEGMENT_SIZE, 0, "DataSegment");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   uint64_t start = p->segment_base + off;
   if (start < off || start > p->size || size > p->size - start)
@@ -87,15 +92,15 @@ et_status et_plan_open(const et_program *p, fb_reader *r, uint32_t index,
   fb_vec plans = {p->plans, p->n_plans, true};
   fb_vec_table(r, &plans, index, &out->table, "ExecutionPlan");
   const fb_table *t = &out->table;
-  out->name = fb_string(r, t, PLAN_NAME, NULL, "ExecutionPlan.name");
-  fb_vector(r, t, PLAN_VALUES, 4, &out->values, "ExecutionPlan.values");
-  fb_vector(r, t, PLAN_INPUTS, 4, &out->inputs, "ExecutionPlan.inputs");
-  fb_vector(r, t, PLAN_OUTPUTS, 4, &out->outputs, "ExecutionPlan.outputs");
-  fb_vector(r, t, PLAN_CHAINS, 4, &out->chains, "ExecutionPlan.chains");
-  fb_vector(r, t, PLAN_OPERATORS, 4, &out->operators, "ExecutionPlan.operators");
-  fb_vector(r, t, PLAN_DELEGATES, 4, &out->delegates, "ExecutionPlan.delegates");
+  out->name = fb_string(r, t, PLAN_NAME, NULL, "ExecutionPlan");
+  fb_vector(r, t, PLAN_VALUES, 4, &out->values, "ExecutionPlan");
+  fb_vector(r, t, PLAN_INPUTS, 4, &out->inputs, "ExecutionPlan");
+  fb_vector(r, t, PLAN_OUTPUTS, 4, &out->outputs, "ExecutionPlan");
+  fb_vector(r, t, PLAN_CHAINS, 4, &out->chains, "ExecutionPlan");
+  fb_vector(r, t, PLAN_OPERATORS, 4, &out->operators, "ExecutionPlan");
+  fb_vector(r, t, PLAN_DELEGATES, 4, &out->delegates, "ExecutionPlan");
   fb_vector(r, t, PLAN_BUFFER_SIZES, 8, &out->buffer_sizes,
-            "ExecutionPlan.non_const_buffer_sizes");
+            "ExecutionPlan");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   if (!out->name) return invalid(diag, "method %u has no name", index);
   if (!out->values.present || !out->inputs.present || !out->outputs.present ||
@@ -133,8 +138,8 @@ et_status et_value_open(const et_program *p, fb_reader *r, const et_plan *plan,
     return invalid(diag, "value index %u out of range (method '%s' has %u)",
                    index, plan->name, plan->values.len);
   fb_vec_table(r, &plan->values, index, &ev, "EValue");
-  *out_type = fb_u8(r, &ev, EVALUE_TYPE, 0, "EValue.val_type");
-  fb_subtable(r, &ev, EVALUE_VAL, out_val, "EValue.val");
+  *out_type = fb_u8(r, &ev, EVALUE_TYPE, 0, "EValue");
+  fb_subtable(r, &ev, EVALUE_VAL, out_val, "EValue");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   if (*out_type == KT_NONE || *out_type > KT_OPT_TENSOR_LIST)
     return invalid(diag, "value %u has unknown type %u", index, *out_type);
@@ -154,19 +159,19 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
                              const fb_table *t, et_tensor_desc *out,
                              et_diag *diag) {
   memset(out, 0, sizeof *out);
-  int8_t dtype = fb_i8(r, t, TENSOR_SCALAR_TYPE, 0, "Tensor.scalar_type");
+  int8_t dtype = fb_i8(r, t, TENSOR_SCALAR_TYPE, 0, "Tensor");
   int32_t storage_offset = fb_i32(r, t, TENSOR_STORAGE_OFFSET, 0,
-                                  "Tensor.storage_offset");
-  fb_vector(r, t, TENSOR_SIZES, 4, &out->sizes, "Tensor.sizes");
-  fb_vector(r, t, TENSOR_DIM_ORDER, 1, &out->dim_order, "Tensor.dim_order");
-  uint32_t dbi = fb_u32(r, t, TENSOR_DATA_BUFFER_IDX, 0, "Tensor.data_buffer_idx");
+                                  "Tensor");
+  fb_vector(r, t, TENSOR_SIZES, 4, &out->sizes, "Tensor");
+  fb_vector(r, t, TENSOR_DIM_ORDER, 1, &out->dim_order, "Tensor");
+  uint32_t dbi = fb_u32(r, t, TENSOR_DATA_BUFFER_IDX, 0, "Tensor");
   fb_table alloc, extra;
-  fb_subtable(r, t, TENSOR_ALLOCATION, &alloc, "Tensor.allocation_info");
-  int8_t layout = fb_i8(r, t, TENSOR_LAYOUT, 0, "Tensor.layout");
-  int8_t dyn = fb_i8(r, t, TENSOR_DYNAMISM, 0, "Tensor.shape_dynamism");
-  fb_subtable(r, t, TENSOR_EXTRA, &extra, "Tensor.extra_tensor_info");
+  fb_subtable(r, t, TENSOR_ALLOCATION, &alloc, "Tensor");
+  int8_t layout = fb_i8(r, t, TENSOR_LAYOUT, 0, "Tensor");
+  int8_t dyn = fb_i8(r, t, TENSOR_DYNAMISM, 0, "Tensor");
+  fb_subtable(r, t, TENSOR_EXTRA, &extra, "Tensor");
   int8_t location = fb_i8(r, &extra, EXTRA_LOCATION, 0,
-                          "ExtraTensorInfo.location");
+                          "ExtraTensorInfo");
   if (!fb_ok(r)) return et_fb_error(r, diag);
 
   size_t es = et_dtype_size(dtype);
@@ -225,11 +230,11 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
 
   if (alloc.pos) {
     uint32_t mem_id = fb_u32(r, &alloc, ALLOC_MEMORY_ID, 0,
-                             "AllocationDetails.memory_id");
+                             "AllocationDetails");
     uint64_t lo = fb_u32(r, &alloc, ALLOC_OFFSET_LOW, 0,
-                         "AllocationDetails.memory_offset_low");
+                         "AllocationDetails");
     uint64_t hi = fb_u32(r, &alloc, ALLOC_OFFSET_HIGH, 0,
-                         "AllocationDetails.memory_offset_high");
+                         "AllocationDetails");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     uint64_t offset = lo | (hi << 32);
     if (mem_id == 0 || mem_id >= plan->buffer_sizes.len)
@@ -287,7 +292,7 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
     fb_table buf;
     fb_vec storage;
     fb_vec_table(r, &ib, dbi, &buf, "Buffer");
-    fb_vector(r, &buf, 0, 1, &storage, "Buffer.storage");
+    fb_vector(r, &buf, 0, 1, &storage, "Buffer");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (storage.len < out->nbytes)
       return invalid(diag, "value %u: constant buffer %u has %u bytes, tensor "
@@ -312,9 +317,9 @@ et_status et_operator_name(const et_program *p, fb_reader *r,
     return invalid(diag, "operator index %u out of range (method '%s' has %u)",
                    index, plan->name, plan->operators.len);
   fb_vec_table(r, &plan->operators, index, &op, "Operator");
-  const char *name = fb_string(r, &op, OPERATOR_NAME, &nlen, "Operator.name");
+  const char *name = fb_string(r, &op, OPERATOR_NAME, &nlen, "Operator");
   const char *overload = fb_string(r, &op, OPERATOR_OVERLOAD, &olen,
-                                   "Operator.overload");
+                                   "Operator");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   if (!name || nlen == 0)
     return invalid(diag, "operator %u has no name", index);
@@ -337,9 +342,9 @@ et_status et_delegate_data(const et_program *p, fb_reader *r,
                            const fb_table *delegate, const uint8_t **out,
                            size_t *out_size, et_diag *diag) {
   fb_table ref;
-  fb_subtable(r, delegate, DELEGATE_PROCESSED, &ref, "BackendDelegate.processed");
-  int8_t loc = fb_i8(r, &ref, DATAREF_LOCATION, 0, "DataReference.location");
-  uint32_t idx = fb_u32(r, &ref, DATAREF_INDEX, 0, "DataReference.index");
+  fb_subtable(r, delegate, DELEGATE_PROCESSED, &ref, "BackendDelegate");
+  int8_t loc = fb_i8(r, &ref, DATAREF_LOCATION, 0, "DataReference");
+  uint32_t idx = fb_u32(r, &ref, DATAREF_INDEX, 0, "DataReference");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   if (!ref.pos) return invalid(diag, "delegate has no processed data");
   if (loc == 0) {
@@ -350,7 +355,7 @@ et_status et_delegate_data(const et_program *p, fb_reader *r,
     fb_table t;
     fb_vec data;
     fb_vec_table(r, &dd, idx, &t, "BackendDelegateInlineData");
-    fb_vector(r, &t, 0, 1, &data, "BackendDelegateInlineData.data");
+    fb_vector(r, &t, 0, 1, &data, "BackendDelegateInlineData");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     *out = p->data + data.pos;
     *out_size = data.len;
@@ -398,14 +403,14 @@ static et_status verify_value(const et_program *p, fb_reader *r,
     fb_field(r, &val, 0, type == KT_BOOL ? 1 : 8, "scalar value");
     break;
   case KT_STRING:
-    fb_string(r, &val, 0, NULL, "String.string_val");
+    fb_string(r, &val, 0, NULL, "String");
     break;
   case KT_TENSOR: {
     et_tensor_desc td;
     return et_tensor_describe(p, r, plan, i, &val, &td, diag);
   }
   case KT_INT_LIST:
-    fb_vector(r, &val, 0, 8, &items, "IntList.items");
+    fb_vector(r, &val, 0, 8, &items, "IntList");
     if (!fb_ok(r)) break;
     for (uint32_t k = 0; k < items.len; k++)
       if ((st = expect_type(p, r, plan, fb_vec_i64(r, &items, k), KT_INT, i,
@@ -413,14 +418,14 @@ static et_status verify_value(const et_program *p, fb_reader *r,
         return st;
     break;
   case KT_DOUBLE_LIST:
-    fb_vector(r, &val, 0, 8, &items, "DoubleList.items");
+    fb_vector(r, &val, 0, 8, &items, "DoubleList");
     break;
   case KT_BOOL_LIST:
-    fb_vector(r, &val, 0, 1, &items, "BoolList.items");
+    fb_vector(r, &val, 0, 1, &items, "BoolList");
     break;
   case KT_TENSOR_LIST:
   case KT_OPT_TENSOR_LIST:
-    fb_vector(r, &val, 0, 4, &items, "TensorList.items");
+    fb_vector(r, &val, 0, 4, &items, "TensorList");
     if (!fb_ok(r)) break;
     for (uint32_t k = 0; k < items.len; k++) {
       int32_t idx = fb_vec_i32(r, &items, k);
@@ -440,10 +445,10 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
                                     const et_plan *plan, uint32_t chain,
                                     uint32_t pc, uint32_t n_instr,
                                     const fb_table *instr, et_diag *diag) {
-  uint8_t type = fb_u8(r, instr, INSTR_TYPE, 0, "Instruction.instr_args_type");
+  uint8_t type = fb_u8(r, instr, INSTR_TYPE, 0, "Instruction");
   fb_table a;
   fb_vec args;
-  fb_subtable(r, instr, INSTR_ARGS, &a, "Instruction.instr_args");
+  fb_subtable(r, instr, INSTR_ARGS, &a, "Instruction");
   if (!fb_ok(r)) return et_fb_error(r, diag);
   if (!a.pos)
     return invalid(diag, "chain %u instruction %u has no arguments", chain, pc);
@@ -454,8 +459,8 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
   switch (type) {
   case IT_KERNEL:
   case IT_DELEGATE: {
-    int32_t idx = fb_i32(r, &a, 0, 0, "KernelCall.op_index");
-    fb_vector(r, &a, 1, 4, &args, "KernelCall.args");
+    int32_t idx = fb_i32(r, &a, 0, 0, "KernelCall");
+    fb_vector(r, &a, 1, 4, &args, "KernelCall");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     uint32_t limit = type == IT_KERNEL ? plan->operators.len
                                        : plan->delegates.len;
@@ -476,8 +481,8 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
     return ET_OK;
   }
   case IT_MOVE: {
-    int32_t from = fb_i32(r, &a, 0, 0, "MoveCall.move_from");
-    int32_t to = fb_i32(r, &a, 1, 0, "MoveCall.move_to");
+    int32_t from = fb_i32(r, &a, 0, 0, "MoveCall");
+    int32_t to = fb_i32(r, &a, 1, 0, "MoveCall");
     uint8_t tf, tt;
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (from < 0 || (uint32_t)from >= nv || to < 0 || (uint32_t)to >= nv)
@@ -494,8 +499,8 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
     return ET_OK;
   }
   case IT_JUMP_FALSE: {
-    int32_t cond = fb_i32(r, &a, 0, 0, "JumpFalseCall.cond_value_index");
-    int32_t dest = fb_i32(r, &a, 1, 0, "JumpFalseCall.destination_instruction");
+    int32_t cond = fb_i32(r, &a, 0, 0, "JumpFalseCall");
+    int32_t dest = fb_i32(r, &a, 1, 0, "JumpFalseCall");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (dest < 0 || (uint32_t)dest > n_instr)
       return invalid(diag, "chain %u instruction %u: jump destination %d is "
@@ -512,7 +517,7 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
     return ET_OK;
   }
   case IT_FREE: {
-    int32_t v = fb_i32(r, &a, 0, 0, "FreeCall.value_index");
+    int32_t v = fb_i32(r, &a, 0, 0, "FreeCall");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (v < 0 || (uint32_t)v >= nv)
       return invalid(diag, "chain %u instruction %u: free of value %d out of "
@@ -556,8 +561,8 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
     const uint8_t *data;
     size_t size;
     fb_vec_table(r, &plan.delegates, i, &d, "BackendDelegate");
-    const char *id = fb_string(r, &d, DELEGATE_ID, NULL, "BackendDelegate.id");
-    fb_vector(r, &d, DELEGATE_SPECS, 4, &specs, "BackendDelegate.compile_specs");
+    const char *id = fb_string(r, &d, DELEGATE_ID, NULL, "BackendDelegate");
+    fb_vector(r, &d, DELEGATE_SPECS, 4, &specs, "BackendDelegate");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (!id) return invalid(diag, "delegate %u has no backend id", i);
     if ((st = et_delegate_data(p, r, &d, &data, &size, diag))) return st;
@@ -565,8 +570,8 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
       fb_table spec;
       fb_vec value;
       fb_vec_table(r, &specs, k, &spec, "CompileSpec");
-      const char *key = fb_string(r, &spec, SPEC_KEY, NULL, "CompileSpec.key");
-      fb_vector(r, &spec, SPEC_VALUE, 1, &value, "CompileSpec.value");
+      const char *key = fb_string(r, &spec, SPEC_KEY, NULL, "CompileSpec");
+      fb_vector(r, &spec, SPEC_VALUE, 1, &value, "CompileSpec");
       if (!fb_ok(r)) return et_fb_error(r, diag);
       if (!key) return invalid(diag, "delegate %u compile spec %u has no key",
                                i, k);
@@ -579,7 +584,7 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
     fb_table chain;
     fb_vec instrs;
     fb_vec_table(r, &plan.chains, c, &chain, "Chain");
-    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain.instructions");
+    fb_vector(r, &chain, CHAIN_INSTRUCTIONS, 4, &instrs, "Chain");
     if (!fb_ok(r)) return et_fb_error(r, diag);
     if (!instrs.present) return invalid(diag, "chain %u has no instructions "
                                               "vector", c);
@@ -678,20 +683,20 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
   if (!fb_root(&r, &root)) return et_fb_error(&r, &p->diag);
   p->root = root.pos;
 
-  fb_vector(&r, &root, PROGRAM_EXECUTION_PLAN, 4, &v, "Program.execution_plan");
+  fb_vector(&r, &root, PROGRAM_EXECUTION_PLAN, 4, &v, "Program");
   if (!fb_ok(&r)) return et_fb_error(&r, &p->diag);
   if (!v.present) return invalid(&p->diag, "program has no execution plans");
   p->plans = v.pos;
   p->n_plans = v.len;
 
-  fb_vector(&r, &root, PROGRAM_SEGMENTS, 4, &v, "Program.segments");
+  fb_vector(&r, &root, PROGRAM_SEGMENTS, 4, &v, "Program");
   p->segments = v.pos;
   p->n_segments = v.len;
   fb_vector(&r, &root, PROGRAM_DELEGATE_DATA, 4, &v,
-            "Program.backend_delegate_data");
+            "Program");
   p->delegate_data = v.pos;
   p->n_delegate_data = v.len;
-  fb_vector(&r, &root, PROGRAM_CONSTANT_BUFFER, 4, &v, "Program.constant_buffer");
+  fb_vector(&r, &root, PROGRAM_CONSTANT_BUFFER, 4, &v, "Program");
   p->inline_constants = v.pos;
   p->n_inline_constants = v.len;
   if (!fb_ok(&r)) return et_fb_error(&r, &p->diag);
@@ -702,7 +707,7 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
     if ((st = segment_span(p, &r, i, &seg, &seg_size, &p->diag))) return st;
   }
   if (fb_subtable(&r, &root, PROGRAM_CONSTANT_SEGMENT, &cseg,
-                  "Program.constant_segment")) {
+                  "Program")) {
     if ((st = subsegment(p, &r, &cseg, "constant segment", &p->constant_segment,
                          &p->constant_segment_size, &p->constant_offsets,
                          &p->n_constant_offsets)))
@@ -713,7 +718,7 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
     return invalid(&p->diag, "program has both a constant segment and inline "
                              "constant buffers");
   fb_vector(&r, &root, PROGRAM_MUTABLE_SEGMENTS, 4, &v,
-            "Program.mutable_data_segments");
+            "Program");
   if (!fb_ok(&r)) return et_fb_error(&r, &p->diag);
   if (v.len > 0) {
     fb_table ms;
@@ -724,13 +729,13 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
                          &p->mutable_offsets, &p->n_mutable_offsets)))
       return st;
   }
-  fb_vector(&r, &root, PROGRAM_NAMED_DATA, 4, &v, "Program.named_data");
+  fb_vector(&r, &root, PROGRAM_NAMED_DATA, 4, &v, "Program");
   if (!fb_ok(&r)) return et_fb_error(&r, &p->diag);
   for (uint32_t i = 0; i < v.len; i++) {
     fb_table nd;
     fb_vec_table(&r, &v, i, &nd, "NamedData");
-    const char *key = fb_string(&r, &nd, 0, NULL, "NamedData.key");
-    uint32_t seg = fb_u32(&r, &nd, 1, 0, "NamedData.segment_index");
+    const char *key = fb_string(&r, &nd, 0, NULL, "NamedData");
+    uint32_t seg = fb_u32(&r, &nd, 1, 0, "NamedData");
     if (!fb_ok(&r)) return et_fb_error(&r, &p->diag);
     if (!key || seg >= p->n_segments)
       return invalid(&p->diag, "named data %u: missing key or segment index "
@@ -766,7 +771,7 @@ size_t et_program_constant_bytes(const et_program *p) {
     fb_table buf;
     fb_vec storage;
     fb_vec_table(&r, &ib, i, &buf, "Buffer");
-    fb_vector(&r, &buf, 0, 1, &storage, "Buffer.storage");
+    fb_vector(&r, &buf, 0, 1, &storage, "Buffer");
     total += storage.len;
   }
   return total;
