@@ -485,10 +485,9 @@ static et_status fill_tensor(et_method *m, const et_program *p, fb_reader *r,
         (!mem->planned[b] && td.nbytes) ||
         td.offset + td.nbytes > mem->planned_sizes[b])
       return et_diag_set(&m->diag, ET_MEMORY_ALLOCATION_FAILED,
-                         "value %u is planned at offset %llu (+%zu bytes) in "
-                         "planned buffer %zu, which was not provided or is "
-                         "too small", i, (unsigned long long)td.offset,
-                         td.nbytes, b);
+                         "value %u: planned buffer %zu is missing or under "
+                         "%llu + %zu bytes", i, b,
+                         (unsigned long long)td.offset, td.nbytes);
     t->data = (uint8_t *)mem->planned[b] + td.offset;
     t->capacity = td.nbytes;
     t->flags = ET_TENSOR_PLANNED;
@@ -614,8 +613,8 @@ static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
     if (!no_storage && !(c == 'W' && may_alias)) continue;
     if (i >= 32)
       return et_diag_set(&m->diag, ET_NOT_SUPPORTED,
-                         "instruction %u (%s): argument %u needs a run-time "
-                         "check and is past the 32 arguments checked",
+                         "instruction %u (%s): argument %u: only the first "
+                         "32 can have run-time checks",
                          pc, k->name, i);
     if (no_storage) in->check |= 1u << i;
     if (c == 'W' && may_alias) in->wcheck |= 1u << i;
@@ -801,8 +800,7 @@ et_status et_method_init(const et_program *p, const char *name,
   if (out) *out = NULL;
   if (!p || !name || !memory || !out)
     return et_diag_set(diag, ET_INVALID_ARGUMENT,
-                       "et_method_init needs a program, a name, memory and an "
-                       "output pointer");
+                       "et_method_init: a NULL argument");
   if ((st = open_counted(p, name, registry, &r, &plan, &index, &c, diag)))
     return st;
   fill_meta(p, &plan, index, &c, &meta);
@@ -1054,8 +1052,8 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
                          (unsigned)(in->args[a] - m->values));
     if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_CONSTANT))
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
-                         "instruction %u (%s): argument %u (value %u) would "
-                         "write into a constant through a view or move", pc,
+                         "instruction %u (%s): argument %u (value %u) writes "
+                         "a constant via a view or move", pc,
                          k->name, a, (unsigned)(in->args[a] - m->values));
   }
   return ET_OK;

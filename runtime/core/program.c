@@ -51,8 +51,8 @@ static et_status segment_span(const et_program *p, fb_reader *r, uint32_t i,
                    i, (unsigned long long)off, (unsigned long long)size,
                    p->size);
   if (size != 0 && p->segment_base == 0)
-    return invalid(diag, "segment %u has data but the file has no extended "
-                         "header giving the segment base", i);
+    return invalid(diag, "segment %u has data but no extended header gives "
+                         "the segment base", i);
   *out = p->data + start;
   *out_size = size;
   return ET_OK;
@@ -106,8 +106,8 @@ et_status et_plan_open(const et_program *p, fb_reader *r, uint32_t index,
   if (!out->values.present || !out->inputs.present || !out->outputs.present ||
       !out->buffer_sizes.present)
     return invalid(diag,
-                   "method '%s' lacks a required field (values, inputs, "
-                   "outputs or non_const_buffer_sizes)",
+                   "method '%s' lacks values, inputs, outputs or "
+                   "non_const_buffer_sizes",
                    out->name);
   return ET_OK;
 }
@@ -201,8 +201,8 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
     return invalid(diag, "value %u: unknown shape_dynamism %d", index, dyn);
   if (extra.pos && location != 0)
     return et_diag_set(diag, ET_NOT_SUPPORTED,
-                       "value %u: tensor data in an external file (.ptd) is "
-                       "not supported by this loader", index);
+                       "value %u: tensor data in a .ptd file is not "
+                       "supported", index);
 
   out->dtype = dtype;
   out->dynamism = (uint8_t)dyn;
@@ -263,9 +263,9 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
       fb_vec mo = {p->mutable_offsets, p->n_mutable_offsets, true};
       uint64_t off = fb_vec_u64(r, &mo, dbi);
       if (out->nbytes > p->mutable_segment_size - off)
-        return invalid(diag, "value %u: initial data (%zu bytes at %llu) "
-                             "past the end of the mutable data segment",
-                       index, out->nbytes, (unsigned long long)off);
+        return invalid(diag, "value %u: %s data (%zu bytes at %llu) past "
+                             "the end of its segment", index, "initial",
+                       out->nbytes, (unsigned long long)off);
       out->initial = p->mutable_segment + off;
     }
     return ET_OK;
@@ -280,8 +280,8 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
     fb_vec co = {p->constant_offsets, p->n_constant_offsets, true};
     uint64_t off = fb_vec_u64(r, &co, dbi);
     if (out->nbytes > p->constant_segment_size - off)
-      return invalid(diag, "value %u: constant data (%zu bytes at %llu) past "
-                           "the end of the constant segment", index,
+      return invalid(diag, "value %u: %s data (%zu bytes at %llu) past "
+                           "the end of its segment", index, "constant",
                      out->nbytes, (unsigned long long)off);
     data = p->constant_segment + off;
   } else {
@@ -493,8 +493,8 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
       return st;
     /* Values keep their kind for the whole run: kernels rely on it. */
     if (tf != tt)
-      return invalid(diag, "chain %u instruction %u: move from value %d "
-                           "(type %u) to value %d (type %u) changes its kind",
+      return invalid(diag, "chain %u instruction %u: move %d (type %u) -> "
+                           "%d (type %u) changes the kind",
                      chain, pc, from, tf, to, tt);
     return ET_OK;
   }
@@ -513,7 +513,7 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
       return st;
     if (vt != KT_BOOL && vt != KT_TENSOR)
       return invalid(diag, "chain %u instruction %u: jump condition value %d "
-                           "is neither a Bool nor a tensor", chain, pc, cond);
+                           "is not a Bool or tensor", chain, pc, cond);
     return ET_OK;
   }
   case IT_FREE: {
