@@ -19,24 +19,6 @@ static int dtype_index(int dtype) {
   }
 }
 
-bool et_dtype_is_supported(int dtype) { return dtype_index(dtype) >= 0; }
-
-bool et_dtype_is_floating(int dtype) {
-  return dtype == ET_HALF || dtype == ET_FLOAT || dtype == ET_DOUBLE ||
-         dtype == ET_BFLOAT16;
-}
-
-bool et_dtype_is_integral(int dtype, bool include_bool) {
-  switch (dtype) {
-  case ET_BYTE: case ET_CHAR: case ET_SHORT: case ET_INT: case ET_LONG:
-    return true;
-  case ET_BOOL:
-    return include_bool;
-  default:
-    return false;
-  }
-}
-
 #define u1 ET_BYTE
 #define i1 ET_CHAR
 #define i2 ET_SHORT
@@ -76,24 +58,6 @@ int et_promote_types(int a, int b) {
   int ia = dtype_index(a), ib = dtype_index(b);
   if (ia < 0 || ib < 0) return -1;
   return promote_table[ia][ib];
-}
-
-bool et_can_cast(int from, int to) {
-  if (et_dtype_is_floating(from) && et_dtype_is_integral(to, true)) return false;
-  if (from != ET_BOOL && to == ET_BOOL) return false;
-  return true;
-}
-
-int et_compute_dtype(int common) {
-  return (common == ET_HALF || common == ET_BFLOAT16) ? ET_FLOAT : common;
-}
-
-int et_ew_compute_dtype(int common) {
-  switch (common) {
-  case ET_HALF: case ET_BFLOAT16: case ET_FLOAT: return ET_FLOAT;
-  case ET_DOUBLE: return ET_DOUBLE;
-  default: return ET_LONG;
-  }
 }
 
 /* ---- conversion matrix -------------------------------------------------------

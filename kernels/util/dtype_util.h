@@ -191,12 +191,22 @@ static inline et_bf16 et_st_bf16(float v) { return et_float_to_bf16(v); }
 /* ---- classification and promotion ----------------------------------------- */
 
 /* One of the ten dtypes the portable kernels compute with
- * (Byte, Char, Short, Int, Long, Half, Float, Double, Bool, BFloat16). */
-bool et_dtype_is_supported(int dtype);
+ * (Byte, Char, Short, Int, Long, Half, Float, Double, Bool, BFloat16).
+ * These predicates run several times per kernel call: inline. */
+static inline bool et_dtype_is_supported(int dtype) {
+  return (dtype >= ET_BYTE && dtype <= ET_DOUBLE) || dtype == ET_BOOL ||
+         dtype == ET_BFLOAT16;
+}
 /* Half, Float, Double, BFloat16. */
-bool et_dtype_is_floating(int dtype);
+static inline bool et_dtype_is_floating(int dtype) {
+  return dtype == ET_HALF || dtype == ET_FLOAT || dtype == ET_DOUBLE ||
+         dtype == ET_BFLOAT16;
+}
 /* Byte..Long, and Bool when include_bool. */
-bool et_dtype_is_integral(int dtype, bool include_bool);
+static inline bool et_dtype_is_integral(int dtype, bool include_bool) {
+  return (dtype >= ET_BYTE && dtype <= ET_LONG) ||
+         (include_bool && dtype == ET_BOOL);
+}
 
 /*
  * c10::promoteTypes over the supported dtypes (e.g. Byte+Char -> Short,
@@ -206,16 +216,26 @@ bool et_dtype_is_integral(int dtype, bool include_bool);
 int et_promote_types(int a, int b);
 
 /* c10::canCast: no floating -> integral, no non-Bool -> Bool. */
-bool et_can_cast(int from, int to);
+static inline bool et_can_cast(int from, int to) {
+  if (et_dtype_is_floating(from) && et_dtype_is_integral(to, true)) return false;
+  return from == ET_BOOL || to != ET_BOOL;
+}
 
 /* The dtype a kernel computes a `common` dtype in: Half/BFloat16 -> Float. */
-int et_compute_dtype(int common);
+static inline int et_compute_dtype(int common) {
+  return (common == ET_HALF || common == ET_BFLOAT16) ? ET_FLOAT : common;
+}
 
 /*
  * The dtype the elementwise engine computes `common` in: Long for integers
  * and Bool, Float for Half/BFloat16/Float, Double for Double.
  */
-int et_ew_compute_dtype(int common);
+static inline int et_ew_compute_dtype(int common) {
+  return common == ET_DOUBLE ? ET_DOUBLE
+         : (common == ET_HALF || common == ET_BFLOAT16 || common == ET_FLOAT)
+             ? ET_FLOAT
+             : ET_LONG;
+}
 
 /* ---- element conversion --------------------------------------------------- */
 

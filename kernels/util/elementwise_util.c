@@ -9,6 +9,19 @@ typedef union ew_slot {
   double d;
 } ew_slot;
 
+/* Elements laid out densely in the tensor's dim order (what the runtime's
+ * tensors always are; kernels also pass strided views here). */
+static bool is_dense(const et_tensor *t) {
+  if (!t->strides) return true;
+  int64_t s = 1;
+  for (uint32_t k = t->rank; k-- > 0;) {
+    const uint8_t d = t->dim_order[k];
+    if (t->sizes[d] != 1 && t->strides[d] != s) return false;
+    s *= t->sizes[d];
+  }
+  return true;
+}
+
 static bool is_compute_dtype(int dt) {
   return dt == ET_LONG || dt == ET_FLOAT || dt == ET_DOUBLE || dt == ET_BOOL;
 }
@@ -23,6 +36,53 @@ et_status et_ew_apply(et_kernel_ctx *ctx, et_tensor *out, const et_tensor *const
     ET_K_TRY(et_k_check_tensor(ctx, in[k], names[k]));
     if (!is_compute_dtype(spec->in_compute[k]))
       return et_kernel_fail(ctx, ET_INTERNAL, "bad compute dtype");
+  }
+
+  /* Dense tensors with the same sizes and dim order and compute dtypes
+   * throughout: element i of each input is element i of the output, and a
+   * one-element input is the same value for every i. Then whole runs go to
+   * the loop at once (the common case; no n-d iteration). */
+  bool flat = out->dtype == spec->out_compute &&
+              (spec->wrap_dtype < 0 || spec->wrap_dtype == out->dtype) &&
+              is_dense(out);
+  bool single[ET_EW_MAX_IN];
+  for (uint32_t k = 0; flat && k < nin; k++) {
+    const et_tensor *t = in[k];
+    bool same = t->dtype == spec->in_compute[k] && t->rank == out->rank;
+    size_t numel = 1;
+    for (uint32_t d = 0; d < t->rank; d++) {
+      numel *= (size_t)t->sizes[d];
+      same = same && d < out->rank && t->sizes[d] == out->sizes[d] &&
+             t->dim_order[d] == out->dim_order[d];
+    }
+    same = same && is_dense(t);
+    single[k] = !same && numel == 1 && t->rank <= out->rank &&
+                t->dtype == spec->in_compute[k];
+    flat = same || single[k];
+  }
+  if (flat) {
+    size_t numel = 1;
+    for (uint32_t d = 0; d < out->rank; d++) numel *= (size_t)out->sizes[d];
+    ew_slot fill[ET_EW_MAX_IN][ET_EW_CHUNK];
+    const void *ptrs[ET_EW_MAX_IN];
+    size_t run = numel, es = et_dtype_size(out->dtype);
+    for (uint32_t k = 0; k < nin; k++) {
+      ptrs[k] = in[k]->data;
+      if (single[k]) {
+        run = numel < ET_EW_CHUNK ? numel : ET_EW_CHUNK;
+        et_convert(fill[k], in[k]->dtype, 1, in[k]->data, in[k]->dtype, 0, run);
+        ptrs[k] = fill[k];
+      }
+    }
+    for (size_t c = 0; run && c < numel; c += run) {
+      const size_t m = numel - c < run ? numel - c : run;
+      const void *at[ET_EW_MAX_IN];
+      for (uint32_t k = 0; k < nin; k++)
+        at[k] = single[k] ? ptrs[k]
+                          : (const char *)ptrs[k] + c * et_dtype_size(in[k]->dtype);
+      spec->fn((char *)out->data + c * es, at, m, spec->param);
+    }
+    return ET_OK;
   }
 
   int64_t sizes[ET_MAX_RANK];

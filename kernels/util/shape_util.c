@@ -22,7 +22,8 @@ void et_k_tensor_shape_str(char *buf, size_t cap, const et_tensor *t) {
   et_k_shape_str(buf, cap, s, r);
 }
 
-et_status et_k_check_tensor(et_kernel_ctx *ctx, const et_tensor *t, const char *name) {
+et_status et_k_check_tensor_slow(et_kernel_ctx *ctx, const et_tensor *t,
+                                 const char *name) {
   if (!et_dtype_is_supported(t->dtype))
     return ET_K_FAIL(ctx, "%s: dtype %s is not supported by the portable kernels",
                      name, et_dtype_name(t->dtype));

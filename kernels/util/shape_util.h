@@ -46,7 +46,15 @@ void et_k_sizes64(const et_tensor *t, int64_t *out_sizes);
  * Basic validity of a tensor argument: a supported dtype, rank <= ET_MAX_RANK
  * and, when it has elements, a data pointer.
  */
-et_status et_k_check_tensor(et_kernel_ctx *ctx, const et_tensor *t, const char *name);
+et_status et_k_check_tensor_slow(et_kernel_ctx *ctx, const et_tensor *t,
+                                 const char *name);
+/* The common case inline (several calls per kernel); failures out of line. */
+static inline et_status et_k_check_tensor(et_kernel_ctx *ctx, const et_tensor *t,
+                                          const char *name) {
+  if (t->data && t->rank <= ET_MAX_RANK && et_dtype_is_supported(t->dtype))
+    return ET_OK;
+  return et_k_check_tensor_slow(ctx, t, name);
+}
 
 /* The dtype of `t` must be `dtype`. */
 et_status et_k_check_dtype(et_kernel_ctx *ctx, const et_tensor *t, int dtype,
