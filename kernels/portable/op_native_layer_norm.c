@@ -14,6 +14,7 @@
 #include "portable/ops.h"
 
 #include "util/shape_util.h"
+#include "util/vec_util.h"
 
 #include <math.h>
 
@@ -22,49 +23,77 @@
 #define SQRT_bf16 sqrtf
 #define SQRT_f64 sqrt
 
-/* Sums over LN_LANES interleaved partial accumulators (combined pairwise at
- * the end), so the loops vectorize and are not bound by add latency; the
- * rounding is no worse than a sequential sum. */
-#define LN_LANES 8
+/* Sums over eight interleaved partial sums combined pairwise at the end
+ * (the order of et_sum_f32, which Float uses: vectorized), so the loops are
+ * not bound by add latency; the rounding is no worse than a sequential sum. */
+#define DEFINE_LN_SUMS(E, T, S)                                                \
+  static ET_CT(S) ln_sum_##S(const T *x, int64_t m, ET_CT(S) mean, bool sq) {  \
+    typedef ET_CT(S) acc_t;                                                    \
+    const int64_t m8 = m - m % 8;                                              \
+    acc_t p[8] = {0};                                                          \
+    for (int64_t i = 0; i < m8; i += 8)                                        \
+      for (int l = 0; l < 8; l++) {                                            \
+        const acc_t d = ET_LD(S, x[i + l]) - mean;                             \
+        p[l] += sq ? d * d : d;                                                \
+      }                                                                        \
+    acc_t s = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7])); \
+    for (int64_t i = m8; i < m; i++) {                                         \
+      const acc_t d = ET_LD(S, x[i]) - mean;                                   \
+      s += sq ? d * d : d;                                                     \
+    }                                                                          \
+    return s;                                                                  \
+  }
+DEFINE_LN_SUMS(, double, f64)
+DEFINE_LN_SUMS(, et_half, f16)
+DEFINE_LN_SUMS(, et_bf16, bf16)
+static float ln_sum_f32(const float *x, int64_t m, float mean, bool sq) {
+  return sq ? et_sum_sqdev_f32(x, (size_t)m, mean) : et_sum_f32(x, (size_t)m);
+}
+
+/* y = (x * rstd + shift) * w + b over a row of Float, vectorized. */
+static void ln_scale_f32(const float *x, float *y, const float *w, const float *b,
+                         int64_t m, float rstd, float shift) {
+  int64_t i = 0;
+#ifdef ET_HAVE_VEC
+  const et_vf32 r = et_vf32_splat(rstd), sh = et_vf32_splat(shift);
+  for (; i + 4 <= m; i += 4) {
+    et_vf32 v = et_vf32_load(x + i) * r + sh;
+    if (w) v = v * et_vf32_load(w + i);
+    if (b) v = v + et_vf32_load(b + i);
+    et_vf32_store(y + i, v);
+  }
+#endif
+  for (; i < m; i++) {
+    float v = x[i] * rstd + shift;
+    if (w) v = v * w[i];
+    if (b) v = v + b[i];
+    y[i] = v;
+  }
+}
+
+#define DEFINE_LN_SCALE(E, T, S)                                               \
+  static void ln_scale_##S(const T *x, T *y, const T *w, const T *b, int64_t m, \
+                           ET_CT(S) rstd, ET_CT(S) shift) {                    \
+    for (int64_t i = 0; i < m; i++) {                                          \
+      ET_CT(S) v = ET_LD(S, x[i]) * rstd + shift;                              \
+      if (w) v = v * ET_LD(S, w[i]);                                           \
+      if (b) v = v + ET_LD(S, b[i]);                                           \
+      y[i] = ET_ST(S, v);                                                      \
+    }                                                                          \
+  }
+DEFINE_LN_SCALE(, double, f64)
+DEFINE_LN_SCALE(, et_half, f16)
+DEFINE_LN_SCALE(, et_bf16, bf16)
+
 #define DEFINE_LN_ROW(E, T, S)                                                 \
   static void ln_row_##S(const T *x, T *y, const T *w, const T *b, int64_t m,  \
                          double eps, ET_CT(S) *out_mean, ET_CT(S) *out_rstd) {  \
     typedef ET_CT(S) acc_t;                                                    \
-    const int64_t m8 = m - m % LN_LANES;                                       \
-    acc_t part[LN_LANES] = {0};                                                \
-    for (int64_t i = 0; i < m8; i += LN_LANES)                                 \
-      for (int l = 0; l < LN_LANES; l++) part[l] += ET_LD(S, x[i + l]);        \
-    acc_t sum = ((part[0] + part[4]) + (part[1] + part[5])) +                  \
-                ((part[2] + part[6]) + (part[3] + part[7]));                   \
-    for (int64_t i = m8; i < m; i++) sum += ET_LD(S, x[i]);                    \
-    const acc_t mean = sum / (acc_t)m;                                         \
-    for (int l = 0; l < LN_LANES; l++) part[l] = 0;                            \
-    for (int64_t i = 0; i < m8; i += LN_LANES)                                 \
-      for (int l = 0; l < LN_LANES; l++) {                                     \
-        const acc_t d = ET_LD(S, x[i + l]) - mean;                             \
-        part[l] += d * d;                                                      \
-      }                                                                        \
-    acc_t sq = ((part[0] + part[4]) + (part[1] + part[5])) +                   \
-               ((part[2] + part[6]) + (part[3] + part[7]));                    \
-    for (int64_t i = m8; i < m; i++) {                                         \
-      const acc_t d = ET_LD(S, x[i]) - mean;                                   \
-      sq += d * d;                                                             \
-    }                                                                          \
-    acc_t var = sq / (acc_t)m;                                                 \
+    const acc_t mean = ln_sum_##S(x, m, 0, false) / (acc_t)m;                  \
+    acc_t var = ln_sum_##S(x, m, mean, true) / (acc_t)m;                       \
     if (var < 0) var = 0;                                                      \
     const acc_t rstd = (acc_t)1 / SQRT_##S(var + (acc_t)eps);                  \
-    const acc_t shift = -mean * rstd;                                          \
-    if (w && b) {                                                              \
-      for (int64_t i = 0; i < m; i++)                                          \
-        y[i] = ET_ST(S, (ET_LD(S, x[i]) * rstd + shift) * ET_LD(S, w[i]) +     \
-                            ET_LD(S, b[i]));                                   \
-    } else {                                                                   \
-      for (int64_t i = 0; i < m; i++) {                                        \
-        const acc_t g = w ? ET_LD(S, w[i]) : (acc_t)1;                         \
-        const acc_t bb = b ? ET_LD(S, b[i]) : (acc_t)0;                        \
-        y[i] = ET_ST(S, (ET_LD(S, x[i]) * rstd + shift) * g + bb);             \
-      }                                                                        \
-    }                                                                          \
+    ln_scale_##S(x, y, w, b, m, rstd, -mean * rstd);                           \
     *out_mean = mean;                                                          \
     *out_rstd = rstd;                                                          \
   }

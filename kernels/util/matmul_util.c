@@ -3,6 +3,7 @@
 
 #include "util/dtype_util.h"
 #include "util/shape_util.h"
+#include "util/vec_util.h"
 
 #include <string.h>
 
@@ -25,13 +26,9 @@
  * (GCC, clang) and the target has SIMD registers, the micro kernel is written
  * on them (VR x VC vectors); elsewhere it is plain C (GEMM_MR x GEMM_NR).
  */
-#if (defined(__GNUC__) || defined(__clang__)) && \
-    (defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__))
-#define GEMM_VECTOR 1
+#ifdef ET_HAVE_VEC
 #define GEMM_VR 6 /* rows: 6 x 2 accumulators + 2 of B + 1 of A in 16 registers */
 #define GEMM_VC 2 /* vectors of columns */
-typedef float gemm_vf32 __attribute__((vector_size(16)));
-typedef double gemm_vf64 __attribute__((vector_size(16)));
 #endif
 
 #define DEFINE_GEMM_ROWS(T, S)                                                 \
@@ -66,7 +63,7 @@ typedef double gemm_vf64 __attribute__((vector_size(16)));
       }                                                                        \
   }
 
-#ifdef GEMM_VECTOR
+#ifdef ET_HAVE_VEC
 /* V: vector type, L: lanes. Unaligned loads and stores through memcpy. */
 #define DEFINE_GEMM(T, S, V, L)                                                \
   DEFINE_GEMM_ROWS(T, S)                                                       \
@@ -136,8 +133,8 @@ typedef double gemm_vf64 __attribute__((vector_size(16)));
   }
 #endif
 
-DEFINE_GEMM(float, f32, gemm_vf32, 4)
-DEFINE_GEMM(double, f64, gemm_vf64, 2)
+DEFINE_GEMM(float, f32, et_vf32, 4)
+DEFINE_GEMM(double, f64, et_vf64, 2)
 
 /* Half/BFloat16: float accumulators for a chunk of one output row. */
 #define ROW_CHUNK 128

@@ -11,6 +11,7 @@
 #include "util/matmul_util.h"
 #include "util/reduce_util.h"
 #include "util/scalar_util.h"
+#include "util/vec_util.h"
 
 /* ---- Half ---------------------------------------------------------------- */
 
@@ -421,6 +422,35 @@ static void test_matmul_summation_order(void **state) {
     }
 }
 
+/* et_sum_f32 and et_sum_sqdev_f32 follow their documented order exactly
+ * (eight interleaved partial sums, combined pairwise, then the tail),
+ * vectorized or not. */
+static void test_vec_sums_order(void **state) {
+  (void)state;
+  float x[203];
+  uint32_t seed = 7;
+  for (size_t i = 0; i < 203; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    x[i] = (float)((double)(seed >> 8) / 16777216.0 - 0.3) * 1000.0f;
+  }
+  for (size_t n = 0; n <= 203; n += (n < 20 ? 1 : 17)) {
+    for (int sq = 0; sq < 2; sq++) {
+      const float mean = sq ? 12.5f : 0.0f;
+      float p[8] = {0};
+      const size_t n8 = n - n % 8;
+      for (size_t i = 0; i < n8; i++) {
+        const float d = sq ? (x[i] - mean) * (x[i] - mean) : x[i];
+        p[i % 8] += d;
+      }
+      float ref = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
+      for (size_t i = n8; i < n; i++) ref += sq ? (x[i] - mean) * (x[i] - mean) : x[i];
+      const float got = sq ? et_sum_sqdev_f32(x, n, mean) : et_sum_f32(x, n);
+      if (memcmp(&got, &ref, sizeof got) != 0)
+        fail_msg("n %zu sq %d: %.9g, expected %.9g", n, sq, (double)got, (double)ref);
+    }
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_half_to_float_exhaustive, kt_free_all),
@@ -435,6 +465,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_reduce_add_precision, kt_free_all),
       cmocka_unit_test_teardown(test_matmul_blocked, kt_free_all),
       cmocka_unit_test_teardown(test_matmul_summation_order, kt_free_all),
+      cmocka_unit_test_teardown(test_vec_sums_order, kt_free_all),
   };
   return cmocka_run_group_tests_name("kernels_util", tests, NULL, NULL);
 }
