@@ -31,7 +31,8 @@ def warm_up(runner: Any, first_run_s: float, budget_s: float = 0.3, most: int = 
 
 def round_robin(runners: Dict[str, Any], runs: int, gap_s: float = 0.0,
                 rewarm: Optional[Dict[str, bool]] = None,
-                counts: Optional[Dict[str, int]] = None) -> Dict[str, List[float]]:
+                counts: Optional[Dict[str, int]] = None,
+                batch: Optional[Dict[str, int]] = None) -> Dict[str, List[float]]:
     """``runs`` rounds; each round runs every runner once, starting one
     further along each time, so machine drift and cache effects hit every
     runtime alike. GC is off while timing.
@@ -45,10 +46,15 @@ def round_robin(runners: Dict[str, Any], runs: int, gap_s: float = 0.0,
     workers.
 
     ``counts[key]`` < runs: that runner takes part in only that many rounds,
-    spread evenly over the run (used to cap the time of very slow cells)."""
+    spread evenly over the run (used to cap the time of very slow cells).
+
+    ``batch[key]`` > 1: each sample times that many back-to-back calls and
+    records their mean (for calls of a few microseconds, where one timed call
+    is mostly timer and cache noise)."""
     keys = list(runners)
     rewarm = rewarm or {}
     counts = counts or {}
+    batch = batch or {}
     rounds = {k: {min(runs - 1, int(j * runs / counts[k])) for j in range(counts[k])}
               for k in keys if counts.get(k, runs) < runs}
     samples: Dict[str, List[float]] = {k: [] for k in keys}
@@ -66,11 +72,13 @@ def round_robin(runners: Dict[str, Any], runs: int, gap_s: float = 0.0,
                 if rewarm.get(k):
                     out = run()
                     del out
+                b = batch.get(k, 1)
                 t0 = time.perf_counter_ns()
-                out = run()
+                for _ in range(b):
+                    out = run()
                 t1 = time.perf_counter_ns()
                 del out
-                samples[k].append((t1 - t0) / 1e6)
+                samples[k].append((t1 - t0) / 1e6 / b)
                 if gap_s:
                     time.sleep(gap_s)
             if gc_was:
