@@ -220,14 +220,34 @@ def _key(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
 
+def _model_dir(spec: Any, quick: bool) -> Path:
+    base = _key(spec.name, str(quick), spec.description, json.dumps(spec.params, sort_keys=True),
+                _version("torch"), _version("transformers"), spec.fingerprint())
+    return CACHE / f"{'q-' if quick else ''}{spec.name}-{base}"
+
+
+def is_cached(spec: Any, *, quick: bool, kinds=KINDS) -> bool:
+    """True when prepare() would export nothing (every artifact is cached)."""
+    d = _model_dir(spec, quick)
+    meta_path = d / "meta.json"
+    if not meta_path.exists() or not (d / "eager.pt").exists():
+        return False
+    meta = json.loads(meta_path.read_text())
+    fps = exporter_fingerprints()
+    for kind in kinds:
+        rec = meta.get("artifacts", {}).get(kind)
+        if not rec or rec.get("fingerprint") != fps[kind] or not (
+                rec.get("error") or (d / FILE_NAMES[kind]).exists()):
+            return False
+    return True
+
+
 def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
             log: Callable[[str], None] = print) -> ModelArtifacts:
     """Build (or reuse) the eager module, inputs, reference and exports."""
     import torch
     _quiet()
-    base = _key(spec.name, str(quick), spec.description, json.dumps(spec.params, sort_keys=True),
-                _version("torch"), _version("transformers"), spec.fingerprint())
-    d = CACHE / f"{'q-' if quick else ''}{spec.name}-{base}"
+    d = _model_dir(spec, quick)
     d.mkdir(parents=True, exist_ok=True)
     eager_path = d / "eager.pt"
     ref_path = d / "ref.npz"
