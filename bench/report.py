@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -419,8 +420,24 @@ def micro_sections(results: Dict[str, Any]) -> List[str]:
                   _esc(r.get("upstream_reason", r.get("reason", ""))))
             out.append(f"| {r['op']} | {_esc(r['shape'])} | {_esc(ops)} | {kinds} | {et} | {up} | "
                        f"{fmt_ratio(r.get('upstream_over_edgetorch'))} |")
+        g = per_op_summary(po)
+        if g:
+            out += ["", f"Geometric mean of upstream ×edgetorch over the {g['n']} operators: "
+                        f"**{fmt_ratio(g['geomean'])}**; lowest {fmt_ratio(g['min'])} "
+                        f"({g['min_op']})."]
         out.append("")
     return out
+
+
+def per_op_summary(po: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Geometric mean and minimum of the per-operator speedups."""
+    rows = [r for r in po.get("rows", []) if r.get("upstream_over_edgetorch")]
+    if not rows:
+        return None
+    logs = [math.log(r["upstream_over_edgetorch"]) for r in rows]
+    low = min(rows, key=lambda r: r["upstream_over_edgetorch"])
+    return {"n": len(rows), "geomean": math.exp(sum(logs) / len(logs)),
+            "min": low["upstream_over_edgetorch"], "min_op": low["op"]}
 
 
 # ---------------------------------------------------------------------------
@@ -454,6 +471,10 @@ def summary_text(results: Dict[str, Any]) -> str:
     if po:
         lines.append("single ops, upstream ×edgetorch: " + ", ".join(
             f"{r['op']} {fmt_ratio(r.get('upstream_over_edgetorch'))}" for r in po["rows"]))
+        g = per_op_summary(po)
+        if g:
+            lines.append(f"single ops: geometric mean {fmt_ratio(g['geomean'])}, lowest "
+                         f"{fmt_ratio(g['min'])} ({g['min_op']})")
     return "\n".join(lines)
 
 
