@@ -3,8 +3,11 @@
  * aten::add.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out)
  *
  * out = self + alpha * other, with broadcasting and c10 type promotion;
- * Half/BFloat16 compute in float, integers in int64 wrapped to the common
- * dtype.
+ * Half/BFloat16 compute in float (alpha and a Scalar other first rounded to
+ * the dtype, as PyTorch converts them), integers in int64 wrapped to the
+ * common dtype. (PyTorch's vectorized Half/BFloat16 loop rounds once, as
+ * here; its scalar loop, which takes the last elements of each run of
+ * fewer than a vector block, rounds alpha * other to the dtype first.)
  */
 #include "portable/ops.h"
 
@@ -53,6 +56,7 @@ et_status op_add_out(et_kernel_ctx *ctx, et_value **args) {
   add_param p;
   ET_K_TRY(et_arith_common(ctx, a, b, out, &common));
   ET_K_TRY(et_arith_alpha(ctx, args[2], common, &p.alpha));
+  et_arith_round_scalar(common, &p.alpha);
   return et_ew_binary(ctx, a, b, out, common, &add_fns, &p);
 }
 
@@ -86,8 +90,10 @@ et_status op_add_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   add_param p;
   ET_K_TRY(et_arith_common_scalar(ctx, a, args[1], out, &common));
   ET_K_TRY(et_arith_alpha(ctx, args[2], common, &p.alpha));
+  et_arith_round_scalar(common, &p.alpha);
   int compute = et_ew_compute_dtype(common);
   et_cval b = et_scalar_cast(args[1], compute);
+  et_arith_round_scalar(common, &b);
   if (compute == ET_LONG)
     p.other.i = (int64_t)((uint64_t)p.alpha.i * (uint64_t)b.i);
   else if (compute == ET_FLOAT)

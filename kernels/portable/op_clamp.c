@@ -7,7 +7,9 @@
  * out = min(max(self, min), max): when min > max every element becomes max.
  * At least one bound must be given. The result dtype is self's promoted
  * with the bounds (an Int tensor clamped to 2.5 gives Float; a Bool tensor
- * with Int bounds gives Long; Bool results are refused, as in PyTorch).
+ * with Int bounds gives Long). Bool results are refused, as in PyTorch,
+ * except for Tensor_out with one bound (PyTorch's clamp_min/clamp_max
+ * kernels take Bool).
  *
  * Scalar bounds must convert to the result dtype without overflow (c10's
  * check: an Int8 tensor refuses 300, a Half one 70000.0). NaN in self
@@ -142,7 +144,10 @@ et_status op_clamp_tensor_out(et_kernel_ctx *ctx, et_value **args) {
     ET_K_TRY(et_k_check_tensor(ctx, hi, "max"));
     common = et_promote_types(common, hi->dtype);
   }
-  if (common == ET_BOOL) return ET_K_FAIL(ctx, "Bool results are not supported");
+  /* PyTorch's clamp_min/clamp_max kernels take Bool (max is OR, min is AND);
+   * its two-bound clamp kernel does not */
+  if (common == ET_BOOL && lo && hi)
+    return ET_K_FAIL(ctx, "Bool results are not supported with both min and max");
   if (!et_can_cast(common, out->dtype))
     return ET_K_FAIL(ctx, "result dtype %s cannot be cast to out dtype %s",
                      et_dtype_name(common), et_dtype_name(out->dtype));

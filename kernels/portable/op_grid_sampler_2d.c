@@ -15,7 +15,8 @@
  * are padded one by one from the unnormalized coordinate. Taps outside the
  * input contribute zero (non-finite or huge coordinates included, without
  * undefined conversions). Floating dtypes, computed in float (double for
- * Double); any strides.
+ * Double); Half and BFloat16 round every intermediate result to their dtype,
+ * as PyTorch's vectorized kernel for them does. Any strides.
  */
 #include "portable/ops.h"
 
@@ -26,6 +27,14 @@
 enum { MODE_BILINEAR = 0, MODE_NEAREST = 1, MODE_BICUBIC = 2 };
 enum { PAD_ZEROS = 0, PAD_BORDER = 1, PAD_REFLECTION = 2 };
 
+/* R rounds every intermediate result to the kernel's dtype: identity for
+ * Float/Double, to Half/BFloat16 for those (PyTorch's Vectorized<Half> and
+ * Vectorized<BFloat16> round after every operation). */
+static inline float rnd_f32(float v) { return v; }
+static inline double rnd_f64(double v) { return v; }
+static inline float rnd_f16(float v) { return et_half_to_float(et_float_to_half(v)); }
+static inline float rnd_bf16(float v) { return et_bf16_to_float(et_float_to_bf16(v)); }
+
 #define DEFINE_GS_MATH(K, CT, FLOOR, RINT, FABS)                               \
   typedef struct axis_##K {                                                    \
     CT max_val, scale, low, twice_span, shift;                                 \
@@ -33,14 +42,14 @@ enum { PAD_ZEROS = 0, PAD_BORDER = 1, PAD_REFLECTION = 2 };
   } axis_##K;                                                                  \
   static void axis_init_##K(axis_##K *a, int64_t size, bool align) {           \
     a->size = size;                                                            \
-    a->max_val = (CT)(size - 1);                                               \
-    a->scale = align ? (CT)(size - 1) / 2 : (CT)size / 2;                      \
+    a->max_val = rnd_##K((CT)(size - 1));                                      \
+    a->scale = align ? rnd_##K(rnd_##K((CT)(size - 1)) / 2) : rnd_##K(rnd_##K((CT)size) / 2); \
     a->low = align ? (CT)0 : (CT)-0.5;                                         \
-    a->twice_span = align ? (CT)(size - 1) * 2 : (CT)size * 2;                 \
+    a->twice_span = align ? rnd_##K(rnd_##K((CT)(size - 1)) * 2) : rnd_##K(rnd_##K((CT)size) * 2); \
     a->shift = align ? (CT)0 : (CT)0.5;                                        \
   }                                                                            \
   static inline CT unnormalize_##K(const axis_##K *a, CT g) {                  \
-    return (g + 1) * a->scale - a->shift;                                      \
+    return rnd_##K(rnd_##K(rnd_##K(g + 1) * a->scale) - a->shift);            \
   }                                                                            \
   /* clamp to [0, max_val]; NaN becomes 0 */                                  \
   static inline CT clip_##K(const axis_##K *a, CT x) {                         \
@@ -49,12 +58,12 @@ enum { PAD_ZEROS = 0, PAD_BORDER = 1, PAD_REFLECTION = 2 };
   }                                                                            \
   static inline CT reflect_##K(const axis_##K *a, CT x) {                      \
     if (a->twice_span <= 0) return 0;                                          \
-    const CT ax = FABS(x - a->low);                                            \
-    const CT flips = FLOOR(ax / a->twice_span); /* trunc: ax >= 0 */           \
-    const CT extra = ax - flips * a->twice_span;                               \
-    const CT other = a->twice_span - extra;                                    \
+    const CT ax = FABS(rnd_##K(x - a->low));                                   \
+    const CT flips = FLOOR(rnd_##K(ax / a->twice_span)); /* trunc: ax >= 0 */  \
+    const CT extra = rnd_##K(ax - rnd_##K(flips * a->twice_span));             \
+    const CT other = rnd_##K(a->twice_span - extra);                           \
     const CT m = extra != extra ? extra : (extra < other ? extra : other);     \
-    return m + a->low;                                                         \
+    return rnd_##K(m + a->low);                                                \
   }                                                                            \
   static inline CT pad_coord_##K(const axis_##K *a, CT x, int pad) {           \
     if (pad == PAD_BORDER) return clip_##K(a, x);                              \
@@ -65,27 +74,35 @@ enum { PAD_ZEROS = 0, PAD_BORDER = 1, PAD_REFLECTION = 2 };
   static inline int64_t index_##K(const axis_##K *a, CT x) {                   \
     return (x > -1 && x < (CT)a->size) ? (int64_t)x : -1;                      \
   }                                                                            \
-  static inline void cubic_coeffs_##K(CT c[4], CT t) {                         \
+  /* ((A * x - 5 * A) * x + 8 * A) * x - 4 * A, rounded as it goes */          \
+  static inline CT cubic_outer_##K(CT x) {                                     \
     const CT A = (CT)-0.75;                                                    \
-    CT x = t + 1;                                                              \
-    c[0] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;                          \
-    x = t;                                                                     \
-    c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;                                \
-    x = 1 - t;                                                                 \
-    c[2] = ((A + 2) * x - (A + 3)) * x * x + 1;                                \
-    x = 2 - t;                                                                 \
-    c[3] = ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;                          \
+    CT v = rnd_##K(rnd_##K(A * x) - rnd_##K(5 * A));                           \
+    v = rnd_##K(rnd_##K(v * x) + rnd_##K(8 * A));                              \
+    return rnd_##K(rnd_##K(v * x) - rnd_##K(4 * A));                           \
   }                                                                            \
-  static inline CT round_##K(CT x) { return RINT(x); }
+  /* ((A + 2) * x - (A + 3)) * x * x + 1 */                                    \
+  static inline CT cubic_inner_##K(CT x) {                                     \
+    const CT A = (CT)-0.75;                                                    \
+    CT v = rnd_##K(rnd_##K(rnd_##K(A + 2) * x) - rnd_##K(A + 3));              \
+    return rnd_##K(rnd_##K(rnd_##K(v * x) * x) + 1);                           \
+  }                                                                            \
+  static inline void cubic_coeffs_##K(CT c[4], CT t) {                         \
+    c[0] = cubic_outer_##K(rnd_##K(t + 1));                                    \
+    c[1] = cubic_inner_##K(t);                                                 \
+    c[2] = cubic_inner_##K(rnd_##K(1 - t));                                    \
+    c[3] = cubic_outer_##K(rnd_##K(2 - t));                                    \
+  }                                                                            \
+  static inline CT round_##K(CT x) { return RINT(x); }                         \
+  static inline CT floor__##K(CT v) { return FLOOR(v); }
 DEFINE_GS_MATH(f32, float, floorf, nearbyintf, fabsf)
 DEFINE_GS_MATH(f64, double, floor, nearbyint, fabs)
+DEFINE_GS_MATH(f16, float, floorf, nearbyintf, fabsf)
+DEFINE_GS_MATH(bf16, float, floorf, nearbyintf, fabsf)
 
-#define MATH_f32 f32
-#define MATH_f16 f32
-#define MATH_bf16 f32
-#define MATH_f64 f64
 #define GSN_(name, k) name##_##k
 #define GSN(name, k) GSN_(name, k)
+#define R_(S, v) rnd_##S(v)
 
 typedef struct gs_geom {
   int64_t N, C, H, W, OH, OW;
@@ -97,10 +114,10 @@ typedef struct gs_geom {
 #define DEFINE_GS(E, T, S)                                                     \
   static void gs_##S(const gs_geom *g, const T *x, const T *grid, T *y) {      \
     typedef ET_CT(S) ct;                                                       \
-    typedef GSN(axis, MATH_##S) axis_t;                                        \
+    typedef GSN(axis, S) axis_t;                                               \
     axis_t ax, ay;                                                             \
-    GSN(axis_init, MATH_##S)(&ax, g->W, g->align);                             \
-    GSN(axis_init, MATH_##S)(&ay, g->H, g->align);                             \
+    GSN(axis_init, S)(&ax, g->W, g->align);                                    \
+    GSN(axis_init, S)(&ay, g->H, g->align);                                    \
     for (int64_t n = 0; n < g->N; n++)                                         \
       for (int64_t oh = 0; oh < g->OH; oh++)                                   \
         for (int64_t ow = 0; ow < g->OW; ow++) {                               \
@@ -109,16 +126,16 @@ typedef struct gs_geom {
           const T *xn = x + n * g->is[0];                                      \
           T *yp = y + n * g->os[0] + oh * g->os[2] + ow * g->os[3];            \
           if (g->mode == MODE_BICUBIC) {                                       \
-            const ct fx = GSN(unnormalize, MATH_##S)(&ax, gx);                 \
-            const ct fy = GSN(unnormalize, MATH_##S)(&ay, gy);                 \
-            const ct x0 = GSN(floor_, MATH_##S)(fx), y0 = GSN(floor_, MATH_##S)(fy); \
+            const ct fx = GSN(unnormalize, S)(&ax, gx);                        \
+            const ct fy = GSN(unnormalize, S)(&ay, gy);                        \
+            const ct x0 = GSN(floor_, S)(fx), y0 = GSN(floor_, S)(fy);         \
             ct cx[4], cy[4];                                                   \
-            GSN(cubic_coeffs, MATH_##S)(cx, fx - x0);                          \
-            GSN(cubic_coeffs, MATH_##S)(cy, fy - y0);                          \
+            GSN(cubic_coeffs, S)(cx, R_(S, fx - x0));                          \
+            GSN(cubic_coeffs, S)(cy, R_(S, fy - y0));                          \
             int64_t ix[4], iy[4];                                              \
             for (int k = 0; k < 4; k++) {                                      \
-              ix[k] = GSN(index, MATH_##S)(&ax, GSN(pad_coord, MATH_##S)(&ax, x0 - 1 + (ct)k, g->pad)); \
-              iy[k] = GSN(index, MATH_##S)(&ay, GSN(pad_coord, MATH_##S)(&ay, y0 - 1 + (ct)k, g->pad)); \
+              ix[k] = GSN(index, S)(&ax, GSN(pad_coord, S)(&ax, R_(S, x0 + (ct)(k - 1)), g->pad)); \
+              iy[k] = GSN(index, S)(&ay, GSN(pad_coord, S)(&ay, R_(S, y0 + (ct)(k - 1)), g->pad)); \
             }                                                                  \
             for (int64_t c = 0; c < g->C; c++) {                               \
               const T *xc = xn + c * g->is[1];                                 \
@@ -129,44 +146,48 @@ typedef struct gs_geom {
                   const ct v = (ix[k] >= 0 && iy[r] >= 0)                      \
                                    ? ET_LD(S, xc[iy[r] * g->is[2] + ix[k] * g->is[3]]) \
                                    : (ct)0;                                    \
-                  row = k == 0 ? cx[0] * v : row + cx[k] * v;                  \
+                  const ct t = R_(S, cx[k] * v);                               \
+                  row = k == 0 ? t : R_(S, row + t);                           \
                 }                                                              \
-                acc = r == 0 ? cy[0] * row : acc + cy[r] * row;                \
+                const ct t = R_(S, cy[r] * row);                               \
+                acc = r == 0 ? t : R_(S, acc + t);                             \
               }                                                                \
               yp[c * g->os[1]] = ET_ST(S, acc);                                \
             }                                                                  \
             continue;                                                          \
           }                                                                    \
-          const ct fx = GSN(pad_coord, MATH_##S)(&ax, GSN(unnormalize, MATH_##S)(&ax, gx), g->pad); \
-          const ct fy = GSN(pad_coord, MATH_##S)(&ay, GSN(unnormalize, MATH_##S)(&ay, gy), g->pad); \
+          const ct fx = GSN(pad_coord, S)(&ax, GSN(unnormalize, S)(&ax, gx), g->pad); \
+          const ct fy = GSN(pad_coord, S)(&ay, GSN(unnormalize, S)(&ay, gy), g->pad); \
           if (g->mode == MODE_NEAREST) {                                       \
-            const int64_t ix = GSN(index, MATH_##S)(&ax, GSN(round, MATH_##S)(fx)); \
-            const int64_t iy = GSN(index, MATH_##S)(&ay, GSN(round, MATH_##S)(fy)); \
+            const int64_t ix = GSN(index, S)(&ax, GSN(round, S)(fx));          \
+            const int64_t iy = GSN(index, S)(&ay, GSN(round, S)(fy));          \
             for (int64_t c = 0; c < g->C; c++)                                 \
               yp[c * g->os[1]] = (ix >= 0 && iy >= 0)                          \
                                      ? xn[c * g->is[1] + iy * g->is[2] + ix * g->is[3]] \
                                      : ET_ST(S, (ct)0);                        \
             continue;                                                          \
           }                                                                    \
-          const ct xw = GSN(floor_, MATH_##S)(fx), yn = GSN(floor_, MATH_##S)(fy); \
-          const ct dw = fx - xw, de = 1 - dw, dn = fy - yn, ds = 1 - dn;       \
-          const ct wnw = ds * de, wne = ds * dw, wsw = dn * de, wse = dn * dw; \
-          const int64_t iw = GSN(index, MATH_##S)(&ax, xw);                    \
-          const int64_t ie = GSN(index, MATH_##S)(&ax, xw + 1);                \
-          const int64_t in_ = GSN(index, MATH_##S)(&ay, yn);                   \
-          const int64_t is_ = GSN(index, MATH_##S)(&ay, yn + 1);               \
+          const ct xw = GSN(floor_, S)(fx), yn = GSN(floor_, S)(fy);           \
+          const ct dw = R_(S, fx - xw), de = R_(S, 1 - dw);                    \
+          const ct dn = R_(S, fy - yn), ds = R_(S, 1 - dn);                    \
+          const ct wnw = R_(S, ds * de), wne = R_(S, ds * dw);                 \
+          const ct wsw = R_(S, dn * de), wse = R_(S, dn * dw);                 \
+          const int64_t iw = GSN(index, S)(&ax, xw);                           \
+          const int64_t ie = GSN(index, S)(&ax, R_(S, xw + 1));                \
+          const int64_t in_ = GSN(index, S)(&ay, yn);                          \
+          const int64_t is_ = GSN(index, S)(&ay, R_(S, yn + 1));               \
           for (int64_t c = 0; c < g->C; c++) {                                 \
             const T *xc = xn + c * g->is[1];                                   \
             const ct vnw = (iw >= 0 && in_ >= 0) ? ET_LD(S, xc[in_ * g->is[2] + iw * g->is[3]]) : 0; \
             const ct vne = (ie >= 0 && in_ >= 0) ? ET_LD(S, xc[in_ * g->is[2] + ie * g->is[3]]) : 0; \
             const ct vsw = (iw >= 0 && is_ >= 0) ? ET_LD(S, xc[is_ * g->is[2] + iw * g->is[3]]) : 0; \
             const ct vse = (ie >= 0 && is_ >= 0) ? ET_LD(S, xc[is_ * g->is[2] + ie * g->is[3]]) : 0; \
-            yp[c * g->os[1]] = ET_ST(S, vnw * wnw + vne * wne + vsw * wsw + vse * wse); \
+            ct acc = R_(S, R_(S, vnw * wnw) + R_(S, vne * wne));               \
+            acc = R_(S, acc + R_(S, vsw * wsw));                               \
+            yp[c * g->os[1]] = ET_ST(S, acc + R_(S, vse * wse));               \
           }                                                                    \
         }                                                                      \
   }
-static inline float floor__f32(float v) { return floorf(v); }
-static inline double floor__f64(double v) { return floor(v); }
 ET_FOREACH_FLOATHBF16(DEFINE_GS)
 
 et_status op_grid_sampler_2d_out(et_kernel_ctx *ctx, et_value **args) {

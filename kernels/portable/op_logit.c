@@ -3,7 +3,9 @@
  * out = log(z / (1 - z)) with z = clamp(x, eps, 1 - eps) when eps is given
  * and not negative, z = x otherwise (so 0 and 1 give -inf and inf, and
  * values outside [0, 1] NaN). Any real or Bool input (integers give a
- * floating out, as in PyTorch); out must be floating.
+ * floating out, as in PyTorch); out must be floating. Half/BFloat16 input
+ * computes in its dtype as PyTorch's CPU kernel does: eps, 1 - eps, 1 - z,
+ * the quotient and the log are each rounded to it.
  */
 #include "portable/ops.h"
 
@@ -11,12 +13,33 @@
 
 typedef struct logit_param {
   double eps; /* < 0: no clamping */
+  int round;  /* ET_HALF or ET_BFLOAT16: round every step to it; else 0 */
 } logit_param;
 
+static inline float rnd(int dtype, float x) {
+  if (dtype == ET_HALF) return et_half_to_float(et_float_to_half(x));
+  if (dtype == ET_BFLOAT16) return et_bf16_to_float(et_float_to_bf16(x));
+  return x;
+}
+
 static void logit_f32(void *o, const void *const *in, size_t n, const void *p) {
-  const double e = ((const logit_param *)p)->eps;
+  const logit_param *q = (const logit_param *)p;
+  const double e = q->eps;
+  const int r = q->round;
   float *out = (float *)o;
   const float *a = (const float *)in[0];
+  if (r) {
+    const float lo = rnd(r, (float)e), hi = rnd(r, 1.0f - lo);
+    for (size_t i = 0; i < n; i++) {
+      float z = a[i];
+      if (e >= 0) {
+        z = z < lo ? lo : z;
+        z = z > hi ? hi : z;
+      }
+      out[i] = rnd(r, logf(rnd(r, z / rnd(r, 1.0f - z))));
+    }
+    return;
+  }
   if (e < 0) {
     for (size_t i = 0; i < n; i++) out[i] = logf(a[i] / (1.0f - a[i]));
     return;
@@ -56,6 +79,7 @@ et_status op_logit_out(et_kernel_ctx *ctx, et_value **args) {
   logit_param p;
   p.eps = args[1]->tag == ET_TAG_DOUBLE ? args[1]->u.d : -1.0;
   if (p.eps != p.eps) p.eps = -1.0;
+  p.round = a->dtype == ET_HALF || a->dtype == ET_BFLOAT16 ? (int)a->dtype : 0;
   const int compute = a->dtype == ET_DOUBLE ? ET_DOUBLE : ET_FLOAT;
   return et_ew_unary(ctx, a, out, compute, compute, &logit_fns, &p);
 }

@@ -22,8 +22,17 @@
  * statistics exactly as _native_batch_norm_legit_no_training.out, and
  * save_mean / save_invstd are empty ([0]), as in PyTorch.
  *
- * Statistics accumulate in double (moments_util.h); the transform runs in
- * float (double for Double). Parameters and statistics may have any
+ * Float/Double statistics accumulate in double (moments_util.h); the
+ * transform runs in float (double for Double). Half/BFloat16 follow
+ * PyTorch's CPU kernel for reduced types: sum and squared deviations in
+ * float; for BFloat16, unless a parameter or statistic is Float/Double
+ * (PyTorch's mixed-type case, all in float, which Half always takes), the
+ * mean and the variance sum are then rounded to BFloat16, the
+ * variance divides in it, invstd = 1 / sqrt(var + eps) is rounded to it, and
+ * the running statistics update in its arithmetic (every operation rounded).
+ * The transform, x * a + (b - mean * a) in float with a = invstd * weight,
+ * reads mean and invstd back from save_mean/save_invstd (so rounded to
+ * their dtype), as PyTorch does. Parameters and statistics may have any
  * floating dtype.
  */
 #include "portable/ops.h"
@@ -59,6 +68,20 @@ static inline void vec_set(const et_tensor *t, int64_t i, double v) {
   }
 ET_FOREACH_FLOATHBF16(DEFINE_BN_APPLY)
 
+static inline bool lowp(int dtype) { return dtype == ET_HALF || dtype == ET_BFLOAT16; }
+
+/* x rounded to dtype when that is Half or BFloat16. */
+static inline float rnd(int dtype, float x) {
+  if (dtype == ET_HALF) return et_half_to_float(et_float_to_half(x));
+  if (dtype == ET_BFLOAT16) return et_bf16_to_float(et_float_to_bf16(x));
+  return x;
+}
+
+/* Sum and sum of squared deviations (from the float mean) of channel c of a
+ * Half/BFloat16 input, in float, in order. */
+#define DEFINE_LOWP_STATS(E, T, S)                                               static void lowp_stats_##S(const T *x, int64_t N, int64_t C, int64_t inner, int64_t c,                              float *out_mean, float *out_m2) {                     float sum = 0;                                                                 for (int64_t n = 0; n < N; n++) {                                                const T *p = x + (n * C + c) * inner;                                          for (int64_t i = 0; i < inner; i++) sum += ET_LD(S, p[i]);                   }                                                                              const float mean = sum / (float)(N * inner);                                   float m2 = 0;                                                                  for (int64_t n = 0; n < N; n++) {                                                const T *p = x + (n * C + c) * inner;                                          for (int64_t i = 0; i < inner; i++) {                                            const float d = ET_LD(S, p[i]) - mean;                                         m2 += d * d;                                                                 }                                                                            }                                                                              *out_mean = mean;                                                              *out_m2 = m2;                                                                }
+ET_FOREACH_HALF_BF16(DEFINE_LOWP_STATS)
+
 /* Batch statistics, normalization and (when rm/rv are given) the running
  * statistics update. */
 static et_status bn_train(et_kernel_ctx *ctx, const et_tensor *in, const et_tensor *w,
@@ -91,6 +114,54 @@ static et_status bn_train(et_kernel_ctx *ctx, const et_tensor *in, const et_tens
 
   const int64_t count = N * inner;
   const int64_t es = (int64_t)et_dtype_size(in->dtype);
+  if (lowp(in->dtype)) {
+    /* The dtype the statistics are computed in (PyTorch's param_t): Float
+     * when any parameter or statistic is Float or Double (its mixed-type
+     * case) and, as measured against PyTorch 2.13, always for Half; else
+     * BFloat16 */
+    const et_tensor *params[6] = {w, b, rm, rv, save_mean, save_invstd};
+    bool mixed = in->dtype == ET_HALF;
+    for (int k = 0; k < 6; k++) mixed = mixed || (params[k] && !lowp(params[k]->dtype));
+    const int P = mixed ? ET_FLOAT : in->dtype;
+    const bool pl = lowp(P);
+    for (int64_t c = 0; c < C; c++) {
+      float mean, m2;
+      if (in->dtype == ET_HALF)
+        lowp_stats_f16((const et_half *)in->data, N, C, inner, c, &mean, &m2);
+      else
+        lowp_stats_bf16((const et_bf16 *)in->data, N, C, inner, c, &mean, &m2);
+      mean = rnd(P, mean);
+      m2 = rnd(P, m2);
+      /* param_t / int64: in P's arithmetic */
+      const float var = pl ? rnd(P, m2 / rnd(P, (float)count)) : m2 / (float)count;
+      const float invstd =
+          rnd(P, (var == 0 && eps == 0) ? 0.0f : (float)(1.0 / sqrt((double)var + eps)));
+      vec_set(save_mean, c, mean);
+      vec_set(save_invstd, c, invstd);
+      if (rm || rv) {
+        const float mom = rnd(P, (float)momentum), om = rnd(P, 1.0f - mom);
+        if (rm)
+          vec_set(rm, c, rnd(P, rnd(P, mom * mean) + rnd(P, om * (float)vec_get(rm, c, 0))));
+        if (rv) {
+          const float unbiased =
+              pl ? rnd(P, m2 / rnd(P, (float)(count - 1))) : m2 / (float)(count - 1);
+          vec_set(rv, c, rnd(P, mom * unbiased + rnd(P, om * (float)vec_get(rv, c, 0))));
+        }
+      }
+      /* the transform reads the statistics back from save_mean/save_invstd */
+      const float a = (float)vec_get(save_invstd, c, 0) * (float)vec_get(w, c, 1.0);
+      const float bb = (float)vec_get(b, c, 0.0) - (float)vec_get(save_mean, c, 0) * a;
+      for (int64_t n = 0; n < N; n++) {
+        if (in->dtype == ET_HALF)
+          bn_apply_f16((const et_half *)in->data + (n * C + c) * inner,
+                       (et_half *)out->data + (n * C + c) * inner, inner, a, bb);
+        else
+          bn_apply_bf16((const et_bf16 *)in->data + (n * C + c) * inner,
+                        (et_bf16 *)out->data + (n * C + c) * inner, inner, a, bb);
+      }
+    }
+    return ET_OK;
+  }
   for (int64_t c = 0; c < C; c++) {
     double sum = 0, m2 = 0;
     for (int64_t n = 0; n < N; n++)

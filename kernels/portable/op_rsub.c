@@ -57,6 +57,7 @@ et_status op_rsub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
                           "logical_xor or bitwise_not instead");
   rsub_param p;
   ET_K_TRY(et_arith_alpha(ctx, args[2], common, &p.alpha));
+  et_arith_round_scalar(common, &p.alpha);
   p.other = et_scalar_via_dtype(args[1], common);
   return et_ew_unary(ctx, a, out, common, et_ew_compute_dtype(common), &rsub_fns, &p);
 }

@@ -3,6 +3,8 @@
  * aten::sub.Scalar_out(Tensor self, Scalar other, Scalar alpha=1, *, Tensor(a!) out)
  *
  * out = self - alpha * other. Bool operands are refused, as in PyTorch.
+ * Half/BFloat16 round alpha and a Scalar other to the dtype first, then
+ * compute in float (see op_add.c).
  */
 #include "portable/ops.h"
 
@@ -56,6 +58,7 @@ et_status op_sub_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_arith_common(ctx, a, b, out, &common));
   ET_K_TRY(no_bool(ctx, common));
   ET_K_TRY(et_arith_alpha(ctx, args[2], common, &p.alpha));
+  et_arith_round_scalar(common, &p.alpha);
   return et_ew_binary(ctx, a, b, out, common, &sub_fns, &p);
 }
 
@@ -90,8 +93,10 @@ et_status op_sub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_arith_common_scalar(ctx, a, args[1], out, &common));
   ET_K_TRY(no_bool(ctx, common));
   ET_K_TRY(et_arith_alpha(ctx, args[2], common, &p.alpha));
+  et_arith_round_scalar(common, &p.alpha);
   int compute = et_ew_compute_dtype(common);
   et_cval b = et_scalar_cast(args[1], compute);
+  et_arith_round_scalar(common, &b);
   if (compute == ET_LONG)
     p.other.i = (int64_t)((uint64_t)p.alpha.i * (uint64_t)b.i);
   else if (compute == ET_FLOAT)

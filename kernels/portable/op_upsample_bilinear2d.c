@@ -8,8 +8,9 @@
  * given scale when scale_factors are used and align_corners is false), and
  * out = (x00 * w0 + x01 * w1) * h0 + (x10 * w0 + x11 * w1) * h1, computed
  * in float (double for Double). Half/BFloat16 weights are rounded to the
- * input dtype first, as PyTorch stores them. Floating dtypes (PyTorch's
- * separate uint8 fixed-point path is not provided); any strides.
+ * input dtype first, as PyTorch stores them. Floating dtypes and Byte,
+ * which follows PyTorch's separate uint8 fixed-point path
+ * (et_upsample_bilinear_u8); any strides.
  */
 #include "portable/ops.h"
 
@@ -70,11 +71,14 @@ et_status op_upsample_bilinear2d_vec_out(et_kernel_ctx *ctx, et_value **args) {
   const bool align = args[2]->u.b;
   et_tensor *out = args[4]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "input"));
-  ET_K_TRY(et_k_check_floating(ctx, in, "input"));
+  if (in->dtype != ET_BYTE) ET_K_TRY(et_k_check_floating(ctx, in, "input"));
   et_upsample2d g;
   ET_K_TRY(et_upsample2d_init(ctx, in, args[1], args[3], 0, 0, out, &g));
   if (et_tensor_numel(out) == 0) return ET_OK;
   switch (in->dtype) {
+  case ET_BYTE:
+    et_upsample_bilinear_u8(&g, (const uint8_t *)in->data, (uint8_t *)out->data, align, false);
+    break;
 #define CASE_BIL(E, T, S)                                                      \
   case E:                                                                      \
     bilinear_##S(&g, (const T *)in->data, (T *)out->data, align);              \

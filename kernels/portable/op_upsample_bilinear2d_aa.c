@@ -13,7 +13,8 @@
  * PyTorch skips it). The weights follow PyTorch's float/double promotions
  * term by term. Computed on the fly per output element (no scratch), in
  * float (double for Double); Half/BFloat16, which PyTorch's CPU kernel
- * lacks, are computed in float too. Any strides.
+ * lacks, are computed in float too. Byte follows PyTorch's uint8
+ * fixed-point path (et_upsample_bilinear_u8). Any strides.
  */
 #include "portable/ops.h"
 
@@ -142,13 +143,16 @@ et_status op_upsample_bilinear2d_aa_out(et_kernel_ctx *ctx, et_value **args) {
   const bool align = args[2]->u.b;
   et_tensor *out = args[5]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
-  ET_K_TRY(et_k_check_floating(ctx, in, "self"));
+  if (in->dtype != ET_BYTE) ET_K_TRY(et_k_check_floating(ctx, in, "self"));
   const double sh = args[3]->tag == ET_TAG_DOUBLE ? args[3]->u.d : 0;
   const double sw = args[4]->tag == ET_TAG_DOUBLE ? args[4]->u.d : 0;
   et_upsample2d g;
   ET_K_TRY(et_upsample2d_init(ctx, in, args[1], NULL, sh, sw, out, &g));
   if (et_tensor_numel(out) == 0) return ET_OK;
   switch (in->dtype) {
+  case ET_BYTE:
+    et_upsample_bilinear_u8(&g, (const uint8_t *)in->data, (uint8_t *)out->data, align, true);
+    break;
 #define CASE_AA(E, T, S)                                                       \
   case E:                                                                      \
     aa_##S(&g, (const T *)in->data, (T *)out->data, align);                    \

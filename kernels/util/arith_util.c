@@ -35,6 +35,13 @@ et_status et_arith_alpha(et_kernel_ctx *ctx, const et_value *alpha, int common,
   int at = et_scalar_dtype(alpha);
   bool ok = et_can_cast(at, common) ||
             (common == ET_BOOL && et_dtype_is_integral(at, true));
+  /* c10's checked conversion to uint8_t also takes negative values down to
+   * -255 (they wrap): add(x, y, alpha=-3) on Byte tensors is valid */
+  if (ok && common == ET_BYTE && alpha->tag == ET_TAG_INT && alpha->u.i < 0 &&
+      alpha->u.i >= -255) {
+    out_alpha->i = alpha->u.i;
+    return ET_OK;
+  }
   if (!ok || !et_scalar_extract(alpha, common, out_alpha)) {
     char d[48];
     et_scalar_describe(alpha, d, sizeof d);
@@ -42,6 +49,11 @@ et_status et_arith_alpha(et_kernel_ctx *ctx, const et_value *alpha, int common,
                      et_dtype_name(common));
   }
   return ET_OK;
+}
+
+void et_arith_round_scalar(int dtype, et_cval *v) {
+  if (dtype == ET_HALF) v->f = et_half_to_float(et_float_to_half(v->f));
+  else if (dtype == ET_BFLOAT16) v->f = et_bf16_to_float(et_float_to_bf16(v->f));
 }
 
 /* ---- comparison loops ------------------------------------------------------ */

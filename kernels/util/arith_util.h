@@ -35,11 +35,19 @@ et_status et_arith_common_scalar(et_kernel_ctx *ctx, const et_tensor *a,
 
 /*
  * Check `alpha` against the common dtype (a Double alpha needs a floating
- * common dtype; a Bool common dtype takes Int or Bool) and return it in the
- * compute dtype.
+ * common dtype; a Bool common dtype takes Int or Bool; an integer alpha must
+ * fit the dtype, where Byte, as c10's checked conversion, also takes -255
+ * to -1, which wrap) and return it in the compute dtype.
  */
 et_status et_arith_alpha(et_kernel_ctx *ctx, const et_value *alpha, int common,
                          et_cval *out_alpha);
+
+/*
+ * Round a scalar held in the Float compute dtype to `dtype` when that is
+ * Half or BFloat16 (c10's Scalar::to<Half>, which PyTorch's add/sub/rsub
+ * kernels apply to alpha and to a Scalar operand); other dtypes unchanged.
+ */
+void et_arith_round_scalar(int dtype, et_cval *v);
 
 typedef enum et_cmp { ET_CMP_EQ, ET_CMP_NE, ET_CMP_LT, ET_CMP_LE, ET_CMP_GT, ET_CMP_GE } et_cmp;
 

@@ -1,6 +1,7 @@
 /* Upsampling sizes, scales and linear taps (PyTorch's UpSample.h). */
 #include "util/upsample_util.h"
 
+#include "util/dtype_util.h"
 #include "util/shape_util.h"
 
 #include <math.h>
@@ -122,4 +123,131 @@ int64_t et_upsample_nearest_index(int64_t dst, int64_t in, int64_t out, float sc
   if (out == 2 * in) return dst >> 1;
   const float src = (float)dst * scale;
   return src < (float)(in - 1) ? (int64_t)floorf(src) : in - 1;
+}
+
+/* ---- uint8 bilinear (fixed-point, separable) ------------------------------ */
+
+#define U8_TAPS 64 /* weights of one output index kept on the stack; more are recomputed */
+
+/* One resampled dim: PyTorch's _compute_index_ranges_int16_weights. */
+typedef struct u8_axis {
+  int64_t in, maxi;
+  double scale, support, invscale, delta;
+  unsigned prec;
+} u8_axis;
+
+typedef struct u8_taps {
+  int64_t xmin, xsize;
+  double center, total;
+} u8_taps;
+
+static double u8_filter(const u8_axis *a, const u8_taps *t, int64_t j) {
+  double v = ((double)(j + t->xmin) - t->center + 0.5 - a->delta) * a->invscale;
+  v = fabs(v);
+  return v < 1.0 ? 1.0 - v : 0.0;
+}
+
+static void u8_taps_of(const u8_axis *a, int64_t i, u8_taps *t) {
+  t->center = a->scale * ((double)i + 0.5 - a->delta);
+  /* the int64 casts truncate toward zero, as PyTorch's static_cast */
+  int64_t xmin = et_f64_to_i64(t->center - a->support + 0.5 + a->delta);
+  int64_t xmax = et_f64_to_i64(t->center + a->support + 0.5 + a->delta);
+  if (xmin < 0) xmin = 0;
+  if (xmax > a->in) xmax = a->in;
+  int64_t xsize = xmax - xmin;
+  /* rounding can give one tap more than the filter has: PyTorch clips */
+  xsize = xsize < 0 ? 0 : xsize > a->maxi ? a->maxi : xsize;
+  t->xmin = xmin;
+  t->xsize = xsize;
+  double total = 0.0;
+  for (int64_t j = 0; j < xsize; j++) total += u8_filter(a, t, j);
+  t->total = total;
+}
+
+static double u8_weight_f64(const u8_axis *a, const u8_taps *t, int64_t j) {
+  const double w = u8_filter(a, t, j);
+  return t->total != 0.0 ? w / t->total : w;
+}
+
+/* Weights are never negative for the triangle filter. */
+static int32_t u8_weight(const u8_axis *a, const u8_taps *t, int64_t j) {
+  return (int32_t)(0.5 + u8_weight_f64(a, t, j) * (double)(1 << a->prec));
+}
+
+static void u8_axis_init(u8_axis *a, int64_t in, int64_t out, bool align, double scale,
+                         bool antialias) {
+  a->in = in;
+  a->scale = et_upsample_scale_f64(in, out, align, scale);
+  if (antialias) {
+    a->support = a->scale >= 1.0 ? a->scale : 1.0;
+    const double mi = ceil(a->support) * 2 + 1;
+    a->maxi = mi < (double)in ? (int64_t)mi : in;
+    a->invscale = a->scale >= 1.0 ? 1.0 / a->scale : 1.0;
+    a->delta = 0.0;
+  } else {
+    a->support = 1.0;
+    a->maxi = 2;
+    a->invscale = 1.0;
+    a->delta = align ? 0.5 : 0.0;
+  }
+  double wmax = 0.0;
+  for (int64_t i = 0; i < out; i++) {
+    u8_taps t;
+    u8_taps_of(a, i, &t);
+    for (int64_t j = 0; j < t.xsize; j++) {
+      const double w = u8_weight_f64(a, &t, j);
+      if (w > wmax) wmax = w;
+    }
+  }
+  unsigned p = 0;
+  for (; p < 22; p++)
+    if ((int64_t)(0.5 + wmax * (double)(1 << (p + 1))) >= (1 << 15)) break;
+  a->prec = p;
+}
+
+static inline uint8_t u8_clamp(int64_t acc, unsigned prec) {
+  const int64_t v = acc >> prec; /* acc >= 0: weights and pixels are */
+  return (uint8_t)(v > 255 ? 255 : v);
+}
+
+void et_upsample_bilinear_u8(const et_upsample2d *g, const uint8_t *x, uint8_t *y,
+                             bool align_corners, bool antialias) {
+  const bool fh = g->IH != g->OH, fw = g->IW != g->OW;
+  u8_axis ah = {0}, aw = {0};
+  if (fh) u8_axis_init(&ah, g->IH, g->OH, align_corners, g->scale_h, antialias);
+  if (fw) u8_axis_init(&aw, g->IW, g->OW, align_corners, g->scale_w, antialias);
+  int32_t wh[U8_TAPS], ww[U8_TAPS];
+  for (int64_t oh = 0; oh < g->OH; oh++) {
+    u8_taps th = {oh, 1, 0, 0};
+    if (fh) u8_taps_of(&ah, oh, &th);
+    for (int64_t a = 0; fh && a < th.xsize && a < U8_TAPS; a++) wh[a] = u8_weight(&ah, &th, a);
+    for (int64_t ow = 0; ow < g->OW; ow++) {
+      u8_taps tw = {ow, 1, 0, 0};
+      if (fw) u8_taps_of(&aw, ow, &tw);
+      for (int64_t b = 0; fw && b < tw.xsize && b < U8_TAPS; b++) ww[b] = u8_weight(&aw, &tw, b);
+      for (int64_t n = 0; n < g->N; n++)
+        for (int64_t c = 0; c < g->C; c++) {
+          const uint8_t *xp = x + n * g->is[0] + c * g->is[1] + tw.xmin * g->is[3];
+          int64_t acc = fh ? (int64_t)1 << (ah.prec - 1) : 0;
+          uint8_t v = 0;
+          for (int64_t a = 0; a < th.xsize; a++) {
+            const uint8_t *xr = xp + (th.xmin + a) * g->is[2];
+            uint8_t row = xr[0];
+            if (fw) {
+              int64_t r = (int64_t)1 << (aw.prec - 1);
+              for (int64_t b = 0; b < tw.xsize; b++)
+                r += (int64_t)(b < U8_TAPS ? ww[b] : u8_weight(&aw, &tw, b)) * xr[b * g->is[3]];
+              row = u8_clamp(r, aw.prec);
+            }
+            if (!fh) {
+              v = row;
+              break;
+            }
+            acc += (int64_t)(a < U8_TAPS ? wh[a] : u8_weight(&ah, &th, a)) * row;
+          }
+          if (fh) v = u8_clamp(acc, ah.prec);
+          y[n * g->os[0] + c * g->os[1] + oh * g->os[2] + ow * g->os[3]] = v;
+        }
+    }
+  }
 }

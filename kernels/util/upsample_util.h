@@ -60,6 +60,20 @@ void et_upsample_linear_f64(int64_t dst, int64_t in, int64_t out, bool align_cor
  */
 int64_t et_upsample_nearest_index(int64_t dst, int64_t in, int64_t out, float scale);
 
+/*
+ * Bilinear resize of uint8 data ([N, C, H, W] with g's strides), plain
+ * (upsample_bilinear2d) or antialiased (_upsample_bilinear2d_aa), as
+ * PyTorch's uint8 CPU kernels (the Pillow-SIMD-derived AVX2 path, and the
+ * separable fallback, which gives the same values): per dim, PIL-style tap
+ * ranges and triangle-filter weights in double, normalized, then turned into
+ * fixed-point integers with the largest precision that keeps every weight
+ * below 2^15; the width is resampled first (rounded and clamped to 0..255),
+ * then the height; a dim whose size does not change is not resampled.
+ * Each pass computes (2^(p-1) + sum(weight * pixel)) >> p, clamped.
+ */
+void et_upsample_bilinear_u8(const et_upsample2d *g, const uint8_t *x, uint8_t *y,
+                             bool align_corners, bool antialias);
+
 #ifdef __cplusplus
 }
 #endif

@@ -219,6 +219,137 @@ static void test_convolution(void **state) {
   }
 }
 
+/* 3-D (and, through it, every) convolution against the definition in double,
+ * plain and transposed; integer data for Long (exact). */
+typedef struct conv3_case {
+  int64_t N, Cin, Cout, groups;
+  int64_t in[3], k[3], st[3], pad[3], dil[3], opad[3];
+  bool transposed, bias;
+} conv3_case;
+
+static void conv3_ref(const conv3_case *c, const et_tensor *x, const et_tensor *w,
+                      const et_tensor *b, const int64_t o[3], double *y) {
+  const int64_t cin_g = c->Cin / c->groups, cout_g = c->Cout / c->groups;
+  const int64_t OV = o[0] * o[1] * o[2], IV = c->in[0] * c->in[1] * c->in[2];
+  const int64_t KV = c->k[0] * c->k[1] * c->k[2];
+  for (int64_t n = 0; n < c->N; n++)
+    for (int64_t oc = 0; oc < c->Cout; oc++)
+      for (int64_t i = 0; i < OV; i++) y[(n * c->Cout + oc) * OV + i] = b ? kt_get(b, (size_t)oc) : 0;
+  for (int64_t n = 0; n < c->N; n++)
+    for (int64_t g = 0; g < c->groups; g++)
+      for (int64_t ocl = 0; ocl < cout_g; ocl++)
+        for (int64_t icl = 0; icl < cin_g; icl++)
+          for (int64_t kk = 0; kk < KV; kk++) {
+            const int64_t oc = g * cout_g + ocl, ic = g * cin_g + icl;
+            const int64_t kd = kk / (c->k[1] * c->k[2]), kh = kk / c->k[2] % c->k[1], kw = kk % c->k[2];
+            const int64_t kpos[3] = {kd, kh, kw};
+            const double wv = kt_get(w, (size_t)((c->transposed ? ic * cout_g + ocl : oc * cin_g + icl) * KV + kk));
+            /* plain: walk the output; transposed: walk the input */
+            const int64_t *walk = c->transposed ? c->in : o;
+            for (int64_t p = 0; p < walk[0] * walk[1] * walk[2]; p++) {
+              const int64_t pos[3] = {p / (walk[1] * walk[2]), p / walk[2] % walk[1], p % walk[2]};
+              int64_t other[3];
+              bool ok = true;
+              for (int d = 0; d < 3; d++) {
+                other[d] = pos[d] * c->st[d] - c->pad[d] + kpos[d] * c->dil[d];
+                ok = ok && other[d] >= 0 && other[d] < (c->transposed ? o[d] : c->in[d]);
+              }
+              if (!ok) continue;
+              const int64_t *ip = c->transposed ? pos : other, *op = c->transposed ? other : pos;
+              const double xv = kt_get(x, (size_t)((n * c->Cin + ic) * IV +
+                                                   (ip[0] * c->in[1] + ip[1]) * c->in[2] + ip[2]));
+              y[(n * c->Cout + oc) * OV + (op[0] * o[1] + op[1]) * o[2] + op[2]] += wv * xv;
+            }
+          }
+}
+
+static et_tensor *conv3_data(et_tensor *t, uint32_t seed) {
+  if (t->dtype != ET_LONG) return kt_random(t, seed);
+  uint32_t s = seed * 2654435761u + 7u;
+  for (size_t i = 0; i < et_tensor_numel(t); i++) {
+    s = s * 1664525u + 1013904223u;
+    kt_seti(t, i, (int64_t)((s >> 8) % 19) - 9);
+  }
+  return t;
+}
+
+static void run_conv3_case(const conv3_case *c, int dtype, double tol) {
+  int64_t o[3];
+  for (int d = 0; d < 3; d++) {
+    const int64_t ek = c->dil[d] * (c->k[d] - 1) + 1;
+    o[d] = c->transposed ? (c->in[d] - 1) * c->st[d] - 2 * c->pad[d] + ek + c->opad[d]
+                         : (c->in[d] + 2 * c->pad[d] - ek) / c->st[d] + 1;
+  }
+  const int64_t w0 = c->transposed ? c->Cin : c->Cout;
+  const int64_t w1 = c->transposed ? c->Cout / c->groups : c->Cin / c->groups;
+  et_tensor *x = conv3_data(kt_t(dtype, 5, (int32_t)c->N, (int32_t)c->Cin, (int32_t)c->in[0],
+                                 (int32_t)c->in[1], (int32_t)c->in[2]), 21);
+  et_tensor *w = conv3_data(kt_t(dtype, 5, (int32_t)w0, (int32_t)w1, (int32_t)c->k[0],
+                                 (int32_t)c->k[1], (int32_t)c->k[2]), 22);
+  et_tensor *b = c->bias ? conv3_data(kt_t(dtype, 1, (int32_t)c->Cout), 23) : NULL;
+  const size_t n = (size_t)(c->N * c->Cout * o[0] * o[1] * o[2]);
+  et_tensor *out = kt_dynamic(kt_t(dtype, 5, 1, 1, 1, 1, 1), n);
+  KT_OK("aten::convolution.out", VT(x), VT(w), b ? VT(b) : VN(), VL(c->st[0], c->st[1], c->st[2]),
+        VL(c->pad[0], c->pad[1], c->pad[2]), VL(c->dil[0], c->dil[1], c->dil[2]), VB(c->transposed),
+        VL(c->opad[0], c->opad[1], c->opad[2]), VI(c->groups), VT(out), VT(out));
+  KT_SHAPE(out, 5, (int32_t)c->N, (int32_t)c->Cout, (int32_t)o[0], (int32_t)o[1], (int32_t)o[2]);
+  double *ref = (double *)kt_alloc(sizeof(double) * n);
+  conv3_ref(c, x, w, b, o, ref);
+  kt_expect_close(out, ref, n, tol, tol);
+}
+
+static void test_convolution_3d(void **state) {
+  (void)state;
+  const conv3_case cases[] = {
+      /* N Cin Cout g | in | k | stride | pad | dil | opad | transposed bias */
+      {2, 4, 6, 2, {5, 6, 7}, {3, 2, 3}, {2, 1, 1}, {1, 0, 2}, {1, 2, 1}, {0, 0, 0}, false, true},
+      {1, 3, 5, 1, {2, 3, 4}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, {0, 0, 0}, false, true},
+      {2, 4, 6, 2, {3, 4, 3}, {2, 3, 2}, {2, 1, 2}, {1, 0, 1}, {1, 2, 1}, {1, 0, 0}, true, true},
+      {1, 2, 3, 1, {3, 2, 300}, {2, 1, 5}, {1, 1, 2}, {1, 0, 2}, {1, 1, 3}, {0, 0, 0}, false, false},
+      {1, 3, 2, 1, {2, 2, 150}, {1, 2, 3}, {1, 1, 2}, {0, 1, 1}, {1, 1, 1}, {0, 0, 1}, true, false},
+  };
+  /* without scratch (direct loops; 1x1x1 as a matmul), with enough (im2col +
+   * matmul) and with too little (direct again) */
+  const size_t scratch[3] = {0, sizeof kt_scratch_buf, 64};
+  for (int sc = 0; sc < 3; sc++) {
+    kt_scratch_size = scratch[sc];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      run_conv3_case(&cases[i], ET_FLOAT, 1e-5);
+      run_conv3_case(&cases[i], ET_LONG, 0);
+    }
+    run_conv3_case(&cases[0], ET_DOUBLE, 1e-12);
+    run_conv3_case(&cases[0], ET_HALF, 1e-2);
+    run_conv3_case(&cases[2], ET_HALF, 1e-2);
+    run_conv3_case(&cases[2], ET_BFLOAT16, 6e-2);
+  }
+  /* no input channels: PyTorch's output has no channels either; a
+   * transposed weight needs at least `groups` rows */
+  et_tensor *b0 = kt_vals(kt_t(ET_FLOAT, 1, 2), 1.5, -2);
+  et_tensor *o0 = kt_dynamic(kt_t(ET_FLOAT, 5, 1, 1, 1, 1, 1), 64);
+  KT_OK("aten::convolution.out", VT(kt_t(ET_FLOAT, 5, 1, 0, 2, 2, 2)),
+        VT(kt_t(ET_FLOAT, 5, 2, 0, 1, 1, 1)), VT(b0), VL(1), VL(0), VL(1), VB(false), VL(0), VI(1),
+        VT(o0), VT(o0));
+  KT_SHAPE(o0, 5, 1, 0, 2, 2, 2);
+  KT_FAIL(ET_INVALID_ARGUMENT, "at least groups=1 rows", "aten::convolution.out",
+          VT(kt_t(ET_FLOAT, 5, 1, 0, 2, 2, 2)), VT(kt_t(ET_FLOAT, 5, 0, 2, 1, 1, 1)), VT(b0), VL(1),
+          VL(0), VL(1), VB(true), VL(0), VI(1), VT(o0), VT(o0));
+  /* rank 5 needs a rank-5 weight; rank 6 is refused */
+  et_tensor *x = kt_t(ET_FLOAT, 5, 1, 2, 3, 3, 3);
+  et_tensor *out = kt_dynamic(kt_t(ET_FLOAT, 5, 1, 1, 1, 1, 1), 100);
+  KT_FAIL(ET_INVALID_ARGUMENT, "weight: expected rank 5", "aten::convolution.out", VT(x),
+          VT(kt_t(ET_FLOAT, 4, 2, 2, 1, 1)), VN(), VL(1), VL(0), VL(1), VB(false), VL(0), VI(1),
+          VT(out), VT(out));
+  KT_FAIL(ET_INVALID_ARGUMENT, "expected rank 3 to 5", "aten::convolution.out",
+          VT(kt_t(ET_FLOAT, 6, 1, 2, 1, 3, 3, 3)), VT(kt_t(ET_FLOAT, 6, 2, 2, 1, 1, 1, 1)), VN(),
+          VL(1), VL(0), VL(1), VB(false), VL(0), VI(1), VT(out), VT(out));
+  KT_FAIL(ET_INVALID_ARGUMENT, "stride: expected 1 or 3 values", "aten::convolution.out", VT(x),
+          VT(kt_t(ET_FLOAT, 5, 2, 2, 1, 1, 1)), VN(), VL(1, 1), VL(0), VL(1), VB(false), VL(0),
+          VI(1), VT(out), VT(out));
+  KT_FAIL(ET_INVALID_ARGUMENT, "Bool", "aten::convolution.out", VT(kt_t(ET_BOOL, 3, 1, 1, 3)),
+          VT(kt_t(ET_BOOL, 3, 1, 1, 1)), VN(), VL(1), VL(0), VL(1), VB(false), VL(0), VI(1),
+          VT(kt_dynamic(kt_t(ET_BOOL, 3, 1, 1, 1), 3)), VT(kt_dynamic(kt_t(ET_BOOL, 3, 1, 1, 1), 3)));
+}
+
 static void test_convolution_errors(void **state) {
   (void)state;
   et_tensor *x = kt_t(ET_FLOAT, 4, 1, 4, 5, 5);
@@ -556,6 +687,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_bmm, kt_free_all),
       cmocka_unit_test_teardown(test_addmm, kt_free_all),
       cmocka_unit_test_teardown(test_convolution, kt_free_all),
+      cmocka_unit_test_teardown(test_convolution_3d, kt_free_all),
       cmocka_unit_test_teardown(test_convolution_errors, kt_free_all),
       cmocka_unit_test_teardown(test_batch_norm, kt_free_all),
       cmocka_unit_test_teardown(test_layer_norm, kt_free_all),

@@ -292,7 +292,21 @@ static void test_upsample_bilinear(void **state) {
   KT_OK("aten::upsample_bilinear2d.vec_out", VT(xb), VL(6, 5), VB(false), VN(), VT(ob), VT(ob));
   kt_expect_tensors_close(ob, oa, 0, 0);
   KT_FAIL(ET_INVALID_ARGUMENT, "floating", "aten::upsample_bilinear2d.vec_out",
-          VT(kt_t(ET_BYTE, 4, 1, 1, 2, 2)), VL(3, 3), VB(false), VN(), VT(o), VT(o));
+          VT(kt_t(ET_INT, 4, 1, 1, 2, 2)), VL(3, 3), VB(false), VN(), VT(o), VT(o));
+  /* uint8: PyTorch's fixed-point path (values from torch 2.13,
+   * F.interpolate(x, size=(3, 5), mode="bilinear"), and to (1, 3) without
+   * and with antialias, on a [1, 1, 2, 4] input 0, 40, 80, 120, 200, 255, 7,
+   * 13) */
+  et_tensor *u = kt_vals(kt_t(ET_BYTE, 4, 1, 1, 2, 4), 0, 40, 80, 120, 200, 255, 7, 13);
+  et_tensor *uo = kt_t(ET_BYTE, 4, 1, 1, 3, 5);
+  KT_OK("aten::upsample_bilinear2d.vec_out", VT(u), VL(3, 5), VB(false), VN(), VT(uo), VT(uo));
+  KT_EXPECT(uo, 0, 28, 60, 92, 120, 100, 134, 96, 51, 67, 200, 239, 131, 9, 13);
+  et_tensor *ud = kt_t(ET_BYTE, 4, 1, 1, 1, 3);
+  KT_OK("aten::upsample_bilinear2d.vec_out", VT(u), VL(1, 3), VB(false), VN(), VT(ud), VT(ud));
+  KT_EXPECT(ud, 108, 96, 63);
+  KT_OK("aten::_upsample_bilinear2d_aa.out", VT(u), VL(1, 3), VB(false), VN(), VN(), VT(ud),
+        VT(ud));
+  KT_EXPECT(ud, 114, 96, 60);
   KT_FAIL(ET_INVALID_ARGUMENT, "scale_factors", "aten::upsample_bilinear2d.vec_out", VT(x), VN(),
           VB(false), VF2(-1.0, 2.0), VT(o), VT(o));
 }
@@ -529,8 +543,10 @@ static void test_batch_norm_training(void **state) {
     et_tensor *x = kt_random(kt_t(kFloatDts[t], 4, 3, 2, 2, 3), 81 + (uint32_t)t);
     et_tensor *w = kt_random(kt_t(kFloatDts[t], 1, 2), 82);
     et_tensor *b = kt_random(kt_t(kFloatDts[t], 1, 2), 83);
-    et_tensor *rm = kt_vals(kt_t(ET_FLOAT, 1, 2), 0.5, -1);
-    et_tensor *rv = kt_vals(kt_t(ET_FLOAT, 1, 2), 2, 3);
+    /* running statistics of the input's dtype: PyTorch's non-mixed case
+     * (Half/BFloat16 statistics and updates are rounded to it) */
+    et_tensor *rm = kt_vals(kt_t(kFloatDts[t], 1, 2), 0.5, -1);
+    et_tensor *rv = kt_vals(kt_t(kFloatDts[t], 1, 2), 2, 3);
     et_tensor *y = kt_t(kFloatDts[t], 4, 3, 2, 2, 3);
     et_tensor *sm = kt_t(kFloatDts[t], 1, 2), *si = kt_t(kFloatDts[t], 1, 2);
     KT_OK("aten::_native_batch_norm_legit.out", VT(x), VT(w), VT(b), VT(rm), VT(rv), VB(true),
@@ -542,8 +558,9 @@ static void test_batch_norm_training(void **state) {
       assert_true(kt_close(kt_get(sm, (size_t)c), mean, kTol[t], kTol[t]));
       assert_true(kt_close(kt_get(si, (size_t)c), invstd, kTol[t], kTol[t]));
       double rm0 = c == 0 ? 0.5 : -1, rv0 = c == 0 ? 2 : 3;
-      assert_true(kt_close(kt_get(rm, (size_t)c), 0.1 * mean + 0.9 * rm0, 1e-6, 1e-6));
-      assert_true(kt_close(kt_get(rv, (size_t)c), 0.1 * m2 / 17 + 0.9 * rv0, 1e-6, 1e-6));
+      const double rtol = kFloatDts[t] == ET_FLOAT || kFloatDts[t] == ET_DOUBLE ? 1e-6 : kTol[t];
+      assert_true(kt_close(kt_get(rm, (size_t)c), 0.1 * mean + 0.9 * rm0, rtol, rtol));
+      assert_true(kt_close(kt_get(rv, (size_t)c), 0.1 * m2 / 17 + 0.9 * rv0, rtol, rtol));
       for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < inner; i++) {
           size_t k = (size_t)((n * C + c) * inner + i);
@@ -718,8 +735,55 @@ static void check_conv_backward(const cb_case *k, int dtype, double tol) {
   }
 }
 
+/* The same identities for 3-D ([N, C, D, H, W]) convolution. */
+static void check_conv_backward_3d(bool transposed, int dtype, double tol) {
+  const int32_t N = 2, Cin = 4, Cout = 6, groups = 2;
+  const int32_t w0 = transposed ? Cin : Cout, w1 = transposed ? Cout / groups : Cin / groups;
+  et_tensor *x = kt_random(kt_t(dtype, 5, N, Cin, 3, 4, 5), 1);
+  et_tensor *dx = kt_random(kt_t(dtype, 5, N, Cin, 3, 4, 5), 2);
+  et_tensor *w = kt_random(kt_t(dtype, 5, w0, w1, 2, 3, 2), 3);
+  et_tensor *dw = kt_random(kt_t(dtype, 5, w0, w1, 2, 3, 2), 4);
+  et_value *stride = VL(2, 1, 2), *pad = VL(1, 1, 1), *dil = VL(1, 2, 1);
+  et_value *opad = transposed ? VL(1, 0, 1) : VL(0, 0, 0);
+  et_tensor *y = kt_dynamic(kt_t(dtype, 5, 1, 1, 1, 1, 1), 4096);
+  KT_OK("aten::convolution.out", VT(x), VT(w), VN(), stride, pad, dil, VB(transposed), opad,
+        VI(groups), VT(y), VT(y));
+  et_tensor *go = kt_random(
+      kt_t(dtype, 5, y->sizes[0], y->sizes[1], y->sizes[2], y->sizes[3], y->sizes[4]), 5);
+  et_tensor *gi = kt_dynamic(kt_t(dtype, 5, 1, 1, 1, 1, 1), 4096);
+  et_tensor *gw = kt_dynamic(kt_t(dtype, 5, 1, 1, 1, 1, 1), 4096);
+  et_tensor *gb = kt_dynamic(kt_t(dtype, 1, 1), 64);
+  et_value *mask = kt_v(ET_TAG_LIST_BOOL);
+  static const uint8_t all[3] = {1, 1, 1};
+  mask->u.blist.items = all;
+  mask->u.blist.len = 3;
+  KT_OK("aten::convolution_backward.out", VT(go), VT(x), VT(w), VL(Cout), stride, pad, dil,
+        VB(transposed), opad, VI(groups), mask, VT(gi), VT(gw), VT(gb), VTL(gi, gw, gb));
+  kt_expect_shape(gi, x->rank, x->sizes);
+  kt_expect_shape(gw, w->rank, w->sizes);
+  KT_OK("aten::convolution.out", VT(dx), VT(w), VN(), stride, pad, dil, VB(transposed), opad,
+        VI(groups), VT(y), VT(y));
+  double lhs = dot(go, y), rhs = dot(gi, dx);
+  if (!kt_close(rhs, lhs, tol, tol)) fail_msg("3-D grad_input: %.9g vs %.9g", rhs, lhs);
+  KT_OK("aten::convolution.out", VT(x), VT(dw), VN(), stride, pad, dil, VB(transposed), opad,
+        VI(groups), VT(y), VT(y));
+  lhs = dot(go, y), rhs = dot(gw, dw);
+  if (!kt_close(rhs, lhs, tol, tol)) fail_msg("3-D grad_weight: %.9g vs %.9g", rhs, lhs);
+  const size_t per = et_tensor_numel(go) / (size_t)(N * Cout);
+  for (int32_t c = 0; c < Cout; c++) {
+    double sum = 0;
+    for (int32_t n = 0; n < N; n++)
+      for (size_t i = 0; i < per; i++) sum += kt_get(go, ((size_t)(n * Cout + c)) * per + i);
+    assert_true(kt_close(kt_get(gb, (size_t)c), sum, tol, tol));
+  }
+}
+
 static void test_convolution_backward(void **state) {
   (void)state;
+  for (int tr = 0; tr < 2; tr++) {
+    check_conv_backward_3d(tr != 0, ET_DOUBLE, 1e-10);
+    check_conv_backward_3d(tr != 0, ET_FLOAT, 2e-4);
+  }
   const cb_case cases[] = {
       {4, 2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, false},
       {4, 1, 4, 7, 8, 6, 3, 2, 2, 3, 1, 0, 2, 1, 2, 0, 0, false},

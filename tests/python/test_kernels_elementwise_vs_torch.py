@@ -260,6 +260,32 @@ def _cases() -> List[Case]:
                   (In(S, I32), In(S, I64))))
     c.append(Case("clampT-i32-f32", "aten::clamp.Tensor_out", "torch.clamp(a, b, c)",
                   (In(S, I32), In(S, F32), In((1, 17), F32))))
+    # PyTorch's clamp_min/clamp_max take Bool (OR / AND)
+    c.append(Case("clampT-bool-min", "aten::clamp.Tensor_out", "torch.clamp(a, min=b)",
+                  (In(S, BOOL), In(S, BOOL))))
+    c.append(Case("clampT-bool-max", "aten::clamp.Tensor_out", "torch.clamp(a, max=b)",
+                  (In(B3, BOOL), In(B2, BOOL))))
+    # hardtanh on integers truncates fractional bounds first (Scalar::toLong)
+    c.append(Case("hardtanh-i8-frac", "aten::hardtanh.out",
+                  "torch.nn.functional.hardtanh(a, -0.5, 0.5)", (In(S, I8),), keep=("hardtanh.default",)))
+    c.append(Case("hardtanh-i64-frac", "aten::hardtanh.out",
+                  "torch.nn.functional.hardtanh(a, -1.5, 2.7)", (In(S, I64),), keep=("hardtanh.default",)))
+    c.append(Case("hardtanh-u8-frac", "aten::hardtanh.out",
+                  "torch.nn.functional.hardtanh(a, -0.5, 4.5)", (In(S, U8),), keep=("hardtanh.default",)))
+    # Byte takes alpha down to -255 (c10's checked conversion), wrapping
+    c.append(Case("sub-u8-alpha-neg", "aten::sub.out", "torch.sub(a, b, alpha=-3)",
+                  (In(S, U8), In(S, U8))))
+    c.append(Case("add-u8-alpha-neg", "aten::add.out", "torch.add(a, b, alpha=-200)",
+                  (In(S, U8), In(S, U8))))
+    # Half/BFloat16 alpha (and a Scalar other) are rounded to the dtype first;
+    # 64 elements, so that eager's vectorized loop (which rounds once, as the
+    # kernel does) takes all of them
+    c.append(Case("add-f16-alpha", "aten::add.out", "torch.add(a, b, alpha=0.1)",
+                  (In((4, 16), F16), In((4, 16), F16))))
+    c.append(Case("sub-bf16-alpha", "aten::sub.out", "torch.sub(a, b, alpha=2.7)",
+                  (In((2, 32), BF16), In((2, 32), BF16))))
+    c.append(Case("rsub-f16-alpha", "aten::rsub.Scalar_out", "torch.rsub(a, 0.7, alpha=0.3)",
+                  (In((4, 16), F16),), keep=("rsub.Scalar",)))
 
     c.append(Case("leaky_relu-f32", "aten::leaky_relu.out", "torch.nn.functional.leaky_relu(a, 0.2)",
                   (In(S, F32),)))
@@ -275,12 +301,14 @@ def _cases() -> List[Case]:
                   keep=("logit.default",)))
     c.append(Case("logit-f32-eps", "aten::logit.out", "torch.logit(a, 1e-3)", (In(S, F32, "prob"),),
                   keep=("logit.default",)))
-    # Eager logit on Half rounds to Half after each step (1 - x, x / (1 - x),
-    # log), which loses up to a few percent near logit == 0; edgetorch
-    # computes Half in float32 and rounds once, so the reference is eager in
-    # float32 rounded to Half (the other Half cases match eager directly).
+    # Eager logit on Half/BFloat16 rounds to the dtype after each step (eps,
+    # 1 - eps, 1 - x, x / (1 - x), log); so does the kernel.
     c.append(Case("logit-f16-eps", "aten::logit.out", "torch.logit(a, 0.25)", (In(S, F16, "prob"),),
-                  keep=("logit.default",), ref="torch.logit(a.float(), 0.25).half()"))
+                  keep=("logit.default",)))
+    c.append(Case("logit-f16", "aten::logit.out", "torch.logit(a)", (In(S, F16, "prob"),),
+                  keep=("logit.default",)))
+    c.append(Case("logit-bf16-eps", "aten::logit.out", "torch.logit(a, 0.1)", (In(S, BF16, "prob"),),
+                  keep=("logit.default",)))
     c.append(Case("logit-i32", "aten::logit.out", "torch.logit(a)", (In(S, I32),),
                   keep=("logit.default",)))
     for dim, shape in ((-1, (3, 4, 6)), (0, (4, 3, 5)), (1, (2, 6, 5))):

@@ -387,6 +387,12 @@ CASES: List[Case] = [
          check=_normal((8192,), np.float32)),
     Case("randn_f64", lambda x: torch.randn(64, 128, dtype=f64), lambda: (R(1),), "aten::randn.out",
          check=_normal((64, 128), np.float64)),
+    # ---- gather: Long or Int indices; an empty index of any dtype and rank ----
+    Case("gather_i32_index", lambda x, i: torch.gather(x, 1, i),
+         lambda: (R(3, 5), idx(3, 4, hi=5, dtype=i32)), "aten::gather.out",
+         bad=((lambda: (R(3, 5), torch.full((3, 4), 5, dtype=i32)), "out of range"),)),
+    Case("gather_empty_u8_index", lambda x, i: torch.gather(x, 0, i),
+         lambda: (R(5), torch.zeros(2, 0, dtype=u8)), "aten::gather.out"),
 ]
 
 

@@ -288,6 +288,14 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              "aten::_native_batch_norm_legit.no_stats_out", F32_ACC))
     add(Case("bn_no_stats_f64", lambda x: aten._native_batch_norm_legit.no_stats(x, None, None, True, 0.1, 1e-5),
              lambda: [rnd(2, 3, 4, dtype=torch.float64)], "aten::_native_batch_norm_legit.no_stats_out", F64))
+    # Half/BFloat16 statistics round where PyTorch's reduced-type kernel rounds: exact
+    for dt, tag in [(torch.bfloat16, "bf16"), (torch.float16, "f16")]:
+        add(Case(f"bn_no_stats_{tag}", lambda x: aten._native_batch_norm_legit.no_stats(x, None, None, True, 0.1, 1e-5),
+                 lambda dt=dt: [rnd(4, 3, 5, 2, dtype=dt, scale=3)], "aten::_native_batch_norm_legit.no_stats_out",
+                 EXACT))
+        add(Case(f"bn_no_stats_affine_{tag}", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                 lambda dt=dt: [rnd(3, 5, 33, dtype=dt, scale=2), rnd(5, dtype=dt, seed=1), rnd(5, dtype=dt, seed=2)],
+                 "aten::_native_batch_norm_legit.no_stats_out", EXACT))
     # ---- dropout ---------------------------------------------------------------------------
     add(Case("dropout_eval", lambda x: aten.native_dropout(x, 0.4, False), lambda: [rnd(5, 6)],
              "aten::native_dropout.out", EXACT))
@@ -324,6 +332,14 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              lambda: [rnd(1, 2, 6, 10)], "aten::_upsample_bilinear2d_aa.out", F32_ACC))
     add(Case("aa_f64", lambda x: F.interpolate(x, size=(5, 4), mode="bilinear", antialias=True),
              lambda: [rnd(1, 2, 17, 13, dtype=torch.float64)], "aten::_upsample_bilinear2d_aa.out", F64))
+    # uint8: PyTorch's fixed-point path, exactly
+    add(Case("bilinear_uint8_down", lambda x: F.interpolate(x, size=(13, 17), mode="bilinear"),
+             lambda: [rint(2, 3, 40, 45, lo=0, hi=256, dtype=torch.uint8)], "aten::upsample_bilinear2d.vec_out", EXACT))
+    add(Case("bilinear_uint8_scale_align", lambda x: F.interpolate(x, scale_factor=(1.7, 0.6), mode="bilinear",
+                                                                   align_corners=True),
+             lambda: [rint(1, 2, 9, 11, lo=0, hi=256, dtype=torch.uint8)], "aten::upsample_bilinear2d.vec_out", EXACT))
+    add(Case("aa_uint8", lambda x: F.interpolate(x, size=(5, 31), mode="bilinear", antialias=True),
+             lambda: [rint(2, 3, 23, 12, lo=0, hi=256, dtype=torch.uint8)], "aten::_upsample_bilinear2d_aa.out", EXACT))
     add(Case("nearest_x2", lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), lambda: [rnd(1, 2, 3, 4)],
              "aten::upsample_nearest2d.vec_out", EXACT))
     add(Case("nearest_size", lambda x: F.interpolate(x, size=(5, 7), mode="nearest"), lambda: [rnd(2, 1, 3, 4)],
@@ -345,10 +361,12 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
         tol = F32_ACC if mode != "nearest" else F32
         add(Case(f"grid_{mode}", grid_all(mode), grid_in, "aten::grid_sampler_2d.out", tol))
         add(Case(f"grid_{mode}_f64", grid_all(mode), lambda: grid_in(torch.float64), "aten::grid_sampler_2d.out", F64))
-    # PyTorch's Half grid sampler rounds every step to Half; edgetorch computes in float
+    # PyTorch's Half/BFloat16 grid sampler rounds every step to the dtype; so does the kernel
     for mode in ["bilinear", "bicubic"]:
         add(Case(f"grid_{mode}_half", grid_all(mode), lambda: grid_in(torch.float16), "aten::grid_sampler_2d.out",
-                 F16, ref_in_float=True))
+                 EXACT))
+        add(Case(f"grid_{mode}_bf16", grid_all(mode), lambda: grid_in(torch.bfloat16), "aten::grid_sampler_2d.out",
+                 EXACT))
     # ---- padding ----------------------------------------------------------------------------
     add(Case("cpad_last", lambda x: F.pad(x, (1, 2), value=3.5), lambda: [rnd(2, 3, 4)], "aten::constant_pad_nd.out", EXACT))
     add(Case("cpad_3dims_neg", lambda x: F.pad(x, (1, -1, 0, 2, -1, 1)), lambda: [rnd(3, 4, 5)],
@@ -385,6 +403,45 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              EXACT, preserve=pu))
     add(Case("pixel_unshuffle_r3", lambda x: F.pixel_unshuffle(x, 3), lambda: [rnd(1, 2, 6, 9, dtype=torch.float16)],
              "aten::pixel_unshuffle.out", EXACT, preserve=pu))
+    # ---- convolution: 3-D, and Half/BFloat16/Long exactly as PyTorch's CPU kernels ------------
+    def conv(fn, **kw):
+        return lambda x, w, b=None: fn(x, w, b, **kw)
+
+    conv_fw = [
+        ("conv3d", F.conv3d, dict(stride=(2, 1, 1), padding=(1, 0, 2), dilation=(1, 2, 1), groups=2),
+         (2, 4, 5, 6, 7), (6, 2, 3, 2, 3)),
+        ("conv3d_pointwise", F.conv3d, dict(), (1, 3, 2, 3, 4), (5, 3, 1, 1, 1)),
+        ("convt3d", F.conv_transpose3d, dict(stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0),
+                                             groups=2, dilation=(1, 2, 1)),
+         (2, 4, 3, 4, 3), (4, 3, 2, 3, 2)),
+        ("convt2d", F.conv_transpose2d, dict(stride=2, padding=1, output_padding=1), (2, 8, 4, 5), (8, 3, 3, 3)),
+        ("conv2d_depthwise", F.conv2d, dict(padding=1, groups=4), (2, 4, 6, 6), (4, 1, 3, 3)),
+        ("conv1d_wide", F.conv1d, dict(stride=2, padding=2), (2, 20, 9), (3, 20, 3)),
+    ]
+    for name, fn, kw, xs, ws in conv_fw:
+        tr = fn in (F.conv_transpose2d, F.conv_transpose3d)
+        cout = ws[1] * kw.get("groups", 1) if tr else ws[0]
+        add(Case(f"{name}_f32", conv(fn, **kw),
+                 lambda xs=xs, ws=ws, cout=cout: [rnd(*xs, seed=1), rnd(*ws, seed=2), rnd(cout, seed=3)],
+                 "aten::convolution.out", F32_ACC))
+        for dt, tag in [(torch.float16, "f16"), (torch.bfloat16, "bf16")]:
+            add(Case(f"{name}_{tag}", conv(fn, **kw),
+                     lambda xs=xs, ws=ws, cout=cout, dt=dt: [rnd(*xs, dtype=dt, seed=1), rnd(*ws, dtype=dt, seed=2),
+                                                            rnd(cout, dtype=dt, seed=3)],
+                     "aten::convolution.out", EXACT))
+        add(Case(f"{name}_i64", conv(fn, **kw),
+                 lambda xs=xs, ws=ws, cout=cout: [rint(*xs, dtype=torch.int64, seed=1),
+                                                  rint(*ws, dtype=torch.int64, seed=2),
+                                                  rint(cout, dtype=torch.int64, seed=3)],
+                 "aten::convolution.out", EXACT))
+    add(Case("conv2d_u8_wraps", conv(F.conv2d, padding=1), lambda: [rint(1, 3, 5, 5, lo=0, hi=256, dtype=torch.uint8),
+                                                                   rint(2, 3, 3, 3, lo=0, hi=256, dtype=torch.uint8, seed=1)],
+             "aten::convolution.out", EXACT))
+    # ---- avg_pool2d on Long: wrapping sum, truncating division ------------------------------------
+    add(Case("avg_pool_i64", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+             lambda: [rint(2, 3, 9, 8, lo=-100, hi=100, dtype=torch.int64)], "aten::avg_pool2d.out", EXACT))
+    add(Case("avg_pool_i64_divisor", lambda x: F.avg_pool2d(x, (2, 3), 1, 1, divisor_override=4),
+             lambda: [rint(1, 2, 5, 6, lo=-50, hi=50, dtype=torch.int64)], "aten::avg_pool2d.out", EXACT))
     # ---- convolution_backward: gradients summed in another order ------------------------------
     def conv_bw(stride, pad, dil, transposed, opad, groups, mask=(True, True, True)):
         def f(g, x, w):
@@ -536,4 +593,4 @@ def test_kernel_matches_eager(case: Case) -> None:
 
 
 def test_case_count_is_modest() -> None:
-    assert 100 <= len(CASES) <= 160, len(CASES)
+    assert 100 <= len(CASES) <= 200, len(CASES)
