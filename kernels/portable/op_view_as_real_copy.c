@@ -3,10 +3,8 @@
  *
  * A complex self of shape S becomes out of shape S + [2] holding (real,
  * imaginary) pairs, converted to out's floating dtype. Only complex inputs
- * are accepted (as PyTorch and upstream). edgetorch's program loader
- * refuses complex tensors, so a loaded program never reaches the copy; a
- * caller of the C API with a hand-made ComplexHalf/Float/Double tensor gets
- * the real view copied (the element pairs are the real dtype in memory).
+ * are accepted (as PyTorch and upstream); the pairs are the real dtype in
+ * memory.
  */
 #include "portable/ops.h"
 

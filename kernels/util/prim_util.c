@@ -3,35 +3,36 @@
 
 #include <math.h>
 
+/* Upstream's runtime stores a prim op's result as a new value of the
+ * result's own kind, replacing the slot (its exporter declares every scalar
+ * result slot as an Int), so the slot takes the result's tag. Only scalar
+ * slots may be written. */
+static et_status scalar_slot(et_kernel_ctx *ctx, const et_value *slot) {
+  if (slot->tag == ET_TAG_INT || slot->tag == ET_TAG_DOUBLE || slot->tag == ET_TAG_BOOL)
+    return ET_OK;
+  return et_kernel_fail(ctx, ET_INVALID_TYPE, "return slot is a %s, expected a scalar",
+                        et_tag_name((int)slot->tag));
+}
+
 et_status et_prim_set_int(et_kernel_ctx *ctx, et_value *slot, int64_t v) {
-  switch (slot->tag) {
-  case ET_TAG_INT: slot->u.i = v; return ET_OK;
-  case ET_TAG_DOUBLE: slot->u.d = (double)v; return ET_OK;
-  case ET_TAG_BOOL: slot->u.b = v != 0; return ET_OK;
-  default:
-    return et_kernel_fail(ctx, ET_INVALID_TYPE, "return slot is a %s, expected a scalar",
-                          et_tag_name((int)slot->tag));
-  }
+  ET_K_TRY(scalar_slot(ctx, slot));
+  slot->tag = ET_TAG_INT;
+  slot->u.i = v;
+  return ET_OK;
 }
 
 et_status et_prim_set_double(et_kernel_ctx *ctx, et_value *slot, double v) {
-  switch (slot->tag) {
-  case ET_TAG_INT:
-    if (!(v - v == 0))
-      return ET_K_FAIL(ctx, "result %s cannot be stored in an Int return slot",
-                       v != v ? "NaN" : "infinity");
-    slot->u.i = et_f64_to_i64(v);
-    return ET_OK;
-  case ET_TAG_DOUBLE: slot->u.d = v; return ET_OK;
-  case ET_TAG_BOOL: slot->u.b = v != 0; return ET_OK;
-  default:
-    return et_kernel_fail(ctx, ET_INVALID_TYPE, "return slot is a %s, expected a scalar",
-                          et_tag_name((int)slot->tag));
-  }
+  ET_K_TRY(scalar_slot(ctx, slot));
+  slot->tag = ET_TAG_DOUBLE;
+  slot->u.d = v;
+  return ET_OK;
 }
 
 et_status et_prim_set_bool(et_kernel_ctx *ctx, et_value *slot, bool v) {
-  return et_prim_set_int(ctx, slot, v ? 1 : 0);
+  ET_K_TRY(scalar_slot(ctx, slot));
+  slot->tag = ET_TAG_BOOL;
+  slot->u.b = v;
+  return ET_OK;
 }
 
 et_status et_prim_set_scalar(et_kernel_ctx *ctx, et_value *slot, const et_value *v) {

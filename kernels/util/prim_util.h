@@ -1,10 +1,13 @@
 /*
  * Scalar ("prim") operators: executorch_prim::*.Scalar, floordiv.int,
  * mod.int. They compute on Int, Double and Bool values (Bool counts as the
- * integer 0 or 1, as in Python) and write their result into the return
- * slot without changing its tag: an Int slot gets an integer, a Double slot
- * a double, a Bool slot a truth value (the runtime relies on tags never
- * changing after init).
+ * integer 0 or 1, as in Python) and store their result in the return slot as
+ * a value of the result's kind (Python's: true division gives a Double, a
+ * comparison a Bool, ceil/round/trunc an Int), replacing the slot's tag as
+ * upstream's runtime does; upstream's exporter declares every scalar result
+ * slot as an Int. A kernel that reads such a value as an Int after it became
+ * a Double reads it through its tag (et_scalar_*) or validates the integer
+ * as it would any program-supplied integer.
  *
  * Integer arithmetic follows Python (floor division, remainder with the
  * divisor's sign) and wraps on int64 overflow instead of growing; division

@@ -175,7 +175,7 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
   if (!fb_ok(r)) return et_fb_error(r, diag);
 
   size_t es = et_dtype_size(dtype);
-  if (es == 0 || (dtype >= ET_COMPLEX_HALF && dtype <= ET_COMPLEX_DOUBLE))
+  if (es == 0)
     return invalid(diag, "value %u: tensor has unsupported scalar type %d",
                    index, dtype);
   if (storage_offset != 0)

@@ -49,7 +49,7 @@ static void test_registry_sorted_and_valid(void **state) {
       {"executorch_prim::et_view.default", "TLP"},
       {"executorch_prim::et_copy_index.tensor", "WTI"},
       {"executorch_prim::add.Scalar", "SSS"},
-      {"executorch_prim::eq.Scalar", "SSB"},
+      {"executorch_prim::eq.Scalar", "SSS"},
       {"executorch_prim::mod.Scalar", "III"},
       {"executorch_prim::floordiv.int", "III"},
   };
@@ -474,8 +474,23 @@ static void test_clamp_pow_bitwise_logical(void **state) {
   et_tensor *oi = kt_t(ET_INT, 1, 3);
   KT_OK("aten::hardtanh.out", VT(i), VI(-1), VI(4), VT(oi), VT(oi));
   KT_EXPECT(oi, -1, 3, 4);
-  KT_FAIL(ET_INVALID_ARGUMENT, "min_val/max_val", "aten::hardtanh.out", VT(i), VD(0.5), VI(4),
-          VT(oi), VT(oi));
+  /* integer tensors truncate the bounds first (PyTorch's Scalar::toLong) */
+  KT_OK("aten::hardtanh.out", VT(i), VD(0.5), VD(4.9), VT(oi), VT(oi));
+  KT_EXPECT(oi, 0, 3, 4);
+  KT_OK("aten::hardtanh.out", VT(i), VD(-0.5), VD(0.5), VT(oi), VT(oi));
+  KT_EXPECT(oi, 0, 0, 0);
+  et_tensor *i8 = kt_vals(kt_t(ET_CHAR, 1, 3), -5, 3, 9);
+  et_tensor *o8 = kt_t(ET_CHAR, 1, 3);
+  KT_FAIL(ET_INVALID_ARGUMENT, "cannot be represented", "aten::hardtanh.out", VT(i8),
+          VD(-200.0), VI(4), VT(o8), VT(o8));
+  et_tensor *u8 = kt_vals(kt_t(ET_BYTE, 1, 3), 0, 3, 9);
+  et_tensor *ou8 = kt_t(ET_BYTE, 1, 3);
+  KT_FAIL(ET_INVALID_ARGUMENT, "negative limits", "aten::hardtanh.out", VT(u8), VI(-1), VI(4),
+          VT(ou8), VT(ou8));
+  KT_OK("aten::hardtanh.out", VT(u8), VD(-0.5), VD(4.5), VT(ou8), VT(ou8));
+  KT_EXPECT(ou8, 0, 3, 4);
+  KT_FAIL(ET_INVALID_ARGUMENT, "min_val", "aten::hardtanh.out", VT(i), VD(NAN), VI(4), VT(oi),
+          VT(oi));
   /* pow: PyTorch's special exponents and integer powers (from torch) */
   et_tensor *p = kt_vals(kt_t(ET_FLOAT, 1, 2), 2, 4);
   et_tensor *po = kt_t(ET_FLOAT, 1, 2);

@@ -9,9 +9,12 @@ chosen programs together reach every such operator. Each choice is exported
 with upstream ExecuTorch's exporter (this also fills the test's cache,
 build/testdata/one-op/); a sample upstream cannot export, or whose upstream
 program does not call the targeted operator, is replaced by the next best
-candidate, and so is one upstream's own runtime cannot run. Operators
-nothing reaches are printed (tests/conformance/one_op.py
-covers some with hand-written modules).
+candidate, and so is one upstream's own runtime cannot run. Operators the
+hand-written cases of tests/conformance/one_op.py reach are skipped; those
+nothing reaches are written to the file's "unreached" list and printed,
+with the reason where one_op.UNREACHABLE gives one (an operator without a
+reason needs a hand-written case or an entry there, or
+tests/python/test_upstream_one_op.py fails).
 
     python tests/conformance/make_one_op_cases.py [--results PATH] [--out PATH]
 """
@@ -133,7 +136,10 @@ def main() -> int:
     a.out.write_text(json.dumps(out, indent=1) + "\n")
     covered |= hand_targets & library
     print(f"{len(chosen)} OpInfo cases and the hand-written ones reach {len(covered)} operators; "
-          f"{len(out['unreached'])} operators unreached: {out['unreached']}")
+          f"{len(out['unreached'])} operators unreached:")
+    for k in out["unreached"]:
+        why = one_op.UNREACHABLE.get(k, "NO REASON: add a hand-written case or a reason")
+        print(f"  {k}: {why}")
     return 0
 
 

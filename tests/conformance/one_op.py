@@ -9,8 +9,13 @@ two places:
   make_one_op_cases.py so that together they reach every operator of
   kernels/portable/ops.def that upstream's exporter emits for some OpInfo
   sample, with as few operators per program as possible;
-* ``HAND`` below: small modules for the operators no OpInfo sample reaches
-  (prim ops of dynamic shapes, inference batch norm, ...).
+* ``_hand_cases`` below: small modules for the operators no OpInfo sample
+  reaches (prim ops of dynamic shapes, inference batch norm, ...), some
+  exported with options that keep to_edge from decomposing the operator
+  (``preserve_ops``) or switch on the upstream pass that emits it.
+
+``UNREACHABLE`` lists the operators of ops.def no upstream program can call,
+each with the reason.
 
 Upstream's export of each case is cached in build/testdata/one-op/ under a
 hash of the case and the versions of torch and executorch, together with
@@ -49,6 +54,7 @@ class OneOpCase:
     gen: int = 0
     build: Optional[Callable[[], Tuple[Any, Tuple[Any, ...], Any]]] = None  # hand cases
     values: bool = True                # False: random outputs, compare dtype and shape
+    opts: Dict[str, Any] = field(default_factory=dict)  # export options (upstream_export)
     upstream_kernels: List[str] = field(default_factory=list)  # as recorded when chosen
 
     def key(self) -> str:
@@ -62,6 +68,8 @@ class OneOpCase:
             src = getattr(self.build, "source", None) or inspect.getsource(self.build)
             h.update(src.encode())
         h.update(f"{self.id}|{self.op}|{self.dtype}|{self.gen}".encode())
+        if self.opts:
+            h.update(json.dumps(self.opts, sort_keys=True).encode())
         return h.hexdigest()[:20]
 
 
@@ -69,8 +77,13 @@ class OneOpCase:
 # hand-written cases
 
 
-def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
-    """id -> (target operators, builder, compare values)."""
+def _hand_cases() -> Dict[str, Tuple[Any, ...]]:
+    """id -> (target operators, builder, compare values[, export options]).
+
+    The export options (see upstream_export) keep upstream's to_edge from
+    decomposing the operator a case targets (``preserve``), or switch on the
+    upstream pass that emits it.
+    """
 
     def batch_norm_eval():
         import torch
@@ -116,8 +129,12 @@ def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
 
         return M(), (torch.zeros(3, 4),), None
 
-    def lam(fn, *make):
-        """A builder for ``fn`` on inputs made by ``make`` (seeded)."""
+    def lam(fn, *make, dims=None):
+        """A builder for ``fn`` on inputs made by ``make`` (seeded).
+
+        ``dims``: one torch.export dynamic-shape spec per input (a dict
+        {dim: torch.export.Dim} or None), for programs with symbolic sizes.
+        """
         def builder():
             import torch
 
@@ -126,7 +143,8 @@ def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
                     return fn(*a)
 
             torch.manual_seed(0)
-            return M(), tuple(m() for m in make), None
+            dyn = None if dims is None else (tuple(d() if callable(d) else d for d in dims),)
+            return M(), tuple(m() for m in make), dyn
         builder.source = inspect.getsource(fn)  # type: ignore[attr-defined]
         return builder
 
@@ -138,14 +156,44 @@ def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
         import torch
         return lambda: torch.randint(-50, 50, shape)
 
+    def u(*shape):  # uniform in (0, 1)
+        import torch
+        return lambda: torch.rand(*shape) * 0.98 + 0.01
+
+    def c(*shape):  # complex64
+        import torch
+        return lambda: torch.complex(torch.randn(*shape), torch.randn(*shape))
+
+    def const(v):
+        return lambda: v
+
+    def dim_n():  # a symbolic first dimension
+        import torch
+        return {0: torch.export.Dim("n", min=2, max=16)}
+
+    def dim_nm():  # symbolic first and second dimensions
+        import torch
+        return {0: torch.export.Dim("n", min=2, max=16), 1: torch.export.Dim("m", min=2, max=16)}
+
+    def hop_map(body, *args):
+        from torch._higher_order_ops.map import map as map_
+        return map_(body, *args)
+
+    def keep(*ops):  # export options: to_edge keeps these ATen operators
+        return {"preserve": list(ops)}
+
+    import math
+
     import torch
     cases = {
         "hand/batch_norm_eval": (["aten::_native_batch_norm_legit_no_training.out"],
                                  batch_norm_eval, True),
         "hand/dynamic_view": (["aten::sym_size.int", "executorch_prim::mul.Scalar",
                                "executorch_prim::floordiv.Scalar",
-                               "executorch_prim::add.Scalar"], dynamic_view, True),
-        "hand/dynamic_arith": (["aten::sym_size.int", "executorch_prim::sub.Scalar"],
+                               "executorch_prim::add.Scalar",
+                               "executorch_prim::et_view.default"], dynamic_view, True),
+        "hand/dynamic_arith": (["aten::sym_size.int", "executorch_prim::sub.Scalar",
+                                "aten::slice_copy.Tensor_out"],
                                dynamic_arith, True),
         "hand/bitwise_and_scalar": (["aten::bitwise_and.Scalar_out"],
                                     lam(lambda a: torch.bitwise_and(a, 6), i(3, 4)), True),
@@ -158,7 +206,7 @@ def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
         "hand/div_floor_scalar": (["aten::div.out_mode"],
                                   lam(lambda a: torch.div(a, 2.5, rounding_mode="floor"),
                                       f(6, 4)), True),
-        "hand/scatter_value": (["aten::scatter.value_out"],
+        "hand/scatter_value": (["aten::scatter.value_out", "aten::remainder.Scalar_out"],
                                lam(lambda a, idx: torch.scatter(a, 1, idx % 4, 1.5),
                                    f(6, 4), lambda: torch.randint(0, 4, (6, 2))), True),
         "hand/split_copy": (["aten::split_copy.Tensor_out"],
@@ -180,7 +228,251 @@ def _hand_cases() -> Dict[str, Tuple[List[str], Callable, bool]]:
                                 lam(lambda a: torch.var(a, 1, unbiased=True), f(6, 4)), True),
         "hand/random": (["aten::randn.out", "aten::rand.out"], randn_shape, False),
     }
+    A = torch.ops.aten
+    cases.update({
+        # operators to_edge's default decomposition removes, kept with preserve_ops
+        "hand/glu": (["aten::glu.out"],
+                     lam(lambda a: torch.nn.functional.glu(a, 1), f(4, 6)), True,
+                     keep("aten.glu.default")),
+        "hand/stack": (["aten::stack.out"],
+                       lam(lambda a, b: torch.stack([a, b], 1), f(4, 6), f(4, 6)), True,
+                       keep("aten.stack.default")),
+        "hand/tril": (["aten::tril.out"], lam(lambda a: torch.tril(a, 1), f(4, 6)), True,
+                      keep("aten.tril.default")),
+        "hand/roll": (["aten::roll.out"],
+                      lam(lambda a: torch.roll(a, (1, -2), (0, 1)), f(4, 6)), True,
+                      keep("aten.roll.default")),
+        "hand/logit": (["aten::logit.out"], lam(lambda a: torch.logit(a, 0.1), u(4, 6)), True,
+                       keep("aten.logit.default")),
+        "hand/pixel_shuffle": (["aten::pixel_shuffle.out"],
+                               lam(lambda a: torch.pixel_shuffle(a, 2), f(1, 8, 3, 3)), True,
+                               keep("aten.pixel_shuffle.default")),
+        "hand/pixel_unshuffle": (["aten::pixel_unshuffle.out"],
+                                 lam(lambda a: torch.pixel_unshuffle(a, 2), f(1, 2, 4, 6)), True,
+                                 keep("aten.pixel_unshuffle.default")),
+        "hand/reflection_pad": (
+            ["aten::reflection_pad1d.out", "aten::reflection_pad2d.out",
+             "aten::reflection_pad3d.out"],
+            lam(lambda a, b, c: (torch.nn.functional.pad(a, (2, 1), mode="reflect"),
+                                 torch.nn.functional.pad(b, (2, 1, 1, 2), mode="reflect"),
+                                 torch.nn.functional.pad(c, (2, 1, 1, 2, 1, 0), mode="reflect")),
+                f(2, 3, 5), f(2, 3, 5, 4), f(1, 2, 3, 5, 4)), True,
+            keep("aten.reflection_pad1d.default", "aten.reflection_pad2d.default",
+                 "aten.reflection_pad3d.default")),
+        "hand/replication_pad": (
+            ["aten::replication_pad1d.out", "aten::replication_pad2d.out",
+             "aten::replication_pad3d.out"],
+            lam(lambda a, b, c: (torch.nn.functional.pad(a, (2, 1), mode="replicate"),
+                                 torch.nn.functional.pad(b, (2, 1, 1, 2), mode="replicate"),
+                                 torch.nn.functional.pad(c, (2, 1, 1, 2, 1, 0), mode="replicate")),
+                f(2, 3, 5), f(2, 3, 5, 4), f(1, 2, 3, 5, 4)), True,
+            keep("aten.replication_pad1d.default", "aten.replication_pad2d.default",
+                 "aten.replication_pad3d.default")),
+        "hand/bitwise_shift": (
+            ["aten::bitwise_left_shift.Tensor_out", "aten::bitwise_right_shift.Tensor_out",
+             "aten::bitwise_left_shift.Tensor_Scalar_out",
+             "aten::bitwise_right_shift.Tensor_Scalar_out"],
+            lam(lambda a, b: (torch.bitwise_left_shift(a, b), torch.bitwise_right_shift(a, b),
+                              torch.bitwise_left_shift(a, 3), torch.bitwise_right_shift(a, 3)),
+                i(4, 6), lambda: torch.randint(0, 8, (4, 6))), True,
+            keep("aten.bitwise_left_shift.Tensor", "aten.bitwise_right_shift.Tensor",
+                 "aten.bitwise_left_shift.Tensor_Scalar",
+                 "aten.bitwise_right_shift.Tensor_Scalar")),
+        "hand/div_scalar": (["aten::div.Scalar_out"],
+                            lam(lambda a: A.div.Scalar(a, 2.5), f(4, 6)), True,
+                            keep("aten.div.Scalar")),
+        "hand/div_scalar_mode": (["aten::div.Scalar_mode_out"],
+                                 lam(lambda a: (A.div.Scalar_mode(a, 0.75, rounding_mode="trunc"),
+                                                A.div.Scalar_mode(a, 0.75, rounding_mode="floor")),
+                                     f(4, 6)), True,
+                                 keep("aten.div.Scalar_mode")),
+        "hand/sub_scalar": (["aten::sub.Scalar_out"],
+                            lam(lambda a: A.sub.Scalar(a, 2.5, 2), f(4, 6)), True,
+                            keep("aten.sub.Scalar")),
+        "hand/rsub_scalar": (["aten::rsub.Scalar_out"],
+                             lam(lambda a: A.rsub.Scalar(a, 2.5, 2), f(4, 6)), True,
+                             keep("aten.rsub.Scalar")),
+        "hand/masked_fill_scalar": (["aten::masked_fill.Scalar_out"],
+                                    lam(lambda a, m: A.masked_fill.Scalar(a, m, 2.5), f(4, 6),
+                                        lambda: torch.rand(4, 6) > 0.5), True,
+                                    keep("aten.masked_fill.Scalar")),
+        "hand/fill_scalar": (["aten::fill.Scalar_out"],
+                             lam(lambda a: torch.fill(a, 3.0), f(4, 6)), True,
+                             keep("aten.fill.Scalar")),
+        "hand/fill_tensor": (["aten::fill.Tensor_out"],
+                             lam(lambda a, v: torch.fill(a, v), f(4, 6), const(torch.tensor(2.5))),
+                             True, keep("aten.fill.Tensor")),
+        "hand/floor_divide": (["aten::floor_divide.out"],
+                              lam(lambda a, b: torch.floor_divide(a, b), i(4, 6),
+                                  const(torch.tensor([-3, -2, -1, 1, 2, 7]).repeat(4, 1))),
+                              True, keep("aten.floor_divide.default")),
+        "hand/ones_zeros": (["aten::ones.out", "aten::zeros.out"],
+                            lam(lambda a: (a + torch.ones(4, 6), a - torch.zeros(4, 6)), f(4, 6)),
+                            True, keep("aten.ones.default", "aten.zeros.default")),
+        "hand/arange": (["aten::arange.out"], lam(lambda a: a + torch.arange(6), f(4, 6)), True,
+                        keep("aten.arange.default")),
+        "hand/select_scatter": (["aten::select_scatter.out"],
+                                lam(lambda a, b: torch.select_scatter(a, b, 1, 2), f(4, 6), f(4)),
+                                True, keep("aten.select_scatter.default")),
+        "hand/var_dim": (["aten::var.out"],
+                         lam(lambda a: (A.var.dim(a, [1], True, False),
+                                        A.var.dim(a, [0], False, True)), f(4, 6)), True,
+                         keep("aten.var.dim")),
+        "hand/var_mean": (["aten::var_mean.correction_out"],
+                          lam(lambda a: torch.var_mean(a, 1, correction=1), f(4, 6)), True,
+                          keep("aten.var_mean.correction")),
+        "hand/masked_select": (["aten::masked_select.out"],
+                               lam(lambda a, m: torch.masked_select(a, m), f(4, 6),
+                                   lambda: torch.rand(4, 6) > 0.5), True,
+                               keep("aten.masked_select.default")),
+        "hand/repeat_interleave": (["aten::repeat_interleave.Tensor_out"],
+                                   lam(lambda r: torch.repeat_interleave(r, output_size=10),
+                                       const(torch.tensor([1, 2, 0, 3, 4]))), True,
+                                   keep("aten.repeat_interleave.Tensor")),
+        # view operators cannot be preserved; their *_copy forms can
+        "hand/squeeze_copy_dim": (["aten::squeeze_copy.dim_out"],
+                                  lam(lambda a: A.squeeze_copy.dim(a, 1), f(4, 1, 6)), True,
+                                  keep("aten.squeeze_copy.dim")),
+        "hand/t_copy": (["aten::t_copy.out"], lam(lambda a: torch.t_copy(a), f(4, 6)), True,
+                        keep("aten.t_copy.default")),
+        "hand/transpose_copy": (["aten::transpose_copy.int_out"],
+                                lam(lambda a: torch.transpose_copy(a, 0, 2), f(2, 3, 4)), True,
+                                keep("aten.transpose_copy.int")),
+        "hand/unfold_copy": (["aten::unfold_copy.out"],
+                             lam(lambda a: torch.unfold_copy(a, 1, 3, 2), f(4, 7)), True,
+                             keep("aten.unfold_copy.default")),
+        # complex operators (upstream's kernels take complex dtypes only)
+        "hand/conj_physical": (["aten::_conj_physical.out"],
+                               lam(lambda a: A._conj_physical.default(a), c(4, 6)), True,
+                               keep("aten._conj_physical.default")),
+        "hand/view_as_real_copy": (["aten::view_as_real_copy.out"],
+                                   lam(lambda a: torch.view_as_real_copy(a), c(4, 6)), True,
+                                   keep("aten.view_as_real_copy.default")),
+        # EdgeCompileConfig._skip_dim_order: no dim_order_ops replacements
+        "hand/to_copy": (["aten::_to_copy.out"],
+                         lam(lambda a: (a * 10).to(torch.int32), f(4, 6)), True,
+                         {"skip_dim_order": True}),
+        "hand/clone": (["aten::clone.out"], lam(lambda a: (a + 1).clone(), f(4, 6)), True,
+                       {"skip_dim_order": True}),
+        "hand/empty": (["aten::empty.out"],
+                       lam(lambda a: torch.empty(4, 6).fill_(2) + a, f(4, 6)), True,
+                       {"skip_dim_order": True}),
+        # ExecutorchBackendConfig.run_reinplace_pass: index_put becomes index_put_
+        "hand/index_put_inplace": (["aten::index_put_"],
+                                   lam(lambda a, idx, v: (a * 1.0).index_put((idx,), v), f(4, 6),
+                                       const(torch.tensor([0, 2])), f(2, 6)), True,
+                                   {"reinplace": True}),
+        # aten operators called directly (export keeps them; they are core ATen)
+        "hand/native_dropout": (["aten::native_dropout.out"],  # p = 0: deterministic
+                                lam(lambda a: A.native_dropout.default(a, 0.0, True), f(4, 6)),
+                                True),
+        "hand/convolution_backward": (
+            ["aten::convolution_backward.out"],
+            lam(lambda g, a, w: A.convolution_backward.default(
+                g, a, w, [4], [1, 1], [0, 0], [1, 1], False, [0, 0], 1, [True, True, True]),
+                f(2, 4, 3, 3), f(2, 3, 5, 5), f(4, 3, 3, 3)), True),
+        # The indices are an input: upstream 1.5.1's kernel adds into grad_input
+        # without zeroing it first (newer upstream zeroes it), so a grad_input
+        # planned over an earlier intermediate (max_pool2d_with_indices' output)
+        # would hold that tensor's leftovers on upstream's runtime.
+        "hand/max_pool2d_backward": (
+            ["aten::max_pool2d_with_indices_backward.grad_input"],
+            lam(lambda g, a, idx: A.max_pool2d_with_indices_backward.default(
+                g, a, [2, 2], [2, 2], [0, 0], [1, 1], False, idx),
+                f(2, 3, 2, 2), f(2, 3, 4, 4),
+                lambda: A.max_pool2d_with_indices.default(torch.randn(2, 3, 4, 4), [2, 2],
+                                                          [2, 2])[1]), True),
+        # control flow: the emitter's loop for torch map
+        "hand/map": (["executorch_prim::et_copy_index.tensor", "aten::select_copy.int_out",
+                      "aten::sym_size.int", "executorch_prim::add.Scalar",
+                      "executorch_prim::eq.Scalar", "executorch_prim::sub.Scalar"],
+                     lam(lambda a, y: hop_map(lambda xi, yy: xi * 2.0 + yy, a, y),
+                         f(3, 4), f(4)), True),
+        # .item(): aten::_local_scalar_dense
+        "hand/item_int": (["aten::_local_scalar_dense", "executorch_prim::mul.Scalar"],
+                          lam(lambda a, b: a + torch.full((1,), b.item() * 2), f(4, 6),
+                              const(torch.tensor(3))), True),
+        "hand/item_float": (["aten::_local_scalar_dense"],
+                            lam(lambda a, b: a * b.item(), f(4, 6), const(torch.tensor(2.5))),
+                            True),
+        # scalar operators on symbolic sizes (n = 5, m = 3). Python functions
+        # on SymInts (torch.sym_max, ...) are outside the edge dialect until
+        # to_executorch turns them into executorch_prim operators, so these
+        # cases switch off to_edge's IR check.
+        "hand/sym_int_ops": (
+            ["executorch_prim::sym_max.Scalar", "executorch_prim::sym_min.Scalar",
+             "executorch_prim::mod.Scalar", "executorch_prim::neg.Scalar",
+             "aten::sym_size.int"],
+            lam(lambda a: (torch.full((1,), torch.sym_max(a.shape[0], 4)),
+                           torch.full((1,), torch.sym_min(a.shape[0], 4)),
+                           torch.full((1,), a.shape[0] % 3), torch.full((1,), -a.shape[0])),
+                f(5, 3), dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_float": (["executorch_prim::sym_float.Scalar"],
+                           lam(lambda a: torch.full((2,), torch.sym_float(a.shape[0])), f(5, 3),
+                               dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_truediv": (["executorch_prim::truediv.Scalar"],
+                             lam(lambda a: torch.full((2,), a.shape[0] / 3), f(5, 3),
+                                 dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_trunc": (["executorch_prim::trunc.Scalar"],
+                           lam(lambda a: torch.full((1,), math.trunc(a.shape[0] / 3)), f(5, 3),
+                               dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_ceil": (["executorch_prim::ceil.Scalar"],
+                          lam(lambda a: torch.full((1,), math.ceil(a.shape[0] / 3)), f(5, 3),
+                              dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_round": (["executorch_prim::round.Scalar"],
+                           lam(lambda a: torch.full((1,), round(a.shape[0] / 3)), f(5, 3),
+                               dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_compare": (
+            ["executorch_prim::gt.Scalar", "executorch_prim::ge.Scalar",
+             "executorch_prim::lt.Scalar", "executorch_prim::le.Scalar",
+             "executorch_prim::eq.Scalar"],
+            lam(lambda a: (torch.full((1,), a.shape[0] > 4), torch.full((1,), a.shape[0] >= 6),
+                           torch.full((1,), a.shape[0] < 4), torch.full((1,), a.shape[0] <= 5),
+                           torch.full((1,), a.shape[0] == 5)),
+                f(5, 3), dims=[dim_n]), True, {"check_ir": False}),
+        "hand/sym_not_ite": (
+            ["executorch_prim::sym_not.Scalar", "executorch_prim::sym_ite.Scalar"],
+            lam(lambda a: (torch.full((1,), torch.sym_not(a.shape[0] > 4)),
+                           torch.full((1,), torch.sym_ite(a.shape[0] > 4, a.shape[0],
+                                                          a.shape[1]))),
+                f(5, 3), dims=[dim_nm]), True, {"check_ir": False}),
+    })
     return cases
+
+
+# Operators of kernels/portable/ops.def no case reaches: upstream ExecuTorch
+# 1.5.1's exporter (with torch 2.13) never writes them into a program both
+# runtimes can run.
+UNREACHABLE: Dict[str, str] = {
+    "aten::_native_batch_norm_legit.out":
+        "training-mode batch norm updates running_mean/var in place; torch.export "
+        "functionalizes that into _native_batch_norm_legit_functional, which has no out "
+        "variant (to_executorch: 'Missing out variants'); the stat-less form is "
+        "_native_batch_norm_legit.no_stats_out",
+    "aten::lift_fresh_copy.out":
+        "torch.export's functionalization (run_decompositions, even with an empty table "
+        "and preserve_ops) rewrites aten.lift_fresh_copy into aten.clone",
+    "aten::sym_numel":
+        "torch's make_fx tracer always decomposes aten.sym_numel into a product of "
+        "aten.sym_size (proxy_tensor.py adds that decomposition to every table), so no "
+        "exported graph calls it",
+    "executorch_prim::sym_int.Scalar":
+        "torch 2.13 traces torch.sym_int of a SymFloat as math.trunc (sym_node's "
+        "METHOD_TO_OPERATOR has no sym_int), which upstream emits as trunc.Scalar",
+    "executorch_prim::floordiv.int":
+        "registered by upstream's runtime for old programs only: the 1.5.1 exporter maps "
+        "operator.floordiv to floordiv.Scalar and its emitter's loops use add/eq/sub.Scalar",
+    "executorch_prim::mod.int":
+        "registered by upstream's runtime for old programs only: the 1.5.1 exporter maps "
+        "operator.mod to mod.Scalar",
+    "et_copy::_h2d_copy.out":
+        "PropagateDevicePass inserts it only at the inputs of a delegate whose compile "
+        "specs name a target_device; upstream's runtime has the XNNPACK, QNN and OpenVINO "
+        "backends, ours only the demo backend, so no such program runs on both",
+    "et_copy::_d2h_copy.out":
+        "PropagateDevicePass inserts it only at the outputs of a delegate whose compile "
+        "specs name a target_device (see et_copy::_h2d_copy.out)",
+}
 
 
 def load_cases() -> List[OneOpCase]:
@@ -191,8 +483,9 @@ def load_cases() -> List[OneOpCase]:
                                    dtype=d["dtype"], gen=d["gen"],
                                    values=d.get("values", True),
                                    upstream_kernels=d.get("upstream_kernels", [])))
-    for cid, (targets, build, values) in _hand_cases().items():
-        cases.append(OneOpCase(id=cid, targets=targets, build=build, values=values))
+    for cid, (targets, build, values, *opts) in _hand_cases().items():
+        cases.append(OneOpCase(id=cid, targets=targets, build=build, values=values,
+                               opts=opts[0] if opts else {}))
     return cases
 
 
@@ -223,14 +516,44 @@ def opinfo_module(op_name: str, dtype: str, gen: int) -> Tuple[Any, Tuple[Any, .
     return P.OneCall(c), tuple(c.tensors)
 
 
-def upstream_export(module: Any, inputs: Tuple[Any, ...], dynamic_shapes: Any = None) -> bytes:
+def _aten_op(name: str) -> Any:
+    """``"aten.glu.default"`` -> torch.ops.aten.glu.default."""
     import torch
-    from executorch.exir import to_edge
 
+    op: Any = torch.ops
+    for part in name.split("."):
+        op = getattr(op, part)
+    return op
+
+
+def upstream_export(module: Any, inputs: Tuple[Any, ...], dynamic_shapes: Any = None,
+                    opts: Optional[Dict[str, Any]] = None) -> bytes:
+    """Upstream's program for ``module``: torch.export, to_edge, to_executorch.
+
+    ``opts`` (hand-written cases) changes upstream's defaults:
+    ``preserve`` (operators, as "aten.glu.default", that to_edge must not
+    decompose: EdgeCompileConfig.preserve_ops), ``skip_dim_order``
+    (EdgeCompileConfig._skip_dim_order: _to_copy, clone, empty stay ATen
+    operators), ``check_ir`` (False: EdgeCompileConfig._check_ir_validity off,
+    for operators outside core ATen that upstream still lowers) and
+    ``reinplace`` (ExecutorchBackendConfig.run_reinplace_pass: index_put
+    becomes index_put_).
+    """
+    import torch
+    from executorch.exir import EdgeCompileConfig, ExecutorchBackendConfig, to_edge
+
+    opts = opts or {}
+    cfg = None
+    if opts.get("preserve") or "skip_dim_order" in opts or "check_ir" in opts:
+        cfg = EdgeCompileConfig(
+            _check_ir_validity=opts.get("check_ir", True),
+            _skip_dim_order=opts.get("skip_dim_order", False),
+            preserve_ops=[_aten_op(n) for n in opts.get("preserve", [])])
+    backend = ExecutorchBackendConfig(run_reinplace_pass=bool(opts.get("reinplace")))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ep = torch.export.export(module, inputs, dynamic_shapes=dynamic_shapes, strict=False)
-        return to_edge(ep).to_executorch().buffer
+        return to_edge(ep, compile_config=cfg).to_executorch(backend).buffer
 
 
 def kernels_of(pte: bytes) -> List[str]:
@@ -265,7 +588,7 @@ def build(case: OneOpCase) -> Built:
     else:
         module, inputs = opinfo_module(case.op, case.dtype, case.gen)
         dyn = None
-    pte = upstream_export(module, tuple(inputs), dyn)
+    pte = upstream_export(module, tuple(inputs), dyn, case.opts)
     kernels = kernels_of(pte)
     d.mkdir(parents=True, exist_ok=True)
     (d / "model.pte").write_bytes(pte)

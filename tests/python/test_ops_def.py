@@ -100,6 +100,12 @@ def _arg_letter(a) -> str:
 def expected_signature(schema) -> str:
     sig = "".join(_arg_letter(a) for a in schema.arguments)
     rets = schema.returns
+    if (len(rets) == 1 and schema.name.startswith("executorch_prim::")
+            and _letter(rets[0].type) in ("S", "B")):
+        # A scalar prim op stores its result as a value of the result's own
+        # kind, replacing the slot (as upstream's runtime does; upstream's
+        # exporter declares every such slot Int): the slot is any scalar.
+        return sig + "S"
     if len(rets) == 1:
         sig += _arg_letter(rets[0])
     elif len(rets) > 1:

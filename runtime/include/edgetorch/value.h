@@ -9,8 +9,13 @@
  *
  * et_value is upstream's EValue: a tagged union over None, Int, Double, Bool,
  * String, Tensor and lists. A value's tag is fixed when a method is
- * initialized and never changes afterwards; kernels may rely on the tags their
- * signature declares (see kernel.h).
+ * initialized and kernels may rely on the tags their signature declares (see
+ * kernel.h), with one exception that upstream's runtime makes too: the
+ * scalar prim operators (executorch_prim::*) store their result as a value
+ * of the result's kind, so a scalar return slot may change among Int, Double
+ * and Bool (upstream's exporter declares them all Int). A kernel that reads
+ * such a value by its declared kind validates it as it does any integer or
+ * bool a program supplies.
  *
  * Thread-safety: none; a method and its values belong to one thread at a time.
  */
