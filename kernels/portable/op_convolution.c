@@ -223,14 +223,16 @@ static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
   }
 ET_FOREACH_REALHBF16(DEFINE_CONV)
 
-/* col[k][p] for k = (ic, kd, kh, kw) and p = (od, oh, ow) of one image and
- * group. */
+/* col[k][p] for k = (ic, kd, kh, kw) and the positions p of output rows
+ * [q0, q0 + nq) (a row is one (od, oh), OW positions) of one image and
+ * group: col is [K, nq * OW]. */
 #define DEFINE_IM2COL(E, T, S)                                                 \
-  static void im2col_##S(const et_conv_geom *g, const T *x, T *col) {          \
+  static void im2col_##S(const et_conv_geom *g, const T *x, T *col, int64_t q0, \
+                         int64_t nq) {                                         \
     const int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2];                    \
     const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];                 \
-    const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];              \
-    const int64_t P = OD * OH * OW;                                            \
+    const int64_t OH = g->out[1], OW = g->out[2];                              \
+    const int64_t P = nq * OW;                                                 \
     for (int64_t ic = 0; ic < g->cin_g; ic++)                                  \
       for (int64_t kd = 0; kd < KD; kd++)                                      \
         for (int64_t kh = 0; kh < KH; kh++)                                    \
@@ -239,10 +241,11 @@ ET_FOREACH_REALHBF16(DEFINE_CONV)
             const int64_t base = kw * g->dil[2] - g->pad[2];                   \
             int64_t lo, hi;                                                    \
             et_conv_valid_range(base, g->stride[2], IW, OW, &lo, &hi);         \
-            for (int64_t od = 0; od < OD; od++) {                              \
+            for (int64_t q = q0; q < q0 + nq; q++) {                           \
+              const int64_t od = q / OH, oh = q % OH;                          \
               const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dil[0]; \
-              for (int64_t oh = 0; oh < OH; oh++) {                            \
-                T *r = row + (od * OH + oh) * OW;                              \
+              {                                                                \
+                T *r = row + (q - q0) * OW;                                    \
                 const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dil[1]; \
                 if (id < 0 || id >= ID || ih < 0 || ih >= IH) {                \
                   memset(r, 0, (size_t)OW * sizeof(T));                        \
@@ -277,10 +280,21 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
   const int64_t K = g->cin_g * et_conv_kernel_volume(g);
   bool pointwise = et_conv_kernel_volume(g) == 1;
   for (int d = 0; d < 3; d++) pointwise = pointwise && g->stride[d] == 1 && g->pad[d] == 0;
+  /* The unfolded input goes through the scratch memory a block of output
+   * rows at a time (as many as fit; each C element's sum runs over k in the
+   * same order whatever the block, so the result does not depend on it). */
+  const int64_t OW = g->out[2];
+  if (OW <= 0) return false;
+  const int64_t Q = P / OW;
+  int64_t rows = Q;
   void *col = NULL;
   if (!pointwise) {
-    if ((uint64_t)K * (uint64_t)P > SIZE_MAX / es) return false;
-    col = et_kernel_scratch(ctx, (size_t)(K * P) * es, 16);
+    const size_t used = ctx->scratch_used + 16; /* alignment slack */
+    const size_t avail = ctx->scratch && ctx->scratch_size > used ? ctx->scratch_size - used : 0;
+    const uint64_t row_bytes = (uint64_t)K * (uint64_t)OW * es;
+    if (row_bytes == 0 || avail / row_bytes < 1) return false;
+    if ((uint64_t)rows > avail / row_bytes) rows = (int64_t)(avail / row_bytes);
+    col = et_kernel_scratch(ctx, (size_t)((uint64_t)rows * row_bytes), 16);
     if (!col) return false;
   }
   for (int64_t n = 0; n < g->N; n++)
@@ -288,20 +302,23 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
       const char *xg = (const char *)x + (n * g->Cin + grp * g->cin_g) * IV * (int64_t)es;
       const char *wg = (const char *)w + grp * g->cout_g * K * (int64_t)es;
       char *yg = (char *)y + (n * g->Cout + grp * g->cout_g) * P * (int64_t)es;
-      const void *b = xg;
-      if (!pointwise) {
-        switch (dtype) {
+      if (pointwise) {
+        et_matmul(dtype, g->cout_g, P, K, wg, K, xg, P, yg, P);
+      } else {
+        for (int64_t q0 = 0; q0 < Q; q0 += rows) {
+          const int64_t nq = Q - q0 < rows ? Q - q0 : rows, pn = nq * OW;
+          switch (dtype) {
 #define CASE_IM2COL(E, T, S)                                                   \
   case E:                                                                      \
-    im2col_##S(g, (const T *)(const void *)xg, (T *)col);                      \
+    im2col_##S(g, (const T *)(const void *)xg, (T *)col, q0, nq);              \
     break;
-          ET_FOREACH_REAL(CASE_IM2COL)
-        default:
-          break;
+            ET_FOREACH_REAL(CASE_IM2COL)
+          default:
+            break;
+          }
+          et_matmul(dtype, g->cout_g, pn, K, wg, K, col, pn, yg + q0 * OW * (int64_t)es, P);
         }
-        b = col;
       }
-      et_matmul(dtype, g->cout_g, P, K, wg, K, b, P, yg, P);
       if (bias) {
         switch (dtype) {
 #define CASE_BIAS(E, T, S)                                                     \

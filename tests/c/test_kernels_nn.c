@@ -206,9 +206,10 @@ static void test_convolution(void **state) {
       {2, 8, 5, 6, 12, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 0, false, true, false}, /* pointwise */
   };
   /* without scratch (direct loops; 1x1 as a matmul), with enough scratch
-   * (im2col + matmul) and with too little (direct again) */
-  const size_t scratch[3] = {0, sizeof kt_scratch_buf, 64};
-  for (int sc = 0; sc < 3; sc++) {
+   * (im2col + matmul), with room for a few output rows only (im2col and
+   * matmul a block of rows at a time) and with too little (direct again) */
+  const size_t scratch[4] = {0, sizeof kt_scratch_buf, 4096, 64};
+  for (int sc = 0; sc < 4; sc++) {
     kt_scratch_size = scratch[sc];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
       run_conv_case(&cases[i], ET_FLOAT, 1e-5);
