@@ -250,24 +250,15 @@ def _hand_cases() -> Dict[str, Tuple[Any, ...]]:
         "hand/pixel_unshuffle": (["aten::pixel_unshuffle.out"],
                                  lam(lambda a: torch.pixel_unshuffle(a, 2), f(1, 2, 4, 6)), True,
                                  keep("aten.pixel_unshuffle.default")),
-        "hand/reflection_pad": (
-            ["aten::reflection_pad1d.out", "aten::reflection_pad2d.out",
-             "aten::reflection_pad3d.out"],
-            lam(lambda a, b, c: (torch.nn.functional.pad(a, (2, 1), mode="reflect"),
-                                 torch.nn.functional.pad(b, (2, 1, 1, 2), mode="reflect"),
-                                 torch.nn.functional.pad(c, (2, 1, 1, 2, 1, 0), mode="reflect")),
+        **{f"hand/{kind}_pad": (
+            [f"aten::{kind}_pad{d}d.out" for d in (1, 2, 3)],
+            lam(lambda a, b, c, mode=mode: (
+                torch.nn.functional.pad(a, (2, 1), mode=mode),
+                torch.nn.functional.pad(b, (2, 1, 1, 2), mode=mode),
+                torch.nn.functional.pad(c, (2, 1, 1, 2, 1, 0), mode=mode)),
                 f(2, 3, 5), f(2, 3, 5, 4), f(1, 2, 3, 5, 4)), True,
-            keep("aten.reflection_pad1d.default", "aten.reflection_pad2d.default",
-                 "aten.reflection_pad3d.default")),
-        "hand/replication_pad": (
-            ["aten::replication_pad1d.out", "aten::replication_pad2d.out",
-             "aten::replication_pad3d.out"],
-            lam(lambda a, b, c: (torch.nn.functional.pad(a, (2, 1), mode="replicate"),
-                                 torch.nn.functional.pad(b, (2, 1, 1, 2), mode="replicate"),
-                                 torch.nn.functional.pad(c, (2, 1, 1, 2, 1, 0), mode="replicate")),
-                f(2, 3, 5), f(2, 3, 5, 4), f(1, 2, 3, 5, 4)), True,
-            keep("aten.replication_pad1d.default", "aten.replication_pad2d.default",
-                 "aten.replication_pad3d.default")),
+            keep(*(f"aten.{kind}_pad{d}d.default" for d in (1, 2, 3))))
+            for kind, mode in (("reflection", "reflect"), ("replication", "replicate"))},
         "hand/bitwise_shift": (
             ["aten::bitwise_left_shift.Tensor_out", "aten::bitwise_right_shift.Tensor_out",
              "aten::bitwise_left_shift.Tensor_Scalar_out",
