@@ -64,40 +64,104 @@
   }
 
 #ifdef ET_HAVE_VEC
-/* V: vector type, L: lanes. Unaligned loads and stores through memcpy. */
+/* The register-blocked part, rows [0, M0) and columns [0, N0) (multiples of
+ * GEMM_VR and GEMM_VC * L): V is the vector type, L its lanes. Unaligned
+ * loads and stores through memcpy. */
+#define GEMM_BLOCKS_BODY(T, V, L)                                              \
+  for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {                                \
+    const int64_t kn = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;                    \
+    for (int64_t j0 = 0; j0 < N0; j0 += GEMM_VC * (L))                         \
+      for (int64_t i0 = 0; i0 < M0; i0 += GEMM_VR) {                           \
+        V acc[GEMM_VR][GEMM_VC];                                               \
+        T *c = C + i0 * ldc + j0;                                              \
+        for (int r = 0; r < GEMM_VR; r++)                                      \
+          for (int v = 0; v < GEMM_VC; v++) {                                  \
+            if (k0) memcpy(&acc[r][v], c + r * ldc + v * (L), sizeof(V));      \
+            else memset(&acc[r][v], 0, sizeof(V));                             \
+          }                                                                    \
+        const T *a = A + i0 * lda + k0;                                        \
+        const T *b = B + k0 * ldb + j0;                                        \
+        for (int64_t k = 0; k < kn; k++, b += ldb) {                           \
+          V bv[GEMM_VC];                                                       \
+          for (int v = 0; v < GEMM_VC; v++) memcpy(&bv[v], b + v * (L), sizeof(V)); \
+          for (int r = 0; r < GEMM_VR; r++) {                                  \
+            const V x = a[r * lda + k] - (V){0};                               \
+            for (int v = 0; v < GEMM_VC; v++) acc[r][v] += x * bv[v];          \
+          }                                                                    \
+        }                                                                      \
+        for (int r = 0; r < GEMM_VR; r++)                                      \
+          for (int v = 0; v < GEMM_VC; v++)                                    \
+            memcpy(c + r * ldc + v * (L), &acc[r][v], sizeof(V));              \
+      }                                                                        \
+  }
+
+#define GEMM_BLOCKS_PARAMS(T)                                                  \
+  int64_t M0, int64_t N0, int64_t K, const T *A, int64_t lda, const T *B,      \
+      int64_t ldb, T *C, int64_t ldc
+
+/*
+ * x86-64: the same blocks on 256-bit AVX vectors (twice the columns per
+ * instruction) when the processor has AVX, chosen at run time; multiply and
+ * add stay separate instructions (no FMA), so every element is computed with
+ * the same operations in the same order as on 128-bit vectors or in plain C.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GEMM_AVX 1
+typedef float gemm_v8f32 __attribute__((vector_size(32)));
+typedef double gemm_v4f64 __attribute__((vector_size(32)));
+__attribute__((target("avx"))) static void gemm_blocks_avx_f32(GEMM_BLOCKS_PARAMS(float)) {
+  GEMM_BLOCKS_BODY(float, gemm_v8f32, 8)
+}
+__attribute__((target("avx"))) static void gemm_blocks_avx_f64(GEMM_BLOCKS_PARAMS(double)) {
+  GEMM_BLOCKS_BODY(double, gemm_v4f64, 4)
+}
+static bool avx_off; /* et_matmul_narrow_vectors (tests) */
+static bool have_avx(void) {
+  if (avx_off) return false;
+#ifdef __AVX__
+  return true;
+#else
+  static int cached = -1; /* a benign race: every thread computes the same */
+  if (cached < 0) {
+    __builtin_cpu_init();
+    cached = __builtin_cpu_supports("avx") ? 1 : 0;
+  }
+  return cached == 1;
+#endif
+}
+#endif
+
+void et_matmul_narrow_vectors(bool narrow) {
+#ifdef GEMM_AVX
+  avx_off = narrow;
+#else
+  (void)narrow;
+#endif
+}
+
+#ifdef GEMM_AVX
+#define GEMM_TRY_AVX(S, L)                                                     \
+  if (have_avx()) {                                                            \
+    const int64_t N0 = N - N % (GEMM_VC * 2 * (L));                            \
+    gemm_blocks_avx_##S(M0, N0, K, A, lda, B, ldb, C, ldc);                    \
+    gemm_edge_##S(M0, N0, N, K, A, lda, B, ldb, C, ldc);                       \
+    if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
+    return;                                                                    \
+  }
+#else
+#define GEMM_TRY_AVX(S, L)
+#endif
+
 #define DEFINE_GEMM(T, S, V, L)                                                \
   DEFINE_GEMM_ROWS(T, S)                                                       \
   DEFINE_GEMM_EDGE(T, S)                                                       \
+  static void gemm_blocks_##S(GEMM_BLOCKS_PARAMS(T)) { GEMM_BLOCKS_BODY(T, V, L) } \
   static void gemm_##S(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, \
                        const T *B, int64_t ldb, T *C, int64_t ldc) {           \
-    enum { NR = GEMM_VC * (L) };                                               \
-    const int64_t M0 = M - M % GEMM_VR, N0 = N - N % NR;                       \
-    for (int64_t k0 = 0; k0 < K; k0 += GEMM_KC) {                              \
-      const int64_t kn = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;                  \
-      for (int64_t j0 = 0; j0 < N0; j0 += NR)                                  \
-        for (int64_t i0 = 0; i0 < M0; i0 += GEMM_VR) {                         \
-          V acc[GEMM_VR][GEMM_VC];                                             \
-          T *c = C + i0 * ldc + j0;                                            \
-          for (int r = 0; r < GEMM_VR; r++)                                    \
-            for (int v = 0; v < GEMM_VC; v++) {                                \
-              if (k0) memcpy(&acc[r][v], c + r * ldc + v * (L), sizeof(V));    \
-              else memset(&acc[r][v], 0, sizeof(V));                           \
-            }                                                                  \
-          const T *a = A + i0 * lda + k0;                                      \
-          const T *b = B + k0 * ldb + j0;                                      \
-          for (int64_t k = 0; k < kn; k++, b += ldb) {                         \
-            V bv[GEMM_VC];                                                     \
-            for (int v = 0; v < GEMM_VC; v++) memcpy(&bv[v], b + v * (L), sizeof(V)); \
-            for (int r = 0; r < GEMM_VR; r++) {                                \
-              const V x = a[r * lda + k] - (V){0};                             \
-              for (int v = 0; v < GEMM_VC; v++) acc[r][v] += x * bv[v];        \
-            }                                                                  \
-          }                                                                    \
-          for (int r = 0; r < GEMM_VR; r++)                                    \
-            for (int v = 0; v < GEMM_VC; v++)                                  \
-              memcpy(c + r * ldc + v * (L), &acc[r][v], sizeof(V));            \
-        }                                                                      \
-    }                                                                          \
+    const int64_t M0 = M - M % GEMM_VR;                                        \
+    GEMM_TRY_AVX(S, L)                                                         \
+    const int64_t N0 = N - N % (GEMM_VC * (L));                                \
+    gemm_blocks_##S(M0, N0, K, A, lda, B, ldb, C, ldc);                        \
     gemm_edge_##S(M0, N0, N, K, A, lda, B, ldb, C, ldc);                       \
     if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
   }

@@ -36,6 +36,11 @@ bool et_matmul(int dtype, int64_t M, int64_t N, int64_t K, const void *A, int64_
 /* True if et_matmul handles `dtype`. */
 bool et_matmul_supports(int dtype);
 
+/* Tests: true makes et_matmul use its 128-bit vector (or plain C) blocks even
+ * where the processor has wider vectors, so both paths can be checked to give
+ * identical results. Not thread-safe; default false. */
+void et_matmul_narrow_vectors(bool narrow);
+
 /*
  * Checks shared by mm/bmm/addmm: operands of a dtype et_matmul handles, all
  * the same dtype as out, contiguous, and out not overlapping either input.

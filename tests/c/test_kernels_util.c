@@ -412,14 +412,19 @@ DEFINE_MATMUL_ORDER_CHECK(double, matmul_order_f64)
 
 static void test_matmul_summation_order(void **state) {
   (void)state;
-  static const int64_t shapes[][3] = {{1, 1, 1},   {1, 33, 7},  {5, 9, 3},
-                                      {6, 8, 256}, {6, 8, 257}, {13, 17, 600},
-                                      {64, 64, 64}, {12, 130, 40}, {7, 530, 300}};
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-    for (int64_t pad = 0; pad <= 3; pad += 3) {
-      matmul_order_f32(shapes[s][0], shapes[s][1], shapes[s][2], pad);
-      matmul_order_f64(shapes[s][0], shapes[s][1], shapes[s][2], pad);
-    }
+  static const int64_t shapes[][3] = {
+      {1, 1, 1},    {1, 33, 7},    {5, 9, 3},    {6, 8, 256},  {6, 8, 257}, {13, 17, 600},
+      {6, 16, 9},   {12, 40, 300}, {64, 64, 64}, {12, 130, 40}, {7, 530, 300}};
+  /* the widest vectors the processor has, then 128-bit ones */
+  for (int narrow = 0; narrow < 2; narrow++) {
+    et_matmul_narrow_vectors(narrow != 0);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+      for (int64_t pad = 0; pad <= 3; pad += 3) {
+        matmul_order_f32(shapes[s][0], shapes[s][1], shapes[s][2], pad);
+        matmul_order_f64(shapes[s][0], shapes[s][1], shapes[s][2], pad);
+      }
+  }
+  et_matmul_narrow_vectors(false);
 }
 
 /* et_sum_f32 and et_sum_sqdev_f32 follow their documented order exactly
