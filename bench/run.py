@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """edgetorch side-by-side benchmark.
 
-    .venv/bin/python bench/run.py            # full suite (~30 min on 2 cores)
+    .venv/bin/python bench/run.py            # full suite (~20 min on 2 cores, cold cache)
     .venv/bin/python bench/run.py --quick    # small models, a couple of minutes
 
 Compares, on the same models and inputs: edgetorch (our exporter, our C
