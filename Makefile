@@ -1,5 +1,5 @@
 # edgetorch: the commands a user runs. Each installs what it needs first.
-#   make test   every test: C (gcc, and clang with ASan+UBSan), Python, robustness
+#   make test   every test: C (gcc, gcc without SIMD, clang with ASan+UBSan), Python, robustness
 #   make demo   train, export and run the digits CNN on the C runtime
 #   make size   stripped size of the core runtime (-Os, x86-64)
 #   make fuzz   libFuzzer on program load and method init
@@ -10,7 +10,7 @@ PY := .venv/bin/python
 JOBS ?= 2
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup build build-clang build-asan python test test-c test-python \
+.PHONY: all setup build build-clang build-novec build-asan python test test-c test-python \
         demo size fuzz conformance bench clean
 
 all: build
@@ -28,6 +28,14 @@ build-clang: setup
 	@cmake -S . -B build-clang $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build-clang -j$(JOBS)
 
+# gcc Release as compiled for a target without SIMD registers (no SSE2 or
+# NEON macros): the plain-C paths the vector kernels fall back to, which must
+# give the same results bit for bit.
+build-novec: setup
+	@cmake -S . -B build-novec $(CMAKE_GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_C_FLAGS="-U__SSE2__ -U__ARM_NEON -U__aarch64__" >/dev/null
+	@cmake --build build-novec -j$(JOBS)
+
 # Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
 build-asan: setup
 	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DET_SANITIZE=ON >/dev/null
@@ -39,11 +47,12 @@ python: setup
 
 # The C tests that run upstream-exported programs read them from the corpus
 # (built once with upstream's exporter, cached under build/testdata).
-# gcc (Release) and clang (ASan+UBSan) both build with -Werror; `make
-# build-clang` adds a clang Release build when wanted.
-test-c: build build-asan
+# gcc (Release, and without SIMD vectors) and clang (ASan+UBSan) build with
+# -Werror; `make build-clang` adds a clang Release build when wanted.
+test-c: build build-novec build-asan
 	@export ET_CORPUS_DIR=$$($(PY) tests/python/upstream_corpus.py 2>/dev/null | tail -n 1) && \
 	  ctest --test-dir build --output-on-failure && \
+	  ctest --test-dir build-novec --output-on-failure && \
 	  ctest --test-dir build-asan --output-on-failure
 
 # Two workers, one test file each at a time (files own their caches); the
@@ -81,4 +90,4 @@ bench: build python
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-clang build-asan build-fuzz build-size
+	rm -rf build build-clang build-novec build-asan build-fuzz build-size

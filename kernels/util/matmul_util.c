@@ -131,13 +131,6 @@ static bool have_avx(void) {
 }
 #endif
 
-void et_matmul_narrow_vectors(bool narrow) {
-#ifdef GEMM_AVX
-  avx_off = narrow;
-#else
-  (void)narrow;
-#endif
-}
 
 #ifdef GEMM_AVX
 #define GEMM_TRY_AVX(S, L)                                                     \
@@ -196,6 +189,14 @@ void et_matmul_narrow_vectors(bool narrow) {
     if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
   }
 #endif
+
+void et_matmul_narrow_vectors(bool narrow) {
+#ifdef GEMM_AVX
+  avx_off = narrow;
+#else
+  (void)narrow;
+#endif
+}
 
 DEFINE_GEMM(float, f32, et_vf32, 4)
 DEFINE_GEMM(double, f64, et_vf64, 2)
