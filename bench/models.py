@@ -22,46 +22,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-# ---------------------------------------------------------------------------
-# Digits CNN (8x8 single-channel input, as in the demo)
-
-
-class DigitsCNN(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 4 * 4, 64)
-        self.fc2 = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc1(x.flatten(1)))
-        return self.fc2(x)
+# The zoo's building blocks; the ImageNet-layout ResNet-18 and MobileNetV2
+# below are bench-only (the zoo's are the small-image variants).
+from edgetorch.models import BasicBlock, DigitsCNN, LSTMClassifier
 
 
 # ---------------------------------------------------------------------------
 # ResNet-18 (ImageNet layout: 7x7/2 stem, 3x3/2 max pool, four stages)
-
-
-class _Basic(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.proj = None
-        if stride != 1 or cin != cout:
-            self.proj = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                      nn.BatchNorm2d(cout))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.b2(self.c2(F.relu(self.b1(self.c1(x)))))
-        return F.relu(y + (x if self.proj is None else self.proj(x)))
 
 
 class ResNet18(nn.Module):
@@ -73,7 +40,7 @@ class ResNet18(nn.Module):
         cin = width
         for i, cout in enumerate([width, 2 * width, 4 * width, 8 * width]):
             stride = 1 if i == 0 else 2
-            blocks += [_Basic(cin, cout, stride), _Basic(cout, cout, 1)]
+            blocks += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
             cin = cout
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(cin, classes)
@@ -135,21 +102,6 @@ class MobileNetV2(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
         return self.fc(self.dropout(x))
-
-
-# ---------------------------------------------------------------------------
-# LSTM sequence classifier
-
-
-class LSTMClassifier(nn.Module):
-    def __init__(self, features: int, hidden: int, layers: int, classes: int = 10) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(features, hidden, num_layers=layers, batch_first=True)
-        self.fc = nn.Linear(hidden, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y, _ = self.lstm(x)
-        return self.fc(y[:, -1])
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +228,7 @@ def _specs(quick: bool) -> List[Spec]:
                  lambda: MobileNetV2(classes=100, width=0.35), _image(3, 64),
                  calibrate_bn=True, params={"width": 0.35, "hw": 64}, code=_MV2),
             Spec("lstm", "lstm", "LSTM 2 layers, hidden 64, 1x16x32 input",
-                 lambda: LSTMClassifier(32, 64, 2), _seq(16, 32),
+                 lambda: LSTMClassifier(32, 64, 2, classes=10), _seq(16, 32),
                  params={"hidden": 64, "seq": 16}, code=(LSTMClassifier,)),
             Spec("gpt2", "gpt2", "GPT-2 decoder 2 layers, dim 128, 4 heads, seq 32, vocab 1000",
                  lambda: GPT2Decoder(2, 128, 4, 1000, 64), _ids(1000, 32),
@@ -286,7 +238,7 @@ def _specs(quick: bool) -> List[Spec]:
         Spec("mobilenet_v2", "mobilenet_v2", "MobileNetV2 x1.0, 1x3x224x224, 1000 classes",
              MobileNetV2, _image(3, 224), calibrate_bn=True, code=_MV2, atol=1e-3),
         Spec("resnet18", "resnet18", "ResNet-18, 1x3x224x224, 1000 classes",
-             ResNet18, _image(3, 224), calibrate_bn=True, code=(ResNet18, _Basic), atol=1e-3),
+             ResNet18, _image(3, 224), calibrate_bn=True, code=(ResNet18, BasicBlock), atol=1e-3),
         Spec("bert_base", "bert", "BERT-base encoder: 12 layers, hidden 768, 12 heads, "
              "FFN 3072, vocab 30522, seq 128",
              lambda: BertEncoder(12, 768, 12, 3072, 30522, 512), _ids(30522, 128),
@@ -296,7 +248,7 @@ def _specs(quick: bool) -> List[Spec]:
              lambda: GPT2Decoder(12, 768, 12, 50257, 1024), _ids(50257, 128),
              code=(GPT2Decoder,), atol=1e-3),
         Spec("lstm", "lstm", "LSTM 2 layers, hidden 256, 1x64x64 input, 10 classes",
-             lambda: LSTMClassifier(64, 256, 2), _seq(64, 64), code=(LSTMClassifier,)),
+             lambda: LSTMClassifier(64, 256, 2, classes=10), _seq(64, 64), code=(LSTMClassifier,)),
         Spec("digits_cnn", "digits_cnn", "digits CNN, 1x1x8x8",
              DigitsCNN, _image(1, 8), calibrate_bn=True, code=(DigitsCNN,)),
     ]

@@ -33,16 +33,5 @@ static void isinf_f64(void *o, const void *const *in, size_t n, const void *p) {
 static const et_ew_fns isinf_fns = {isinf_i64, isinf_f32, isinf_f64, NULL};
 
 et_status op_isinf_out(et_kernel_ctx *ctx, et_value **args) {
-  const et_tensor *a = args[0]->u.t;
-  et_tensor *out = args[1]->u.t;
-  ET_K_TRY(et_k_check_tensor(ctx, a, "self"));
-  ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
-  ET_K_TRY(et_k_check_dtype(ctx, out, ET_BOOL, "out"));
-  ET_K_TRY(et_k_resize_like(ctx, out, a, "out"));
-  const int compute = et_ew_compute_dtype(a->dtype);
-  et_ew_spec spec = et_ew_spec_uniform(et_ew_pick(&isinf_fns, compute), NULL, compute, 1);
-  spec.out_compute = ET_BOOL;
-  const et_tensor *ins[1] = {a};
-  static const char *const names[1] = {"self"};
-  return et_ew_apply(ctx, out, ins, names, 1, &spec);
+  return et_ew_predicate(ctx, args[0]->u.t, args[1]->u.t, &isinf_fns);
 }

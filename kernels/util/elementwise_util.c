@@ -228,3 +228,17 @@ et_status et_ew_unary(et_kernel_ctx *ctx, const et_tensor *a, et_tensor *out,
   static const char *const names[1] = {"self"};
   return et_ew_apply(ctx, out, ins, names, 1, &spec);
 }
+
+et_status et_ew_predicate(et_kernel_ctx *ctx, const et_tensor *a, et_tensor *out,
+                          const et_ew_fns *fns) {
+  ET_K_TRY(et_k_check_tensor(ctx, a, "self"));
+  ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
+  ET_K_TRY(et_k_check_dtype(ctx, out, ET_BOOL, "out"));
+  ET_K_TRY(et_k_resize_like(ctx, out, a, "out"));
+  const int compute = et_ew_compute_dtype(a->dtype);
+  et_ew_spec spec = et_ew_spec_uniform(et_ew_pick(fns, compute), NULL, compute, 1);
+  spec.out_compute = ET_BOOL;
+  const et_tensor *ins[1] = {a};
+  static const char *const names[1] = {"self"};
+  return et_ew_apply(ctx, out, ins, names, 1, &spec);
+}

@@ -92,6 +92,14 @@ et_status et_ew_binary(et_kernel_ctx *ctx, const et_tensor *a, const et_tensor *
                        const void *param);
 
 /*
+ * A predicate of each element (isinf, isnan): out must be Bool and is
+ * resized like `a`; `fns` reads a in et_ew_compute_dtype(a's dtype) and
+ * writes et_bool8 values.
+ */
+et_status et_ew_predicate(et_kernel_ctx *ctx, const et_tensor *a, et_tensor *out,
+                          const et_ew_fns *fns);
+
+/*
  * Unary counterpart: out resized like `a`, computed in `compute`, stored
  * to out with conversion (wrapped through `common` when it is integral).
  */

@@ -1,6 +1,8 @@
 /* Scalars converted like PyTorch's wrapped numbers, divisor checks, shapes. */
 #include "util/math_util.h"
 
+#include "util/arith_util.h"
+
 #include <float.h>
 #include <string.h>
 
@@ -164,4 +166,38 @@ int et_round_mode_parse(const et_value *v) {
   if (v->u.str.len == 5 && memcmp(v->u.str.ptr, "trunc", 5) == 0) return ET_ROUND_TRUNC;
   if (v->u.str.len == 5 && memcmp(v->u.str.ptr, "floor", 5) == 0) return ET_ROUND_FLOOR;
   return -1;
+}
+
+/* ---- binary operators with a Tensor_out and a Scalar_out overload --------- */
+
+static et_status binary_rule(et_kernel_ctx *ctx, et_binary_rule rule, int common) {
+  if (rule == ET_BINARY_INTEGRAL && !et_dtype_is_integral(common, true))
+    return ET_K_FAIL(ctx, "self and other: expected integer or Bool dtypes, their common "
+                          "dtype is %s", et_dtype_name(common));
+  if (rule == ET_BINARY_DIVISION && common == ET_BOOL)
+    return ET_K_FAIL(ctx, "self and other: Bool operands are not supported");
+  return ET_OK;
+}
+
+et_status et_binary_tensor_out(et_kernel_ctx *ctx, et_value **args, et_binary_rule rule,
+                               const et_ew_fns *tt) {
+  const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
+  et_tensor *out = args[2]->u.t;
+  int common;
+  ET_K_TRY(et_arith_common(ctx, a, b, out, &common));
+  ET_K_TRY(binary_rule(ctx, rule, common));
+  if (rule == ET_BINARY_DIVISION) ET_K_TRY(et_check_int_divisor(ctx, common, a, b));
+  return et_ew_binary(ctx, a, b, out, common, tt, NULL);
+}
+
+et_status et_binary_scalar_out(et_kernel_ctx *ctx, et_value **args, et_binary_rule rule,
+                               const et_ew_fns *ts) {
+  const et_tensor *a = args[0]->u.t;
+  et_tensor *out = args[2]->u.t;
+  int common;
+  ET_K_TRY(et_arith_common_scalar(ctx, a, args[1], out, &common));
+  ET_K_TRY(binary_rule(ctx, rule, common));
+  et_cval v = et_scalar_via_dtype(args[1], common);
+  if (rule == ET_BINARY_DIVISION) ET_K_TRY(et_check_int_scalar_divisor(ctx, common, a, v));
+  return et_ew_unary(ctx, a, out, common, et_ew_compute_dtype(common), ts, &v);
 }

@@ -172,6 +172,26 @@ et_status et_check_int_divisor(et_kernel_ctx *ctx, int common, const et_tensor *
 et_status et_check_int_scalar_divisor(et_kernel_ctx *ctx, int common,
                                       const et_tensor *dividend, et_cval divisor);
 
+/* ---- binary operators with a Tensor_out and a Scalar_out overload --------- */
+
+/* What the operands may be, beyond c10's promotion. */
+typedef enum et_binary_rule {
+  ET_BINARY_INTEGRAL, /* integer or Bool (bitwise and, or, xor) */
+  ET_BINARY_DIVISION, /* not Bool; an integer zero divisor fails (fmod, remainder) */
+} et_binary_rule;
+
+/*
+ * op.Tensor_out(self, other, *, out) and op.Scalar_out(self, other, *, out)
+ * of an elementwise operator: promotion and the out-dtype check, `rule`,
+ * broadcasting. A Scalar `other` is converted through the promoted dtype
+ * first (et_scalar_via_dtype). `tt` computes (self, other); `ts` computes
+ * (self) with the converted scalar as its et_cval parameter.
+ */
+et_status et_binary_tensor_out(et_kernel_ctx *ctx, et_value **args, et_binary_rule rule,
+                               const et_ew_fns *tt);
+et_status et_binary_scalar_out(et_kernel_ctx *ctx, et_value **args, et_binary_rule rule,
+                               const et_ew_fns *ts);
+
 /*
  * Broadcast shape of up to three tensors (NULL entries are skipped); fails
  * naming the tensors that do not broadcast.
