@@ -16,22 +16,9 @@ et_status op_slice_copy_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
-  if (in->rank == 0) return ET_K_FAIL(ctx, "self: cannot slice a 0-dim tensor");
-  int64_t dim;
-  ET_K_TRY(et_k_dim(ctx, args[1]->u.i, in->rank, "dim", &dim));
-  const int64_t step = args[4]->u.i;
-  if (step <= 0) return ET_K_FAIL(ctx, "step: must be positive, got %lld", (long long)step);
-  const int64_t size = in->sizes[dim];
-  int64_t start = args[2]->tag == ET_TAG_INT ? args[2]->u.i : 0;
-  int64_t end = args[3]->tag == ET_TAG_INT ? args[3]->u.i : INT64_MAX;
-  if (start < 0) start += size;
-  if (end < 0) end += size;
-  if (start < 0) start = 0;
-  else if (start > size) start = size;
-  if (end < start) end = start;
-  else if (end > size) end = size;
-  /* Written so that no step (up to INT64_MAX) can overflow. */
-  const int64_t len = end > start ? (end - start - 1) / step + 1 : 0;
+  et_k_slice sl;
+  ET_K_TRY(et_k_slice_args(ctx, in, args[1], args[2], args[3], args[4], &sl));
+  const int64_t dim = sl.dim, start = sl.start, step = sl.step, len = sl.len;
 
   int64_t sizes[ET_MAX_RANK], strides[ET_MAX_RANK];
   for (uint32_t d = 0; d < in->rank; d++) {

@@ -19,21 +19,9 @@ et_status op_slice_scatter_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_tensor(ctx, src, "src"));
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
-  if (in->rank == 0) return ET_K_FAIL(ctx, "self: cannot slice a 0-dim tensor");
-  int64_t dim;
-  ET_K_TRY(et_k_dim(ctx, args[2]->u.i, in->rank, "dim", &dim));
-  const int64_t step = args[5]->u.i;
-  if (step <= 0) return ET_K_FAIL(ctx, "step: must be positive, got %lld", (long long)step);
-  const int64_t size = in->sizes[dim];
-  int64_t start = args[3]->tag == ET_TAG_INT ? args[3]->u.i : 0;
-  int64_t end = args[4]->tag == ET_TAG_INT ? args[4]->u.i : INT64_MAX;
-  if (start < 0) start += size;
-  if (end < 0) end += size;
-  if (start < 0) start = 0;
-  else if (start > size) start = size;
-  if (end < start) end = start;
-  else if (end > size) end = size;
-  const int64_t len = end == start ? 0 : (end - start - 1) / step + 1; /* no overflow */
+  et_k_slice sl;
+  ET_K_TRY(et_k_slice_args(ctx, in, args[2], args[3], args[4], args[5], &sl));
+  const int64_t dim = sl.dim, start = sl.start, step = sl.step, len = sl.len;
   int64_t sizes[ET_MAX_RANK];
   et_k_sizes64(in, sizes);
   sizes[dim] = len;

@@ -248,3 +248,26 @@ et_status et_k_check_dim_order_arg(et_kernel_ctx *ctx, const et_value *dim_order
   }
   return ET_OK;
 }
+
+et_status et_k_slice_args(et_kernel_ctx *ctx, const et_tensor *in, const et_value *dim,
+                          const et_value *start, const et_value *end, const et_value *step,
+                          et_k_slice *out) {
+  if (in->rank == 0) return ET_K_FAIL(ctx, "self: cannot slice a 0-dim tensor");
+  ET_K_TRY(et_k_dim(ctx, dim->u.i, in->rank, "dim", &out->dim));
+  out->step = step->u.i;
+  if (out->step <= 0)
+    return ET_K_FAIL(ctx, "step: must be positive, got %lld", (long long)out->step);
+  const int64_t size = in->sizes[out->dim];
+  int64_t s = start->tag == ET_TAG_INT ? start->u.i : 0;
+  int64_t e = end->tag == ET_TAG_INT ? end->u.i : INT64_MAX;
+  if (s < 0) s += size;
+  if (e < 0) e += size;
+  if (s < 0) s = 0;
+  else if (s > size) s = size;
+  if (e < s) e = s;
+  else if (e > size) e = size;
+  out->start = s;
+  /* Written so that no step (up to INT64_MAX) can overflow. */
+  out->len = e > s ? (e - s - 1) / out->step + 1 : 0;
+  return ET_OK;
+}

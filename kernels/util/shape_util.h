@@ -94,6 +94,21 @@ et_status et_k_check_writable(et_kernel_ctx *ctx, const et_tensor *t,
 et_status et_k_dim(et_kernel_ctx *ctx, int64_t dim, int64_t rank, const char *name,
                    int64_t *out_dim);
 
+/* A slice along one dim of `in` (slice_copy, slice_scatter). */
+typedef struct et_k_slice {
+  int64_t dim, start, step, len; /* dim wrapped; start in [0, size]; len elements */
+} et_k_slice;
+
+/*
+ * PyTorch's slice arguments: `dim` (Int) wrapped into in's rank (a 0-dim
+ * tensor is refused), `step` (Int) positive, `start` and `end` (Int or None:
+ * 0 and the end) counted from the end when negative and clamped to the dim's
+ * size. Failures name the argument.
+ */
+et_status et_k_slice_args(et_kernel_ctx *ctx, const et_tensor *in, const et_value *dim,
+                          const et_value *start, const et_value *end, const et_value *step,
+                          et_k_slice *out);
+
 /*
  * Read an int list argument into `out` (at most `cap` items). `name` names
  * the argument for messages.
