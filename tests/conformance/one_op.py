@@ -486,8 +486,6 @@ def load_cases() -> List[OneOpCase]:
 
 def opinfo_module(op_name: str, dtype: str, gen: int) -> Tuple[Any, Tuple[Any, ...]]:
     """The conformance harness's one-call module for sample ``gen`` of an OpInfo."""
-    import itertools
-
     import torch  # noqa: F401
 
     import programs as P
@@ -497,10 +495,7 @@ def opinfo_module(op_name: str, dtype: str, gen: int) -> Tuple[Any, Tuple[Any, .
     op = next(o for o in ops if R.opinfo_name(o) == op_name)
     dt = R.DTYPES[dtype]
     R._seed(op_name, dt)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        samples = list(itertools.islice(op.sample_inputs("cpu", dt, requires_grad=False),
-                                        gen + 1))
+    samples = R.first_samples(op, dt, gen + 1)
     c = P.make_case(op_name, op.op, dt, 0, samples[gen], "")
     c.expected = list(c.call([t.clone() for t in c.tensors]))
     c.n_outputs = len(c.expected)

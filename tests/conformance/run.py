@@ -61,6 +61,8 @@ from __future__ import annotations
 import argparse
 import collections
 import fnmatch
+import gc
+import inspect
 import itertools
 import json
 import os
@@ -442,11 +444,31 @@ def pick_samples(op: Any, name: str, dtype: torch.dtype, n: int,
     """[(index among the generated samples, sample)]: at most n, spread evenly
     over the first gen_limit samples, generated under a fixed seed."""
     _seed(name, dtype)
+    samples = first_samples(op, dtype, gen_limit)
+    return [(i, samples[i]) for i in spread(len(samples), n)]
+
+
+def first_samples(op: Any, dtype: torch.dtype, n: int) -> List[Any]:
+    """The first n of an OpInfo's sample inputs; the generator is closed here.
+
+    OpInfo wraps sample_inputs in torch.no_grad(), so closing an unfinished
+    generator sets the grad mode. Left to the garbage collector (the generator
+    can sit in a reference cycle), that close can run in the middle of a later
+    torch.export trace, which then records a stray _set_grad_enabled node and
+    fails (KeyError: _set_grad_enabled in torch.fx's python_code).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        samples = list(itertools.islice(
-            op.sample_inputs("cpu", dtype, requires_grad=False), gen_limit))
-    return [(i, samples[i]) for i in spread(len(samples), n)]
+        it = op.sample_inputs("cpu", dtype, requires_grad=False)
+        try:
+            return list(itertools.islice(it, n))
+        finally:
+            # sample_inputs returns a TrackedInputIter, which keeps the
+            # generator inside an enumerate and has no close() of its own.
+            inner = getattr(it, "child_iter", it)
+            for g in [it, *gc.get_referents(inner)]:
+                if inspect.isgenerator(g):
+                    g.close()
 
 
 class Cache:
