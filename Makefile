@@ -18,9 +18,13 @@ all: build
 setup:
 	@bash tools/setup.sh
 
+# The Python binding compiled with warnings as errors too (pip builds it
+# without -Werror, so that a user's newer compiler cannot fail an install).
+BINDING := -DET_BUILD_PYTHON=ON -DPython_EXECUTABLE=$(CURDIR)/$(PY)
+
 # Release build with gcc: the library, edgetorch-run and the C tests.
 build: setup
-	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B build $(CMAKE_GEN) -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release $(BINDING) >/dev/null
 	@cmake --build build -j$(JOBS)
 
 # The same with clang, warnings as errors (the warning check for clang).
@@ -38,7 +42,7 @@ build-novec: setup
 
 # Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
 build-asan: setup
-	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DET_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DET_SANITIZE=ON $(BINDING) >/dev/null
 	@cmake --build build-asan -j$(JOBS)
 
 # The Python package (exporter + C binding), installed editable into .venv.

@@ -1,9 +1,11 @@
 /* et_module: the hosted program + methods wrapper (see module.h). */
 #include <edgetorch/demo_backend.h>
+#include <edgetorch/flat_tensor.h>
 #include <edgetorch/module.h>
 
 #include "file_data.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,11 @@ typedef struct module_method {
   size_t bytes; /* arena + planned buffers */
 } module_method;
 
+typedef struct module_data {
+  et_ptd ptd;
+  et_file_data bytes; /* kind NONE: caller's aligned buffer, used in place */
+} module_data;
+
 struct et_module {
   et_program program;
   et_file_data bytes; /* kind NONE: caller's aligned buffer, used in place */
@@ -28,7 +35,21 @@ struct et_module {
   const et_backend *backends[ET_MODULE_MAX_BACKENDS];
   et_registry registry;
   module_method *methods;
+  et_data_map data_map; /* searches data[0..n_data) in order */
+  module_data *data[ET_MODULE_MAX_DATA];
+  size_t n_data;
 };
+
+static et_status module_data_get(const et_data_map *map, const char *key,
+                                 et_named_data *out) {
+  const et_module *m =
+      (const et_module *)((const char *)map - offsetof(et_module, data_map));
+  for (size_t i = 0; i < m->n_data; i++) {
+    const et_data_map *d = &m->data[i]->ptd.map;
+    if (d->get(d, key, out) == ET_OK) return ET_OK;
+  }
+  return ET_NOT_FOUND;
+}
 
 static et_status new_module(et_module **out, et_diag *diag) {
   et_module *m = calloc(1, sizeof *m);
@@ -43,6 +64,7 @@ static et_status new_module(et_module **out, et_diag *diag) {
   /* The backends built into the library are there from the start. */
   m->backends[0] = &et_demo_backend;
   m->registry.n_backends = 1;
+  m->data_map.get = module_data_get;
   *out = m;
   return ET_OK;
 }
@@ -138,8 +160,80 @@ void et_module_free(et_module *m) {
     free_method(mm);
     mm = next;
   }
+  for (size_t i = 0; i < m->n_data; i++) {
+    et_file_release(&m->data[i]->bytes);
+    free(m->data[i]);
+  }
   et_file_release(&m->bytes);
   free(m);
+}
+
+/* Verify a .ptd the module now holds in d->bytes and add it. */
+static et_status add_data(et_module *m, module_data *d, const void *bytes,
+                          size_t size, const char *what, et_diag *diag) {
+  et_status st = et_ptd_load(&d->ptd, bytes, size);
+  if (st) {
+    et_diag_set(diag, st, "%s: %s", what, et_ptd_message(&d->ptd));
+    et_file_release(&d->bytes);
+    free(d);
+    return st;
+  }
+  m->data[m->n_data++] = d;
+  return ET_OK;
+}
+
+static et_status new_data(et_module *m, module_data **out, et_diag *diag) {
+  *out = NULL;
+  if (!m) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no module");
+  if (m->n_data >= ET_MODULE_MAX_DATA)
+    return et_diag_set(diag, ET_OUT_OF_RESOURCES,
+                       "a module takes at most %d data files",
+                       ET_MODULE_MAX_DATA);
+  *out = calloc(1, sizeof **out);
+  return *out ? ET_OK
+              : et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                            "cannot allocate a data file");
+}
+
+et_status et_module_load_data_file(et_module *m, const char *path,
+                                   et_load_mode mode, et_diag *diag) {
+  if (!path) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no path given");
+  if (mode != ET_LOAD_FILE && mode != ET_LOAD_MMAP)
+    return et_diag_set(diag, ET_INVALID_ARGUMENT,
+                       "load mode %d is not a file mode", (int)mode);
+  module_data *d;
+  et_status st = new_data(m, &d, diag);
+  if (st) return st;
+  st = mode == ET_LOAD_MMAP ? et_file_map(path, &d->bytes, diag)
+                            : et_file_read(path, &d->bytes, diag);
+  if (st) {
+    free(d);
+    return st;
+  }
+  return add_data(m, d, d->bytes.data, d->bytes.size, path, diag);
+}
+
+et_status et_module_load_data_buffer(et_module *m, const void *data,
+                                     size_t size, et_diag *diag) {
+  if (!data && size) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no data");
+  module_data *d;
+  et_status st = new_data(m, &d, diag);
+  if (st) return st;
+  const void *bytes = data;
+  if (!data || (uintptr_t)data % ET_FILE_ALIGN != 0) {
+    void *copy = et_aligned_malloc(size);
+    if (!copy) {
+      free(d);
+      return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                         "cannot allocate %zu bytes for the data", size);
+    }
+    if (size) memcpy(copy, data, size);
+    d->bytes.data = copy;
+    d->bytes.size = size;
+    d->bytes.kind = ET_FILE_HEAP;
+    bytes = copy;
+  }
+  return add_data(m, d, bytes, size, "data buffer", diag);
 }
 
 const et_program *et_module_program(const et_module *m) {
@@ -265,6 +359,7 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
   mem.n_planned = mm->n_planned;
   mem.scratch = mm->scratch;
   mem.scratch_size = ET_MODULE_SCRATCH_BYTES;
+  mem.external = &m->data_map;
 
   et_diag local;
   et_diag_clear(&local);

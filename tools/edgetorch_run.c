@@ -48,7 +48,9 @@ static const char kUsage[] =
     "                     and the min, median and mean\n"
     "  --info             describe the program (methods, inputs, outputs,\n"
     "                     operators, delegates, memory) and exit\n"
-    "  --mmap             map the file read-only instead of reading it\n"
+    "  --data FILE.ptd    tensor data the program keeps outside itself (an\n"
+    "                     exporter's external constants); repeatable\n"
+    "  --mmap             map the file(s) read-only instead of reading them\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -95,6 +97,8 @@ typedef struct options {
   const char *method;
   const char **inputs;
   size_t n_inputs;
+  const char **data;
+  size_t n_data;
   const char *output_dir;
   unsigned long iterations;
   bool info;
@@ -106,7 +110,8 @@ static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->iterations = 1;
   o->inputs = calloc((size_t)argc + 1, sizeof(char *));
-  if (!o->inputs) {
+  o->data = calloc((size_t)argc + 1, sizeof(char *));
+  if (!o->inputs || !o->data) {
     return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
   }
   for (int i = 1; i < argc; i++) {
@@ -125,6 +130,7 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     bool takes_value = strcmp(a, "--method") == 0 ||
                        strcmp(a, "--input") == 0 ||
+                       strcmp(a, "--data") == 0 ||
                        strcmp(a, "--output-dir") == 0 ||
                        strcmp(a, "--iterations") == 0;
     if (takes_value && !val) {
@@ -145,6 +151,8 @@ static int parse_args(int argc, char **argv, options *o) {
       o->method = val;
     } else if (strcmp(a, "--input") == 0) {
       o->inputs[o->n_inputs++] = val;
+    } else if (strcmp(a, "--data") == 0) {
+      o->data[o->n_data++] = val;
     } else if (strcmp(a, "--output-dir") == 0) {
       o->output_dir = val;
     } else if (strcmp(a, "--iterations") == 0) {
@@ -834,6 +842,14 @@ static int run(const options *o) {
   et_status st = et_module_load_file(
       o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
   if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  for (size_t i = 0; i < o->n_data; i++) {
+    st = et_module_load_data_file(mod, o->data[i],
+                                  o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &d);
+    if (st) {
+      et_module_free(mod);
+      return fail(EXIT_RUNTIME, st, "%s", d.message);
+    }
+  }
   int rc = 0;
   run_state rs;
   memset(&rs, 0, sizeof rs);
@@ -912,6 +928,7 @@ int main(int argc, char **argv) {
     }
   }
   free(o.inputs);
+  free(o.data);
   if (fflush(stdout) != 0 && rc == 0) {
     rc = fail(EXIT_RUNTIME, ET_ACCESS_FAILED, "cannot write to stdout");
   }

@@ -59,7 +59,7 @@ typedef struct et_plan {
 } et_plan;
 
 /* Where a tensor's data lives. */
-enum { TD_NONE = 0, TD_CONSTANT = 1, TD_PLANNED = 2 };
+enum { TD_NONE = 0, TD_CONSTANT = 1, TD_PLANNED = 2, TD_EXTERNAL = 3 };
 
 typedef struct et_tensor_desc {
   int8_t dtype;
@@ -73,6 +73,9 @@ typedef struct et_tensor_desc {
   uint32_t memory_id;      /* TD_PLANNED: 1-based */
   uint64_t offset;         /* TD_PLANNED */
   const uint8_t *initial;  /* TD_PLANNED with initial data, else NULL */
+  /* Data in an et_data_map under this name: a constant (TD_EXTERNAL) or a
+   * planned tensor's initial data (TD_PLANNED). NULL otherwise. */
+  const char *external;
 } et_tensor_desc;
 
 et_status et_plan_open(const et_program *p, fb_reader *r, uint32_t index,

@@ -455,6 +455,36 @@ size_t et_method_missing_operators(const et_program *p, const char *name,
   return missing;
 }
 
+/* A tensor whose data is in the caller's data map: a constant points at the
+ * map's bytes, a planned tensor gets a copy of them. */
+static et_status fill_external(et_method *m, const fb_reader *r, uint32_t i,
+                               const et_tensor_desc *td, et_tensor *t,
+                               const et_data_map *map) {
+  et_named_data nd;
+  memset(&nd, 0, sizeof nd);
+  et_status st = map ? map->get(map, td->external, &nd) : ET_NOT_FOUND;
+  if (st)
+    return et_diag_set(&m->diag, st, "value %u: external tensor '%s' not "
+                       "found", i, td->external);
+  size_t es = et_dtype_size(td->dtype), rank = td->rank;
+  if (nd.nbytes != td->nbytes || (td->nbytes && !nd.data) ||
+      (uintptr_t)nd.data % (es > 8 ? 8 : es) ||
+      (nd.sizes && (nd.dtype != td->dtype || nd.rank != rank ||
+                    memcmp(nd.sizes, r->buf + td->sizes.pos, 4 * rank) ||
+                    memcmp(nd.dim_order, r->buf + td->dim_order.pos, rank))))
+    return et_diag_set(&m->diag, ET_INVALID_EXTERNAL_DATA,
+                       "value %u: external tensor '%s' mismatches its data",
+                       i, td->external);
+  if (td->where == TD_PLANNED) {
+    if (td->nbytes) memcpy(t->data, nd.data, td->nbytes);
+  } else {
+    t->data = (void *)(uintptr_t)nd.data;
+    t->capacity = td->nbytes;
+    t->flags = ET_TENSOR_CONSTANT;
+  }
+  return ET_OK;
+}
+
 static et_status fill_tensor(et_method *m, const et_program *p, fb_reader *r,
                              const et_plan *plan, uint32_t i,
                              const fb_table *val, et_tensor *t, int32_t *sizes,
@@ -493,6 +523,7 @@ static et_status fill_tensor(et_method *m, const et_program *p, fb_reader *r,
     t->flags = ET_TENSOR_PLANNED;
     if (td.initial && td.nbytes) memcpy(t->data, td.initial, td.nbytes);
   }
+  if (td.external) return fill_external(m, r, i, &td, t, mem->external);
   return ET_OK;
 }
 

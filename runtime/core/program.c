@@ -199,10 +199,14 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
                        index);
   if (dyn != ET_STATIC && dyn != ET_DYNAMIC_BOUND)
     return invalid(diag, "value %u: unknown shape_dynamism %d", index, dyn);
-  if (extra.pos && location != 0)
-    return et_diag_set(diag, ET_NOT_SUPPORTED,
-                       "value %u: tensor data in a .ptd file is not "
-                       "supported", index);
+  if (location) { /* 1, EXTERNAL: data_buffer_idx is ignored */
+    out->external = fb_string(r, &extra, EXTRA_FQN, NULL, "ExtraTensorInfo");
+    if (!fb_ok(r)) return et_fb_error(r, diag);
+    if (location != 1 || !out->external || !out->external[0])
+      return invalid(diag, "value %u: bad external tensor (location %d)",
+                     index, location);
+    dbi = 0;
+  }
 
   out->dtype = dtype;
   out->dynamism = (uint8_t)dyn;
@@ -270,6 +274,7 @@ et_status et_tensor_describe(const et_program *p, fb_reader *r,
     }
     return ET_OK;
   }
+  if (out->external) out->where = TD_EXTERNAL;
   if (dbi == 0) return ET_OK;
 
   const uint8_t *data;

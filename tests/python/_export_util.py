@@ -48,12 +48,12 @@ def run_upstream(buf: bytes, calls: Sequence[Tuple[Any, ...]], *, method: str = 
 
 
 def run_ours(buf: bytes, calls: Sequence[Tuple[Any, ...]], *, method: str = "forward",
-             stateful: bool = False) -> List[List[np.ndarray]]:
+             stateful: bool = False, data_files: Any = None) -> List[List[np.ndarray]]:
     """Run with edgetorch's C runtime (edgetorch.runtime)."""
     from edgetorch import runtime
 
     def load():
-        return runtime.load_program(buf).load_method(method)
+        return runtime.load_program(buf, data_files=data_files).load_method(method)
 
     m = load()
     outs = []

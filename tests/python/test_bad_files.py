@@ -338,6 +338,12 @@ CASES: List[Case] = _trunc_cases() + [
     Case("intlist-item-not-int", "mlp", INVALID, pre=first_list_item("IntList", lambda p: values_of(p, "Tensor")[0])),
     Case("data-buffer-idx", "mlp", INVALID, pre=set_tensor(lambda p: constant_tensors(p)[0], data_buffer_idx=10_000)),
     Case("data-buffer-idx-uint32-max", "mlp", INVALID, pre=set_tensor(lambda p: constant_tensors(p)[0], data_buffer_idx=2**32 - 1)),
+    Case("external-location-unknown", "mlp", INVALID, contains=("bad external tensor (location 2)",),
+         pre=set_tensor(lambda p: constant_tensors(p)[0], extra_tensor_info=lambda p, t: _schema().ExtraTensorInfo(fully_qualified_name="w", location=2))),
+    Case("external-without-name", "mlp", INVALID, contains=("bad external tensor (location 1)",),
+         pre=set_tensor(lambda p: constant_tensors(p)[0], extra_tensor_info=lambda p, t: _schema().ExtraTensorInfo(location=1))),
+    Case("external-empty-name", "mlp", INVALID, contains=("bad external tensor",),
+         pre=set_tensor(lambda p: constant_tensors(p)[0], extra_tensor_info=lambda p, t: _schema().ExtraTensorInfo(fully_qualified_name="", location=1))),
     Case(
         "constant-segment-index",
         "mlp",

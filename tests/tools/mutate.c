@@ -37,10 +37,15 @@
  *   --trace              name each variant on stderr before running it (to
  *                        attribute reports of a build whose sanitizers
  *                        recover and continue)
+ *   --data FILE.ptd      external tensor data (et_ptd) for every program
+ *   --mutate-data        damage the --data file instead of the programs
+ *                        (each program is then run whole, with each variant
+ *                        of the data file)
  * The last line is "<passed> passed, <failed> failed"; the exit status is 0
  * only when nothing failed.
  */
 #include <edgetorch/edgetorch.h>
+#include <edgetorch/flat_tensor.h>
 
 #include <signal.h>
 #include <stdint.h>
@@ -354,6 +359,7 @@ typedef struct counts {
 static int verbose = 0;
 static int trace = 0;
 static int any_outcome = 0;
+static const et_data_map *g_data_map = NULL; /* for run_method */
 static size_t max_mem = (size_t)64 << 20;
 
 static void add_status(unsigned long *arr, et_status st) {
@@ -471,6 +477,14 @@ static void check_tensor_info(counts *c, const char *what,
   }
 }
 
+/* Sum n bytes (so a bad pointer is a sanitizer report). */
+static unsigned touch_bytes(const void *data, size_t n) {
+  const volatile uint8_t *p = data;
+  unsigned sum = 0;
+  for (size_t i = 0; i < n; i++) sum += p[i];
+  return sum;
+}
+
 /* Sum every byte of a value's data (so a bad pointer is a sanitizer report). */
 static unsigned touch_value(counts *c, const et_value *v) {
   unsigned sum = 0;
@@ -486,8 +500,7 @@ static unsigned touch_value(counts *c, const et_value *v) {
       violation(c, "output", "tensor with bytes but no data");
       return 0;
     }
-    const volatile uint8_t *p = t->data;
-    for (size_t i = 0; i < nb; i++) sum += p[i];
+    sum += touch_bytes(t->data, nb);
     for (uint32_t d = 0; d < t->rank; d++) sum += (unsigned)t->sizes[d];
   }
   return sum;
@@ -654,6 +667,7 @@ static run_result run_method(counts *c, const et_program *p, const char *name,
   mem.n_planned = mm.n_planned;
   mem.scratch = mm.scratch;
   mem.scratch_size = SCRATCH_BYTES;
+  mem.external = g_data_map;
 
   et_method *m = NULL;
   et_diag diag;
@@ -706,9 +720,30 @@ static run_result run_method(counts *c, const et_program *p, const char *name,
   return result;
 }
 
-/* Load and run every method. Returns true if everything executed. */
+/* Load and run every method, with `ptd` (if not NULL) as the external
+ * data. Returns true if everything executed. */
 static bool run_program(counts *c, const uint8_t *data, size_t size,
+                        const uint8_t *ptd_data, size_t ptd_size,
                         const et_registry *reg) {
+  et_ptd ptd;
+  g_data_map = NULL;
+  if (ptd_data) {
+    et_status st = et_ptd_load(&ptd, ptd_data, ptd_size);
+    if (st != ET_OK) {
+      add_status(c->load_failed, st);
+      check_failure(c, "data load", st, et_ptd_message(&ptd));
+      return false;
+    }
+    for (size_t i = 0; i < et_ptd_key_count(&ptd) && i < 4096; i++) {
+      et_named_data nd;
+      const char *key = et_ptd_key(&ptd, i);
+      if (!key || ptd.map.get(&ptd.map, key, &nd) != ET_OK)
+        violation(c, "data load", "a verified .ptd key does not look up");
+      else
+        (void)touch_bytes(nd.data, nd.nbytes);
+    }
+    g_data_map = &ptd.map;
+  }
   et_program prog;
   memset(&prog, 0, sizeof prog);
   et_status st = et_program_load(&prog, data, size, ET_LOAD_DEFAULT);
@@ -784,11 +819,20 @@ static size_t structure_end(const uint8_t *d, size_t n) {
   return n;
 }
 
+/* End of a .ptd's flatbuffer part (header field flatbuffer offset + size). */
+static size_t ptd_structure_end(const uint8_t *d, size_t n) {
+  if (n >= 48 && memcmp(d + 8, "FH01", 4) == 0) {
+    uint64_t off = rd64(d + 16), fs = rd64(d + 24);
+    if (off <= n && fs <= n - off) return (size_t)(off + fs);
+  }
+  return n;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: mutate [-n COUNT] [-s SEED] [--only I [--write PATH]] "
           "[--timeout SEC] [--max-mem BYTES] [-v] [--trace] [--any-outcome] "
-          "FILE.pte...\n");
+          "[--data FILE.ptd [--mutate-data]] FILE.pte...\n");
 }
 
 int main(int argc, char **argv) {
@@ -797,6 +841,8 @@ int main(int argc, char **argv) {
   const char *write_path = NULL;
   unsigned timeout = 60;
   int first_file = argc;
+  const char *data_path = NULL;
+  int mutate_data = 0;
   g_argv0 = argv[0];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -818,6 +864,10 @@ int main(int argc, char **argv) {
       trace = 1;
     } else if (!strcmp(a, "--any-outcome")) {
       any_outcome = 1;
+    } else if (!strcmp(a, "--data") && i + 1 < argc) {
+      data_path = argv[++i];
+    } else if (!strcmp(a, "--mutate-data")) {
+      mutate_data = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage();
       return 0;
@@ -830,9 +880,23 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  if (first_file >= argc) {
+  if (first_file >= argc || (mutate_data && !data_path)) {
     usage();
     return 2;
+  }
+  /* The data file, in a block of exactly its size. */
+  size_t data_size = 0;
+  uint8_t *data = NULL;
+  if (data_path) {
+    uint8_t *d = read_file(data_path, &data_size);
+    data = d ? alloc_exact(data_size) : NULL;
+    if (!data) {
+      fprintf(stderr, "mutate: cannot read %s\n", data_path);
+      free(d);
+      return 2;
+    }
+    memcpy(data, d, data_size);
+    free(d);
   }
   install_handlers();
 
@@ -868,7 +932,7 @@ int main(int argc, char **argv) {
       memcpy(copy, orig, size);
       if (trace) fprintf(stderr, "mutate: original %s\n", g_file);
       alarm(timeout);
-      bool ok = run_program(&c, copy, size, &reg);
+      bool ok = run_program(&c, copy, size, data, data_size, &reg);
       alarm(0);
       free(copy);
       printf("mutate: %s (%zu bytes): original %s\n", g_file, size,
@@ -878,17 +942,22 @@ int main(int argc, char **argv) {
       memset(&c, 0, sizeof c);
     }
 
-    size_t send = structure_end(orig, size);
-    uint64_t file_key = hash_str(key_name(g_file));
+    /* The file whose variants are made: the program, or the data. */
+    const uint8_t *base = mutate_data ? data : orig;
+    size_t base_size = mutate_data ? data_size : size;
+    size_t send = mutate_data ? ptd_structure_end(data, data_size)
+                              : structure_end(orig, size);
+    uint64_t file_key = hash_str(key_name(g_file)) ^
+                        (mutate_data ? hash_str(key_name(data_path)) : 0);
     unsigned long first = only >= 0 ? (unsigned long)only : 0;
     unsigned long last = only >= 0 ? (unsigned long)only + 1 : count;
     for (unsigned long v = first; v < last; v++) {
       rng r = {g_seed * 0x2545f4914f6cdd1dull ^ file_key ^ (v * 0x9e3779b97f4a7c15ull)};
       (void)rng_next(&r);
-      size_t n = size;
-      uint8_t *work = malloc(size ? size : 1);
+      size_t n = base_size;
+      uint8_t *work = malloc(base_size ? base_size : 1);
       if (!work) break;
-      memcpy(work, orig, size);
+      memcpy(work, base, base_size);
       int n_mut = rng_below(&r, 10) < 7 ? 1 : 2 + (int)rng_below(&r, 3);
       for (int k = 0; k < n_mut; k++) c.mutations[mutate_once(&r, work, &n, send)]++;
       /* Exactly n bytes, so any overread is a sanitizer report. */
@@ -909,7 +978,10 @@ int main(int argc, char **argv) {
       if (trace) fprintf(stderr, "mutate: variant %lu of %s\n", v, g_file);
       unsigned long before = c.failures;
       alarm(timeout);
-      (void)run_program(&c, variant, n, &reg);
+      if (mutate_data)
+        (void)run_program(&c, orig, size, variant, n, &reg);
+      else
+        (void)run_program(&c, variant, n, data, data_size, &reg);
       alarm(0);
       g_variant = -1;
       free(variant);
@@ -935,6 +1007,7 @@ int main(int argc, char **argv) {
     if (c.failures) printf("  %-18s %lu\n", "INVARIANT FAILURES", c.failures);
     fflush(stdout);
   }
+  free(data);
   printf("%lu passed, %lu failed\n", passed, failed);
   return failed ? 1 : 0;
 }

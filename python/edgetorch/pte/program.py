@@ -213,8 +213,15 @@ def serialize_ptd(tensors: Dict[str, Tuple[bytes, TensorLayout]], *,
             seg_datas.append((data, tensor_alignment))
         named.append(PtdNamedData(key=key, segment_index=seen[data], tensor_layout=layout))
     segs, blob = _layout_segments(seg_datas, segment_alignment)
-    body = fb.encode(FlatTensor(version=0, segments=segs, named_data=named),
-                     PTD_FILE_IDENTIFIER)
+    return serialize_flat_tensor(FlatTensor(version=0, segments=segs, named_data=named), blob,
+                                 segment_alignment=segment_alignment)
+
+
+def serialize_flat_tensor(flat_tensor: FlatTensor, blob: bytes, *,
+                          segment_alignment: int = 128) -> bytes:
+    """A .ptd file from its FlatTensor table and segment data, as given
+    (serialize_ptd lays both out; tests use this to write damaged files)."""
+    body = fb.encode(flat_tensor, PTD_FILE_IDENTIFIER)
     padded = aligned(PTD_HEADER_LENGTH, 16)
     base = aligned(len(body) + padded, segment_alignment)
     header = PTD_HEADER_MAGIC + struct.pack("<IQQQQ", PTD_HEADER_LENGTH, padded, len(body),
@@ -258,5 +265,6 @@ def read_ptd(data: bytes) -> PtdFile:
     return PtdFile(ft, data, base)
 
 
-__all__ = ["serialize_pte", "read_pte", "PteFile", "serialize_ptd", "read_ptd", "PtdFile",
+__all__ = ["serialize_pte", "read_pte", "PteFile", "serialize_ptd", "serialize_flat_tensor",
+           "read_ptd", "PtdFile",
            "aligned", "ELEMENT_SIZE", "TensorDataLocation"]

@@ -5,6 +5,10 @@
     >>> method = program.load_method("forward")
     >>> outputs = method.execute([x])                # numpy arrays / torch tensors
 
+A program exported with its constants outside the ``.pte`` (a ``.ptd`` file,
+upstream's FlatTensor format) needs them given at load:
+``load_program("model.pte", data_files=["model.ptd"])`` (paths or bytes).
+
 Inputs may be numpy arrays (ml_dtypes.bfloat16 included), torch tensors
 (read through DLPack, so bfloat16 works), DLPack capsules, other buffers, or
 Python scalars. Outputs are numpy arrays that the caller owns (bfloat16

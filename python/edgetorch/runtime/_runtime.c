@@ -379,15 +379,118 @@ static void Program_dealloc(ProgramObject *p) {
   PyObject_Free(p);
 }
 
-/* load_program(source, *, mmap=False) */
+static int is_path(PyObject *o) {
+  return PyUnicode_Check(o) || PyObject_HasAttrString(o, "__fspath__");
+}
+
+/* A bytes object with the contents of a bytes-like object: `o` itself when
+ * it is exactly bytes (immutable, used in place), else a copy, so that
+ * verified bytes cannot change under the runtime. New reference. */
+static PyObject *immutable_bytes(PyObject *o, const char *what) {
+  if (PyBytes_CheckExact(o)) return Py_NewRef(o);
+  if (!PyObject_CheckBuffer(o)) {
+    PyErr_Format(PyExc_TypeError,
+                 "load_program: expected a path (str or os.PathLike) or a "
+                 "bytes-like object for %s, got %.100s", what,
+                 Py_TYPE(o)->tp_name);
+    return NULL;
+  }
+  Py_buffer view;
+  if (PyObject_GetBuffer(o, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+  PyObject *b = PyBytes_FromStringAndSize(NULL, view.len);
+  if (b && PyBuffer_ToContiguous(PyBytes_AS_STRING(b), &view, view.len,
+                                 'C') < 0) {
+    Py_CLEAR(b);
+  }
+  PyBuffer_Release(&view);
+  return b;
+}
+
+/* Add `files` (None, one path or bytes-like object, or a sequence of them)
+ * to the module as .ptd data. Appends the bytes objects used in place to
+ * `keep`. 0, or -1 with an exception set. */
+static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
+                          PyObject *keep) {
+  if (files == Py_None) return 0;
+  PyObject *seq;
+  if (is_path(files) || PyObject_CheckBuffer(files)) {
+    seq = PyTuple_Pack(1, files);
+  } else {
+    seq = PySequence_Fast(files, "load_program: data_files must be a path, "
+                                 "bytes, or a sequence of them");
+  }
+  if (!seq) return -1;
+  int rc = 0;
+  for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(seq); i++) {
+    PyObject *f = PySequence_Fast_GET_ITEM(seq, i);
+    et_diag diag;
+    et_diag_clear(&diag);
+    et_status st;
+    if (is_path(f)) {
+      PyObject *path = NULL;
+      if (!PyUnicode_FSConverter(f, &path)) {
+        rc = -1;
+        break;
+      }
+      const char *cpath = PyBytes_AS_STRING(path);
+      et_load_mode mode = use_mmap ? ET_LOAD_MMAP : ET_LOAD_FILE;
+      Py_BEGIN_ALLOW_THREADS
+      st = et_module_load_data_file(mod, cpath, mode, &diag);
+      Py_END_ALLOW_THREADS
+      Py_DECREF(path);
+    } else {
+      PyObject *b = immutable_bytes(f, "a data file");
+      if (!b || PyList_Append(keep, b) < 0) {
+        Py_XDECREF(b);
+        rc = -1;
+        break;
+      }
+      const char *data = PyBytes_AS_STRING(b);
+      size_t size = (size_t)PyBytes_GET_SIZE(b);
+      Py_DECREF(b); /* `keep` holds it */
+      Py_BEGIN_ALLOW_THREADS
+      st = et_module_load_data_buffer(mod, data, size, &diag);
+      Py_END_ALLOW_THREADS
+    }
+    if (st != ET_OK) {
+      raise_status_str(st, diag.message);
+      rc = -1;
+    }
+  }
+  Py_DECREF(seq);
+  return rc;
+}
+
+/* The program object, owning `mod` and the bytes in `keep`. */
+static PyObject *program_with_data(et_module *mod, PyObject *files,
+                                   int use_mmap, PyObject *program_bytes) {
+  PyObject *keep = PyList_New(0);
+  if (!keep || (program_bytes && PyList_Append(keep, program_bytes) < 0) ||
+      add_data_files(mod, files, use_mmap, keep) < 0) {
+    Py_XDECREF(keep);
+    et_module_free(mod);
+    return NULL;
+  }
+  PyObject *owner = PyList_AsTuple(keep);
+  Py_DECREF(keep);
+  if (!owner) {
+    et_module_free(mod);
+    return NULL;
+  }
+  PyObject *p = (PyObject *)program_new(mod, owner);
+  Py_DECREF(owner);
+  return p;
+}
+
+/* load_program(source, *, mmap=False, data_files=None) */
 static PyObject *rt_load_program(PyObject *self, PyObject *args,
                                  PyObject *kwargs) {
   (void)self;
-  static char *kwlist[] = {"source", "mmap", NULL};
-  PyObject *src;
+  static char *kwlist[] = {"source", "mmap", "data_files", NULL};
+  PyObject *src, *files = Py_None;
   int use_mmap = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$p:load_program", kwlist,
-                                   &src, &use_mmap))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$pO:load_program", kwlist,
+                                   &src, &use_mmap, &files))
     return NULL;
 
   et_module *mod = NULL;
@@ -412,7 +515,7 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
       return r;
     }
     Py_DECREF(path);
-    return (PyObject *)program_new(mod, NULL);
+    return program_with_data(mod, files, use_mmap, NULL);
   }
 
   if (use_mmap) {
@@ -420,29 +523,8 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
                     "load_program: mmap=True needs a path, not a buffer");
     return NULL;
   }
-  if (!PyObject_CheckBuffer(src)) {
-    PyErr_Format(PyExc_TypeError,
-                 "load_program: expected a path (str or os.PathLike) or a "
-                 "bytes-like object, got %.100s",
-                 Py_TYPE(src)->tp_name);
-    return NULL;
-  }
-  /* Immutable bytes are used in place; anything mutable is copied first so
-   * that the verified bytes cannot change under the runtime. */
-  PyObject *owner;
-  if (PyBytes_CheckExact(src)) {
-    owner = Py_NewRef(src);
-  } else {
-    Py_buffer view;
-    if (PyObject_GetBuffer(src, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
-    owner = PyBytes_FromStringAndSize(NULL, view.len);
-    if (owner && PyBuffer_ToContiguous(PyBytes_AS_STRING(owner), &view,
-                                       view.len, 'C') < 0) {
-      Py_CLEAR(owner);
-    }
-    PyBuffer_Release(&view);
-    if (!owner) return NULL;
-  }
+  PyObject *owner = immutable_bytes(src, "the program");
+  if (!owner) return NULL;
   const char *data = PyBytes_AS_STRING(owner);
   size_t size = (size_t)PyBytes_GET_SIZE(owner);
   Py_BEGIN_ALLOW_THREADS
@@ -453,7 +535,7 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
     Py_DECREF(owner);
     return raise_status_str(st, diag.message);
   }
-  PyObject *p = (PyObject *)program_new(mod, owner);
+  PyObject *p = program_with_data(mod, files, use_mmap, owner);
   Py_DECREF(owner);
   return p;
 }
@@ -1544,9 +1626,12 @@ static PyObject *rt_status_name(PyObject *self, PyObject *arg) {
 static PyMethodDef module_methods[] = {
     {"load_program", (PyCFunction)(void (*)(void))rt_load_program,
      METH_VARARGS | METH_KEYWORDS,
-     "load_program(source, *, mmap=False) -> Program\n\n`source` is a path "
-     "(str or os.PathLike) or a bytes-like object holding a .pte program. "
-     "With mmap=True a path is mapped read-only instead of read."},
+     "load_program(source, *, mmap=False, data_files=None) -> Program\n\n"
+     "`source` is a path (str or os.PathLike) or a bytes-like object holding "
+     "a .pte program. With mmap=True a path is mapped read-only instead of "
+     "read. `data_files` (a path or bytes, or a sequence of them) are .ptd "
+     "files holding tensors the program keeps outside itself; methods look "
+     "them up by name in the order given."},
     {"kernel_names", rt_kernel_names, METH_NOARGS,
      "kernel_names() -> tuple of str\n\nOperators of the built-in portable "
      "kernel library."},

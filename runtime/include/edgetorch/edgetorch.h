@@ -19,6 +19,8 @@
 
 #include <edgetorch/arena.h>
 #include <edgetorch/backend.h>
+#include <edgetorch/data_map.h>
+#include <edgetorch/flat_tensor.h>
 #include <edgetorch/kernel.h>
 #include <edgetorch/method.h>
 #include <edgetorch/pal.h>

@@ -6,6 +6,7 @@
  * the et_method itself included. Planned buffers (one per
  * et_method_meta_planned_size) hold tensors at the offsets the exporter
  * planned. Optional scratch memory is lent to kernels for one call at a time.
+ * Tensors stored outside the program come from an optional data map.
  * All of these must be 16-byte aligned and outlive the method.
  *
  * Lifecycle: et_method_init -> (set inputs -> execute -> read outputs)* ->
@@ -16,6 +17,7 @@
 #ifndef EDGETORCH_METHOD_H
 #define EDGETORCH_METHOD_H
 
+#include <edgetorch/data_map.h>
 #include <edgetorch/program.h>
 
 #ifdef __cplusplus
@@ -30,13 +32,18 @@ typedef struct et_method_memory {
   size_t n_planned;
   void *scratch;               /* optional */
   size_t scratch_size;
+  /* Optional: data of tensors stored outside the program (a .ptd file);
+   * it must outlive the method. See data_map.h. */
+  const et_data_map *external;
 } et_method_memory;
 
 typedef struct et_method et_method;
 
 /*
  * Initialize method `name` of `p`. On success *out points into the arena.
- * Failures: NotFound (no such method), MemoryAllocationFailed (arena or a
+ * Failures: NotFound (no such method, or an external tensor missing from
+ * memory->external), InvalidExternalData (an external tensor's bytes or
+ * layout differ from the program's), MemoryAllocationFailed (arena or a
  * planned buffer too small; the message says how many bytes were needed),
  * OperatorMissing (the message lists every missing operator), InvalidProgram
  * (a kernel signature does not match the values the program gives it),

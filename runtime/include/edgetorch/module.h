@@ -70,6 +70,22 @@ const et_registry *et_module_registry(const et_module *m);
  * beyond ET_MODULE_MAX_BACKENDS. */
 et_status et_module_add_backend(et_module *m, const et_backend *backend);
 
+/* Data files (.ptd) et_module_load_data_file accepts. */
+#define ET_MODULE_MAX_DATA 8
+
+/*
+ * Add a `.ptd` file holding tensors the program stores outside itself
+ * (upstream's FlatTensor format; see flat_tensor.h). Methods initialized
+ * afterwards look external tensors up in every added file, in order. A
+ * damaged file is InvalidExternalData with the reason. The buffer variant
+ * uses a 16-byte-aligned buffer in place (it must outlive the module) and
+ * copies an unaligned one.
+ */
+et_status et_module_load_data_file(et_module *m, const char *path,
+                                   et_load_mode mode, et_diag *diag);
+et_status et_module_load_data_buffer(et_module *m, const void *data,
+                                     size_t size, et_diag *diag);
+
 /*
  * The method `name`, initialized on first use with heap memory sized from
  * its metadata: an arena of exactly arena_bytes, each planned buffer
