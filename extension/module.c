@@ -69,6 +69,25 @@ static et_status new_module(et_module **out, et_diag *diag) {
   return ET_OK;
 }
 
+/* `data` itself when it is 16-byte aligned (used in place, `f` untouched),
+ * else a heap copy that `f` owns. */
+static et_status aligned_bytes(const void *data, size_t size, et_file_data *f,
+                               const void **out, const char *what,
+                               et_diag *diag) {
+  *out = data;
+  if (data && (uintptr_t)data % ET_FILE_ALIGN == 0) return ET_OK;
+  void *copy = et_aligned_malloc(size);
+  if (!copy)
+    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                       "cannot allocate %zu bytes for %s", size, what);
+  if (size) memcpy(copy, data, size);
+  f->data = copy;
+  f->size = size;
+  f->kind = ET_FILE_HEAP;
+  *out = copy;
+  return ET_OK;
+}
+
 /* Verify the bytes the module now holds; frees the module on failure. */
 static et_status finish_load(et_module *m, const void *data, size_t size,
                              et_module **out, et_diag *diag) {
@@ -119,23 +138,13 @@ et_status et_module_load_buffer(const void *data, size_t size,
   et_module *m = NULL;
   et_status st = new_module(&m, diag);
   if (st) return st;
-  const void *bytes = data;
-  if (!data || (uintptr_t)data % ET_FILE_ALIGN != 0) {
-    void *copy = et_aligned_malloc(size);
-    if (!copy) {
-      et_module_free(m);
-      return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
-                         "cannot allocate %zu bytes for the program", size);
-    }
-    if (size) memcpy(copy, data, size);
-    m->bytes.data = copy;
-    m->bytes.size = size;
-    m->bytes.kind = ET_FILE_HEAP;
-    m->mode = ET_LOAD_FILE;
-    bytes = copy;
-  } else {
-    m->mode = ET_LOAD_BUFFER;
+  const void *bytes;
+  st = aligned_bytes(data, size, &m->bytes, &bytes, "the program", diag);
+  if (st) {
+    et_module_free(m);
+    return st;
   }
+  m->mode = m->bytes.kind == ET_FILE_HEAP ? ET_LOAD_FILE : ET_LOAD_BUFFER;
   return finish_load(m, bytes, size, out, diag);
 }
 
@@ -219,19 +228,11 @@ et_status et_module_load_data_buffer(et_module *m, const void *data,
   module_data *d;
   et_status st = new_data(m, &d, diag);
   if (st) return st;
-  const void *bytes = data;
-  if (!data || (uintptr_t)data % ET_FILE_ALIGN != 0) {
-    void *copy = et_aligned_malloc(size);
-    if (!copy) {
-      free(d);
-      return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
-                         "cannot allocate %zu bytes for the data", size);
-    }
-    if (size) memcpy(copy, data, size);
-    d->bytes.data = copy;
-    d->bytes.size = size;
-    d->bytes.kind = ET_FILE_HEAP;
-    bytes = copy;
+  const void *bytes;
+  st = aligned_bytes(data, size, &d->bytes, &bytes, "the data", diag);
+  if (st) {
+    free(d);
+    return st;
   }
   return add_data(m, d, bytes, size, "data buffer", diag);
 }
