@@ -143,6 +143,33 @@ def test_constant_folding_pre_transposes_weights():
     assert any(c.shape == (8, 4) and torch.equal(c, m.weight.detach().t()) for c in consts)
 
 
+def test_constant_folding_merges_repeated_weight_transposes():
+    # nn.LSTM decomposes into one transpose of the recurrent weight per time
+    # step; merged and folded, the program stores the transposed weight once
+    # instead of copying it at every step.
+    from edgetorch.models import LSTMClassifier
+    from _export_util import run_ours
+
+    torch.manual_seed(0)
+    m = LSTMClassifier(8, 16, 1, classes=3).eval()
+    x = torch.randn(1, 12, 8)
+    e = _edge(m, (x,))
+    gm = e.methods["forward"].gm
+    weight_t = [n for n in gm.graph.nodes if n.target == aten.permute.default
+                and passes.is_const(n.args[0])]
+    assert len(weight_t) >= 12          # one per step before folding
+    passes.fold_constants(gm)
+    assert not [n for n in gm.graph.nodes if n.target == aten.permute.default
+                and passes.is_const(n.args[0])]
+    consts = [n.meta["val"] for n in gm.graph.nodes if passes.is_const(n)]
+    w_hh_t = m.lstm.weight_hh_l0.detach().t()
+    assert sum(c.shape == w_hh_t.shape and torch.equal(c, w_hh_t) for c in consts) == 1
+    prog = edgetorch.export(m, (x,), config=edgetorch.ExportConfig(operators=UPSTREAM))
+    got = run_ours(prog.buffer, [(x,)])[0][0]
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(got), m(x), rtol=1e-5, atol=1e-6)
+
+
 def test_views_alias_or_copy():
     class M(torch.nn.Module):
         def forward(self, x):

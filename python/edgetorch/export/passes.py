@@ -367,26 +367,48 @@ def _nbytes(t: torch.Tensor) -> int:
     return t.numel() * t.element_size()
 
 
+def _foldable(n: torch.fx.Node) -> bool:
+    """A pure operator call whose tensor inputs are all constants."""
+    return (n.op == "call_function" and n.target not in _NO_FOLD
+            and isinstance(n.target, (torch._ops.OpOverload, oplib.EdgeOp))
+            and all(is_const(i) for i in n.all_input_nodes))
+
+
+def _merge_repeated(sub: torch.fx.GraphModule) -> None:
+    """Merge calls of the same operator on the same constants and arguments.
+
+    The LSTM decomposition transposes the recurrent weight once per time
+    step; merged, the transpose has one user and folds (below) instead of
+    copying the weight at every step."""
+    first: Dict[Tuple[Any, str, str], torch.fx.Node] = {}
+    for n in list(sub.graph.nodes):
+        if not n.all_input_nodes or not _foldable(n):
+            continue
+        key = (n.target, repr(n.args), repr(n.kwargs))  # nodes repr as their unique names
+        seen = first.setdefault(key, n)
+        if seen is not n:
+            n.replace_all_uses_with(seen)
+            sub.graph.erase_node(n)
+
+
 def fold_constants(gm: torch.fx.GraphModule) -> int:
     """Evaluate ops whose inputs are all constants, without growing the file.
 
     A result is kept when it is small, or when every constant it consumes has
     no other user (those die) and it is not larger than them.  Weight
     transposes of linear layers disappear this way (stored pre-transposed).
+    Repeated calls on the same constants are merged first.
     """
     folded = 0
     for sub in subgraphs(gm):
+        _merge_repeated(sub)
         for n in list(sub.graph.nodes):
-            if n.op != "call_function" or n.target in _NO_FOLD:
-                continue
-            if not (isinstance(n.target, (torch._ops.OpOverload, oplib.EdgeOp))):
+            if not _foldable(n):
                 continue
             out_val = node_val(n)
             if not isinstance(out_val, torch.Tensor):
                 continue
             ins = n.all_input_nodes
-            if not all(is_const(i) for i in ins):
-                continue
             if any(is_sym(a) for a in torch.utils._pytree.tree_leaves((n.args, n.kwargs))):
                 continue
 
