@@ -19,7 +19,8 @@
  * path computed them.
  *
  * gemm_rows: C rows one at a time, i-k-j over blocks of GEMM_NC columns
- * (streams B row by row: the right shape for few rows, e.g. a batch-1 linear).
+ * (streams B row by row: the right shape for few rows, e.g. a batch-1 linear
+ * or a recurrent step).
  * gemm: register-blocked micro kernels over panels of B columns that stay in
  * cache for all row blocks, GEMM_KC deep at a time; leftover columns and rows
  * go to plain loops and gemm_rows. Where the compiler has generic vector types
@@ -99,11 +100,74 @@
   int64_t M0, int64_t N0, int64_t K, const T *A, int64_t lda, const T *B,      \
       int64_t ldb, T *C, int64_t ldc
 
+/* Rows one at a time (the rows the blocks leave, and products with fewer
+ * rows than a block, e.g. a batch-1 linear or a recurrent step). B is
+ * streamed row by row (contiguous, so the prefetcher keeps up) into a block
+ * of GEMM_NC columns of the C row kept in L1, four rows of B per pass so
+ * that each C vector is loaded and stored once per four products. Each
+ * element still adds its products in increasing k. */
+#define GEMM_ROWS_BODY(T, V, L)                                                \
+  for (int64_t i = 0; i < M; i++) {                                            \
+    const T *a = A + i * lda;                                                  \
+    T *c = C + i * ldc;                                                        \
+    for (int64_t j0 = 0; j0 < N; j0 += GEMM_NC) {                              \
+      const int64_t jn = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;                  \
+      const int64_t jv = jn - jn % (L);                                        \
+      T *cj = c + j0;                                                          \
+      for (int64_t j = 0; j < jn; j++) cj[j] = 0;                              \
+      int64_t k = 0;                                                           \
+      for (; k + 4 <= K; k += 4) {                                             \
+        const T *b0 = B + k * ldb + j0, *b1 = b0 + ldb, *b2 = b1 + ldb,        \
+                *b3 = b2 + ldb;                                                \
+        const T s0 = a[k], s1 = a[k + 1], s2 = a[k + 2], s3 = a[k + 3];        \
+        const V x0 = s0 - (V){0}, x1 = s1 - (V){0}, x2 = s2 - (V){0},          \
+                x3 = s3 - (V){0};                                              \
+        for (int64_t j = 0; j < jv; j += (L)) {                                \
+          V y, w;                                                              \
+          memcpy(&y, cj + j, sizeof y);                                        \
+          memcpy(&w, b0 + j, sizeof w);                                        \
+          y += x0 * w;                                                         \
+          memcpy(&w, b1 + j, sizeof w);                                        \
+          y += x1 * w;                                                         \
+          memcpy(&w, b2 + j, sizeof w);                                        \
+          y += x2 * w;                                                         \
+          memcpy(&w, b3 + j, sizeof w);                                        \
+          y += x3 * w;                                                         \
+          memcpy(cj + j, &y, sizeof y);                                        \
+        }                                                                      \
+        for (int64_t j = jv; j < jn; j++)                                      \
+          cj[j] = (((cj[j] + s0 * b0[j]) + s1 * b1[j]) + s2 * b2[j]) + s3 * b3[j]; \
+      }                                                                        \
+      for (; k < K; k++) {                                                     \
+        const T *b0 = B + k * ldb + j0;                                        \
+        const T s0 = a[k];                                                     \
+        const V x0 = s0 - (V){0};                                              \
+        for (int64_t j = 0; j < jv; j += (L)) {                                \
+          V y, w;                                                              \
+          memcpy(&y, cj + j, sizeof y);                                        \
+          memcpy(&w, b0 + j, sizeof w);                                        \
+          y += x0 * w;                                                         \
+          memcpy(cj + j, &y, sizeof y);                                        \
+        }                                                                      \
+        for (int64_t j = jv; j < jn; j++) cj[j] += s0 * b0[j];                 \
+      }                                                                        \
+    }                                                                          \
+  }
+
+#define GEMM_ROWS_PARAMS(T)                                                    \
+  int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, const T *B,        \
+      int64_t ldb, T *C, int64_t ldc
+
+/* The plain-C parts both vector paths share. */
+DEFINE_GEMM_EDGE(float, f32)
+DEFINE_GEMM_EDGE(double, f64)
+
 /*
- * x86-64: the same blocks on 256-bit AVX vectors (twice the columns per
- * instruction) when the processor has AVX, chosen at run time; multiply and
- * add stay separate instructions (no FMA), so every element is computed with
- * the same operations in the same order as on 128-bit vectors or in plain C.
+ * x86-64: the same blocks and rows on 256-bit AVX vectors (twice the columns
+ * per instruction) when the processor has AVX, chosen at run time; multiply
+ * and add stay separate instructions (no FMA), so every element is computed
+ * with the same operations in the same order as on 128-bit vectors or in
+ * plain C.
  */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_AVX 1
@@ -114,6 +178,12 @@ __attribute__((target("avx"))) static void gemm_blocks_avx_f32(GEMM_BLOCKS_PARAM
 }
 __attribute__((target("avx"))) static void gemm_blocks_avx_f64(GEMM_BLOCKS_PARAMS(double)) {
   GEMM_BLOCKS_BODY(double, gemm_v4f64, 4)
+}
+__attribute__((target("avx"))) static void gemm_rows_avx_f32(GEMM_ROWS_PARAMS(float)) {
+  GEMM_ROWS_BODY(float, gemm_v8f32, 8)
+}
+__attribute__((target("avx"))) static void gemm_rows_avx_f64(GEMM_ROWS_PARAMS(double)) {
+  GEMM_ROWS_BODY(double, gemm_v4f64, 4)
 }
 static bool avx_off; /* et_matmul_narrow_vectors (tests) */
 static bool have_avx(void) {
@@ -129,16 +199,12 @@ static bool have_avx(void) {
   return cached == 1;
 #endif
 }
-#endif
-
-
-#ifdef GEMM_AVX
 #define GEMM_TRY_AVX(S, L)                                                     \
   if (have_avx()) {                                                            \
     const int64_t N0 = N - N % (GEMM_VC * 2 * (L));                            \
     gemm_blocks_avx_##S(M0, N0, K, A, lda, B, ldb, C, ldc);                    \
     gemm_edge_##S(M0, N0, N, K, A, lda, B, ldb, C, ldc);                       \
-    if (M0 < M) gemm_rows_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
+    if (M0 < M) gemm_rows_avx_##S(M - M0, N, K, A + M0 * lda, lda, B, ldb, C + M0 * ldc, ldc); \
     return;                                                                    \
   }
 #else
@@ -146,9 +212,8 @@ static bool have_avx(void) {
 #endif
 
 #define DEFINE_GEMM(T, S, V, L)                                                \
-  DEFINE_GEMM_ROWS(T, S)                                                       \
-  DEFINE_GEMM_EDGE(T, S)                                                       \
   static void gemm_blocks_##S(GEMM_BLOCKS_PARAMS(T)) { GEMM_BLOCKS_BODY(T, V, L) } \
+  static void gemm_rows_##S(GEMM_ROWS_PARAMS(T)) { GEMM_ROWS_BODY(T, V, L) } \
   static void gemm_##S(int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, \
                        const T *B, int64_t ldb, T *C, int64_t ldc) {           \
     const int64_t M0 = M - M % GEMM_VR;                                        \

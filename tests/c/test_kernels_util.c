@@ -414,7 +414,8 @@ static void test_matmul_summation_order(void **state) {
   (void)state;
   static const int64_t shapes[][3] = {
       {1, 1, 1},    {1, 33, 7},    {5, 9, 3},    {6, 8, 256},  {6, 8, 257}, {13, 17, 600},
-      {6, 16, 9},   {12, 40, 300}, {64, 64, 64}, {12, 130, 40}, {7, 530, 300}};
+      {6, 16, 9},   {12, 40, 300}, {64, 64, 64}, {12, 130, 40}, {7, 530, 300},
+      {1, 43, 5},   {3, 1029, 70}, {1, 1024, 256}};
   /* the widest vectors the processor has, then 128-bit ones */
   for (int narrow = 0; narrow < 2; narrow++) {
     et_matmul_narrow_vectors(narrow != 0);
