@@ -431,7 +431,7 @@ def export_batch(cases: Sequence[Case], library: frozenset) -> Dict[str, Exporte
         warnings.simplefilter("ignore")
         try:
             ep = torch.export.export(ManyCalls(cases), tuple(flat), strict=False)
-            ep = ep.run_decompositions(_decomposition_table())
+            ep = ep.run_decompositions(_decomposition_table(library))
             tokens = _token_cases(ep, cases)
             m = passes.lift(ep, "forward")
         except Exception as e:  # noqa: BLE001

@@ -65,6 +65,7 @@ import gc
 import inspect
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -781,6 +782,17 @@ def read_json(path: Path) -> Report:
     return rep
 
 
+def _rate(pct: float) -> str:
+    """A pass rate rounded down, with as many decimals as it takes (up to 3)
+    to not read 100% while a sample fails."""
+    for places in (1, 2, 3):
+        scale = 10 ** places
+        shown = math.floor(pct * scale) / scale
+        if shown < 100 or pct >= 100:
+            break
+    return f"{shown:.{places}f}%"
+
+
 def _fmt(n: int) -> str:
     return f"{n:,}"
 
@@ -794,7 +806,7 @@ def markdown(rep: Report) -> str:
     n_na = rep.count("na")
     unchecked = sum(1 for r in rep.results if r.get("compared") == "shape+dtype")
     lines = [
-        f"Conformance: {rep.pass_rate:.1f}% of {_fmt(rep.applicable)} applicable OpInfo "
+        f"Conformance: {_rate(rep.pass_rate)} of {_fmt(rep.applicable)} applicable OpInfo "
         f"samples pass ({_fmt(rep.count('pass'))} pass, {_fmt(rep.count('fail'))} fail; "
         f"{_fmt(n_na)} more not applicable; {len(rep.opinfos)} OpInfos x "
         f"{len(o['dtypes'])} dtypes, at most {o['max_samples']} samples per (OpInfo, float32) "
@@ -964,7 +976,7 @@ def print_failures(rep: Report, limit: int = 200, out: Any = None) -> None:
 
 
 def summary_line(rep: Report) -> str:
-    return (f"{rep.pass_rate:.1f}% of {rep.applicable} applicable samples pass "
+    return (f"{_rate(rep.pass_rate)} of {rep.applicable} applicable samples pass "
             f"({rep.count('pass')} pass, {rep.count('fail')} fail, {rep.count('na')} n/a, "
             f"{len(rep.crashes())} crashes) over {len(rep.opinfos)} OpInfos in "
             f"{rep.seconds:.0f}s ({rep.exported} exported, {rep.cached} cached)")
@@ -1037,7 +1049,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print("verify-batching: batch and single exports differ", file=sys.stderr)
         rc = 1
     if a.min_pass_rate is not None and rep.pass_rate < a.min_pass_rate:
-        print(f"pass rate {rep.pass_rate:.1f}% is below {a.min_pass_rate}%", file=sys.stderr)
+        print(f"pass rate {_rate(rep.pass_rate)} is below {a.min_pass_rate}%", file=sys.stderr)
         rc = 1
     return rc
 

@@ -128,6 +128,44 @@ def test_dynamic_shapes_bound_and_runtime_sizes():
         np.testing.assert_allclose(g[0], model(ids).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("shapes", [((10,), (10, 10)), ((10, 1, 10), (10, 10)), ((), (4, 3)),
+                                    ((), ()), ((3, 4), (4,))])
+def test_masked_select_bound_is_the_broadcast_numel(shapes):
+    """torch bounds masked_select's length by self.numel() (and leaves it
+    unbounded when that is at most 2), but a broadcasting mask selects up to
+    the broadcast numel; the plan must hold that many."""
+    class M(torch.nn.Module):
+        def forward(self, x, m):
+            return torch.masked_select(x, m)
+
+    torch.manual_seed(0)
+    x = torch.randn(shapes[0])
+    full = torch.ones(shapes[1], dtype=torch.bool)
+    prog = edgetorch.export(M(), (x, full), config=CFG)
+    plan = read_pte(prog.buffer).program.execution_plan[0]
+    out = plan.values[plan.outputs[0]].val
+    assert out.shape_dynamism == S.TensorShapeDynamism.DYNAMIC_BOUND
+    assert out.sizes == [torch.broadcast_shapes(shapes[0], shapes[1]).numel()]
+    for mask in (full, torch.rand(shapes[1]) > 0.5):
+        got = run_ours(prog.buffer, [(x, mask)])[0][0]
+        np.testing.assert_array_equal(got, M()(x, mask).numpy())
+
+
+def test_masked_select_keeps_a_tighter_user_bound():
+    class M(torch.nn.Module):
+        def forward(self, x, m):
+            y = torch.masked_select(x, m)
+            torch._check(y.shape[0] <= 7)
+            return y
+
+    x, m = torch.randn(10), torch.zeros(10, 10, dtype=torch.bool)
+    m[0, :3] = True
+    prog = edgetorch.export(M(), (x, m), config=CFG)
+    plan = read_pte(prog.buffer).program.execution_plan[0]
+    assert plan.values[plan.outputs[0]].val.sizes == [7]
+    np.testing.assert_array_equal(run_ours(prog.buffer, [(x, m)])[0][0], M()(x, m).numpy())
+
+
 def test_dynamic_dim_without_upper_bound_is_an_error():
     class M(torch.nn.Module):
         def forward(self, x):

@@ -228,6 +228,83 @@ def test_unsupported_ops_are_all_listed_with_source_lines():
 
 
 # ---------------------------------------------------------------------------
+# decompositions: the program computes what eager computes
+
+
+def _run_ours(model, args, library=UPSTREAM):
+    """Export and run on edgetorch's runtime: (program, outputs as tensors)."""
+    import numpy as np
+    from edgetorch import runtime
+    p = edgetorch.export(model, args, config=edgetorch.ExportConfig(operators=library))
+    outs = []
+    for g in runtime.load_program(p.buffer).load_method("forward").execute(list(args)):
+        g = np.asarray(g)
+        bf16 = g.dtype.name == "bfloat16"   # ml_dtypes: numpy has no bfloat16
+        t = torch.from_numpy(np.array(g.view(np.uint16) if bf16 else g))
+        outs.append(t.view(torch.bfloat16) if bf16 else t)
+    return p, outs
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_logit_keeps_its_kernel_which_rounds_like_eager(dtype):
+    """torch's logit decomposition computes Half/BFloat16 in float and rounds
+    once; eager (and aten::logit.out) round every step to the dtype."""
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return torch.logit(x), torch.logit(x, 0.2)
+
+    torch.manual_seed(0)
+    x = torch.rand(5, 5, 5).to(dtype)
+    p, got = _run_ours(M(), (x,))
+    plan = read_pte(p.buffer).program.execution_plan[0]
+    assert [o.full_name for o in plan.operators] == ["aten::logit.out"]
+    for g, w in zip(got, M()(x)):
+        assert torch.equal(g, w)
+    # a library without the kernel gets the decomposition
+    e = _edge(M(), (x,))
+    assert aten.logit.default in _targets(e.methods["forward"].gm)
+    no_logit = to_edge(torch.export.export(M(), (x,), strict=False),
+                       config=edgetorch.ExportConfig(operators=UPSTREAM - {"aten::logit.out"}))
+    assert aten.logit.default not in _targets(no_logit.methods["forward"].gm)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_margin_loss_half_overflows_like_eager(reduction):
+    """Eager's soft_margin_loss computes Half in Half: exp(-x*y) overflows to
+    inf; torch's decomposition computes in float and stays finite."""
+    class M(torch.nn.Module):
+        def forward(self, x, y):
+            return torch.nn.functional.soft_margin_loss(x, y, reduction=reduction)
+
+    torch.manual_seed(0)
+    x = (torch.randn(4, 5) * 6).half()
+    y = torch.randn(4, 5).half()
+    x[0, 0], y[0, 0] = 8.0, -2.0     # exp(16) > 65504
+    want = M()(x, y)
+    assert want.dtype == torch.float16 and torch.isinf(want).any()
+    _, (got,) = _run_ours(M(), (x, y))
+    torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-5)
+    # a float target: mul_ writes into the input's dtype
+    _, (got,) = _run_ours(M(), (x, y.float()))
+    torch.testing.assert_close(got, M()(x, y.float()), rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype,start,end,steps", [
+    (torch.uint8, 4.3, 50, 50), (torch.uint8, -1, 5, 3), (torch.int8, 2.7, 11.9, 7),
+    (torch.int32, -3.6, 9.9, 7), (torch.int64, 4.3, 50, 50), (torch.int64, 0, 1, 50)])
+def test_linspace_integer_converts_start_and_end_like_eager(dtype, start, end, steps):
+    """Eager converts start and end to an integer dtype before stepping
+    (4.3 -> 4, -1 -> 255 for uint8); torch's decomposition does not."""
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return x + torch.linspace(start, end, steps, dtype=dtype)
+
+    x = torch.zeros(steps, dtype=dtype)
+    _, (got,) = _run_ours(M(), (x,))
+    assert torch.equal(got, M()(x))
+
+
+# ---------------------------------------------------------------------------
 # memory planning
 
 

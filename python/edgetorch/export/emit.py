@@ -21,7 +21,7 @@ from torch._subclasses.fake_tensor import FakeTensor
 from ..pte import schema as S
 from . import oplib
 from .errors import ExportError, source_location
-from .passes import EdgeMethod, Kernel, dim_order_of, is_sym, node_val
+from .passes import EdgeMethod, Kernel, dim_order_of, is_sym, node_val, sym_upper_bound
 
 # ---------------------------------------------------------------------------
 # dtype tables
@@ -239,23 +239,16 @@ class MethodEmitter:
                                  else S.TensorShapeDynamism.STATIC)
 
     def upper_bound(self, s: torch.SymInt) -> int:
-        from torch.utils._sympy.value_ranges import bound_sympy
-        node = s.node
-        expr = node.expr
+        expr = s.node.expr
         try:
-            ranges = node.shape_env.var_to_range
-            vr = bound_sympy(expr, ranges)
-            upper = vr.upper
+            upper = sym_upper_bound(s, self.m.size_bounds)
         except Exception as e:  # pragma: no cover - depends on torch internals
             raise ExportError(f"cannot bound symbolic size {expr}: {e}") from e
-        try:
-            if upper.is_finite is False:
-                raise ValueError("unbounded")
-            return int(upper)
-        except (TypeError, ValueError, OverflowError, AttributeError):
+        if upper is None:
             raise ExportError(
                 f"symbolic size {expr} has no upper bound; give its torch.export.Dim a max "
-                f"(at {source_location(self.node)})") from None
+                f"(at {source_location(self.node)})")
+        return upper
 
     def planned_tensor(self, t: torch.Tensor, kind: str, name: str) -> int:
         sizes, order, dyn = self.tensor_meta(t)

@@ -102,6 +102,9 @@ class EdgeMethod:
     # (output position, placeholder node of the mutated buffer or input)
     mutations: List[Tuple[int, torch.fx.Node]] = field(default_factory=list)
     range_constraints: Dict[Any, Any] = field(default_factory=dict)
+    # Upper bounds of data-dependent sizes (sympy symbol -> int) that replace
+    # torch's own where its shape inference bounds them too tightly.
+    size_bounds: Dict[Any, int] = field(default_factory=dict)
 
 
 def lift(ep: torch.export.ExportedProgram, name: str) -> EdgeMethod:
@@ -647,6 +650,73 @@ def refresh_meta(gm: torch.fx.GraphModule) -> None:
 
 
 # ---------------------------------------------------------------------------
+# bounds of data-dependent sizes
+
+
+def sym_upper_bound(s: Any, bounds: Optional[Dict[Any, int]] = None) -> Optional[int]:
+    """An int size, or a SymInt's upper bound over its shape env's value
+    ranges with ``bounds`` overriding the upper end of some symbols (None:
+    no finite bound)."""
+    if not isinstance(s, torch.SymInt):
+        return int(s)
+    from torch.utils._sympy.value_ranges import ValueRanges, bound_sympy
+    node = s.node
+    ranges = node.shape_env.var_to_range
+    if bounds and node.expr.free_symbols & bounds.keys():
+        ranges = dict(ranges)
+        for sym in node.expr.free_symbols & bounds.keys():
+            low = ranges[sym].lower if sym in ranges else 0
+            ranges[sym] = ValueRanges(low, bounds[sym])
+    upper = bound_sympy(node.expr, ranges).upper
+    if getattr(upper, "is_finite", None) is False:
+        return None
+    try:
+        return int(upper)
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return None
+
+
+def bound_masked_select(method: EdgeMethod) -> int:
+    """Bound masked_select's length by the broadcast numel of self and mask.
+
+    torch's shape inference bounds the data-dependent length by
+    ``self.numel()`` (or leaves it unbounded when that is at most 2), but a
+    mask that broadcasts self selects up to the broadcast shape's numel:
+    ``masked_select(x[10], m[10, 10])`` can give 100 elements.  A tighter
+    bound from the user (torch._check) is kept.  Returns the number of
+    lengths bounded.
+    """
+    count = 0
+    for sub in subgraphs(method.gm):
+        for n in sub.graph.nodes:
+            if n.op != "call_function" or n.target is not aten.masked_select.default:
+                continue
+            out, a, b = node_val(n), node_val(n.args[0]), node_val(n.args[1])
+            if not all(isinstance(t, torch.Tensor) for t in (out, a, b)) or out.dim() != 1 \
+                    or not isinstance(out.shape[0], torch.SymInt):
+                continue
+            sym = out.shape[0].node.expr
+            if not sym.is_Symbol:
+                continue
+            dims_a = [sym_upper_bound(d) for d in a.shape]
+            dims_b = [sym_upper_bound(d) for d in b.shape]
+            if None in dims_a or None in dims_b:
+                continue
+            rank = max(len(dims_a), len(dims_b))
+            dims_a = [1] * (rank - len(dims_a)) + dims_a
+            dims_b = [1] * (rank - len(dims_b)) + dims_b
+            numel = 1
+            for x, y in zip(dims_a, dims_b):
+                numel *= max(x, y)
+            upper, numel_a = sym_upper_bound(out.shape[0]), sym_upper_bound(a.numel())
+            if upper is not None and numel_a is not None and upper < numel_a:
+                continue  # narrowed below anything torch derives: the user's bound
+            method.size_bounds[sym] = numel
+            count += 1
+    return count
+
+
+# ---------------------------------------------------------------------------
 # kernel selection
 
 
@@ -755,5 +825,6 @@ def executorch_passes(method: EdgeMethod, library: frozenset, *, fold: bool,
     stats["noops"] = remove_noops(method.gm)
     stats["aliased_views"], stats["copied_views"] = lower_views(method.gm, plan_inputs)
     refresh_meta(method.gm)
+    stats["bounded_sizes"] = bound_masked_select(method)
     select_kernels(method.gm, library)
     return stats

@@ -14,7 +14,7 @@ import torch
 from ..pte import schema as S
 from ..pte.program import serialize_pte, serialize_ptd
 from . import memory_planning as mp
-from . import oplib, passes
+from . import decompositions, oplib, passes
 from .config import ExportConfig
 from .emit import MethodEmitter, ProgramState
 from .errors import ExportError
@@ -22,9 +22,8 @@ from .errors import ExportError
 ProgressFn = Optional[Callable[[str], None]]
 
 
-def _decomposition_table() -> Dict[Any, Any]:
-    from torch._decomp import core_aten_decompositions
-    return dict(core_aten_decompositions())
+def _decomposition_table(library: Optional[frozenset] = None) -> Dict[Any, Any]:
+    return decompositions.decomposition_table(library)
 
 
 class EdgeProgram:
@@ -135,7 +134,7 @@ def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
         name=m.name, gm=gm, in_spec=m.in_spec, out_spec=m.out_spec,
         user_outputs=list(m.user_outputs),
         mutations=[(p, mapping[ph]) for p, ph in m.mutations],
-        range_constraints=m.range_constraints)
+        range_constraints=m.range_constraints, size_bounds=dict(m.size_bounds))
 
 
 class PteProgram:
@@ -221,7 +220,7 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     config = config or ExportConfig()
     library = config.operators if config.operators is not None else oplib.kernel_library()
     say = progress or (lambda s: None)
-    table = _decomposition_table()
+    table = _decomposition_table(library)
     methods, exported = {}, {}
     for name in sorted(programs):
         ep = programs[name]
