@@ -393,3 +393,22 @@ def test_naive_and_greedy_configs():
         sizes[alg] = p.planned_bytes
     assert sizes["edgetorch"] <= sizes["greedy"] <= sizes["naive"]
     assert sizes["edgetorch"] < sizes["naive"]
+
+
+def test_dtype_arguments_typed_as_int_in_the_schema():
+    # cumsum.out declares its dtype as ScalarType?, which TorchScript types as
+    # int: the exporter got a torch.dtype where it expected an int.
+    from _export_util import run_ours
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return (torch.cumsum(x, 1, dtype=torch.float64),
+                    torch.zeros_like(x, dtype=torch.int32) + 1,
+                    torch.ones_like(x, dtype=torch.float16))
+
+    x = torch.randn(2, 5)
+    prog = edgetorch.export(M(), (x,), config=edgetorch.ExportConfig(operators=UPSTREAM))
+    got = run_ours(prog.buffer, [(x,)])[0]
+    for g, want in zip(got, M()(x)):
+        assert g.dtype == want.numpy().dtype
+        torch.testing.assert_close(torch.from_numpy(g), want)

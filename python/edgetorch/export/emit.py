@@ -77,6 +77,18 @@ def scalar_type(dtype: torch.dtype) -> int:
     return int(st)
 
 
+def _enum_int(v: Any) -> Any:
+    """The integer a dtype, layout or memory format is stored as (other
+    values unchanged)."""
+    if isinstance(v, torch.dtype):
+        return scalar_type(v)
+    if isinstance(v, torch.layout):
+        return 0 if v == torch.strided else 1
+    if isinstance(v, torch.memory_format):
+        return MEMORY_FORMAT[v]
+    return v
+
+
 def tensor_bytes(t: torch.Tensor) -> bytes:
     t = t.detach().contiguous().cpu()
     if t.numel() == 0:
@@ -373,7 +385,9 @@ class MethodEmitter:
                 return self.add_value(S.BoolList(items=[bool(x) for x in items]))
             raise ExportError(f"unsupported list argument type {t}")
         if kind in ("IntType", "SymIntType"):
-            return self.int_value(v)
+            # TorchScript types some ScalarType arguments (cumsum's dtype) as
+            # int: the value is then a torch.dtype.
+            return self.int_value(_enum_int(v))
         if kind == "FloatType":
             return self.add_value(S.Double(float(v)))
         if kind == "BoolType":
@@ -384,12 +398,8 @@ class MethodEmitter:
             if isinstance(v, int):
                 return self.int_value(v)
             return self.add_value(S.Double(float(v)))
-        if kind == "ScalarTypeType":
-            return self.int_value(scalar_type(v))
-        if kind == "LayoutType":
-            return self.int_value(0 if v == torch.strided else 1)
-        if kind == "MemoryFormatType":
-            return self.int_value(MEMORY_FORMAT[v])
+        if kind in ("ScalarTypeType", "LayoutType", "MemoryFormatType"):
+            return self.int_value(_enum_int(v))
         if kind == "StringType":
             return self.add_value(S.String(str(v)))
         if kind == "DeviceObjType":
