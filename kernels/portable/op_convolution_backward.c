@@ -34,6 +34,36 @@ static inline int64_t out_pos(int64_t t, int64_t s, int64_t n) {
 }
 
 #define DEFINE_CB(E, T, S)                                                     \
+  /* One weight-gradient element, tap kk = (kd * KH + kh) * KW + kw: over the \
+   * batch (volumes n * *_n apart) and every position p of the dense volume  \
+   * whose partner p * stride - pad + k * dilation lies in the strided one,  \
+   * the sum of dense[p] * strided[partner]. Plain convolution: dense =      \
+   * grad_output, strided = input; transposed: dense = input, strided =     \
+   * grad_output. */                                                         \
+  static ET_CT(S) cb_weight_tap_##S(const et_conv_geom *g, const T *dense, int64_t dense_n, \
+                                    const int64_t *dd, const T *strided,       \
+                                    int64_t strided_n, const int64_t *sd, int64_t kk) { \
+    const int64_t *st = g->stride, *pd = g->pad, *dl = g->dil;                 \
+    const int64_t k[3] = {kk / (g->k[1] * g->k[2]), kk / g->k[2] % g->k[1], kk % g->k[2]}; \
+    int64_t lo[3], hi[3], base[3];                                             \
+    for (int a = 0; a < 3; a++) {                                              \
+      base[a] = k[a] * dl[a] - pd[a];                                          \
+      et_conv_valid_range(base[a], st[a], sd[a], dd[a], &lo[a], &hi[a]);       \
+    }                                                                          \
+    ET_CT(S) acc = 0;                                                          \
+    for (int64_t n = 0; n < g->N; n++) {                                       \
+      const T *dp = dense + n * dense_n, *sp = strided + n * strided_n;        \
+      for (int64_t p0 = lo[0]; p0 < hi[0]; p0++)                               \
+        for (int64_t p1 = lo[1]; p1 < hi[1]; p1++) {                           \
+          const T *dr = dp + (p0 * dd[1] + p1) * dd[2];                        \
+          const int64_t so = ((p0 * st[0] + base[0]) * sd[1] + p1 * st[1] + base[1]) * sd[2] + \
+                             base[2];                                          \
+          for (int64_t p2 = lo[2]; p2 < hi[2]; p2++)                           \
+            acc += ET_LD(S, dr[p2]) * ET_LD(S, sp[so + p2 * st[2]]);           \
+        }                                                                      \
+    }                                                                          \
+    return acc;                                                                \
+  }                                                                            \
   /* plain convolution: out position o, input position o * s - p + k * d */   \
   static void cb_plain_##S(const et_conv_geom *g, const T *go, const T *x, const T *w, T *gi, \
                            T *gw) {                                            \
@@ -77,29 +107,10 @@ static inline int64_t out_pos(int64_t t, int64_t s, int64_t n) {
       for (int64_t oc = 0; oc < g->Cout; oc++)                                 \
         for (int64_t icl = 0; icl < g->cin_g; icl++) {                         \
           const int64_t ic = (oc / g->cout_g) * g->cin_g + icl;                \
-          for (int64_t kd = 0; kd < KD; kd++)                                  \
-            for (int64_t kh = 0; kh < KH; kh++)                                \
-              for (int64_t kw = 0; kw < KW; kw++) {                            \
-                int64_t d0, d1, h0, h1, w0, w1;                                \
-                et_conv_valid_range(kd * dl[0] - pd[0], st[0], ID, OD, &d0, &d1); \
-                et_conv_valid_range(kh * dl[1] - pd[1], st[1], IH, OH, &h0, &h1); \
-                et_conv_valid_range(kw * dl[2] - pd[2], st[2], IW, OW, &w0, &w1); \
-                ct acc = 0;                                                    \
-                for (int64_t n = 0; n < g->N; n++) {                           \
-                  const T *gp = go + (n * g->Cout + oc) * OV;                  \
-                  const T *xp = x + (n * g->Cin + ic) * IV;                    \
-                  for (int64_t od = d0; od < d1; od++)                         \
-                    for (int64_t oh = h0; oh < h1; oh++) {                     \
-                      const T *gr = gp + (od * OH + oh) * OW;                  \
-                      const int64_t xo =                                       \
-                          ((od * st[0] - pd[0] + kd * dl[0]) * IH + oh * st[1] - pd[1] + \
-                           kh * dl[1]) * IW + kw * dl[2] - pd[2];              \
-                      for (int64_t ow = w0; ow < w1; ow++)                     \
-                        acc += ET_LD(S, gr[ow]) * ET_LD(S, xp[xo + ow * st[2]]); \
-                    }                                                          \
-                }                                                              \
-                gw[(oc * g->cin_g + icl) * KK + (kd * KH + kh) * KW + kw] = ET_ST(S, acc); \
-              }                                                                \
+          for (int64_t kk = 0; kk < KK; kk++)                                  \
+            gw[(oc * g->cin_g + icl) * KK + kk] = ET_ST(                       \
+                S, cb_weight_tap_##S(g, go + oc * OV, g->Cout * OV, g->out, x + ic * IV, \
+                                     g->Cin * IV, g->in, kk));                 \
         }                                                                      \
   }                                                                            \
   /* transposed: input position i, out position i * s - p + k * d; weight    \
@@ -145,29 +156,10 @@ static inline int64_t out_pos(int64_t t, int64_t s, int64_t n) {
       for (int64_t ic = 0; ic < g->Cin; ic++)                                  \
         for (int64_t ocl = 0; ocl < g->cout_g; ocl++) {                        \
           const int64_t oc = (ic / g->cin_g) * g->cout_g + ocl;                \
-          for (int64_t kd = 0; kd < KD; kd++)                                  \
-            for (int64_t kh = 0; kh < KH; kh++)                                \
-              for (int64_t kw = 0; kw < KW; kw++) {                            \
-                int64_t d0, d1, h0, h1, w0, w1;                                \
-                et_conv_valid_range(kd * dl[0] - pd[0], st[0], OD, ID, &d0, &d1); \
-                et_conv_valid_range(kh * dl[1] - pd[1], st[1], OH, IH, &h0, &h1); \
-                et_conv_valid_range(kw * dl[2] - pd[2], st[2], OW, IW, &w0, &w1); \
-                ct acc = 0;                                                    \
-                for (int64_t n = 0; n < g->N; n++) {                           \
-                  const T *gp = go + (n * g->Cout + oc) * OV;                  \
-                  const T *xp = x + (n * g->Cin + ic) * IV;                    \
-                  for (int64_t id = d0; id < d1; id++)                         \
-                    for (int64_t ih = h0; ih < h1; ih++) {                     \
-                      const T *xr = xp + (id * IH + ih) * IW;                  \
-                      const int64_t go_ =                                      \
-                          ((id * st[0] - pd[0] + kd * dl[0]) * OH + ih * st[1] - pd[1] + \
-                           kh * dl[1]) * OW + kw * dl[2] - pd[2];              \
-                      for (int64_t iw = w0; iw < w1; iw++)                     \
-                        acc += ET_LD(S, xr[iw]) * ET_LD(S, gp[go_ + iw * st[2]]); \
-                    }                                                          \
-                }                                                              \
-                gw[(ic * g->cout_g + ocl) * KK + (kd * KH + kh) * KW + kw] = ET_ST(S, acc); \
-              }                                                                \
+          for (int64_t kk = 0; kk < KK; kk++)                                  \
+            gw[(ic * g->cout_g + ocl) * KK + kk] = ET_ST(                      \
+                S, cb_weight_tap_##S(g, x + ic * IV, g->Cin * IV, g->in, go + oc * OV, \
+                                     g->Cout * OV, g->out, kk));               \
         }                                                                      \
   }                                                                            \
   static void cb_bias_##S(const et_conv_geom *g, const T *go, T *gb) {         \
