@@ -32,8 +32,8 @@ enum { PAD_ZEROS = 0, PAD_BORDER = 1, PAD_REFLECTION = 2 };
  * Vectorized<BFloat16> round after every operation). */
 static inline float rnd_f32(float v) { return v; }
 static inline double rnd_f64(double v) { return v; }
-static inline float rnd_f16(float v) { return et_half_to_float(et_float_to_half(v)); }
-static inline float rnd_bf16(float v) { return et_bf16_to_float(et_float_to_bf16(v)); }
+static inline float rnd_f16(float v) { return et_round_to_dtype(ET_HALF, v); }
+static inline float rnd_bf16(float v) { return et_round_to_dtype(ET_BFLOAT16, v); }
 
 #define DEFINE_GS_MATH(K, CT, FLOOR, RINT, FABS)                               \
   typedef struct axis_##K {                                                    \

@@ -16,12 +16,6 @@ typedef struct logit_param {
   int round;  /* ET_HALF or ET_BFLOAT16: round every step to it; else 0 */
 } logit_param;
 
-static inline float rnd(int dtype, float x) {
-  if (dtype == ET_HALF) return et_half_to_float(et_float_to_half(x));
-  if (dtype == ET_BFLOAT16) return et_bf16_to_float(et_float_to_bf16(x));
-  return x;
-}
-
 static void logit_f32(void *o, const void *const *in, size_t n, const void *p) {
   const logit_param *q = (const logit_param *)p;
   const double e = q->eps;
@@ -29,14 +23,14 @@ static void logit_f32(void *o, const void *const *in, size_t n, const void *p) {
   float *out = (float *)o;
   const float *a = (const float *)in[0];
   if (r) {
-    const float lo = rnd(r, (float)e), hi = rnd(r, 1.0f - lo);
+    const float lo = et_round_to_dtype(r, (float)e), hi = et_round_to_dtype(r, 1.0f - lo);
     for (size_t i = 0; i < n; i++) {
       float z = a[i];
       if (e >= 0) {
         z = z < lo ? lo : z;
         z = z > hi ? hi : z;
       }
-      out[i] = rnd(r, logf(rnd(r, z / rnd(r, 1.0f - z))));
+      out[i] = et_round_to_dtype(r, logf(et_round_to_dtype(r, z / et_round_to_dtype(r, 1.0f - z))));
     }
     return;
   }

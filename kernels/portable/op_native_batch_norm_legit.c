@@ -70,16 +70,29 @@ ET_FOREACH_FLOATHBF16(DEFINE_BN_APPLY)
 
 static inline bool lowp(int dtype) { return dtype == ET_HALF || dtype == ET_BFLOAT16; }
 
-/* x rounded to dtype when that is Half or BFloat16. */
-static inline float rnd(int dtype, float x) {
-  if (dtype == ET_HALF) return et_half_to_float(et_float_to_half(x));
-  if (dtype == ET_BFLOAT16) return et_bf16_to_float(et_float_to_bf16(x));
-  return x;
-}
 
 /* Sum and sum of squared deviations (from the float mean) of channel c of a
  * Half/BFloat16 input, in float, in order. */
-#define DEFINE_LOWP_STATS(E, T, S)                                               static void lowp_stats_##S(const T *x, int64_t N, int64_t C, int64_t inner, int64_t c,                              float *out_mean, float *out_m2) {                     float sum = 0;                                                                 for (int64_t n = 0; n < N; n++) {                                                const T *p = x + (n * C + c) * inner;                                          for (int64_t i = 0; i < inner; i++) sum += ET_LD(S, p[i]);                   }                                                                              const float mean = sum / (float)(N * inner);                                   float m2 = 0;                                                                  for (int64_t n = 0; n < N; n++) {                                                const T *p = x + (n * C + c) * inner;                                          for (int64_t i = 0; i < inner; i++) {                                            const float d = ET_LD(S, p[i]) - mean;                                         m2 += d * d;                                                                 }                                                                            }                                                                              *out_mean = mean;                                                              *out_m2 = m2;                                                                }
+#define DEFINE_LOWP_STATS(E, T, S)                                             \
+  static void lowp_stats_##S(const T *x, int64_t N, int64_t C, int64_t inner, int64_t c, \
+                             float *out_mean, float *out_m2) {                 \
+    float sum = 0;                                                             \
+    for (int64_t n = 0; n < N; n++) {                                          \
+      const T *p = x + (n * C + c) * inner;                                    \
+      for (int64_t i = 0; i < inner; i++) sum += ET_LD(S, p[i]);               \
+    }                                                                          \
+    const float mean = sum / (float)(N * inner);                               \
+    float m2 = 0;                                                              \
+    for (int64_t n = 0; n < N; n++) {                                          \
+      const T *p = x + (n * C + c) * inner;                                    \
+      for (int64_t i = 0; i < inner; i++) {                                    \
+        const float d = ET_LD(S, p[i]) - mean;                                 \
+        m2 += d * d;                                                           \
+      }                                                                        \
+    }                                                                          \
+    *out_mean = mean;                                                          \
+    *out_m2 = m2;                                                              \
+  }
 ET_FOREACH_HALF_BF16(DEFINE_LOWP_STATS)
 
 /* Batch statistics, normalization and (when rm/rv are given) the running
@@ -124,28 +137,29 @@ static et_status bn_train(et_kernel_ctx *ctx, const et_tensor *in, const et_tens
     for (int k = 0; k < 6; k++) mixed = mixed || (params[k] && !lowp(params[k]->dtype));
     const int P = mixed ? ET_FLOAT : in->dtype;
     const bool pl = lowp(P);
+#define R(x) et_round_to_dtype(P, (x)) /* a step PyTorch rounds to P */
     for (int64_t c = 0; c < C; c++) {
       float mean, m2;
       if (in->dtype == ET_HALF)
         lowp_stats_f16((const et_half *)in->data, N, C, inner, c, &mean, &m2);
       else
         lowp_stats_bf16((const et_bf16 *)in->data, N, C, inner, c, &mean, &m2);
-      mean = rnd(P, mean);
-      m2 = rnd(P, m2);
+      mean = R(mean);
+      m2 = R(m2);
       /* param_t / int64: in P's arithmetic */
-      const float var = pl ? rnd(P, m2 / rnd(P, (float)count)) : m2 / (float)count;
+      const float var = pl ? R(m2 / R((float)count)) : m2 / (float)count;
       const float invstd =
-          rnd(P, (var == 0 && eps == 0) ? 0.0f : (float)(1.0 / sqrt((double)var + eps)));
+          R((var == 0 && eps == 0) ? 0.0f : (float)(1.0 / sqrt((double)var + eps)));
       vec_set(save_mean, c, mean);
       vec_set(save_invstd, c, invstd);
       if (rm || rv) {
-        const float mom = rnd(P, (float)momentum), om = rnd(P, 1.0f - mom);
+        const float mom = R((float)momentum), om = R(1.0f - mom);
         if (rm)
-          vec_set(rm, c, rnd(P, rnd(P, mom * mean) + rnd(P, om * (float)vec_get(rm, c, 0))));
+          vec_set(rm, c, R(R(mom * mean) + R(om * (float)vec_get(rm, c, 0))));
         if (rv) {
           const float unbiased =
-              pl ? rnd(P, m2 / rnd(P, (float)(count - 1))) : m2 / (float)(count - 1);
-          vec_set(rv, c, rnd(P, mom * unbiased + rnd(P, om * (float)vec_get(rv, c, 0))));
+              pl ? R(m2 / R((float)(count - 1))) : m2 / (float)(count - 1);
+          vec_set(rv, c, R(mom * unbiased + R(om * (float)vec_get(rv, c, 0))));
         }
       }
       /* the transform reads the statistics back from save_mean/save_invstd */
@@ -160,6 +174,7 @@ static et_status bn_train(et_kernel_ctx *ctx, const et_tensor *in, const et_tens
                         (et_bf16 *)out->data + (n * C + c) * inner, inner, a, bb);
       }
     }
+#undef R
     return ET_OK;
   }
   for (int64_t c = 0; c < C; c++) {

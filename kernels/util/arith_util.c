@@ -52,8 +52,7 @@ et_status et_arith_alpha(et_kernel_ctx *ctx, const et_value *alpha, int common,
 }
 
 void et_arith_round_scalar(int dtype, et_cval *v) {
-  if (dtype == ET_HALF) v->f = et_half_to_float(et_float_to_half(v->f));
-  else if (dtype == ET_BFLOAT16) v->f = et_bf16_to_float(et_float_to_bf16(v->f));
+  if (dtype == ET_HALF || dtype == ET_BFLOAT16) v->f = et_round_to_dtype(dtype, v->f);
 }
 
 /* ---- comparison loops ------------------------------------------------------ */

@@ -86,25 +86,32 @@ et_status et_conv_geom_init(et_kernel_ctx *ctx, const et_tensor *in, const et_te
 
   /* Every term is at most INT32_MAX, so none of this overflows int64. */
   for (int d = 0; d < 3; d++) {
+    const unsigned dim = (unsigned)(d - (3 - (int)spatial) + 2); /* in input's sizes */
     if (g->in[d] < 1)
-      return ET_K_FAIL(ctx, "input: spatial sizes must be positive (only the batch and "
-                            "channel dimensions may be empty)");
+      return ET_K_FAIL(ctx, "input: size %lld in dim %u; spatial sizes must be positive (only "
+                            "the batch and channel dimensions may be empty)",
+                       (long long)g->in[d], dim);
     const int64_t ek = g->dil[d] * (g->k[d] - 1) + 1; /* the dilated kernel */
     if (!transposed) {
       if (g->in[d] + 2 * g->pad[d] < ek)
-        return ET_K_FAIL(ctx, "input: padded spatial size is smaller than the (dilated) kernel");
+        return ET_K_FAIL(ctx, "input: padded size %lld in dim %u is smaller than the (dilated) "
+                              "kernel size %lld",
+                         (long long)(g->in[d] + 2 * g->pad[d]), dim, (long long)ek);
       g->out[d] = (g->in[d] + 2 * g->pad[d] - ek) / g->stride[d] + 1;
     } else {
       const int64_t lim = g->stride[d] > g->dil[d] ? g->stride[d] : g->dil[d];
       if (g->opad[d] >= lim)
-        return ET_K_FAIL(ctx, "output_padding must be smaller than stride or dilation");
+        return ET_K_FAIL(ctx, "output_padding: %lld in dim %u must be smaller than stride or "
+                              "dilation (%lld)",
+                         (long long)g->opad[d], dim, (long long)lim);
       g->out[d] = (g->in[d] - 1) * g->stride[d] - 2 * g->pad[d] + ek + g->opad[d];
       if (g->out[d] < 1)
-        return ET_K_FAIL(ctx, "output size %lld is too small", (long long)g->out[d]);
+        return ET_K_FAIL(ctx, "output size %lld in dim %u is not positive", (long long)g->out[d],
+                         dim);
     }
     if (g->out[d] > INT32_MAX)
-      return ET_K_FAIL(ctx, "output size %lld is larger than %d", (long long)g->out[d],
-                       INT32_MAX);
+      return ET_K_FAIL(ctx, "output size %lld in dim %u is larger than %d", (long long)g->out[d],
+                       dim, INT32_MAX);
   }
   /* The kernels index volumes in int64 (an empty batch or channel dim lets
    * the others be large without the tensor being so). */

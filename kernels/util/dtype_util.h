@@ -188,6 +188,15 @@ static inline double et_st_f64(double v) { return v; }
 static inline et_half et_st_f16(float v) { return et_float_to_half(v); }
 static inline et_bf16 et_st_bf16(float v) { return et_float_to_bf16(v); }
 
+/* x rounded to `dtype` when that is Half or BFloat16 (PyTorch's kernels
+ * that compute those in float round some intermediate results so); any
+ * other dtype leaves x unchanged. */
+static inline float et_round_to_dtype(int dtype, float x) {
+  if (dtype == ET_HALF) return et_half_to_float(et_float_to_half(x));
+  if (dtype == ET_BFLOAT16) return et_bf16_to_float(et_float_to_bf16(x));
+  return x;
+}
+
 /* ---- classification and promotion ----------------------------------------- */
 
 /* One of the ten dtypes the portable kernels compute with
