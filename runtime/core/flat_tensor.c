@@ -26,8 +26,12 @@ static et_status bad(et_ptd *t, const char *fmt, ...) {
 }
 
 static et_status fb_bad(et_ptd *t, const fb_reader *r) {
-  return bad(t, ".ptd: malformed flatbuffer: %s field %d at byte offset %u",
-             r->what, r->field, r->bad_at);
+  /* Field numbers are the order of the fields in upstream's flat_tensor.fbs. */
+  if (r->field >= 0)
+    return bad(t, ".ptd: malformed flatbuffer: %s field %d at byte offset %u",
+               r->what, r->field, r->bad_at);
+  return bad(t, ".ptd: malformed flatbuffer: %s at byte offset %u", r->what,
+             r->bad_at);
 }
 
 static void reader(const et_ptd *t, fb_reader *r) {
@@ -80,7 +84,8 @@ static et_status ptd_get(const et_data_map *map, const char *key,
 static et_status check_header(et_ptd *t) {
   const uint8_t *d = t->data;
   if (t->size < 8 + PTD_HEADER_MIN_LENGTH)
-    return bad(t, ".ptd: file of %zu bytes is too short", t->size);
+    return bad(t, ".ptd: file of %zu bytes is too short (its header alone "
+                  "takes %u)", t->size, 8 + PTD_HEADER_MIN_LENGTH);
   if (memcmp(d + 4, ET_PTD_IDENTIFIER, 4) != 0 ||
       memcmp(d + 8, PTD_HEADER_MAGIC, 4) != 0)
     return bad(t, ".ptd: not a FlatTensor file (identifier or header magic "
@@ -89,7 +94,8 @@ static et_status check_header(et_ptd *t) {
   uint64_t fb_off = fb_rd64(d + 16), fb_size = fb_rd64(d + 24);
   uint64_t base = fb_rd64(d + 32), seg_size = fb_rd64(d + 40);
   if (len < PTD_HEADER_MIN_LENGTH || len > t->size - 8)
-    return bad(t, ".ptd: header length %u is out of range", len);
+    return bad(t, ".ptd: header length %u is out of range (%u to %zu for "
+                  "this file)", len, PTD_HEADER_MIN_LENGTH, t->size - 8);
   if (fb_off > t->size || fb_size > t->size - fb_off || fb_off + fb_size >
       UINT32_MAX || base < fb_off + fb_size || base > t->size ||
       seg_size > t->size - base)
@@ -167,8 +173,9 @@ et_status et_ptd_load(et_ptd *t, const void *data, size_t size) {
     if (et_dtype_size(dtype) == 0 || sizes.len > ET_MAX_RANK ||
         sizes.len != dim_order.len)
       return bad(t, ".ptd: entry '%s' has a bad layout (dtype %d, %u sizes, "
-                    "%u dim_order entries)", key, dtype, sizes.len,
-                 dim_order.len);
+                    "%u dim_order entries; expected a known dtype and as many "
+                    "dim_order entries as sizes, at most %d)", key, dtype,
+                 sizes.len, dim_order.len, ET_MAX_RANK);
   }
   et_diag_clear(&t->diag);
   return ET_OK;

@@ -473,8 +473,9 @@ static et_status fill_external(et_method *m, const fb_reader *r, uint32_t i,
                     memcmp(nd.sizes, r->buf + td->sizes.pos, 4 * rank) ||
                     memcmp(nd.dim_order, r->buf + td->dim_order.pos, rank))))
     return et_diag_set(&m->diag, ET_INVALID_EXTERNAL_DATA,
-                       "value %u: external tensor '%s' mismatches its data",
-                       i, td->external);
+                       "value %u: external tensor '%s' has %zu bytes or a "
+                       "layout unlike the program's %zu", i, td->external,
+                       nd.nbytes, td->nbytes);
   if (td->where == TD_PLANNED) {
     if (td->nbytes) memcpy(t->data, nd.data, td->nbytes);
   } else {
