@@ -1,0 +1,241 @@
+/*
+ * Method inputs, outputs and execute: the instruction loop over the
+ * structures init built.
+ */
+#include "method_priv.h"
+
+#include <string.h>
+
+/* ---- inputs, outputs ----------------------------------------------------- */
+
+const et_method_meta *et_method_get_meta(const et_method *m) { return &m->meta; }
+const char *et_method_message(const et_method *m) { return m->diag.message; }
+et_status et_method_status(const et_method *m) { return m->diag.status; }
+size_t et_method_input_count(const et_method *m) { return m->meta.n_inputs; }
+size_t et_method_output_count(const et_method *m) { return m->meta.n_outputs; }
+et_method_stats et_method_get_stats(const et_method *m) { return m->stats; }
+
+const et_value *et_method_output(const et_method *m, size_t i) {
+  return i < m->meta.n_outputs ? &m->values[m->outputs[i]] : NULL;
+}
+
+const et_value *et_method_input(const et_method *m, size_t i) {
+  return i < m->meta.n_inputs ? &m->values[m->inputs[i]] : NULL;
+}
+
+et_status et_method_set_input_tensor(et_method *m, size_t i, int dtype,
+                                     uint32_t rank, const int64_t *sizes,
+                                     const void *data, size_t nbytes) {
+  if (i >= m->meta.n_inputs)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu out of range: method '%s' has %zu inputs", i,
+                       m->meta.name, m->meta.n_inputs);
+  et_value *v = &m->values[m->inputs[i]];
+  if (v->tag != ET_TAG_TENSOR)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu is %s, not a tensor", i, et_tag_name((int)v->tag));
+  et_tensor *t = v->u.t;
+  if (dtype != t->dtype)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu: dtype %s, expected %s", i,
+                       et_dtype_name(dtype), et_dtype_name(t->dtype));
+  if (rank != t->rank)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu: rank %u, expected %u", i, rank, t->rank);
+  const int32_t *bound = m->input_bounds[i];
+  size_t numel = 1;
+  for (uint32_t d = 0; d < rank; d++) {
+    bool ok = t->dynamism == ET_STATIC ? sizes[d] == bound[d]
+                                       : sizes[d] >= 0 && sizes[d] <= bound[d];
+    if (!ok)
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                         "input %zu: size %lld in dimension %u, expected %s%d",
+                         i, (long long)sizes[d], d,
+                         t->dynamism == ET_STATIC ? "" : "at most ", bound[d]);
+    numel *= (size_t)sizes[d];
+  }
+  size_t want = numel * et_dtype_size(t->dtype);
+  if (nbytes != want || (want && !data))
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu: %zu bytes of data given, the tensor needs "
+                       "%zu", i, nbytes, want);
+  if (m->input_planned[i]) {
+    if (et_tensor_resize64(t, sizes, rank))
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                         "input %zu: cannot resize", i);
+    if (want) memmove(t->data, data, want);
+  } else {
+    size_t es = et_dtype_size(t->dtype);
+    size_t align = es >= 8 ? 8 : es;
+    if ((uintptr_t)data % align)
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                         "input %zu: data must be aligned to %zu bytes", i,
+                         align);
+    t->data = (void *)(uintptr_t)data;
+    t->capacity = want;
+    if (et_tensor_resize64(t, sizes, rank)) {
+      /* Unplanned static inputs keep their shape; capacity bounds dynamic. */
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                         "input %zu: cannot resize", i);
+    }
+  }
+  m->input_set[i] = 1;
+  return ET_OK;
+}
+
+et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) {
+  if (i >= m->meta.n_inputs)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu out of range: method '%s' has %zu inputs", i,
+                       m->meta.name, m->meta.n_inputs);
+  et_value *v = &m->values[m->inputs[i]];
+  if (v->tag == ET_TAG_TENSOR) {
+    if (in->tag != ET_TAG_TENSOR)
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                         "input %zu is a tensor, got %s", i,
+                         et_tag_name((int)in->tag));
+    const et_tensor *t = in->u.t;
+    int64_t sizes[ET_MAX_RANK];
+    if (t->rank > ET_MAX_RANK)
+      return et_diag_set(&m->diag, ET_INVALID_ARGUMENT, "input %zu: rank %u",
+                         i, t->rank);
+    for (uint32_t d = 0; d < t->rank; d++) sizes[d] = t->sizes[d];
+    return et_method_set_input_tensor(m, i, t->dtype, t->rank, sizes, t->data,
+                                      et_tensor_nbytes(t));
+  }
+  if (in->tag != v->tag)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT, "input %zu is %s, got %s",
+                       i, et_tag_name((int)v->tag), et_tag_name((int)in->tag));
+  bool same = true;
+  if (v->tag == ET_TAG_INT) same = in->u.i == v->u.i;
+  if (v->tag == ET_TAG_BOOL) same = in->u.b == v->u.b;
+  if (v->tag == ET_TAG_DOUBLE) {
+    double diff = in->u.d - v->u.d, tol = 1e-4 + 1e-5 * (v->u.d < 0 ? -v->u.d : v->u.d);
+    same = diff <= tol && -diff <= tol;
+  }
+  if (!same)
+    return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
+                       "input %zu: scalar inputs must equal the value the "
+                       "program was exported with", i);
+  m->input_set[i] = 1;
+  return ET_OK;
+}
+
+/* ---- execute ------------------------------------------------------------- */
+
+static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
+                                bool *out) {
+  if (v->tag == ET_TAG_BOOL) {
+    *out = v->u.b;
+    return ET_OK;
+  }
+  const et_tensor *t = v->u.t;
+  if (t->dtype != ET_BOOL || (!t->data && et_tensor_numel(t)))
+    return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
+                       "instruction %u: jump condition is a %s tensor, "
+                       "expected Bool", pc, et_dtype_name(t->dtype));
+  const uint8_t *b = (const uint8_t *)t->data;
+  size_t n = et_tensor_numel(t);
+  *out = true;
+  for (size_t k = 0; k < n; k++)
+    if (!b[k]) {
+      *out = false;
+      break;
+    }
+  return ET_OK;
+}
+
+/* The run-time checks init could not settle (see fill_kernel_call). */
+static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
+                            const et_kernel *k) {
+  for (uint32_t a = 0; a < in->n_args && a < 32; a++) {
+    const et_tensor *t = in->args[a]->u.t;
+    if ((in->check >> a & 1u) && !t->data && et_tensor_numel(t))
+      return et_diag_set(&m->diag, ET_INVALID_STATE,
+                         "instruction %u (%s): argument %u (value %u) has no "
+                         "data", pc, k->name, a,
+                         (unsigned)(in->args[a] - m->values));
+    if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_CONSTANT))
+      return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
+                         "instruction %u (%s): argument %u (value %u) writes "
+                         "a constant via a view or move", pc,
+                         k->name, a, (unsigned)(in->args[a] - m->values));
+  }
+  return ET_OK;
+}
+
+et_status et_method_execute(et_method *m) {
+  if (m->destroyed)
+    return et_diag_set(&m->diag, ET_INVALID_STATE, "method was destroyed");
+  for (size_t i = 0; i < m->meta.n_inputs; i++)
+    if (!m->input_set[i])
+      return et_diag_set(&m->diag, ET_INVALID_STATE,
+                         "input %zu of method '%s' was not set", i,
+                         m->meta.name);
+  uint64_t executed = 0;
+  et_status st = ET_OK;
+  for (uint32_t c = 0; c < m->n_chains && !st; c++) {
+    const uint32_t begin = m->chain_begin[c], end = m->chain_begin[c + 1];
+    uint32_t pc = begin;
+    while (pc < end) {
+      if (++executed > ET_MAX_INSTRUCTIONS) {
+        st = et_diag_set(&m->diag, ET_INVALID_PROGRAM,
+                         "method '%s' ran more than %u instructions; the "
+                         "program loops", m->meta.name, ET_MAX_INSTRUCTIONS);
+        break;
+      }
+      const et_instr *in = &m->instrs[pc];
+      switch (in->type) {
+      case IT_KERNEL: {
+        const et_kernel *k = m->kernels[in->a];
+        if (in->check | in->wcheck) {
+          st = check_args(m, in, pc - begin, k);
+          if (st) break;
+        }
+        m->kctx.op_name = k->name;
+        m->kctx.scratch_used = 0;
+        st = k->fn(&m->kctx, in->args);
+        if (st) {
+          et_diag_set(&m->diag, st, "instruction %u: %s", pc - begin,
+                      m->kdiag.status == st ? m->kdiag.message : k->name);
+          et_diag_clear(&m->kdiag);
+        }
+        pc++;
+        break;
+      }
+      case IT_DELEGATE: {
+        et_delegate_rt *d = &m->delegates[in->a];
+        st = d->backend->execute(&d->ctx, d->handle, in->args, in->n_args);
+        if (st && m->diag.status != st)
+          et_diag_set(&m->diag, st, "instruction %u: backend '%s' failed",
+                      pc - begin, d->backend->id);
+        pc++;
+        break;
+      }
+      case IT_MOVE:
+        m->values[in->b] = m->values[in->a];
+        pc++;
+        break;
+      case IT_JUMP_FALSE: {
+        bool cond = false;
+        st = jump_condition(m, pc - begin, &m->values[in->a], &cond);
+        pc = cond ? pc + 1 : begin + in->b;
+        break;
+      }
+      case IT_FREE:
+      default:
+        /* Planned memory is never freed; bounded tensors keep theirs. */
+        pc++;
+        break;
+      }
+      if (st) break;
+    }
+  }
+  m->stats.executions++;
+  m->stats.instructions = executed;
+  /* Planned inputs' memory may have been reused by the plan. */
+  for (size_t i = 0; i < m->meta.n_inputs; i++)
+    if (m->input_planned[i]) m->input_set[i] = 0;
+  if (!st) et_diag_clear(&m->diag);
+  return st;
+}
