@@ -1,5 +1,4 @@
 /* et_module: the hosted program + methods wrapper (see module.h). */
-#include <edgetorch/demo_backend.h>
 #include <edgetorch/flat_tensor.h>
 #include <edgetorch/module.h>
 
@@ -38,7 +37,12 @@ struct et_module {
   et_data_map data_map; /* searches data[0..n_data) in order */
   module_data *data[ET_MODULE_MAX_DATA];
   size_t n_data;
+  size_t memory_limit;
 };
+
+void et_module_set_memory_limit(et_module *m, size_t bytes) {
+  m->memory_limit = bytes ? bytes : ET_MODULE_DEFAULT_MEMORY_LIMIT;
+}
 
 static et_status module_data_get(const et_data_map *map, const char *key,
                                  et_named_data *out) {
@@ -61,10 +65,9 @@ static et_status new_module(et_module **out, et_diag *diag) {
   m->registry.kernel_tables = m->tables;
   m->registry.n_kernel_tables = 1;
   m->registry.backends = m->backends;
-  /* The backends built into the library are there from the start. */
-  m->backends[0] = &et_demo_backend;
-  m->registry.n_backends = 1;
+  m->registry.n_backends = 0;
   m->data_map.get = module_data_get;
+  m->memory_limit = ET_MODULE_DEFAULT_MEMORY_LIMIT;
   *out = m;
   return ET_OK;
 }
@@ -317,12 +320,26 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
   if (!has_method(m, name)) return no_such_method(m, name, diag);
 
   et_method_meta meta;
-  et_status st = et_program_method_meta(&m->program, name, &m->registry, &meta);
-  if (st) {
-    const char *msg = et_program_message(&m->program);
+  et_diag local;
+  et_diag_clear(&local);
+  et_status st =
+      et_program_method_meta(&m->program, name, &m->registry, &meta, &local);
+  if (st)
     return et_diag_set(diag, st, "method '%s' metadata: %s", name,
-                       msg && *msg ? msg : et_status_name(st));
+                       local.message[0] ? local.message : et_status_name(st));
+
+  size_t need = meta.arena_bytes;
+  for (size_t i = 0; i < meta.n_planned; i++) {
+    size_t sz = et_method_meta_planned_size(&meta, i);
+    need = need > SIZE_MAX - sz ? SIZE_MAX : need + sz;
   }
+  if (need > m->memory_limit)
+    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                       "method '%s' needs %zu bytes of memory (arena and "
+                       "planned buffers), over the module's limit of %zu; "
+                       "raise it with et_module_set_memory_limit (CLI: "
+                       "--max-memory) if the program is trusted",
+                       name, need, m->memory_limit);
 
   module_method *mm = calloc(1, sizeof *mm);
   if (!mm) goto oom;
@@ -362,7 +379,6 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
   mem.scratch_size = ET_MODULE_SCRATCH_BYTES;
   mem.external = &m->data_map;
 
-  et_diag local;
   et_diag_clear(&local);
   st = et_method_init(&m->program, name, &m->registry, &mem, &mm->method,
                       &local);

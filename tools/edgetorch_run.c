@@ -51,6 +51,11 @@ static const char kUsage[] =
     "  --data FILE.ptd    tensor data the program keeps outside itself (an\n"
     "                     exporter's external constants); repeatable\n"
     "  --mmap             map the file(s) read-only instead of reading them\n"
+    "  --max-memory BYTES refuse a method needing more memory (arena and\n"
+    "                     planned buffers; default 1 GiB), before allocating\n"
+    "  --max-instructions N  fail an execute that runs more than N\n"
+    "                     instructions (default: the method's instruction\n"
+    "                     count times 1024; only loops come near it)\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -101,6 +106,8 @@ typedef struct options {
   size_t n_data;
   const char *output_dir;
   unsigned long iterations;
+  unsigned long long max_memory;       /* 0: the module's default */
+  unsigned long long max_instructions; /* 0: the method's default */
   bool info;
   bool mmap;
   bool help;
@@ -132,7 +139,9 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--input") == 0 ||
                        strcmp(a, "--data") == 0 ||
                        strcmp(a, "--output-dir") == 0 ||
-                       strcmp(a, "--iterations") == 0;
+                       strcmp(a, "--iterations") == 0 ||
+                       strcmp(a, "--max-memory") == 0 ||
+                       strcmp(a, "--max-instructions") == 0;
     if (takes_value && !val) {
       if (i + 1 >= argc) {
         return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
@@ -165,6 +174,16 @@ static int parse_args(int argc, char **argv, options *o) {
                     "--iterations wants a positive integer, got '%s'", val);
       }
       o->iterations = n;
+    } else if (strcmp(a, "--max-memory") == 0 ||
+               strcmp(a, "--max-instructions") == 0) {
+      char *end = NULL;
+      errno = 0;
+      unsigned long long n = strtoull(val, &end, 10);
+      if (errno || !end || *end || val[0] == '-' || val[0] == '\0' || n == 0)
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "%s wants a positive integer, got '%s'", a, val);
+      if (a[6] == 'm') o->max_memory = n;
+      else o->max_instructions = n;
     } else if (a[0] == '-' && a[1] != '\0') {
       return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
                   "unknown option '%s' (see --help)", a);
@@ -443,11 +462,13 @@ static int print_info(et_module *mod, const char *path) {
   for (size_t mi = 0; mi < n_methods; mi++) {
     const char *name = et_program_method_name(p, mi);
     et_method_meta meta;
-    et_status st = et_program_method_meta(p, name, reg, &meta);
+    et_diag diag;
+    et_diag_clear(&diag);
+    et_status st = et_program_method_meta(p, name, reg, &meta, &diag);
     printf("\nmethod %s\n", name ? name : "(null)");
     if (st) {
       return fail(EXIT_RUNTIME, st, "method '%s' metadata: %s", name,
-                  et_program_message(p));
+                  diag.message);
     }
     printf("  inputs: %zu\n", meta.n_inputs);
     for (size_t i = 0; i < meta.n_inputs; i++) {
@@ -472,16 +493,20 @@ static int print_info(et_module *mod, const char *path) {
     printf("  values: %zu\n", meta.n_values);
     printf("  instructions: %zu\n", meta.n_instructions);
     printf("  operators: %zu\n", meta.n_operators);
+    size_t *uses = calloc(meta.n_operators + 1, sizeof *uses);
+    if (!uses) return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+    et_method_meta_operator_uses(&meta, uses, meta.n_operators);
     for (size_t i = 0; i < meta.n_operators; i++) {
       char op[256];
       st = et_method_meta_operator(&meta, i, op, sizeof op);
       if (st) {
+        free(uses);
         return fail(EXIT_RUNTIME, st, "method '%s' operator %zu: %s", name, i,
                     et_program_message(p));
       }
-      size_t uses = et_method_meta_operator_uses(&meta, i);
-      printf("    [%zu] %s (%zu call%s)\n", i, op, uses, uses == 1 ? "" : "s");
+      printf("    [%zu] %s (%zu call%s)\n", i, op, uses[i], uses[i] == 1 ? "" : "s");
     }
+    free(uses);
     char missing[1024];
     size_t n_missing =
         et_method_missing_operators(p, name, reg, missing, sizeof missing);
@@ -842,6 +867,10 @@ static int run(const options *o) {
   et_status st = et_module_load_file(
       o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
   if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  if (o->max_memory)
+    et_module_set_memory_limit(mod, o->max_memory > SIZE_MAX
+                                        ? SIZE_MAX
+                                        : (size_t)o->max_memory);
   for (size_t i = 0; i < o->n_data; i++) {
     st = et_module_load_data_file(mod, o->data[i],
                                   o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &d);
@@ -866,6 +895,7 @@ static int run(const options *o) {
     rc = fail(EXIT_RUNTIME, st, "%s", d.message);
     goto done;
   }
+  if (o->max_instructions) et_method_set_instruction_limit(m, o->max_instructions);
   const et_method_meta *meta = et_method_get_meta(m);
   if (o->output_dir && (rc = ensure_dir(o->output_dir))) goto done;
   if ((rc = set_inputs(m, meta, o, &rs))) goto done;

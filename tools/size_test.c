@@ -32,7 +32,7 @@ int main(void) {
   if (et_program_load(&prog, program_ptr, program_size, ET_LOAD_DEFAULT))
     return 1;
   const char *name = et_program_method_name(&prog, 0);
-  if (!name || et_program_method_meta(&prog, name, &registry, &meta)) return 2;
+  if (!name || et_program_method_meta(&prog, name, &registry, &meta, NULL)) return 2;
   void *buffers[1] = {planned};
   size_t sizes[1] = {sizeof planned};
   et_method_memory mem = {arena, sizeof arena, buffers, sizes, 1, NULL, 0};

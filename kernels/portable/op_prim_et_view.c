@@ -45,7 +45,7 @@ et_status op_prim_et_view_default(et_kernel_ctx *ctx, et_value **args) {
   }
   out->data = self->data;
   out->capacity = et_tensor_nbytes(self);
-  out->flags = (uint8_t)((out->flags & ~ET_TENSOR_CONSTANT) |
-                         (self->flags & ET_TENSOR_CONSTANT));
+  out->flags = (uint8_t)((out->flags & ~ET_TENSOR_READ_ONLY) |
+                         (self->flags & ET_TENSOR_READ_ONLY));
   return ET_OK;
 }

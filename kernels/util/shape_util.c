@@ -117,9 +117,11 @@ et_status et_k_check_same_shape(et_kernel_ctx *ctx, const et_tensor *a,
 
 et_status et_k_check_writable(et_kernel_ctx *ctx, const et_tensor *t,
                               const char *name) {
-  if (t->flags & ET_TENSOR_CONSTANT)
-    return ET_K_FAIL(ctx, "%s: is a constant of the program and cannot be written",
-                     name);
+  if (t->flags & ET_TENSOR_READ_ONLY)
+    return ET_K_FAIL(ctx, "%s: is %s and cannot be written", name,
+                     t->flags & ET_TENSOR_CONSTANT
+                         ? "a constant of the program"
+                         : "the caller's input");
   return ET_OK;
 }
 

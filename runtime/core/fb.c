@@ -10,6 +10,13 @@ void fb_init(fb_reader *r, const uint8_t *buf, uint32_t size) {
   r->bad_at = 0;
   r->what = "";
   r->field = -1;
+  r->steps = 0;
+  r->max_steps = UINT64_MAX;
+}
+
+bool fb_charge(fb_reader *r, uint64_t n) {
+  r->steps = n > UINT64_MAX - r->steps ? UINT64_MAX : r->steps + n;
+  return r->steps <= r->max_steps || fb_fail(r, 0, "work budget");
 }
 
 /* Name the field a failure happened in: only the first failure counts. */
@@ -33,7 +40,7 @@ static bool in_range(const fb_reader *r, uint64_t pos, uint64_t n) {
 
 bool fb_table_at(fb_reader *r, uint32_t pos, fb_table *out, const char *what) {
   memset(out, 0, sizeof *out);
-  if (r->bad) return false;
+  if (r->bad || !fb_charge(r, 1)) return false;
   if (pos == 0 || !in_range(r, pos, 4)) return fb_fail(r, pos, what);
   int64_t vt = (int64_t)pos - (int32_t)fb_rd32(r->buf + pos);
   if (vt < 0 || !in_range(r, (uint64_t)vt, 4)) return fb_fail(r, pos, what);

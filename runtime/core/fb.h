@@ -24,6 +24,10 @@ typedef struct fb_reader {
   uint32_t bad_at;  /* byte offset of the first failed check */
   const char *what; /* the table (schema name) being read then */
   int field;        /* its field number in the schema, or -1 */
+  /* Work done (tables opened, vector elements walked) and the most allowed:
+   * a file whose tables are shared by many references cannot make a reader
+   * walk them once per reference without end. */
+  uint64_t steps, max_steps;
 } fb_reader;
 
 /* A table; pos == 0 means absent. */
@@ -55,6 +59,8 @@ static inline uint64_t fb_rd64(const uint8_t *p) {
 void fb_init(fb_reader *r, const uint8_t *buf, uint32_t size);
 bool fb_fail(fb_reader *r, uint32_t at, const char *what);
 static inline bool fb_ok(const fb_reader *r) { return !r->bad; }
+/* Charge n steps of work; false (and the reader bad) past max_steps. */
+bool fb_charge(fb_reader *r, uint64_t n);
 
 /* Open the table at absolute position pos (vtable checked). */
 bool fb_table_at(fb_reader *r, uint32_t pos, fb_table *out, const char *what);

@@ -48,6 +48,17 @@ enum { SPEC_KEY = 0, SPEC_VALUE = 1 };
 enum { SEGMENT_OFFSET = 0, SEGMENT_SIZE = 1 };
 enum { SUBSEG_INDEX = 0, SUBSEG_OFFSETS = 1 };
 
+/* Verification's work budget: tables opened and vector elements walked per
+ * byte of the flatbuffer (plus 4096). Each table is at least 8 bytes and
+ * reached about twice, each vector element at least 4 bytes and walked at
+ * most twice, so an unshared file needs under one step per byte (every file
+ * upstream's exporter wrote that we tried needs well under one); a file
+ * whose tables are shared by many references is refused instead of being
+ * walked once per reference. */
+#ifndef ET_VERIFY_STEPS_PER_BYTE
+#define ET_VERIFY_STEPS_PER_BYTE 2u
+#endif
+
 /* Longest "namespace::name.overload" the runtime accepts. */
 #define ET_OP_NAME_CAP 128
 

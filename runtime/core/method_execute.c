@@ -31,6 +31,7 @@ et_status et_method_set_input_tensor(et_method *m, size_t i, int dtype,
                        "input %zu out of range: method '%s' has %zu inputs", i,
                        m->meta.name, m->meta.n_inputs);
   et_value *v = &m->values[m->inputs[i]];
+  *v = m->input_values[i]; /* undo any MoveCall into the input */
   if (v->tag != ET_TAG_TENSOR)
     return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
                        "input %zu is %s, not a tensor", i, et_tag_name((int)v->tag));
@@ -73,6 +74,7 @@ et_status et_method_set_input_tensor(et_method *m, size_t i, int dtype,
                          align);
     t->data = (void *)(uintptr_t)data;
     t->capacity = want;
+    t->flags = (uint8_t)((t->flags & ~ET_TENSOR_CONSTANT) | ET_TENSOR_CALLER);
     if (et_tensor_resize64(t, sizes, rank)) {
       /* Unplanned static inputs keep their shape; capacity bounds dynamic. */
       return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
@@ -89,6 +91,7 @@ et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) 
                        "input %zu out of range: method '%s' has %zu inputs", i,
                        m->meta.name, m->meta.n_inputs);
   et_value *v = &m->values[m->inputs[i]];
+  *v = m->input_values[i];
   if (v->tag == ET_TAG_TENSOR) {
     if (in->tag != ET_TAG_TENSOR)
       return et_diag_set(&m->diag, ET_INVALID_ARGUMENT,
@@ -155,11 +158,15 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
                          "instruction %u (%s): argument %u (value %u) has no "
                          "data", pc, k->name, a,
                          (unsigned)(in->args[a] - m->values));
-    if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_CONSTANT))
+    if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_READ_ONLY))
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
                          "instruction %u (%s): argument %u (value %u) writes "
-                         "a constant via a view or move", pc,
-                         k->name, a, (unsigned)(in->args[a] - m->values));
+                         "%s", pc, k->name, a,
+                         (unsigned)(in->args[a] - m->values),
+                         t->flags & ET_TENSOR_CONSTANT
+                             ? "a constant of the program"
+                             : "the caller's input, which the program may "
+                               "only read");
   }
   return ET_OK;
 }
@@ -167,21 +174,27 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
 et_status et_method_execute(et_method *m) {
   if (m->destroyed)
     return et_diag_set(&m->diag, ET_INVALID_STATE, "method was destroyed");
-  for (size_t i = 0; i < m->meta.n_inputs; i++)
+  et_diag_clear(&m->diag);
+  for (size_t i = 0; i < m->meta.n_inputs; i++) {
+    m->values[m->inputs[i]] = m->input_values[i];
     if (!m->input_set[i])
       return et_diag_set(&m->diag, ET_INVALID_STATE,
                          "input %zu of method '%s' was not set", i,
                          m->meta.name);
+  }
   uint64_t executed = 0;
   et_status st = ET_OK;
   for (uint32_t c = 0; c < m->n_chains && !st; c++) {
     const uint32_t begin = m->chain_begin[c], end = m->chain_begin[c + 1];
     uint32_t pc = begin;
     while (pc < end) {
-      if (++executed > ET_MAX_INSTRUCTIONS) {
-        st = et_diag_set(&m->diag, ET_INVALID_PROGRAM,
-                         "method '%s' ran more than %u instructions; the "
-                         "program loops", m->meta.name, ET_MAX_INSTRUCTIONS);
+      if (++executed > m->max_instructions) {
+        st = et_diag_set(&m->diag, ET_OUT_OF_RESOURCES,
+                         "method '%s' ran more than %llu instructions, its "
+                         "limit: the program loops, or needs a higher one "
+                         "(et_method_set_instruction_limit)",
+                         m->meta.name,
+                         (unsigned long long)m->max_instructions);
         break;
       }
       const et_instr *in = &m->instrs[pc];
@@ -231,6 +244,13 @@ et_status et_method_execute(et_method *m) {
       if (st) break;
     }
   }
+  for (size_t i = 0; i < m->meta.n_outputs && !st; i++) {
+    const et_value *v = &m->values[m->outputs[i]];
+    if (v->tag == ET_TAG_TENSOR && !v->u.t->data && et_tensor_numel(v->u.t))
+      st = et_diag_set(&m->diag, ET_INVALID_STATE,
+                       "output %zu (value %u) has no data after execute", i,
+                       m->outputs[i]);
+  }
   m->stats.executions++;
   m->stats.instructions = executed;
   /* Planned inputs' memory may have been reused by the plan. */
@@ -238,4 +258,8 @@ et_status et_method_execute(et_method *m) {
     if (m->input_planned[i]) m->input_set[i] = 0;
   if (!st) et_diag_clear(&m->diag);
   return st;
+}
+
+void et_method_set_instruction_limit(et_method *m, uint64_t limit) {
+  m->max_instructions = limit;
 }

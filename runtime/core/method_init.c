@@ -188,21 +188,19 @@ static et_status fill_values(et_method *m, const et_program *p, fb_reader *r,
   return fb_ok(r) ? ET_OK : et_fb_error(r, &m->diag);
 }
 
-static bool value_is_input(const et_method *m, const et_value *v) {
-  for (size_t i = 0; i < m->meta.n_inputs; i++)
-    if (&m->values[m->inputs[i]] == v) return true;
-  return false;
-}
-
 static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
                                   const fb_reader *r, const fb_vec *args,
                                   et_value **arg_slots) {
-  const et_kernel *k = m->kernels[in->a];
   in->args = arg_slots;
   in->n_args = args->len;
-  for (uint32_t i = 0; i < args->len; i++)
+  for (uint32_t i = 0; i < args->len; i++) {
     arg_slots[i] = &m->values[fb_vec_i32(r, args, i)];
-  if (in->type != IT_KERNEL) return ET_OK;
+    /* A delegate may write any of its arguments. */
+    if (in->type != IT_KERNEL && arg_slots[i]->tag == ET_TAG_TENSOR)
+      arg_slots[i]->u.t->flags |= ET_TENSOR_PRODUCED;
+  }
+  if (in->type != IT_KERNEL) return ET_OK; /* in->a is a delegate index */
+  const et_kernel *k = m->kernels[in->a];
   size_t n_sig = strlen(k->sig);
   if (n_sig != args->len)
     return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
@@ -225,11 +223,14 @@ static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
                          "instruction %u (%s): argument %u writes value %u, "
                          "which is a constant",
                          pc, k->name, i, (unsigned)(v - m->values));
-    bool may_alias = (t->flags & ET_TENSOR_ALIASED) != 0;
+    if (c == 'W' || c == 'P') t->flags |= ET_TENSOR_PRODUCED;
+    /* What a written argument points at is known only at run time when a
+     * view or move can re-point it, or when it is the caller's input. */
+    bool may_alias = (t->flags & (ET_TENSOR_ALIASED | ET_TENSOR_CALLER)) != 0;
     /* A tensor without storage of its own gets data only from an input,
      * a view, a move or a delegate; check it at run time. */
-    bool no_storage =
-        c != 'P' && !t->data && et_tensor_nbytes(t) && !value_is_input(m, v);
+    bool no_storage = c != 'P' && !t->data && et_tensor_nbytes(t) &&
+                      !(t->flags & ET_TENSOR_CALLER);
     if (!no_storage && !(c == 'W' && may_alias)) continue;
     if (i >= 32)
       return et_diag_set(&m->diag, ET_NOT_SUPPORTED,
@@ -343,8 +344,7 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
     const uint8_t *data;
     size_t size;
     et_status st;
-    et_delegate_rt *rt = &m->delegates[d];
-    memset(rt, 0, sizeof *rt);
+    et_delegate_rt *rt = &m->delegates[d]; /* zeroed by et_method_init */
     fb_vec_table(r, &plan->delegates, d, &del, "BackendDelegate");
     const char *id = fb_string(r, &del, DELEGATE_ID, NULL, "BackendDelegate");
     fb_vector(r, &del, DELEGATE_SPECS, 4, &specs, "compile_specs");
@@ -371,7 +371,6 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
       cs[k].value_size = value.len;
     }
     spec_i += specs.len;
-    rt->backend = b;
     rt->ctx.backend_id = b->id;
     rt->ctx.delegate_index = d;
     rt->ctx.diag = &m->diag;
@@ -382,7 +381,11 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
     if (b->arena_bytes && (st = b->arena_bytes(data, size, NULL, 0, &budget)))
       return et_diag_set(&m->diag, st, "backend '%s' could not size delegate %u",
                          id, d);
-    st = b->init(&rt->ctx, data, size, cs, specs.len, &rt->handle);
+    /* The slot counts as live (destroy calls the backend) only once init
+     * succeeded: a handle whose init failed is never destroyed. */
+    void *handle = NULL;
+    et_diag_clear(&m->diag);
+    st = b->init(&rt->ctx, data, size, cs, specs.len, &handle);
     if (st) {
       if (m->diag.status != st)
         et_diag_set(&m->diag, st, "backend '%s' failed to initialize delegate %u",
@@ -390,13 +393,14 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
       return st;
     }
     if (arena->used - before > budget) {
-      if (b->destroy) b->destroy(rt->handle);
-      rt->backend = NULL;
+      if (b->destroy) b->destroy(handle);
       return et_diag_set(&m->diag, ET_INTERNAL,
                          "backend '%s' took %zu arena bytes but declared %zu",
                          id, arena->used - before, budget);
     }
     rt->ctx.arena = NULL; /* only init may allocate */
+    rt->handle = handle;
+    rt->backend = b;
   }
   return ET_OK;
 }
@@ -458,6 +462,9 @@ et_status et_method_init(const et_program *p, const char *name,
                        name, memory->arena_size);
   et_method *m = o.m;
   memset(m, 0, sizeof *m);
+  /* The arena may hold a destroyed method's handles: no slot is live until
+   * its backend's init succeeds. */
+  memset(o.delegates, 0, c.delegates * sizeof *o.delegates);
   m->meta = meta;
   m->program = p;
   m->values = o.values;
@@ -469,6 +476,7 @@ et_status et_method_init(const et_program *p, const char *name,
   m->delegates = o.delegates;
   m->inputs = o.inputs;
   m->outputs = o.outputs;
+  m->input_values = o.input_values;
   m->input_bounds = o.input_bounds;
   m->input_set = o.input_set;
   m->input_planned = o.input_planned;
@@ -480,14 +488,33 @@ et_status et_method_init(const et_program *p, const char *name,
   for (uint32_t i = 0; i < plan.outputs.len; i++)
     m->outputs[i] = (uint32_t)fb_vec_i32(&r, &plan.outputs, i);
 
+  m->max_instructions = (uint64_t)c.instrs * ET_INSTRUCTION_BUDGET;
+
   if ((st = fill_values(m, p, &r, &plan, &o, memory)) ||
-      (st = resolve_kernels(m, p, &r, &plan, registry)) ||
-      (st = fill_instructions(m, p, &r, &plan, &o)))
+      (st = resolve_kernels(m, p, &r, &plan, registry)))
     return et_diag_set(diag, st, "%s", m->diag.message);
+  /* An unplanned input will point at the caller's memory: read only. */
+  for (uint32_t i = 0; i < plan.inputs.len; i++) {
+    et_value *v = &m->values[m->inputs[i]];
+    if (v->tag == ET_TAG_TENSOR && !v->u.t->data)
+      v->u.t->flags |= ET_TENSOR_CALLER;
+  }
+  if ((st = fill_instructions(m, p, &r, &plan, &o)))
+    return et_diag_set(diag, st, "%s", m->diag.message);
+  for (uint32_t i = 0; i < plan.outputs.len; i++) {
+    const et_value *v = &m->values[m->outputs[i]];
+    if (v->tag == ET_TAG_TENSOR && !v->u.t->data && et_tensor_nbytes(v->u.t) &&
+        !(v->u.t->flags &
+          (ET_TENSOR_ALIASED | ET_TENSOR_PRODUCED | ET_TENSOR_CALLER)))
+      return et_diag_set(diag, ET_INVALID_PROGRAM,
+                         "output %u (value %u) has no memory and no "
+                         "instruction gives it any", i, m->outputs[i]);
+  }
 
   size_t rank_i = 0;
   for (uint32_t i = 0; i < plan.inputs.len; i++) {
     et_value *v = &m->values[m->inputs[i]];
+    m->input_values[i] = *v;
     m->input_set[i] = 0;
     m->input_bounds[i] = NULL;
     m->input_planned[i] = 0;

@@ -31,6 +31,7 @@ void et_method_layout(et_arena *a, const counts *c, layout_ptrs *o) {
   ALLOC(a, o->specs, c->specs, et_compile_spec);
   ALLOC(a, o->inputs, c->inputs, uint32_t);
   ALLOC(a, o->outputs, c->outputs, uint32_t);
+  ALLOC(a, o->input_values, c->inputs, et_value);
   ALLOC(a, o->input_bounds, c->inputs, int32_t *);
   ALLOC(a, o->input_rank, c->input_rank, int32_t);
   ALLOC(a, o->input_set, c->inputs, uint8_t);
@@ -178,10 +179,7 @@ et_status et_method_open_counted(const et_program *p, const char *name,
 
 et_status et_program_method_meta(const et_program *p, const char *name,
                                  const et_registry *registry,
-                                 et_method_meta *out) {
-  /* The program's message buffer is the only place a failure here can be
-   * reported; it is written only on failure. */
-  et_diag *diag = (et_diag *)&((et_program *)p)->diag;
+                                 et_method_meta *out, et_diag *diag) {
   uint32_t index;
   fb_reader r;
   et_plan plan;
@@ -283,12 +281,13 @@ et_status et_method_meta_operator(const et_method_meta *m, size_t i, char *buf,
   return ET_OK;
 }
 
-size_t et_method_meta_operator_uses(const et_method_meta *m, size_t i) {
+void et_method_meta_operator_uses(const et_method_meta *m, size_t *out_uses,
+                                  size_t n) {
   fb_reader r;
   et_plan plan;
-  size_t uses = 0;
+  for (size_t i = 0; i < n; i++) out_uses[i] = 0;
   et_reader_init(m->program, &r);
-  if (et_plan_open(m->program, &r, m->plan, &plan, NULL)) return 0;
+  if (et_plan_open(m->program, &r, m->plan, &plan, NULL)) return;
   for (uint32_t k = 0; k < plan.chains.len; k++) {
     fb_table chain, instr, a;
     fb_vec instrs;
@@ -298,10 +297,10 @@ size_t et_method_meta_operator_uses(const et_method_meta *m, size_t i) {
       fb_vec_table(&r, &instrs, pc, &instr, "Instruction");
       if (fb_u8(&r, &instr, INSTR_TYPE, 0, "type") != IT_KERNEL) continue;
       fb_subtable(&r, &instr, INSTR_ARGS, &a, "KernelCall");
-      if ((size_t)fb_i32(&r, &a, 0, 0, "op_index") == i) uses++;
+      size_t op = (size_t)fb_i32(&r, &a, 0, 0, "op_index");
+      if (op < n) out_uses[op]++;
     }
   }
-  return uses;
 }
 
 const char *et_method_meta_delegate(const et_method_meta *m, size_t i) {

@@ -36,6 +36,9 @@ struct et_method {
   const et_kernel **kernels; /* per operator */
   et_delegate_rt *delegates;
   uint32_t *inputs, *outputs;
+  /* Each input's value as init made it: execute and set_input restore it, so
+   * a MoveCall into an input never redirects the caller's data. */
+  et_value *input_values;
   int32_t **input_bounds; /* per input: bound sizes of a tensor input */
   uint8_t *input_set;
   uint8_t *input_planned;
@@ -43,6 +46,7 @@ struct et_method {
   et_diag kdiag; /* kernel failures land here first */
   et_diag diag;
   et_method_stats stats;
+  uint64_t max_instructions;
   bool destroyed;
 };
 
@@ -67,6 +71,7 @@ typedef struct layout_ptrs {
   et_delegate_rt *delegates;
   et_compile_spec *specs;
   uint32_t *inputs, *outputs;
+  et_value *input_values;
   int32_t **input_bounds;
   int32_t *input_rank;
   uint8_t *input_set, *input_planned;

@@ -12,6 +12,13 @@ void et_reader_init(const et_program *p, fb_reader *r) {
 }
 
 et_status et_fb_error(const fb_reader *r, et_diag *diag) {
+  if (r->steps > r->max_steps)
+    return et_diag_set(diag, ET_INVALID_PROGRAM,
+                       "verifying the program takes over %llu steps, more "
+                       "than %u per byte of its %u byte flatbuffer: its "
+                       "tables are shared by too many references",
+                       (unsigned long long)r->max_steps, ET_VERIFY_STEPS_PER_BYTE,
+                       r->size);
   /* Field numbers are the order of the fields in upstream's schema.fbs. */
   if (r->field >= 0)
     return et_diag_set(diag, ET_INVALID_PROGRAM,
@@ -116,11 +123,13 @@ et_status et_plan_find(const et_program *p, const char *name, uint32_t *out,
                        et_diag *diag) {
   fb_reader r;
   et_reader_init(p, &r);
+  fb_vec plans = {p->plans, p->n_plans, true};
   for (uint32_t i = 0; i < p->n_plans; i++) {
-    et_plan plan;
-    et_status st = et_plan_open(p, &r, i, &plan, diag);
-    if (st) return st;
-    if (strcmp(plan.name, name) == 0) {
+    fb_table t;
+    fb_vec_table(&r, &plans, i, &t, "ExecutionPlan");
+    const char *n = fb_string(&r, &t, PLAN_NAME, NULL, "ExecutionPlan");
+    if (!fb_ok(&r)) return et_fb_error(&r, diag);
+    if (n && strcmp(n, name) == 0) { /* the first of that name */
       *out = i;
       return ET_OK;
     }
@@ -476,6 +485,7 @@ static et_status verify_instruction(const et_program *p, fb_reader *r,
     if (!args.present)
       return invalid(diag, "chain %u instruction %u has no argument list",
                      chain, pc);
+    if (!fb_charge(r, args.len)) return et_fb_error(r, diag);
     for (uint32_t k = 0; k < args.len; k++) {
       int32_t v = fb_vec_i32(r, &args, k);
       if (v < 0 || (uint32_t)v >= nv)
@@ -548,6 +558,9 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
   for (uint32_t i = 0; i < plan.values.len; i++)
     if ((st = verify_value(p, r, &plan, i, diag))) return st;
   const fb_vec *io[2] = {&plan.inputs, &plan.outputs};
+  if (!fb_charge(r, (uint64_t)plan.inputs.len + plan.outputs.len +
+                        plan.buffer_sizes.len))
+    return et_fb_error(r, diag);
   for (int k = 0; k < 2; k++)
     for (uint32_t i = 0; i < io[k]->len; i++) {
       int32_t v = fb_vec_i32(r, io[k], i);
@@ -606,13 +619,9 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
     if (fb_vec_i64(r, &plan.buffer_sizes, i) < 0)
       return invalid(diag, "method '%s': planned buffer %u has negative size",
                      plan.name, i - 1);
-  /* A method whose name repeats an earlier one could never be selected. */
-  for (uint32_t j = 0; j < index; j++) {
-    et_plan other;
-    if ((st = et_plan_open(p, r, j, &other, diag))) return st;
-    if (strcmp(other.name, plan.name) == 0)
-      return invalid(diag, "two methods are named '%s'", plan.name);
-  }
+  /* A name that repeats an earlier method's is not refused (upstream picks
+   * the first, and so does et_plan_find): checking would cost time
+   * quadratic in the number of methods. */
   return ET_OK;
 }
 
@@ -685,6 +694,7 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
   fb_table root, cseg;
   fb_vec v;
   et_reader_init(p, &r);
+  r.max_steps = (uint64_t)p->program_size * ET_VERIFY_STEPS_PER_BYTE + 4096;
   if (!fb_root(&r, &root)) return et_fb_error(&r, &p->diag);
   p->root = root.pos;
 

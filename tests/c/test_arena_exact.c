@@ -9,6 +9,11 @@
  *
  * Every block is allocated with exactly the size under test, so a runtime
  * that wrote past what it asked for is caught by AddressSanitizer builds.
+ *
+ * The delegated programs run on the test-only demo backend; the delegate
+ * lifecycle (a failing init among several delegates, an arena reused after
+ * destroy and full of garbage) runs on the fault-injecting wrapper of it,
+ * which counts destroy calls and catches any on a handle that is not live.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +23,8 @@
 
 #include <edgetorch/edgetorch.h>
 
+#include "demo_backend.h"
+#include "fault_backend.h"
 #include "file_data.h"
 #include "npy.h"
 
@@ -32,12 +39,16 @@ typedef struct arena_case {
 } arena_case;
 
 static const et_kernel_table *const kTables[] = {&et_portable_kernels};
+static const et_backend *const kBackends[] = {&et_demo_backend};
+static const et_backend *const kFaultBackends[] = {&et_fault_backend};
 
 static et_registry registry(void) {
   et_registry r;
   memset(&r, 0, sizeof r);
   r.kernel_tables = kTables;
   r.n_kernel_tables = 1;
+  r.backends = kBackends;
+  r.n_backends = 1;
   return r;
 }
 
@@ -78,7 +89,7 @@ static void load(loaded *l, const arena_case *c, const et_registry *reg) {
   if (st != ET_OK)
     fail_msg("%s: load failed: %s: %s", path, et_status_name(st),
              et_program_message(&l->prog));
-  st = et_program_method_meta(&l->prog, c->method, reg, &l->meta);
+  st = et_program_method_meta(&l->prog, c->method, reg, &l->meta, NULL);
   if (st != ET_OK)
     fail_msg("%s: method meta failed: %s: %s", path, et_status_name(st),
              et_program_message(&l->prog));
@@ -271,6 +282,96 @@ static void test_planned_exact(void **state) {
   unload(&l);
 }
 
+static void set_zero_inputs(et_method *m) {
+  static const float zeros[64];
+  for (size_t i = 0; i < et_method_input_count(m); i++) {
+    const et_tensor *t = et_method_input(m, i)->u.t;
+    int64_t sizes[ET_MAX_RANK];
+    for (uint32_t d = 0; d < t->rank; d++) sizes[d] = t->sizes[d];
+    assert_true(et_tensor_nbytes(t) <= sizeof zeros);
+    assert_int_equal(et_method_set_input_tensor(m, i, ET_FLOAT, t->rank, sizes, zeros,
+                                                et_tensor_nbytes(t)),
+                     ET_OK);
+  }
+}
+
+/* Two delegates, the second failing its init, on an arena full of 0xAA:
+ * only the first is destroyed, once; a method destroyed twice destroys
+ * nothing more; an arena reused after destroy holds stale handles that are
+ * never destroyed again; a delegate whose init failed is never destroyed. */
+static void test_delegate_lifecycle(void **state) {
+  (void)state;
+  const arena_case c = {"two_delegates", "forward"};
+  et_registry reg = registry();
+  reg.backends = kFaultBackends;
+  loaded l;
+  et_fault_reset(-1, 0, 0, false);
+  load(&l, &c, &reg);
+  assert_int_equal(l.meta.n_delegates, 2);
+  size_t need = l.meta.arena_bytes;
+  void *arena = alloc_exact(need);
+  assert_non_null(arena);
+  et_method_memory mem = memory_of(&l, arena, need, NULL, 0);
+  et_method *m = NULL;
+  et_diag diag;
+
+  /* The second delegate fails. */
+  memset(arena, 0xAA, need);
+  et_fault_reset(1, 0, 0, false);
+  et_diag_clear(&diag);
+  assert_int_equal(et_method_init(&l.prog, c.method, &reg, &mem, &m, &diag),
+                   ET_DELEGATE_INVALID_COMPATIBILITY);
+  assert_null(m);
+  assert_non_null(strstr(diag.message, "injected init failure (delegate 1)"));
+  assert_int_equal(et_fault.inits, 2);
+  assert_int_equal(et_fault.destroys, 1);
+  assert_int_equal(et_fault.live, 0);
+  assert_int_equal(et_fault.misuses, 0);
+
+  /* The first fails: nothing to destroy. */
+  memset(arena, 0xAA, need);
+  et_fault_reset(0, 0, 0, false);
+  assert_int_not_equal(et_method_init(&l.prog, c.method, &reg, &mem, &m, NULL), ET_OK);
+  assert_int_equal(et_fault.inits, 1);
+  assert_int_equal(et_fault.destroys, 0);
+
+  /* Both succeed; run; destroy twice. */
+  memset(arena, 0xAA, need);
+  et_fault_reset(-1, 0, 0, false);
+  assert_int_equal(et_method_init(&l.prog, c.method, &reg, &mem, &m, &diag), ET_OK);
+  assert_int_equal(et_fault.live, 2);
+  check_outputs(m, &c);
+  et_method_destroy(m);
+  et_method_destroy(m);
+  assert_int_equal(et_fault.destroys, 2);
+  assert_int_equal(et_fault.live, 0);
+  assert_int_equal(et_method_execute(m), ET_INVALID_STATE);
+
+  /* The same arena again, now holding the destroyed method's handles: the
+   * second delegate fails, and only the new first handle is destroyed. */
+  et_fault.fail_init_delegate = 1;
+  assert_int_not_equal(et_method_init(&l.prog, c.method, &reg, &mem, &m, NULL), ET_OK);
+  assert_int_equal(et_fault.destroys, 3);
+  assert_int_equal(et_fault.live, 0);
+  assert_int_equal(et_fault.misuses, 0);
+
+  /* A failing execute reports the backend's own message, and the next
+   * successful execute leaves no stale message behind. */
+  et_fault_reset(-1, 0, 1, false);
+  assert_int_equal(et_method_init(&l.prog, c.method, &reg, &mem, &m, &diag), ET_OK);
+  set_zero_inputs(m);
+  assert_int_equal(et_method_execute(m), ET_INTERNAL);
+  assert_non_null(strstr(et_method_message(m), "injected execute failure"));
+  et_fault.fail_exec_every = 0;
+  set_zero_inputs(m);
+  assert_int_equal(et_method_execute(m), ET_OK);
+  assert_string_equal(et_method_message(m), "");
+  et_method_destroy(m);
+  assert_int_equal(et_fault.misuses, 0);
+  free(arena);
+  unload(&l);
+}
+
 static const arena_case kMlp = {"mlp", "forward"};
 static const arena_case kCnn = {"cnn", "forward"};
 static const arena_case kTransformer = {"transformer", "forward"};
@@ -278,6 +379,9 @@ static const arena_case kForward = {"two_methods", "forward"};
 static const arena_case kOther = {"two_methods", "other"};
 static const arena_case kDynamic = {"dynamic", "forward"};
 static const arena_case kCond = {"cond", "forward"};
+static const arena_case kDelegated = {"delegated", "forward"};
+static const arena_case kDelegatedInline = {"delegated_inline", "forward"};
+static const arena_case kTwoDelegates = {"two_delegates", "forward"};
 
 /* Named "<test>/<program>.<method>" so a failure says which one. */
 #define CASE(fn, c, label) \
@@ -292,8 +396,12 @@ int main(void) {
       CASE(test_arena_exact, kOther, "two_methods.other"),
       CASE(test_arena_exact, kDynamic, "dynamic.forward"),
       CASE(test_arena_exact, kCond, "cond.forward"),
+      CASE(test_arena_exact, kDelegated, "delegated.forward"),
+      CASE(test_arena_exact, kDelegatedInline, "delegated_inline.forward"),
+      CASE(test_arena_exact, kTwoDelegates, "two_delegates.forward"),
       CASE(test_planned_exact, kMlp, "mlp.forward"),
       CASE(test_planned_exact, kTransformer, "transformer.forward"),
+      cmocka_unit_test(test_delegate_lifecycle),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

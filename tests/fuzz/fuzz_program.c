@@ -16,6 +16,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* posix_memalign */
 #endif
+#include "fault_backend.h"
 #include <edgetorch/edgetorch.h>
 
 #include <stdint.h>
@@ -75,7 +76,7 @@ static void touch(const et_value *v) {
 static void run_method(const et_program *p, const char *name,
                        const et_registry *reg) {
   et_method_meta meta;
-  et_status st = et_program_method_meta(p, name, reg, &meta);
+  et_status st = et_program_method_meta(p, name, reg, &meta, NULL);
   if (st != ET_OK) {
     expect_message(et_program_message(p));
     return;
@@ -194,10 +195,17 @@ static void run_method(const et_program *p, const char *name,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const et_kernel_table *const tables[] = {&et_portable_kernels};
+  /* Delegated programs reach the backend lifecycle; see fault_backend.h. */
+  static const et_backend *const backends[] = {&et_fault_backend};
+  static unsigned long runs;
+  /* Vary which init fails from input to input. */
+  et_fault_reset(-1, 2 + runs++ % 3, 5, true);
   et_registry reg;
   memset(&reg, 0, sizeof reg);
   reg.kernel_tables = tables;
   reg.n_kernel_tables = 1;
+  reg.backends = backends;
+  reg.n_backends = 1;
 
   /* Exactly `size` bytes, 16-byte aligned, as the loader requires. */
   uint8_t *copy = alloc_exact(size);

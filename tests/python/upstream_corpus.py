@@ -164,7 +164,23 @@ def _models():  # noqa: C901 - one place for every acceptance model
 
             return torch.cond(x.sum() > 0, true_fn, false_fn, (x,))
 
+    class OneSin(nn.Module):
+        """What the one-delegate programs compute: sin(sin(x)) in the
+        delegate, then a portable multiply by 2."""
+
+        def forward(self, x):
+            return torch.sin(torch.sin(x)) * 2.0
+
+    class TwoSin(nn.Module):
+        """What the two-delegate program computes: sin(sin(x)) * 2, a
+        portable multiply between the delegates, then sin(sin(.)) again."""
+
+        def forward(self, x):
+            return torch.sin(torch.sin(torch.sin(torch.sin(x)) * 2.0))
+
     return {
+        "OneSin": OneSin,
+        "TwoSin": TwoSin,
         "MLP": MLP,
         "CNN": CNN,
         "Transformer": Transformer,
@@ -200,6 +216,9 @@ class _Spec:
     repeat_iterations: int = 0  # >0: add a "repeat" entry for the CLI
     init_buffers: Sequence[str] = ()
     tags: Sequence[str] = ()
+    # Build the program another way than to_edge(...).to_executorch():
+    # a function of the example inputs returning the .pte bytes.
+    build: Optional[Callable[[Any], bytes]] = None
 
 
 def _seed_module(factory: Callable[[], Any], seed: int):
@@ -321,6 +340,22 @@ def _specs() -> List[_Spec]:
         neg = -(np.abs(_f32(r, 2, 3)) + 0.1)
         return [("forward", [pos.astype(np.float32)]), ("forward", [neg.astype(np.float32)])]
 
+    for name, n_delegates, inline in (("delegated", 1, False), ("delegated_inline", 1, True),
+                                      ("two_delegates", 2, False)):
+        factory = M["OneSin"] if n_delegates == 1 else M["TwoSin"]
+        specs.append(
+            _Spec(
+                name=name,
+                description=(f"{n_delegates} delegate(s) to upstream's test backend BackendWithCompilerDemo "
+                             f"(payload {'inline in the flatbuffer' if inline else 'in a segment'}), "
+                             "a portable multiply after each"),
+                methods=one(factory, 10, lambda: (_f32(_rng(1000), 2, 3),)),
+                calls=lambda: [("forward", [_f32(_rng(1001), 2, 3)])],
+                tags=("delegate", "demo-backend"),
+                build=lambda example, n=n_delegates, inline=inline: _demo_delegated(example, n, inline),
+            )
+        )
+
     specs.append(
         _Spec(
             name="cond",
@@ -346,9 +381,46 @@ def _to_numpy_outputs(out) -> List[np.ndarray]:
     return [o.detach().cpu().numpy().copy() for o in out]
 
 
+def _demo_delegated(example, n_delegates: int, inline: bool) -> bytes:
+    """sin(sin(x)) lowered to BackendWithCompilerDemo, times 2 on the
+    portable kernels; with two delegates, the result lowered again."""
+    import torch
+    from executorch.exir import to_edge
+    from executorch.exir._serialize._program import deserialize_pte_binary, serialize_pte_binary
+    from executorch.exir.backend.backend_api import to_backend
+    from executorch.exir.backend.test.backend_with_compiler_demo import BackendWithCompilerDemo  # noqa: F401
+
+    class Sin2(torch.nn.Module):
+        def forward(self, x):
+            return torch.sin(torch.sin(x))
+
+    class Outer(torch.nn.Module):
+        def __init__(self, lowered):
+            super().__init__()
+            self.lowered = torch.nn.ModuleList(lowered)
+
+        def forward(self, x):
+            y = self.lowered[0](x) * 2.0
+            for low in self.lowered[1:]:
+                y = low(y)
+            return y
+
+    ex = tuple(torch.from_numpy(a) for a in example())
+    lowered = [to_backend("BackendWithCompilerDemo", to_edge(torch.export.export(Sin2(), ex)).exported_program(), [])
+               for _ in range(n_delegates)]
+    buf = bytes(to_edge(torch.export.export(Outer(lowered), ex)).to_executorch().buffer)
+    if inline:
+        buf = bytes(serialize_pte_binary(deserialize_pte_binary(buf), extract_delegate_segments=False))
+    return buf
+
+
 def _export_program(spec: _Spec, modules: Dict[str, Any]) -> bytes:
     import torch
     from executorch.exir import ExecutorchBackendConfig, to_edge
+
+    if spec.build is not None:
+        (_, example, _), = modules.values()
+        return spec.build(example)
 
     eps = {}
     for method, (module, example, dynamic) in modules.items():

@@ -44,6 +44,7 @@
  * The last line is "<passed> passed, <failed> failed"; the exit status is 0
  * only when nothing failed.
  */
+#include "fault_backend.h"
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/flat_tensor.h>
 
@@ -361,6 +362,7 @@ static int trace = 0;
 static int any_outcome = 0;
 static const et_data_map *g_data_map = NULL; /* for run_method */
 static size_t max_mem = (size_t)64 << 20;
+static unsigned long long max_instructions; /* 0: the runtime's default */
 
 static void add_status(unsigned long *arr, et_status st) {
   unsigned idx = (unsigned)st < N_STATUS ? (unsigned)st : N_STATUS - 1;
@@ -603,7 +605,7 @@ static run_result run_method(counts *c, const et_program *p, const char *name,
                              const et_registry *reg) {
   et_method_meta meta;
   memset(&meta, 0, sizeof meta);
-  et_status st = et_program_method_meta(p, name, reg, &meta);
+  et_status st = et_program_method_meta(p, name, reg, &meta, NULL);
   if (st != ET_OK) {
     add_status(c->meta_failed, st);
     check_failure(c, "method meta", st, et_program_message(p));
@@ -680,6 +682,7 @@ static run_result run_method(counts *c, const et_program *p, const char *name,
     return RUN_FAILED;
   }
 
+  if (max_instructions) et_method_set_instruction_limit(m, max_instructions);
   /* Inputs from the metadata (allocated once, set before each run). */
   size_t n_in = et_method_input_count(m);
   mm.n_inputs = n_in;
@@ -831,7 +834,7 @@ static size_t ptd_structure_end(const uint8_t *d, size_t n) {
 static void usage(void) {
   fprintf(stderr,
           "usage: mutate [-n COUNT] [-s SEED] [--only I [--write PATH]] "
-          "[--timeout SEC] [--max-mem BYTES] [-v] [--trace] [--any-outcome] "
+          "[--timeout SEC] [--max-mem BYTES] [--max-instructions N] [-v] [--trace] [--any-outcome] "
           "[--data FILE.ptd [--mutate-data]] FILE.pte...\n");
 }
 
@@ -856,6 +859,8 @@ int main(int argc, char **argv) {
       write_path = argv[++i];
     } else if (!strcmp(a, "--timeout") && i + 1 < argc) {
       timeout = (unsigned)strtoul(argv[++i], NULL, 0);
+    } else if (!strcmp(a, "--max-instructions") && i + 1 < argc) {
+      max_instructions = strtoull(argv[++i], NULL, 0);
     } else if (!strcmp(a, "--max-mem") && i + 1 < argc) {
       max_mem = (size_t)strtoull(argv[++i], NULL, 0);
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -901,10 +906,17 @@ int main(int argc, char **argv) {
   install_handlers();
 
   const et_kernel_table *tables[] = {&et_portable_kernels};
+  /* Delegated programs reach the backend lifecycle: the fault injector
+   * fails every 3rd init and every 5th execute, and aborts on a destroy or
+   * execute of a handle that is not live. */
+  const et_backend *backends[] = {&et_fault_backend};
+  et_fault_reset(-1, 3, 5, true);
   et_registry reg;
   memset(&reg, 0, sizeof reg);
   reg.kernel_tables = tables;
   reg.n_kernel_tables = 1;
+  reg.backends = backends;
+  reg.n_backends = 1;
 
   unsigned long passed = 0, failed = 0;
   for (int fi = first_file; fi < argc; fi++) {

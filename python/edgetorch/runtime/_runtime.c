@@ -743,11 +743,13 @@ static PyObject *Program_metadata(ProgramObject *self, PyObject *args,
   const et_program *prog = et_module_program(self->mod);
   et_method_meta meta;
   memset(&meta, 0, sizeof meta);
-  et_status st =
-      et_program_method_meta(prog, name, et_module_registry(self->mod), &meta);
+  et_diag diag;
+  et_diag_clear(&diag);
+  et_status st = et_program_method_meta(prog, name, et_module_registry(self->mod),
+                                        &meta, &diag);
   PyObject *r;
   if (st != ET_OK) {
-    const char *why = et_program_message(prog);
+    const char *why = diag.message;
     r = (why && why[0]) ? raise_status_str(st, why)
                         : raise_status(st, "method '%s': no metadata", name);
   } else {

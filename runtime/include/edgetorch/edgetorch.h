@@ -6,7 +6,7 @@
  *   et_program prog;
  *   et_program_load(&prog, bytes, size, ET_LOAD_DEFAULT);
  *   et_method_meta meta;
- *   et_program_method_meta(&prog, "forward", &registry, &meta);
+ *   et_program_method_meta(&prog, "forward", &registry, &meta, &diag);
  *   // provide meta.arena_bytes of arena and each planned buffer
  *   et_method *m;
  *   et_method_init(&prog, "forward", &registry, &memory, &m, &diag);

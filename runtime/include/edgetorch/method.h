@@ -104,10 +104,16 @@ typedef struct et_method_stats {
 } et_method_stats;
 et_method_stats et_method_get_stats(const et_method *m);
 
-/* Guard against programs that loop forever: instructions per execute. */
-#ifndef ET_MAX_INSTRUCTIONS
-#define ET_MAX_INSTRUCTIONS 10000000u
+/*
+ * Guard against programs that loop: the most instructions one execute may
+ * run before it fails with OutOfResources. The default is the method's own
+ * instruction count times ET_INSTRUCTION_BUDGET: a program without backward
+ * jumps never reaches it; a loop (upstream's map) may run that many rounds.
+ */
+#ifndef ET_INSTRUCTION_BUDGET
+#define ET_INSTRUCTION_BUDGET 1024u
 #endif
+void et_method_set_instruction_limit(et_method *m, uint64_t limit);
 
 #ifdef __cplusplus
 }

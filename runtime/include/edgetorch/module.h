@@ -61,8 +61,7 @@ const et_program *et_module_program(const et_module *m);
 et_load_mode et_module_load_mode(const et_module *m);
 
 /* The registry methods are initialized with: the portable kernels and the
- * backends built into the library (the demo backend, id
- * "BackendWithCompilerDemo") plus those added with et_module_add_backend. */
+ * backends added with et_module_add_backend. */
 const et_registry *et_module_registry(const et_module *m);
 /* Add a backend for methods initialized afterwards. InvalidArgument for a
  * NULL backend or id, NotSupported for another ABI version,
@@ -95,6 +94,16 @@ et_status et_module_load_data_buffer(et_module *m, const void *data,
  */
 et_status et_module_method(et_module *m, const char *name, et_method **out,
                            et_diag *diag);
+
+/*
+ * The most memory et_module_method may allocate for one method (arena plus
+ * planned buffers), checked against the method's metadata before anything
+ * is allocated: a small file cannot make the module allocate and zero
+ * gigabytes. A method over the limit fails with MemoryAllocationFailed and
+ * a message naming its needs. 0 restores the default.
+ */
+#define ET_MODULE_DEFAULT_MEMORY_LIMIT ((size_t)1 << 30)
+void et_module_set_memory_limit(et_module *m, size_t bytes);
 
 /* Bytes the module allocated for method `name` (arena + planned buffers),
  * 0 if it is not initialized. */

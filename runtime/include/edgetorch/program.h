@@ -116,11 +116,13 @@ typedef struct et_method_meta {
 
 /*
  * Metadata of method `name`. `registry` is used only to ask backends for
- * their arena needs (NULL: delegates are counted as needing none).
+ * their arena needs (NULL: delegates are counted as needing none). A failure
+ * is described in `diag` (optional); the program itself is never written, so
+ * threads sharing it may call this at once.
  */
 et_status et_program_method_meta(const et_program *p, const char *name,
                                  const et_registry *registry,
-                                 et_method_meta *out);
+                                 et_method_meta *out, et_diag *diag);
 et_status et_method_meta_input(const et_method_meta *m, size_t i,
                                et_io_info *out);
 et_status et_method_meta_output(const et_method_meta *m, size_t i,
@@ -130,8 +132,10 @@ size_t et_method_meta_planned_size(const et_method_meta *m, size_t i);
 /* Operator i's name as the registry looks it up ("aten::add.out"). */
 et_status et_method_meta_operator(const et_method_meta *m, size_t i,
                                   char *buf, size_t cap);
-/* Number of KernelCall instructions that use operator i. */
-size_t et_method_meta_operator_uses(const et_method_meta *m, size_t i);
+/* out_uses[i]: the number of KernelCall instructions that use operator i,
+ * for i < n (one pass over the method's instructions). */
+void et_method_meta_operator_uses(const et_method_meta *m, size_t *out_uses,
+                                  size_t n);
 /* Delegate i's backend id. */
 const char *et_method_meta_delegate(const et_method_meta *m, size_t i);
 

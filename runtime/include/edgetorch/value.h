@@ -94,6 +94,12 @@ typedef struct et_tensor {
 /* The value may be re-pointed while the method runs (a view's output or a
  * move's target), so what it points at is only known at run time. */
 #define ET_TENSOR_ALIASED 0x04
+/* data is the caller's (an unplanned input): the program only reads it. */
+#define ET_TENSOR_CALLER 0x08
+/* Init's bookkeeping: some instruction writes or re-points the tensor. */
+#define ET_TENSOR_PRODUCED 0x10
+/* Tensors a kernel must never write. */
+#define ET_TENSOR_READ_ONLY (ET_TENSOR_CONSTANT | ET_TENSOR_CALLER)
 
 /* Upstream's EValue tags (runtime/core/tag.h). */
 typedef enum et_tag {

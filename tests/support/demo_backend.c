@@ -1,7 +1,7 @@
-/* See edgetorch/demo_backend.h. Payload grammar (upstream's demo writer):
+/* See demo_backend.h (test support: not part of any hosted build). Payload grammar (upstream's demo writer):
  *   <count>version:<v>#(op:demo::<op>, numel:<n>, dtype:<dtype><debug_handle><h>#)*
  */
-#include <edgetorch/demo_backend.h>
+#include "demo_backend.h"
 
 #include <math.h>
 #include <string.h>
