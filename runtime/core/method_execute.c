@@ -161,12 +161,8 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
     if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_READ_ONLY))
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
                          "instruction %u (%s): argument %u (value %u) writes "
-                         "%s", pc, k->name, a,
-                         (unsigned)(in->args[a] - m->values),
-                         t->flags & ET_TENSOR_CONSTANT
-                             ? "a constant of the program"
-                             : "the caller's input, which the program may "
-                               "only read");
+                         "a constant or the caller's input", pc, k->name, a,
+                         (unsigned)(in->args[a] - m->values));
   }
   return ET_OK;
 }
@@ -190,9 +186,8 @@ et_status et_method_execute(et_method *m) {
     while (pc < end) {
       if (++executed > m->max_instructions) {
         st = et_diag_set(&m->diag, ET_OUT_OF_RESOURCES,
-                         "method '%s' ran more than %llu instructions, its "
-                         "limit: the program loops, or needs a higher one "
-                         "(et_method_set_instruction_limit)",
+                         "method '%s' ran over %llu instructions, its limit: "
+                         "it loops, or needs et_method_set_instruction_limit",
                          m->meta.name,
                          (unsigned long long)m->max_instructions);
         break;
@@ -248,7 +243,7 @@ et_status et_method_execute(et_method *m) {
     const et_value *v = &m->values[m->outputs[i]];
     if (v->tag == ET_TAG_TENSOR && !v->u.t->data && et_tensor_numel(v->u.t))
       st = et_diag_set(&m->diag, ET_INVALID_STATE,
-                       "output %zu (value %u) has no data after execute", i,
+                       "output %zu (value %u) has no data", i,
                        m->outputs[i]);
   }
   m->stats.executions++;

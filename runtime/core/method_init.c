@@ -507,8 +507,8 @@ et_status et_method_init(const et_program *p, const char *name,
         !(v->u.t->flags &
           (ET_TENSOR_ALIASED | ET_TENSOR_PRODUCED | ET_TENSOR_CALLER)))
       return et_diag_set(diag, ET_INVALID_PROGRAM,
-                         "output %u (value %u) has no memory and no "
-                         "instruction gives it any", i, m->outputs[i]);
+                         "output %u (value %u) has no memory", i,
+                         m->outputs[i]);
   }
 
   size_t rank_i = 0;

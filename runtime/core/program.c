@@ -14,11 +14,9 @@ void et_reader_init(const et_program *p, fb_reader *r) {
 et_status et_fb_error(const fb_reader *r, et_diag *diag) {
   if (r->steps > r->max_steps)
     return et_diag_set(diag, ET_INVALID_PROGRAM,
-                       "verifying the program takes over %llu steps, more "
-                       "than %u per byte of its %u byte flatbuffer: its "
-                       "tables are shared by too many references",
-                       (unsigned long long)r->max_steps, ET_VERIFY_STEPS_PER_BYTE,
-                       r->size);
+                       "verification needs over %llu steps: tables shared "
+                       "by too many references",
+                       (unsigned long long)r->max_steps);
   /* Field numbers are the order of the fields in upstream's schema.fbs. */
   if (r->field >= 0)
     return et_diag_set(diag, ET_INVALID_PROGRAM,

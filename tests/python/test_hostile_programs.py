@@ -254,7 +254,7 @@ def test_backward_jump_runs_a_bounded_number_of_instructions(corpus, tmp_path): 
     res = run_cli(pte, "forward", c0.inputs, tmp_path / "out", extra=("--max-instructions", "50"))
     err = cli_error(res)
     assert res.returncode == 1 and err is not None, res.stderr
-    assert err.status == "OutOfResources" and "more than 50 instructions" in err.message
+    assert err.status == "OutOfResources" and "over 50 instructions" in err.message
 
 
 def test_huge_planned_buffer_is_refused_before_allocation(corpus, tmp_path):  # noqa: F811
