@@ -545,6 +545,18 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
   et_diag *diag = &p->diag;
   et_status st = et_plan_open(p, r, index, &plan, diag);
   if (st) return st;
+  /* Checked first: every later size_t use of a planned size relies on it. */
+  for (uint32_t i = 1; i < plan.buffer_sizes.len; i++) {
+    int64_t b = fb_vec_i64(r, &plan.buffer_sizes, i);
+    if (b < 0)
+      return invalid(diag, "method '%s': planned buffer %u has negative size",
+                     plan.name, i - 1);
+    if ((uint64_t)b > SIZE_MAX)
+      return et_diag_set(diag, ET_NOT_SUPPORTED,
+                         "method '%s': planned buffer %u needs %lld bytes, "
+                         "more than this target can address (%zu)",
+                         plan.name, i - 1, (long long)b, (size_t)SIZE_MAX);
+  }
   for (uint32_t i = 0; i < plan.values.len; i++)
     if ((st = verify_value(p, r, &plan, i, diag))) return st;
   const fb_vec *io[2] = {&plan.inputs, &plan.outputs};
@@ -602,10 +614,6 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
         return st;
     }
   }
-  for (uint32_t i = 1; i < plan.buffer_sizes.len; i++)
-    if (fb_vec_i64(r, &plan.buffer_sizes, i) < 0)
-      return invalid(diag, "method '%s': planned buffer %u has negative size",
-                     plan.name, i - 1);
   /* A method whose name repeats an earlier one could never be selected. */
   for (uint32_t j = 0; j < index; j++) {
     et_plan other;
