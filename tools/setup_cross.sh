@@ -7,7 +7,9 @@
 # The 32-bit build is armhf rather than i386: Debian's gcc-multilib conflicts
 # with its cross compilers, so the two could not both be installed.
 # cmocka for the Linux targets comes from Debian multiarch (the foreign
-# architecture is added to dpkg; only libraries of it are installed).
+# architecture is added to dpkg; only the library, libcmocka0, is installed:
+# a foreign libcmocka-dev would make `dpkg -s libcmocka-dev` ambiguous, and
+# tools/setup.sh would then reinstall on every run; the header is the host's).
 set -euo pipefail
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 updated=0
@@ -31,10 +33,10 @@ foreign() {
 case "${1:-}" in
   aarch64)
     foreign arm64
-    install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libcmocka-dev:arm64 ;;
+    install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libcmocka0:arm64 ;;
   armhf)
     foreign armhf
-    install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user libcmocka-dev:armhf ;;
+    install gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user libcmocka0:armhf ;;
   mcu)
     install gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm ;;
   *) echo "usage: $0 aarch64|armhf|mcu" >&2; exit 2 ;;
