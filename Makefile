@@ -104,8 +104,10 @@ test: test-c test-python test-32bit test-aarch64 test-mcu
 demo: build python
 	@$(PY) demo/digits_demo.py
 
-size: setup
+size: setup python
 	@bash tools/size_report.sh
+	@bash tools/setup_cross.sh mcu
+	@$(PY) tools/size_report_mcu.py --markdown docs/size-cortex-m.md
 
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \

@@ -76,9 +76,9 @@ def firmware():
 
 def _run(elf: Path) -> str:
     qemu = _need("qemu-system-arm")
-    r = subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none",
-                        "-serial", "none", "-semihosting-config", "enable=on,target=native",
-                        "-kernel", str(elf)], capture_output=True, text=True,
+    r = subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-semihosting-config",
+                        "enable=on,target=native", "-kernel", str(elf)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=QEMU_SECONDS)
     assert r.returncode == 0, f"firmware exited {r.returncode}:\n{r.stdout}\n{r.stderr}"
     return r.stdout
