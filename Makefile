@@ -96,8 +96,10 @@ test-mcu: setup python
 	@bash tools/setup_cross.sh mcu
 	@$(PY) -m pytest -q -p no:cacheprovider targets/cortex-m/test_firmware.py
 
+# AMALGAMATION_OPS=ops.def (the full kernels/portable/ops.def or a selective
+# build's) adds the kernel utilities and those kernels with their table.
 amalgamation:
-	@python3 tools/amalgamate.py
+	@python3 tools/amalgamate.py -o dist $(if $(AMALGAMATION_OPS),--ops-def $(AMALGAMATION_OPS))
 
 test: test-c test-python test-32bit test-aarch64 test-mcu
 

@@ -110,6 +110,12 @@ def kernel_sources(ops_def_lines: Iterable[str], kernels_dir: Path) -> List[Path
     return found
 
 
+def _write(path: Path, text: str) -> None:
+    """Write unless unchanged, so that builds depending on the file stay built."""
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+
+
 @dataclass
 class Selection:
     operators: List[str]
@@ -136,12 +142,12 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     filtered = filter_ops_def(full_text, selected)
-    (out / "ops.def").write_text(filtered)
-    (out / "selected_ops.txt").write_text("".join(op + "\n" for op in selected))
-    (out / "backends.txt").write_text("".join(b + "\n" for b in sorted(backends)))
+    _write(out / "ops.def", filtered)
+    _write(out / "selected_ops.txt", "".join(op + "\n" for op in selected))
+    _write(out / "backends.txt", "".join(b + "\n" for b in sorted(backends)))
     kdir = full_path.parent
     sources = kernel_sources((table[op] for op in selected), kdir) if kdir.is_dir() else []
-    (out / "kernel_sources.txt").write_text("".join(f"{s}\n" for s in sources))
+    _write(out / "kernel_sources.txt", "".join(f"{s}\n" for s in sources))
     return Selection(selected, sorted(backends), missing, out / "ops.def", sources)
 
 

@@ -58,8 +58,12 @@ def write_header(pte: bytes, x: np.ndarray, out: Path, method: str = "forward",
         lines.append("  " + ",".join(f"{float(v).hex()}f" for v in vals[i:i + 8]) + ",")
     lines.append("};")
     lines.append("#endif")
-    (out / "model.h").write_text("\n".join(lines) + "\n")
-    (out / "model.pte").write_bytes(pte)
+    header = "\n".join(lines) + "\n"
+    # Unchanged files keep their time stamps: the firmware is not rebuilt.
+    if not (out / "model.h").is_file() or (out / "model.h").read_text() != header:
+        (out / "model.h").write_text(header)
+    if not (out / "model.pte").is_file() or (out / "model.pte").read_bytes() != pte:
+        (out / "model.pte").write_bytes(pte)
     selective_build([str(out / "model.pte")], str(out))
     return {"arena_bytes": meta.arena_bytes, "planned": sizes, "pte_bytes": len(pte)}
 

@@ -80,8 +80,9 @@ def _run(elf: Path) -> str:
                         "enable=on,target=native", "-kernel", str(elf)],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=QEMU_SECONDS)
+    # qemu writes the semihosting console to its stderr
     assert r.returncode == 0, f"firmware exited {r.returncode}:\n{r.stdout}\n{r.stderr}"
-    return r.stdout
+    return r.stdout + r.stderr
 
 
 def _outputs(text: str):
