@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     model, (x,) = models.get("digits_cnn")
     pte = edgetorch.export(model, (x,)).buffer
     gen = BUILD / "models" / "digits_cnn"
-    info = write_header(pte, x.numpy(), gen)
+    info = write_header(pte, x.numpy(), gen, scratch=32768)  # as make test-mcu
     gen_flag = ["-G", "Ninja"] if shutil.which("ninja") else []
     subprocess.run(["cmake", "-S", str(ROOT / "targets" / "cortex-m"), "-B", str(BUILD), *gen_flag,
                     f"-DCMAKE_TOOLCHAIN_FILE={ROOT / 'cmake' / 'toolchain-cortex-m4.cmake'}",
@@ -73,7 +73,8 @@ def main(argv=None) -> int:
     planned = sum(info["planned"])
     lines += ["", f"digits CNN model: .pte {info['pte_bytes']:,} B (in flash, used in place), "
                   f"planned buffers {planned:,} B and method arena {info['arena_bytes']:,} B "
-                  "(sized on the host, 64-bit; static arrays in the firmware's bss)"]
+                  "(sized on the host, 64-bit; static arrays in the firmware's bss), "
+                  "kernel scratch 32,768 B"]
     text = "\n".join(lines)
     print(text)
     if ns.markdown:
