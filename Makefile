@@ -1,7 +1,11 @@
 # edgetorch: the commands a user runs. Each installs what it needs first.
 #   make test   every test: C (gcc, gcc without SIMD, clang with ASan+UBSan), Python, robustness
 #   make demo   train, export and run the digits CNN on the C runtime
-#   make size   stripped size of the core runtime (-Os, x86-64)
+#   make size   stripped size of the core runtime (-Os, x86-64; Cortex-M4 thumb-2)
+#   make test-32bit / test-aarch64  the C tests cross-built, run under qemu-user
+#   make test-mcu  the digits CNN and a keyword-spotting DS-CNN as Cortex-M4
+#               firmware (no heap) under qemu-system-arm, against eager
+#   make amalgamation  dist/edgetorch.c + dist/edgetorch.h (one cc -c)
 #   make fuzz   libFuzzer on program load and method init, and on .ptd files
 #   make conformance  every kernel against PyTorch's OpInfo samples -> docs/conformance.md
 #   make bench  edgetorch side by side with upstream, eager and ONNX Runtime
@@ -11,7 +15,8 @@ JOBS ?= 2
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all setup build build-clang build-novec build-asan python test test-c test-python \
-        demo size fuzz conformance bench clean
+        demo size fuzz conformance bench clean test-32bit test-aarch64 test-mcu \
+        amalgamation
 
 all: build
 
@@ -66,13 +71,45 @@ test-python: build build-asan python
 	@ET_BUILD_DIR=$(CURDIR)/build ET_ASAN_BUILD_DIR=$(CURDIR)/build-asan \
 	  $(PY) -m pytest -q -n $(JOBS) --dist loadfile -p no:cacheprovider tests/python
 
-test: test-c test-python
+# Cross targets: the C tests (and the corpus tests) built with Debian's cross
+# compilers and run under qemu-user. 32-bit is armhf (Debian's gcc-multilib,
+# needed for -m32, conflicts with its cross compilers). Packages come from
+# tools/setup_cross.sh. ctest's closing line is the summary.
+CORPUS = export ET_CORPUS_DIR=$$($(PY) tests/python/upstream_corpus.py 2>/dev/null | tail -n 1)
+define cross_test
+	@bash tools/setup_cross.sh $(2)
+	@cmake -S . -B build-$(2) $(CMAKE_GEN) -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-$(1).cmake \
+	  -DCMAKE_BUILD_TYPE=Release -DCMOCKA_LIB=/usr/lib/$(1)/libcmocka.so.0 >/dev/null
+	@cmake --build build-$(2) -j$(JOBS)
+	@$(CORPUS) && ctest --test-dir build-$(2) --output-on-failure -j$(JOBS)
+endef
+
+test-32bit: setup
+	$(call cross_test,arm-linux-gnueabihf,armhf)
+
+test-aarch64: setup
+	$(call cross_test,aarch64-linux-gnu,aarch64)
+
+# Cortex-M4 firmware (arm-none-eabi-gcc, picolibc, no malloc) under
+# qemu-system-arm's mps2-an386 board, outputs compared with eager.
+test-mcu: setup python
+	@bash tools/setup_cross.sh mcu
+	@$(PY) -m pytest -q -p no:cacheprovider targets/cortex-m/test_firmware.py
+
+# AMALGAMATION_OPS=ops.def (the full kernels/portable/ops.def or a selective
+# build's) adds the kernel utilities and those kernels with their table.
+amalgamation:
+	@python3 tools/amalgamate.py -o dist $(if $(AMALGAMATION_OPS),--ops-def $(AMALGAMATION_OPS))
+
+test: test-c test-python test-32bit test-aarch64 test-mcu
 
 demo: build python
 	@$(PY) demo/digits_demo.py
 
-size: setup
+size: setup python
 	@bash tools/size_report.sh
+	@bash tools/setup_cross.sh mcu
+	@$(PY) tools/size_report_mcu.py --markdown docs/size-cortex-m.md
 
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
@@ -96,4 +133,5 @@ bench: build python
 	@$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf build build-clang build-novec build-asan build-fuzz build-size
+	rm -rf build build-clang build-novec build-asan build-fuzz build-size build-armhf \
+	  build-aarch64 build-mcu dist

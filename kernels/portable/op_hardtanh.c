@@ -9,6 +9,8 @@
  */
 #include "portable/ops.h"
 
+#include "util/scalar_util.h"
+
 #include "util/arith_util.h"
 
 typedef struct clamp_param {
@@ -53,7 +55,7 @@ static et_status to_long(et_kernel_ctx *ctx, const et_value *v, const char *name
   if (v->tag == ET_TAG_DOUBLE) {
     const double d = v->u.d;
     if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-      return ET_K_FAIL(ctx, "%s: %g cannot be converted to Long", name, d);
+      return ET_K_FAIL(ctx, "%s: %s cannot be converted to Long", name, et_double_str((char[ET_DOUBLE_STR_CAP]){0}, ET_DOUBLE_STR_CAP, d));
     *out = (int64_t)d;
     return ET_OK;
   }

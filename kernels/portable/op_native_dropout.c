@@ -17,6 +17,8 @@
  */
 #include "portable/ops.h"
 
+#include "util/scalar_util.h"
+
 #include "util/random_util.h"
 #include "util/shape_util.h"
 
@@ -50,7 +52,7 @@ et_status op_native_dropout_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", out, "out0"));
   ET_K_TRY(et_k_check_dtype(ctx, mask, ET_BOOL, "out1"));
   if (!(p >= 0 && p <= 1))
-    return ET_K_FAIL(ctx, "p: dropout probability has to be between 0 and 1, got %g", p);
+    return ET_K_FAIL(ctx, "p: dropout probability has to be between 0 and 1, got %s", et_double_str((char[ET_DOUBLE_STR_CAP]){0}, ET_DOUBLE_STR_CAP, p));
   ET_K_TRY(et_k_check_same_dim_order(ctx, in, "input", out, "out0"));
   ET_K_TRY(et_k_check_same_dim_order(ctx, in, "input", mask, "out1"));
   ET_K_TRY(et_k_resize_like(ctx, out, in, "out0"));

@@ -118,3 +118,46 @@ void et_scalar_describe(const et_value *v, char *buf, size_t cap) {
   default: et_format(buf, cap, "%s", et_tag_name((int)v->tag)); break;
   }
 }
+
+const char *et_double_str(char *buf, size_t cap, double d) {
+  if (d != d) {
+    et_format(buf, cap, "nan");
+    return buf;
+  }
+  const char *sign = d < 0 ? "-" : "";
+  double a = d < 0 ? -d : d;
+  if (a - a != 0) {
+    et_format(buf, cap, "%sinf", sign);
+    return buf;
+  }
+  int e = 0; /* a = m.mmmmm * 10^e */
+  if (a != 0) {
+    while (a >= 10) a /= 10, e++;
+    while (a < 1) a *= 10, e--;
+  }
+  int64_t m = (int64_t)(a * 100000 + 0.5);
+  if (m >= 1000000) m /= 10, e++;
+  int frac = 5; /* digits after the first */
+  while (frac > 0 && m % 10 == 0) m /= 10, frac--;
+  static const char zeros[] = "00000";
+  char dg[8];
+  et_format(dg, sizeof dg, "%lld", (long long)m);
+  char mant[24];
+  if (e < -4 || e >= 6) { /* d.ddddde[+-]XX */
+    et_format(mant, sizeof mant, "%c%s%s", dg[0], frac ? "." : "", dg + 1);
+    et_format(buf, cap, "%s%se%c%s%d", sign, mant, e < 0 ? '-' : '+',
+              (e < 0 ? -e : e) < 10 ? "0" : "", e < 0 ? -e : e);
+  } else if (e < 0) { /* 0.000ddd */
+    et_format(buf, cap, "%s0.%s%s", sign, zeros + (5 - (-e - 1)), dg);
+  } else { /* ddd.ddd or ddd000 */
+    size_t n = (size_t)frac + 1, ip = (size_t)e + 1;
+    if (ip >= n) {
+      et_format(buf, cap, "%s%s%s", sign, dg, zeros + (5 - (ip - n)));
+    } else {
+      et_format(mant, sizeof mant, "%s", dg);
+      mant[ip] = 0;
+      et_format(buf, cap, "%s%s.%s", sign, mant, dg + ip);
+    }
+  }
+  return buf;
+}

@@ -55,6 +55,12 @@ bool et_scalar_extract(const et_value *v, int common, et_cval *out);
 
 /* "Int", "Double" or "Bool" with the value, for messages. */
 void et_scalar_describe(const et_value *v, char *buf, size_t cap);
+/* `d` as text for messages, like printf's %g (6 significant digits): the
+ * core's et_format has no floating-point conversions, and a %g handed to it
+ * would not consume its argument (on 32-bit Arm the next %s then reads the
+ * double's words as a pointer). Returns buf. */
+#define ET_DOUBLE_STR_CAP 32
+const char *et_double_str(char *buf, size_t cap, double d);
 
 #ifdef __cplusplus
 }

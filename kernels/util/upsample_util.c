@@ -2,6 +2,7 @@
 #include "util/upsample_util.h"
 
 #include "util/dtype_util.h"
+#include "util/scalar_util.h"
 #include "util/shape_util.h"
 
 #include <math.h>
@@ -46,7 +47,8 @@ et_status et_upsample2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_v
       for (int k = 0; k < 2; k++) {
         const double v = (double)isz[k] * s[k];
         if (!(v >= 0 && v < 2147483648.0))
-          return ET_K_FAIL(ctx, "scale_factors: %g gives an invalid output size", s[k]);
+          return ET_K_FAIL(ctx, "scale_factors: %s gives an invalid output size",
+                           et_double_str((char[ET_DOUBLE_STR_CAP]){0}, ET_DOUBLE_STR_CAP, s[k]));
         o[k] = (int64_t)v;
       }
       g->scale_h = s[0] > 0 ? s[0] : 0;

@@ -4,6 +4,7 @@
                                            or path/to/file.py:attribute
     edgetorch run out.pte [--input x.npy]...
     edgetorch inspect out.pte [--memory-plot plan.png]
+    edgetorch selective-build a.pte [b.pte...] -o DIR   (see edgetorch.selective)
 """
 
 from __future__ import annotations
@@ -250,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--method", help="only this method in the plot")
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_inspect)
+
+    from . import selective
+    sb = sub.add_parser("selective-build", help="kernel table with only the operators of some .pte files")
+    selective.add_arguments(sb)
+    sb.set_defaults(fn=selective.run)
     return p
 
 

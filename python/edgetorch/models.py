@@ -52,6 +52,30 @@ class DigitsCNN(nn.Module):
 
 
 # ---------------------------------------------------------------------------
+# Keyword spotting: DS-CNN (Zhang et al., "Hello Edge", the small variant)
+
+
+class KwsDSCNN(nn.Module):
+    """Depthwise separable CNN on a 49x10 MFCC map (1x1x49x10 in, 12 logits)."""
+
+    def __init__(self, channels: int = 64, blocks: int = 4, classes: int = 12) -> None:
+        super().__init__()
+        layers: List[nn.Module] = [nn.Conv2d(1, channels, (10, 4), stride=2, padding=(5, 1)),
+                                   nn.BatchNorm2d(channels), nn.ReLU()]
+        for _ in range(blocks):
+            layers += [nn.Conv2d(channels, channels, 3, padding=1, groups=channels),
+                       nn.BatchNorm2d(channels), nn.ReLU(),
+                       nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.features(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+# ---------------------------------------------------------------------------
 # ResNet-18
 
 
@@ -197,6 +221,7 @@ def _build(cls: Callable[[], nn.Module], *shape: int, seed: int = 0
 MODELS: Dict[str, Callable[[], Tuple[nn.Module, Tuple[torch.Tensor, ...]]]] = {
     "mlp": lambda: _build(MLP, 4, 32),
     "digits_cnn": lambda: _build(DigitsCNN, 1, 1, 8, 8),
+    "kws_dscnn": lambda: _build(KwsDSCNN, 1, 1, 49, 10),
     "resnet18": lambda: _build(ResNet18, 1, 3, 32, 32),
     "mobilenet_v2": lambda: _build(MobileNetV2, 1, 3, 64, 64),
     "lstm": lambda: _build(LSTMClassifier, 1, 8, 16),

@@ -553,12 +553,24 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
   et_diag *diag = &p->diag;
   et_status st = et_plan_open(p, r, index, &plan, diag);
   if (st) return st;
-  for (uint32_t i = 0; i < plan.values.len; i++)
-    if ((st = verify_value(p, r, &plan, i, diag))) return st;
-  const fb_vec *io[2] = {&plan.inputs, &plan.outputs};
   if (!fb_charge(r, (uint64_t)plan.inputs.len + plan.outputs.len +
                         plan.buffer_sizes.len))
     return et_fb_error(r, diag);
+  /* Checked first: every later size_t use of a planned size relies on it. */
+  for (uint32_t i = 1; i < plan.buffer_sizes.len; i++) {
+    int64_t b = fb_vec_i64(r, &plan.buffer_sizes, i);
+    if (b < 0)
+      return invalid(diag, "method '%s': planned buffer %u has negative size",
+                     plan.name, i - 1);
+    if ((uint64_t)b > SIZE_MAX)
+      return et_diag_set(diag, ET_NOT_SUPPORTED,
+                         "method '%s': planned buffer %u needs %lld bytes, "
+                         "more than this target can address (%zu)",
+                         plan.name, i - 1, (long long)b, (size_t)SIZE_MAX);
+  }
+  for (uint32_t i = 0; i < plan.values.len; i++)
+    if ((st = verify_value(p, r, &plan, i, diag))) return st;
+  const fb_vec *io[2] = {&plan.inputs, &plan.outputs};
   for (int k = 0; k < 2; k++)
     for (uint32_t i = 0; i < io[k]->len; i++) {
       int32_t v = fb_vec_i32(r, io[k], i);
@@ -613,10 +625,6 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
         return st;
     }
   }
-  for (uint32_t i = 1; i < plan.buffer_sizes.len; i++)
-    if (fb_vec_i64(r, &plan.buffer_sizes, i) < 0)
-      return invalid(diag, "method '%s': planned buffer %u has negative size",
-                     plan.name, i - 1);
   /* A name that repeats an earlier method's is not refused (upstream picks
    * the first, and so does et_plan_find): checking would cost time
    * quadratic in the number of methods. */
