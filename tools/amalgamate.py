@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INC = ROOT / "runtime" / "include" / "edgetorch"
-# The core's public headers (module.h and demo_backend.h belong to extension/).
+# The core's public headers (module.h belongs to extension/).
 CORE_HEADERS = ["edgetorch.h"]
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]((?:edgetorch/)?[\w/]+\.h)[>"]')
 STATIC_DEF = re.compile(

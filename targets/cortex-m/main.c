@@ -93,7 +93,7 @@ int main(void) {
                                  ET_LOAD_DEFAULT);
   if (st) fail(st, et_program_message(&prog));
   et_method_meta meta;
-  st = et_program_method_meta(&prog, ET_FW_METHOD, &registry, &meta);
+  st = et_program_method_meta(&prog, ET_FW_METHOD, &registry, &meta, NULL);
   if (st) fail(st, et_program_message(&prog));
   /* The host sized the arena with its own (64-bit) metadata; the target's
    * figure is the exact one. */

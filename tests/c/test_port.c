@@ -67,7 +67,7 @@ static void test_planned_buffer_beyond_size_max(void **state) {
     et_method_meta meta;
     const char *name = et_program_method_name(&p, 0);
     assert_non_null(name);
-    assert_int_equal(et_program_method_meta(&p, name, NULL, &meta), ET_OK);
+    assert_int_equal(et_program_method_meta(&p, name, NULL, &meta, NULL), ET_OK);
     assert_true((uint64_t)et_method_meta_planned_size(&meta, 0) == huge);
   }
   free(data);
