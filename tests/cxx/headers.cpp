@@ -4,7 +4,6 @@
 #include <edgetorch/arena.h>
 #include <edgetorch/backend.h>
 #include <edgetorch/data_map.h>
-#include <edgetorch/demo_backend.h>
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/flat_tensor.h>
 #include <edgetorch/kernel.h>
