@@ -42,32 +42,43 @@ void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align) {
   return ctx->scratch + start + pad;
 }
 
+/* Signature letters (see kernel.h): the tags each accepts, and the name of
+ * its kind for messages. A lower-case letter is its upper-case kind or
+ * None. */
+#define TAG(x) (1u << ET_TAG_##x)
+static const struct {
+  char c;
+  uint16_t tags;
+  const char *name;
+} kKinds[] = {
+    {'T', TAG(TENSOR), "Tensor"}, {'W', TAG(TENSOR), "Tensor"},
+    {'P', TAG(TENSOR), "Tensor"}, {'t', TAG(TENSOR), "Tensor"},
+    {'I', TAG(INT), "Int"}, {'i', TAG(INT), "Int"},
+    {'D', TAG(DOUBLE), "Double"}, {'d', TAG(DOUBLE), "Double"},
+    {'B', TAG(BOOL), "Bool"}, {'b', TAG(BOOL), "Bool"},
+    {'S', TAG(INT) | TAG(DOUBLE) | TAG(BOOL), "Scalar"},
+    {'s', TAG(INT) | TAG(DOUBLE) | TAG(BOOL), "Scalar"},
+    {'L', TAG(LIST_INT), "ListInt"}, {'l', TAG(LIST_INT), "ListInt"},
+    {'F', TAG(LIST_DOUBLE), "ListDouble"}, {'f', TAG(LIST_DOUBLE), "ListDouble"},
+    {'G', TAG(LIST_BOOL), "ListBool"}, {'V', TAG(LIST_TENSOR), "ListTensor"},
+    {'O', TAG(LIST_OPTIONAL_TENSOR) | TAG(LIST_TENSOR), "ListOptionalTensor"},
+    {'Z', TAG(STRING), "String"}, {'z', TAG(STRING), "String"},
+    {'N', TAG(NONE), "None"}, {'*', 0xfff, "anything"}};
+
+static int kind_of(char c) {
+  for (int k = 0; k < (int)(sizeof kKinds / sizeof kKinds[0]); k++)
+    if (kKinds[k].c == c) return k;
+  return -1;
+}
+
 bool et_kernel_sig_accepts(char c, uint32_t tag) {
-  switch (c) {
-  case 'T': case 'W': case 'P': return tag == ET_TAG_TENSOR;
-  case 't': return tag == ET_TAG_TENSOR || tag == ET_TAG_NONE;
-  case 'I': return tag == ET_TAG_INT;
-  case 'i': return tag == ET_TAG_INT || tag == ET_TAG_NONE;
-  case 'D': return tag == ET_TAG_DOUBLE;
-  case 'd': return tag == ET_TAG_DOUBLE || tag == ET_TAG_NONE;
-  case 'B': return tag == ET_TAG_BOOL;
-  case 'b': return tag == ET_TAG_BOOL || tag == ET_TAG_NONE;
-  case 'S':
-    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL;
-  case 's':
-    return tag == ET_TAG_INT || tag == ET_TAG_DOUBLE || tag == ET_TAG_BOOL ||
-           tag == ET_TAG_NONE;
-  case 'L': return tag == ET_TAG_LIST_INT;
-  case 'l': return tag == ET_TAG_LIST_INT || tag == ET_TAG_NONE;
-  case 'F': return tag == ET_TAG_LIST_DOUBLE;
-  case 'f': return tag == ET_TAG_LIST_DOUBLE || tag == ET_TAG_NONE;
-  case 'G': return tag == ET_TAG_LIST_BOOL;
-  case 'V': return tag == ET_TAG_LIST_TENSOR;
-  case 'O': return tag == ET_TAG_LIST_OPTIONAL_TENSOR || tag == ET_TAG_LIST_TENSOR;
-  case 'Z': return tag == ET_TAG_STRING;
-  case 'z': return tag == ET_TAG_STRING || tag == ET_TAG_NONE;
-  case 'N': return tag == ET_TAG_NONE;
-  case '*': return true;
-  default: return false;
-  }
+  int k = kind_of(c);
+  uint32_t tags = k < 0 ? 0 : kKinds[k].tags | (c >= 'a' ? TAG(NONE) : 0);
+  return tag < 16 && (tags >> tag & 1u);
+}
+
+const char *et_kernel_sig_kind(char c, const char **out_or_none) {
+  int k = kind_of(c);
+  *out_or_none = k >= 0 && c >= 'a' ? " or None" : "";
+  return k < 0 ? "anything" : kKinds[k].name;
 }

@@ -19,32 +19,6 @@ static uint32_t tag_of(uint8_t kt) {
   return kt < sizeof map ? map[kt] : ET_TAG_NONE;
 }
 
-static const char *kind_name(char c) {
-  switch (c) {
-  case 'T': case 'W': case 'P': return "Tensor";
-  case 't': return "Tensor or None";
-  case 'I': return "Int";
-  case 'i': return "Int or None";
-  case 'D': return "Double";
-  case 'd': return "Double or None";
-  case 'B': return "Bool";
-  case 'b': return "Bool or None";
-  case 'S': return "Scalar";
-  case 's': return "Scalar or None";
-  case 'L': return "ListInt";
-  case 'l': return "ListInt or None";
-  case 'F': return "ListDouble";
-  case 'f': return "ListDouble or None";
-  case 'G': return "ListBool";
-  case 'V': return "ListTensor";
-  case 'O': return "ListOptionalTensor";
-  case 'Z': return "String";
-  case 'z': return "String or None";
-  case 'N': return "None";
-  default: return "anything";
-  }
-}
-
 static et_status fill_external(et_method *m, const fb_reader *r, uint32_t i,
                                const et_tensor_desc *td, et_tensor *t,
                                const et_data_map *map) {
@@ -210,12 +184,14 @@ static et_status fill_kernel_call(et_method *m, et_instr *in, uint32_t pc,
   for (uint32_t i = 0; i < args->len; i++) {
     et_value *v = arg_slots[i];
     char c = k->sig[i];
-    if (!et_kernel_sig_accepts(c, v->tag))
+    if (!et_kernel_sig_accepts(c, v->tag)) {
+      const char *or_none, *kind = et_kernel_sig_kind(c, &or_none);
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
                          "instruction %u (%s): argument %u (value %u) is %s, "
-                         "expected %s",
+                         "expected %s%s",
                          pc, k->name, i, (unsigned)(v - m->values),
-                         et_tag_name((int)v->tag), kind_name(c));
+                         et_tag_name((int)v->tag), kind, or_none);
+    }
     if (v->tag != ET_TAG_TENSOR) continue;
     et_tensor *t = v->u.t;
     if (c == 'W' && (t->flags & ET_TENSOR_CONSTANT))

@@ -66,6 +66,9 @@ typedef struct et_kernel_table {
 
 /* True if a value tagged `tag` (et_tag) fits signature letter `c`. */
 bool et_kernel_sig_accepts(char c, uint32_t tag);
+/* The kind letter `c` stands for ("Tensor"); *out_or_none is " or None"
+ * for a lower-case letter, else "". For messages. */
+const char *et_kernel_sig_kind(char c, const char **out_or_none);
 
 /* Binary search of one table; NULL if absent. */
 const et_kernel *et_kernel_table_find(const et_kernel_table *table,
