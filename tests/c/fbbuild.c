@@ -142,7 +142,7 @@ tp_value tp_tensor(int8_t dtype, uint32_t rank, const int32_t *sizes,
   x.type = KT_TENSOR;
   x.dtype = dtype;
   x.rank = rank;
-  for (uint32_t d = 0; d < rank && d < 8; d++) {
+  for (uint32_t d = 0; d < rank && d < 24; d++) {
     x.sizes[d] = sizes[d];
     x.dim_order[d] = (uint8_t)d;
   }

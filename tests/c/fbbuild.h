@@ -75,8 +75,8 @@ typedef struct tp_value {
   int8_t dtype;
   int8_t dynamism;
   uint32_t rank;
-  int32_t sizes[8];
-  uint8_t dim_order[8];
+  int32_t sizes[24];
+  uint8_t dim_order[24];
   uint32_t mem_id;    /* 0: not planned */
   uint64_t offset;    /* planned offset */
   uint32_t dbi;       /* data_buffer_idx */
