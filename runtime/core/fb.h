@@ -58,7 +58,8 @@ static inline bool fb_ok(const fb_reader *r) { return !r->bad; }
 
 /* Open the table at absolute position pos (vtable checked). */
 bool fb_table_at(fb_reader *r, uint32_t pos, fb_table *out, const char *what);
-/* The root table. */
+/* The root table; a failure names it `what` ("Program table" for fb_root). */
+bool fb_root_named(fb_reader *r, fb_table *out, const char *what);
 bool fb_root(fb_reader *r, fb_table *out);
 
 /* Absolute position of field `id` if present and `size` bytes fit inside the
