@@ -17,6 +17,7 @@ enum { TL_SCALAR_TYPE = 0, TL_SIZES = 1, TL_DIM_ORDER = 2 };
 #define PTD_HEADER_MAGIC "FH01"
 #define PTD_HEADER_MIN_LENGTH 40u
 
+ET_PRINTF_FORMAT(2, 3)
 static et_status bad(et_ptd *t, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -22,6 +22,7 @@ et_status et_fb_error(const fb_reader *r, et_diag *diag) {
                      r->bad_at);
 }
 
+ET_PRINTF_FORMAT(2, 3)
 static et_status invalid(et_diag *d, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
