@@ -13,6 +13,7 @@
 
 #include "util/broadcast_util.h"
 #include "util/distance_util.h"
+#include "util/scalar_util.h"
 #include "util/shape_util.h"
 
 #include <math.h>
@@ -29,7 +30,10 @@ et_status op_cdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_same_dtype(ctx, x1, "x1", out, "out"));
   ET_K_TRY(et_k_check_rank(ctx, x1, 2, ET_MAX_RANK, "x1"));
   ET_K_TRY(et_k_check_rank(ctx, x2, 2, ET_MAX_RANK, "x2"));
-  if (!(p >= 0)) return ET_K_FAIL(ctx, "p: only non-negative values are supported, got %g", p);
+  char g[32];
+  if (!(p >= 0))
+    return ET_K_FAIL(ctx, "p: only non-negative values are supported, got %s",
+                     et_double_str(p, g, sizeof g));
   if (args[3]->tag == ET_TAG_INT && (args[3]->u.i < 0 || args[3]->u.i > 2))
     return ET_K_FAIL(ctx, "compute_mode: expected None, 0, 1 or 2, got %lld",
                      (long long)args[3]->u.i);

@@ -10,6 +10,7 @@
 #include "portable/ops.h"
 
 #include "util/arith_util.h"
+#include "util/scalar_util.h"
 
 typedef struct clamp_param {
   et_cval lo, hi;
@@ -52,8 +53,10 @@ static et_status to_long(et_kernel_ctx *ctx, const et_value *v, const char *name
                          int64_t *out) {
   if (v->tag == ET_TAG_DOUBLE) {
     const double d = v->u.d;
+    char g[32];
     if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-      return ET_K_FAIL(ctx, "%s: %g cannot be converted to Long", name, d);
+      return ET_K_FAIL(ctx, "%s: %s cannot be converted to Long", name,
+                       et_double_str(d, g, sizeof g));
     *out = (int64_t)d;
     return ET_OK;
   }

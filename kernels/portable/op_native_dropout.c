@@ -18,6 +18,7 @@
 #include "portable/ops.h"
 
 #include "util/random_util.h"
+#include "util/scalar_util.h"
 #include "util/shape_util.h"
 
 #include <edgetorch/pal.h>
@@ -49,8 +50,10 @@ et_status op_native_dropout_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_tensor(ctx, mask, "out1"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", out, "out0"));
   ET_K_TRY(et_k_check_dtype(ctx, mask, ET_BOOL, "out1"));
+  char g[32];
   if (!(p >= 0 && p <= 1))
-    return ET_K_FAIL(ctx, "p: dropout probability has to be between 0 and 1, got %g", p);
+    return ET_K_FAIL(ctx, "p: dropout probability has to be between 0 and 1, got %s",
+                     et_double_str(p, g, sizeof g));
   ET_K_TRY(et_k_check_same_dim_order(ctx, in, "input", out, "out0"));
   ET_K_TRY(et_k_check_same_dim_order(ctx, in, "input", mask, "out1"));
   ET_K_TRY(et_k_resize_like(ctx, out, in, "out0"));

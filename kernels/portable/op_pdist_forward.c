@@ -8,6 +8,7 @@
 #include "portable/ops.h"
 
 #include "util/distance_util.h"
+#include "util/scalar_util.h"
 #include "util/shape_util.h"
 
 et_status op_pdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
@@ -19,7 +20,10 @@ et_status op_pdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_floating(ctx, in, "self"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
   ET_K_TRY(et_k_check_rank(ctx, in, 2, 2, "self"));
-  if (!(p >= 0)) return ET_K_FAIL(ctx, "p: only non-negative values are supported, got %g", p);
+  char g[32];
+  if (!(p >= 0))
+    return ET_K_FAIL(ctx, "p: only non-negative values are supported, got %s",
+                     et_double_str(p, g, sizeof g));
   const int64_t N = in->sizes[0], M = in->sizes[1];
   const int64_t pairs = N > 1 ? N * (N - 1) / 2 : 0;
   ET_K_TRY(et_k_resize(ctx, out, &pairs, 1, "out"));

@@ -79,7 +79,7 @@ et_status et_scalar_to_elem_checked(et_kernel_ctx *ctx, const et_value *value, i
   if (over) {
     char desc[64];
     if (value->tag == ET_TAG_DOUBLE)
-      et_format(desc, sizeof desc, "%g", value->u.d);
+      et_double_str(value->u.d, desc, sizeof desc);
     else
       et_format(desc, sizeof desc, "%lld", (long long)value->u.i);
     return ET_K_FAIL(ctx, "%s: %s cannot be converted to dtype %s without overflow", name, desc,

@@ -78,9 +78,10 @@ et_status et_scalar_checked(et_kernel_ctx *ctx, const et_value *v, int dtype,
     char desc[48];
     et_scalar_describe(v, desc, sizeof desc);
     if (v->tag == ET_TAG_DOUBLE) {
-      return ET_K_FAIL(ctx, "%s: value %g cannot be converted to dtype %s without "
+      char g[32];
+      return ET_K_FAIL(ctx, "%s: value %s cannot be converted to dtype %s without "
                             "overflow",
-                       name, v->u.d, et_dtype_name(dtype));
+                       name, et_double_str(v->u.d, g, sizeof g), et_dtype_name(dtype));
     }
     return ET_K_FAIL(ctx, "%s: value (%s) cannot be converted to dtype %s without "
                           "overflow",

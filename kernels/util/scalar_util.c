@@ -110,6 +110,61 @@ bool et_scalar_extract(const et_value *v, int common, et_cval *out) {
   return true;
 }
 
+const char *et_double_str(double v, char *buf, size_t cap) {
+  char s[32];
+  size_t n = 0;
+  if (v != v) {
+    et_format(buf, cap, "nan");
+    return buf;
+  }
+  if (v < 0 || (v == 0 && 1 / v < 0)) {
+    s[n++] = '-';
+    v = -v;
+  }
+  if (v > DBL_MAX) {
+    et_format(buf, cap, "%sinf", n ? "-" : "");
+    return buf;
+  }
+  /* t = v / 10^e in [1, 10) (approximately: only e is taken from it). */
+  int e = 0;
+  double t = v;
+  if (t != 0) {
+    while (t >= 10) { t /= 10; e++; }
+    while (t < 1) { t *= 10; e--; }
+  }
+  /* Six digits, v * 10^(5-e) rounded: one rounding step when the power of
+   * ten is exact (up to 1e22), else from t. */
+  int k = 5 - e;
+  double p10 = 1;
+  for (int i = 0; i < (k < 0 ? -k : k) && i < 23; i++) p10 *= 10;
+  double scaled = k > 22 || k < -22 ? t * 100000 : k >= 0 ? v * p10 : v / p10;
+  uint64_t m = (uint64_t)(scaled + 0.5);
+  if (m >= 1000000) { m = (m + 5) / 10; e++; }
+  if (m && m < 100000) { m *= 10; e--; }
+  char dig[6];
+  for (int i = 5; i >= 0; i--, m /= 10) dig[i] = (char)('0' + m % 10);
+  int nd = 6;
+  while (nd > 1 && dig[nd - 1] == '0') nd--;
+  bool sci = e < -4 || e >= 6;
+  int point = sci ? 1 : e + 1; /* digits before the point */
+  if (point <= 0) {
+    s[n++] = '0';
+    s[n++] = '.';
+    for (int i = point; i < 0; i++) s[n++] = '0';
+  }
+  for (int i = 0; i < nd || i < point; i++) {
+    if (i == point && point > 0) s[n++] = '.';
+    s[n++] = dig[i];
+  }
+  s[n] = '\0';
+  if (sci)
+    et_format(buf, cap, "%se%c%s%d", s, e < 0 ? '-' : '+',
+              (e < 0 ? -e : e) < 10 ? "0" : "", e < 0 ? -e : e);
+  else
+    et_format(buf, cap, "%s", s);
+  return buf;
+}
+
 void et_scalar_describe(const et_value *v, char *buf, size_t cap) {
   switch (v->tag) {
   case ET_TAG_INT: et_format(buf, cap, "Int %lld", (long long)v->u.i); break;

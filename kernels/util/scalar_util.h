@@ -53,6 +53,10 @@ et_cval et_scalar_cast(const et_value *v, int compute);
  */
 bool et_scalar_extract(const et_value *v, int common, et_cval *out);
 
+/* `v` as printf's %g prints it (six significant digits; the last may
+ * differ), into buf; returns buf. For messages: et_format has no %g. */
+const char *et_double_str(double v, char *buf, size_t cap);
+
 /* "Int", "Double" or "Bool" with the value, for messages. */
 void et_scalar_describe(const et_value *v, char *buf, size_t cap);
 

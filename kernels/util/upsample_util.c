@@ -2,6 +2,7 @@
 #include "util/upsample_util.h"
 
 #include "util/dtype_util.h"
+#include "util/scalar_util.h"
 #include "util/shape_util.h"
 
 #include <math.h>
@@ -45,8 +46,10 @@ et_status et_upsample2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_v
       const int64_t isz[2] = {g->IH, g->IW};
       for (int k = 0; k < 2; k++) {
         const double v = (double)isz[k] * s[k];
+        char num[32];
         if (!(v >= 0 && v < 2147483648.0))
-          return ET_K_FAIL(ctx, "scale_factors: %g gives an invalid output size", s[k]);
+          return ET_K_FAIL(ctx, "scale_factors: %s gives an invalid output size",
+                           et_double_str(s[k], num, sizeof num));
         o[k] = (int64_t)v;
       }
       g->scale_h = s[0] > 0 ? s[0] : 0;

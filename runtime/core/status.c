@@ -66,52 +66,6 @@ static void put_signed(out_buf *o, int64_t v) {
   }
 }
 
-/* %g for messages: six significant digits, trailing zeros dropped,
- * exponent form below 1e-4 and from 1e6, as printf prints it (the last
- * digit may differ: the scaling is by repeated *10 and /10). */
-static void put_double(out_buf *o, double v) {
-  if (v != v) {
-    put_str(o, "nan");
-    return;
-  }
-  if (v < 0 || (v == 0 && 1 / v < 0)) {
-    put_char(o, '-');
-    v = -v;
-  }
-  if (v > 1.7976931348623157e308) {
-    put_str(o, "inf");
-    return;
-  }
-  int e = 0;
-  if (v != 0) {
-    while (v >= 10) { v /= 10; e++; }
-    while (v < 1) { v *= 10; e--; }
-  }
-  uint64_t m = (uint64_t)(v * 100000 + 0.5); /* 6 digits of v in [1, 10) */
-  if (m >= 1000000) { m /= 10; e++; }
-  char dig[6];
-  for (int i = 5; i >= 0; i--, m /= 10) dig[i] = (char)('0' + m % 10);
-  int n = 6;
-  while (n > 1 && dig[n - 1] == '0') n--;
-  int sci = e < -4 || e >= 6;
-  int point = sci ? 1 : e + 1; /* digits before the point */
-  if (point <= 0) {
-    put_str(o, "0.");
-    for (int i = point; i < 0; i++) put_char(o, '0');
-  }
-  for (int i = 0; i < n || i < point; i++) {
-    if (i == point && point > 0) put_char(o, '.');
-    put_char(o, dig[i]);
-  }
-  if (sci) {
-    put_char(o, 'e');
-    put_char(o, e < 0 ? '-' : '+');
-    if (e < 0) e = -e;
-    if (e < 10) put_char(o, '0');
-    put_unsigned(o, (uint64_t)e, 10u);
-  }
-}
-
 size_t et_formatv(char *buf, size_t cap, const char *fmt, va_list ap) {
   out_buf o = {buf, cap, 0};
   for (const char *p = fmt; *p; p++) {
@@ -120,11 +74,7 @@ size_t et_formatv(char *buf, size_t cap, const char *fmt, va_list ap) {
       continue;
     }
     p++;
-    int longs = 0, size_t_arg = 0, prec = -1;
-    if (p[0] == '.' && p[1] == '*') { /* %.*s: at most prec characters */
-      prec = va_arg(ap, int);
-      p += 2;
-    }
+    int longs = 0, size_t_arg = 0;
     while (*p == 'l') { longs++; p++; }
     if (*p == 'z') { size_t_arg = 1; p++; }
     switch (*p) {
@@ -151,16 +101,7 @@ size_t et_formatv(char *buf, size_t cap, const char *fmt, va_list ap) {
       put_str(&o, "0x");
       put_unsigned(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), 16u);
       break;
-    case 's': {
-      const char *s = va_arg(ap, const char *);
-      if (prec < 0 || !s) {
-        put_str(&o, s);
-      } else {
-        for (int i = 0; i < prec && s[i]; i++) put_char(&o, s[i]);
-      }
-      break;
-    }
-    case 'g': put_double(&o, va_arg(ap, double)); break;
+    case 's': put_str(&o, va_arg(ap, const char *)); break;
     case 'c': put_char(&o, (char)va_arg(ap, int)); break;
     case '%': put_char(&o, '%'); break;
     case '\0': p--; break;

@@ -13,6 +13,38 @@
 #include "util/scalar_util.h"
 #include "util/vec_util.h"
 
+/* ---- et_double_str: %g for kernel messages ------------------------------ */
+
+static void test_double_str(void **state) {
+  (void)state;
+  char buf[32], ref[32];
+  static const struct {
+    double v;
+    const char *want;
+  } exact[] = {{0.0, "0"},        {-0.0, "-0"},          {1.5, "1.5"},
+               {-2.0, "-2"},      {0.001, "0.001"},      {123456.0, "123456"},
+               {1e6, "1e+06"},    {1.5e-7, "1.5e-07"},   {1e100, "1e+100"},
+               {HUGE_VAL, "inf"}, {-HUGE_VAL, "-inf"},   {NAN, "nan"}};
+  for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+    assert_string_equal(et_double_str(exact[i].v, buf, sizeof buf),
+                        exact[i].want);
+  /* Against printf's %g: the same form (plain or exponent) and the same
+   * value to the sixth significant digit. */
+  const double vals[] = {3.14159265,  -2.5e-5, 0.0001,  9.999995e5, 999999.4,
+                         1234567.0,   7e-300,  1.7e308, 5e-324,     0.1,
+                         2.0 / 3.0,   -1e-4,   65504.0, 1e15};
+  for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+    et_double_str(vals[i], buf, sizeof buf);
+    snprintf(ref, sizeof ref, "%g", vals[i]);
+    if ((strchr(buf, 'e') == NULL) != (strchr(ref, 'e') == NULL) ||
+        fabs(strtod(buf, NULL) - vals[i]) > 1.5e-5 * fabs(vals[i]))
+      fail_msg("et_double_str(%.17g) = %s, printf %%g = %s", vals[i], buf,
+               ref);
+  }
+  /* A short buffer gets a terminated prefix. */
+  assert_string_equal(et_double_str(1.5, buf, 3), "1.");
+}
+
 /* ---- Half ---------------------------------------------------------------- */
 
 /* Value of a half bit pattern computed from the definition, as an oracle. */
@@ -472,6 +504,7 @@ int main(void) {
       cmocka_unit_test_teardown(test_matmul_blocked, kt_free_all),
       cmocka_unit_test_teardown(test_matmul_summation_order, kt_free_all),
       cmocka_unit_test_teardown(test_vec_sums_order, kt_free_all),
+      cmocka_unit_test(test_double_str),
   };
   return cmocka_run_group_tests_name("kernels_util", tests, NULL, NULL);
 }

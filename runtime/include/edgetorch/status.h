@@ -71,8 +71,10 @@ typedef struct et_diag {
  * Record a failure and return `status` so call sites can write
  * `return et_diag_set(d, ET_INVALID_PROGRAM, "...", ...)`.
  * The format understands %s %c %d %i %u %x %ld %lu %lld %llu %lx %zu %zd %p %%
- * (with an optional `ll`/`l`/`z` length), %.*s (an int length, then the
- * string) and %g (six significant digits); it never touches stdio. `d` may be
+ * (with an optional `ll`/`l`/`z` length); it never touches stdio. No
+ * floating point (%g, %f) and no width or precision: the compiler's printf
+ * check accepts them, but they print literally and leave their argument
+ * unread (kernels format doubles with et_double_str, util/scalar_util.h). `d` may be
  * NULL, in which case only the status is returned. Messages that do not fit
  * are truncated.
  */
