@@ -306,6 +306,9 @@ uint8_t *tp_build(const tp_program *p, size_t *out_size, tp_layout *out) {
   pf[n++] = (fbb_field){PROGRAM_DELEGATE_DATA, 4, 0};
   pf[n++] = (fbb_field){PROGRAM_SEGMENTS, 4, 0};
   pf[n++] = (fbb_field){PROGRAM_NAMED_DATA, 4, 0};
+  if (p->subseg[0].present) pf[n++] = (fbb_field){PROGRAM_CONSTANT_SEGMENT, 4, 0};
+  size_t mut_field = n;
+  if (p->subseg[1].present) pf[n++] = (fbb_field){PROGRAM_MUTABLE_SEGMENTS, 4, 0};
   lay.root = fbb_table(&b, n, pf, ps);
   fbb_w32(&b, 0, (uint32_t)lay.root);
 
@@ -352,7 +355,7 @@ uint8_t *tp_build(const tp_program *p, size_t *out_size, tp_layout *out) {
 
   size_t ops = refs(&b, pls[5], p->n_ops);
   for (uint32_t i = 0; i < p->n_ops; i++) {
-    char name[128];
+    char name[256];
     const char *full = p->ops[i];
     const char *colon = strstr(full, "::");
     const char *dot = strchr(colon ? colon : full, '.');
@@ -416,6 +419,18 @@ uint8_t *tp_build(const tp_program *p, size_t *out_size, tp_layout *out) {
     lay.named[i] = fbb_table(&b, 2, f, s);
     fbb_link(&b, named + 4 * i, lay.named[i]);
     fbb_link(&b, s[0], fbb_str(&b, p->named[i].key));
+  }
+
+  for (int k = 0; k < 2; k++) {
+    if (!p->subseg[k].present) continue;
+    size_t at = k == 0 ? ps[5] : ps[mut_field];
+    if (k == 1) at = refs(&b, at, 1);
+    size_t s[2];
+    fbb_field f[] = {{SUBSEG_INDEX, 4, p->subseg[k].segment},
+                     {SUBSEG_OFFSETS, 4, 0}};
+    fbb_link(&b, at, fbb_table(&b, 2, f, s));
+    fbb_link(&b, s[1], fbb_vec(&b, p->subseg[k].n_offsets, 8,
+                               p->subseg[k].offsets));
   }
 
   lay.program_size = b.len;

@@ -131,6 +131,14 @@ typedef struct tp_program {
   uint64_t segment_bytes; /* bytes of segment data after the flatbuffer */
   uint32_t n_named;
   tp_named named[2];
+  /* constant_segment (index 0) and mutable_data_segments[0] (index 1):
+   * SubsegmentOffsets tables, written when present. */
+  struct {
+    bool present;
+    uint32_t segment;
+    uint32_t n_offsets;
+    uint64_t offsets[4];
+  } subseg[2];
 } tp_program;
 
 /* Where tp_build put things (absolute byte positions). */

@@ -583,6 +583,90 @@ static void d_header_length_short(uint8_t *b, size_t n, const tp_layout *l) {
   wr32(b, 12, 16);
 }
 
+/* constant and mutable segments ------------------------------------------ */
+static void e_const_segment_ok(tp_program *p) {
+  p->n_segments = 1;
+  p->segments[0] = (tp_segment){0, 16};
+  p->segment_bytes = 16;
+  p->subseg[0].present = true;
+  p->subseg[0].n_offsets = 2; /* offset 0 is the unused placeholder */
+  p->values[1].mem_id = 0;
+  p->values[1].dbi = 1;
+}
+static void e_const_offset_past(tp_program *p) {
+  e_const_segment_ok(p);
+  p->subseg[0].offsets[1] = 17;
+}
+static void e_const_offset_max(tp_program *p) {
+  e_const_segment_ok(p);
+  p->subseg[0].offsets[1] = UINT64_MAX;
+}
+static void e_const_tensor_past(tp_program *p) {
+  e_const_segment_ok(p);
+  p->subseg[0].offsets[1] = 12; /* 8 bytes from 12 in a 16-byte segment */
+}
+static void e_const_segment_index(tp_program *p) {
+  e_const_segment_ok(p);
+  p->subseg[0].segment = 3;
+}
+static void e_const_index_past(tp_program *p) {
+  e_const_segment_ok(p);
+  p->values[1].dbi = 2;
+}
+static void e_const_and_inline(tp_program *p) {
+  e_const_segment_ok(p);
+  p->n_constants = 2;
+}
+static void e_mutable_ok(tp_program *p) {
+  p->n_segments = 1;
+  p->segments[0] = (tp_segment){0, 16};
+  p->segment_bytes = 16;
+  p->subseg[1].present = true;
+  p->subseg[1].n_offsets = 2;
+  p->values[3].dbi = 1; /* planned, with initial data */
+}
+static void e_mutable_tensor_past(tp_program *p) {
+  e_mutable_ok(p);
+  p->subseg[1].offsets[1] = 12;
+}
+static void e_mutable_index_past(tp_program *p) {
+  e_mutable_ok(p);
+  p->values[3].dbi = 3;
+}
+static void e_mutable_offset_past(tp_program *p) {
+  e_mutable_ok(p);
+  p->subseg[1].offsets[1] = 100;
+}
+
+/* instruction semantics ---------------------------------------------------- */
+static void e_move_changes_kind(tp_program *p) {
+  p->instrs[p->n_instrs++] = (tp_instr){IT_MOVE, 2, 0, 0, {0}};
+}
+static void e_move_out_of_range(tp_program *p) {
+  p->instrs[p->n_instrs++] = (tp_instr){IT_MOVE, 0, 40, 0, {0}};
+}
+static void e_free_int(tp_program *p) {
+  p->instrs[p->n_instrs++] = (tp_instr){IT_FREE, 2, 0, 0, {0}};
+}
+static void e_jump_on_none(tp_program *p) {
+  p->values[p->n_values++] = tp_null();
+  p->instrs[p->n_instrs++] = (tp_instr){IT_JUMP_FALSE, 4, 0, 0, {0}};
+}
+static void e_jump_negative(tp_program *p) {
+  p->instrs[p->n_instrs++] = (tp_instr){IT_JUMP_FALSE, 0, -1, 0, {0}};
+}
+static void e_jump_to_end(tp_program *p) {
+  p->values[p->n_values++] = tp_bool(true);
+  p->instrs[p->n_instrs++] = (tp_instr){IT_JUMP_FALSE, 4, 2, 0, {0}};
+}
+static void e_op_name_overlong(tp_program *p) {
+  static char name[200];
+  memset(name, 'a', sizeof name - 1);
+  memcpy(name, "aten::", 6);
+  p->ops[0] = name;
+}
+static void e_op_name_empty(tp_program *p) { p->ops[0] = ""; }
+
 #define PRIM(name, op, n, ...) name, op, n, {__VA_ARGS__}, NULL, NULL, INIT
 #define ADD(name, edit, damage, phase) name, NULL, 0, {0}, edit, damage, phase
 #define INV ET_INVALID_PROGRAM
@@ -808,6 +892,47 @@ static const pcase kCases[] = {
      {"named data 0", "segment index 0 out of range"}},
     {ADD("named data without a key", e_named_ok, d_named_no_key, LOAD), INV,
      {"named data 0", "missing key"}},
+    /* ---- constant and mutable segments ---- */
+    {ADD("constant in a segment: loads", e_const_segment_ok, NULL, LOAD),
+     ET_OK, {NULL, NULL}},
+    {ADD("constant offset past its segment", e_const_offset_past, NULL, LOAD),
+     INV, {"constant segment offset 1 (17)", "16 bytes"}},
+    {ADD("constant offset UINT64_MAX", e_const_offset_max, NULL, LOAD), INV,
+     {"constant segment offset 1 (18446744073709551615)", NULL}},
+    {ADD("constant tensor running past its segment", e_const_tensor_past,
+         NULL, LOAD), INV,
+     {"value 1: constant data (8 bytes at 12)", "past the end"}},
+    {ADD("constant segment index out of range", e_const_segment_index, NULL,
+         LOAD), INV, {"segment index 3 out of range", NULL}},
+    {ADD("constant index past the offsets", e_const_index_past, NULL, LOAD),
+     INV, {"value 1", "constant buffer index 2 out of range (2 constants)"}},
+    {ADD("both a constant segment and inline constants", e_const_and_inline,
+         NULL, LOAD), INV, {"both a constant segment and inline", NULL}},
+    {ADD("initial data in the mutable segment: loads", e_mutable_ok, NULL,
+         LOAD), ET_OK, {NULL, NULL}},
+    {ADD("initial data running past its segment", e_mutable_tensor_past, NULL,
+         LOAD), INV, {"value 3: initial data (8 bytes at 12)", "past the end"}},
+    {ADD("initial data index past the offsets", e_mutable_index_past, NULL,
+         LOAD), INV, {"value 3", "initial data index 3 out of range"}},
+    {ADD("mutable offset past its segment", e_mutable_offset_past, NULL, LOAD),
+     INV, {"mutable data segment offset 1 (100)", NULL}},
+    /* ---- instruction semantics ---- */
+    {ADD("move that changes a value's kind", e_move_changes_kind, NULL, LOAD),
+     INV, {"instruction 1", "changes the kind"}},
+    {ADD("move to a value out of range", e_move_out_of_range, NULL, LOAD), INV,
+     {"instruction 1", "move 0 -> 40 out of range"}},
+    {ADD("free of an Int", e_free_int, NULL, LOAD), INV,
+     {"instruction 1", "not a tensor"}},
+    {ADD("jump on a None", e_jump_on_none, NULL, LOAD), INV,
+     {"instruction 1", "not a Bool or tensor"}},
+    {ADD("jump to -1", e_jump_negative, NULL, LOAD), INV,
+     {"instruction 1", "jump destination -1"}},
+    {ADD("jump to the end of the chain: loads", e_jump_to_end, NULL, LOAD),
+     ET_OK, {NULL, NULL}},
+    {ADD("operator name over the limit", e_op_name_overlong, NULL, LOAD), INV,
+     {"operator 0", "overlong name"}},
+    {ADD("empty operator name", e_op_name_empty, NULL, LOAD), INV,
+     {"operator 0 has no name", NULL}},
     /* ---- extended header ---- */
     {ADD("segment base past the file", e_named_ok, d_segment_base_past_file,
          LOAD), INV, {"segment base", NULL}},
