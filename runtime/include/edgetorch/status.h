@@ -74,9 +74,9 @@ typedef struct et_diag {
  * (with an optional `ll`/`l`/`z` length); it never touches stdio. No
  * floating point (%g, %f) and no width or precision: the compiler's printf
  * check accepts them, but they print literally and leave their argument
- * unread (kernels format doubles with et_double_str, util/scalar_util.h). `d` may be
- * NULL, in which case only the status is returned. Messages that do not fit
- * are truncated.
+ * unread (kernels format doubles with et_double_str, util/scalar_util.h).
+ * `d` may be NULL, in which case only the status is returned. Messages that
+ * do not fit are truncated.
  */
 et_status et_diag_set(et_diag *d, et_status status, const char *fmt, ...)
     ET_PRINTF_FORMAT(3, 4);
