@@ -84,6 +84,7 @@ static const char kUsage[] =
 /* ---- errors ---------------------------------------------------------------
  */
 
+ET_PRINTF_FORMAT(3, 4)
 static int fail(int code, et_status st, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

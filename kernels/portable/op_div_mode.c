@@ -23,6 +23,8 @@
 #include "util/arith_util.h"
 #include "util/math_util.h"
 
+#include <string.h>
+
 ET_DEFINE_BINARY_TT_TS(tdiv, float, f32, x / y)
 ET_DEFINE_BINARY_TT_TS(tdiv, double, f64, x / y)
 ET_DEFINE_BINARY_TT_TS(trunc, int64_t, i64, et_i64_div_trunc(x, y))
@@ -46,10 +48,14 @@ static const et_ew_fns mode_ts[3] = {
 static et_status parse_mode(et_kernel_ctx *ctx, const et_value *v, int *out_mode) {
   int mode = et_round_mode_parse(v);
   if (mode < 0) {
-    if (v->tag == ET_TAG_STRING)
+    if (v->tag == ET_TAG_STRING) {
+      char s[33]; /* et_format has no %.*s; the string is not terminated */
+      size_t n = v->u.str.len > 32 ? 32 : v->u.str.len;
+      memcpy(s, v->u.str.ptr, n);
+      s[n] = '\0';
       return ET_K_FAIL(ctx, "rounding_mode: expected None, \"trunc\" or \"floor\", got "
-                            "\"%.*s\"",
-                       (int)(v->u.str.len > 32 ? 32 : v->u.str.len), v->u.str.ptr);
+                            "\"%s\"", s);
+    }
     return ET_K_FAIL(ctx, "rounding_mode: expected None, \"trunc\" or \"floor\"");
   }
   *out_mode = mode;

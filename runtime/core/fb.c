@@ -56,14 +56,18 @@ bool fb_table_at(fb_reader *r, uint32_t pos, fb_table *out, const char *what) {
   return true;
 }
 
-bool fb_root(fb_reader *r, fb_table *out) {
+bool fb_root_named(fb_reader *r, fb_table *out, const char *what) {
   if (!in_range(r, 0, 8)) return fb_fail(r, 0, "root offset");
   uint32_t root = fb_rd32(r->buf);
   if (root < 8 || root > r->size - 4) {
     memset(out, 0, sizeof *out);
     return fb_fail(r, 0, "root offset");
   }
-  return fb_table_at(r, root, out, "Program table");
+  return fb_table_at(r, root, out, what);
+}
+
+bool fb_root(fb_reader *r, fb_table *out) {
+  return fb_root_named(r, out, "Program table");
 }
 
 uint32_t fb_field(fb_reader *r, const fb_table *t, unsigned id, unsigned size,

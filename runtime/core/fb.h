@@ -64,7 +64,8 @@ bool fb_charge(fb_reader *r, uint64_t n);
 
 /* Open the table at absolute position pos (vtable checked). */
 bool fb_table_at(fb_reader *r, uint32_t pos, fb_table *out, const char *what);
-/* The root table. */
+/* The root table; a failure names it `what` ("Program table" for fb_root). */
+bool fb_root_named(fb_reader *r, fb_table *out, const char *what);
 bool fb_root(fb_reader *r, fb_table *out);
 
 /* Absolute position of field `id` if present and `size` bytes fit inside the

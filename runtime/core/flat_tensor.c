@@ -17,6 +17,7 @@ enum { TL_SCALAR_TYPE = 0, TL_SIZES = 1, TL_DIM_ORDER = 2 };
 #define PTD_HEADER_MAGIC "FH01"
 #define PTD_HEADER_MIN_LENGTH 40u
 
+ET_PRINTF_FORMAT(2, 3)
 static et_status bad(et_ptd *t, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -128,7 +129,7 @@ et_status et_ptd_load(et_ptd *t, const void *data, size_t size) {
   fb_table root;
   fb_vec segs, named;
   reader(t, &r);
-  if (!fb_root(&r, &root)) return fb_bad(t, &r);
+  if (!fb_root_named(&r, &root, "FlatTensor table")) return fb_bad(t, &r);
   uint32_t version = fb_u32(&r, &root, FT_VERSION, 0, "FlatTensor");
   fb_vector(&r, &root, FT_SEGMENTS, 4, &segs, "FlatTensor");
   fb_vector(&r, &root, FT_NAMED_DATA, 4, &named, "FlatTensor");

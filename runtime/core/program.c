@@ -27,6 +27,7 @@ et_status et_fb_error(const fb_reader *r, et_diag *diag) {
                      r->bad_at);
 }
 
+ET_PRINTF_FORMAT(2, 3)
 static et_status invalid(et_diag *d, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -560,8 +561,8 @@ static et_status verify_plan(et_program *p, fb_reader *r, uint32_t index) {
   for (uint32_t i = 1; i < plan.buffer_sizes.len; i++) {
     int64_t b = fb_vec_i64(r, &plan.buffer_sizes, i);
     if (b < 0)
-      return invalid(diag, "method '%s': planned buffer %u has negative size",
-                     plan.name, i - 1);
+      return invalid(diag, "method '%s': planned buffer %u has negative size (%lld bytes)",
+                     plan.name, i - 1, (long long)b);
     if ((uint64_t)b > SIZE_MAX)
       return et_diag_set(diag, ET_NOT_SUPPORTED,
                          "method '%s': planned buffer %u needs %lld bytes, "

@@ -647,7 +647,7 @@ static void test_dropout(void **state) {
     assert_true(kt_get(y, k) == 0);
   }
   /* errors */
-  KT_FAIL(ET_INVALID_ARGUMENT, "between 0 and 1", "aten::native_dropout.out", VT(x), VD(1.5),
+  KT_FAIL(ET_INVALID_ARGUMENT, "between 0 and 1, got 1.5", "aten::native_dropout.out", VT(x), VD(1.5),
           VB(true), VT(y), VT(m), VTL(y, m));
   KT_FAIL(ET_INVALID_ARGUMENT, "Bool", "aten::native_dropout.out", VT(x), VD(0.5), VB(true), VT(y),
           VT(kt_t(ET_FLOAT, 2, 100, 100)), VTL(y, m));

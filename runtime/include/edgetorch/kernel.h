@@ -79,7 +79,7 @@ const et_kernel *et_kernel_table_find(const et_kernel_table *table,
  * Returns `status`.
  */
 et_status et_kernel_fail(et_kernel_ctx *ctx, et_status status, const char *fmt,
-                         ...);
+                         ...) ET_PRINTF_FORMAT(3, 4);
 
 /* Scratch memory for the duration of one call; NULL if not enough. */
 void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align);

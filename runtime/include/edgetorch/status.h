@@ -56,21 +56,40 @@ typedef struct et_diag {
 } et_diag;
 
 /*
+ * Lets gcc and clang check the arguments of a printf-style function against
+ * its format string: the format is argument fmt_idx, the variadic arguments
+ * start at args_idx (0 for a va_list function). Empty for other compilers.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define ET_PRINTF_FORMAT(fmt_idx, args_idx) \
+  __attribute__((format(printf, fmt_idx, args_idx)))
+#else
+#define ET_PRINTF_FORMAT(fmt_idx, args_idx)
+#endif
+
+/*
  * Record a failure and return `status` so call sites can write
  * `return et_diag_set(d, ET_INVALID_PROGRAM, "...", ...)`.
  * The format understands %s %c %d %i %u %x %ld %lu %lld %llu %lx %zu %zd %p %%
- * (with an optional `ll`/`l`/`z` length); it never touches stdio. `d` may be
- * NULL, in which case only the status is returned. Messages that do not fit
- * are truncated.
+ * (with an optional `ll`/`l`/`z` length); it never touches stdio. No
+ * floating point (%g, %f) and no width or precision: the compiler's printf
+ * check accepts them, but they print literally and leave their argument
+ * unread (kernels format doubles with et_double_str, util/scalar_util.h).
+ * `d` may be NULL, in which case only the status is returned. Messages that
+ * do not fit are truncated.
  */
-et_status et_diag_set(et_diag *d, et_status status, const char *fmt, ...);
-et_status et_diag_setv(et_diag *d, et_status status, const char *fmt, va_list ap);
+et_status et_diag_set(et_diag *d, et_status status, const char *fmt, ...)
+    ET_PRINTF_FORMAT(3, 4);
+et_status et_diag_setv(et_diag *d, et_status status, const char *fmt,
+                       va_list ap) ET_PRINTF_FORMAT(3, 0);
 void et_diag_clear(et_diag *d);
 
 /* Format into buf (always NUL-terminated when cap > 0); returns the length
  * written, excluding the NUL. Same directives as et_diag_set. */
-size_t et_format(char *buf, size_t cap, const char *fmt, ...);
-size_t et_formatv(char *buf, size_t cap, const char *fmt, va_list ap);
+size_t et_format(char *buf, size_t cap, const char *fmt, ...)
+    ET_PRINTF_FORMAT(3, 4);
+size_t et_formatv(char *buf, size_t cap, const char *fmt, va_list ap)
+    ET_PRINTF_FORMAT(3, 0);
 
 #ifdef __cplusplus
 }
