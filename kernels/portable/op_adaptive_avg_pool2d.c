@@ -40,8 +40,6 @@ et_status op_adaptive_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
   ET_K_TRY(et_k_check_floating(ctx, in, "self"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "self", out, "out"));
   ET_K_TRY(et_k_check_rank(ctx, in, 3, 4, "self"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, in, "self"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, out, "out"));
   int64_t os[ET_MAX_RANK];
   size_t n;
   ET_K_TRY(et_k_int_list(ctx, args[1], os, ET_MAX_RANK, &n, "output_size"));

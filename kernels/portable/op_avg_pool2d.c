@@ -94,7 +94,6 @@ et_status op_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
   et_pool2d p;
   int64_t osz[4];
   ET_K_TRY(et_pool2d_init(ctx, in, args[1], args[2], args[3], NULL, args[4]->u.b, &p, osz));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, out, "out"));
   ET_K_TRY(et_k_resize(ctx, out, osz, in->rank, "out"));
   int64_t xs[4], ys[4];
   et_k_nchw_strides(in, xs);

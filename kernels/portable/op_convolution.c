@@ -475,9 +475,6 @@ et_status op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     return ET_K_FAIL(ctx, "input: expected an integer or floating dtype, got Bool");
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", w, "weight"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", out, "out"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, in, "input"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, w, "weight"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, out, "out"));
 
   et_conv_geom g;
   ET_K_TRY(et_conv_geom_init(ctx, in, w, args[3], args[4], args[5], transposed, args[7],

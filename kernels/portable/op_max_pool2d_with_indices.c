@@ -102,8 +102,6 @@ et_status op_max_pool2d_with_indices_out(et_kernel_ctx *ctx, et_value **args) {
   et_pool2d p;
   int64_t osz[4];
   ET_K_TRY(et_pool2d_init(ctx, in, args[1], args[2], args[3], args[4], args[5]->u.b, &p, osz));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, out, "out"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, ind, "indices"));
   ET_K_TRY(et_k_resize(ctx, out, osz, in->rank, "out"));
   ET_K_TRY(et_k_resize(ctx, ind, osz, in->rank, "indices"));
   int64_t xs[4], ys[4], is[4];

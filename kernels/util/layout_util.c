@@ -1,23 +1,7 @@
-/* Contiguous and channels-last dim orders in kernels. */
+/* Dim orders in kernels: strides of [N, C, spatial...] tensors. */
 #include "util/layout_util.h"
 
 #include "util/shape_util.h"
-
-et_status et_k_check_default_or_channels_last(et_kernel_ctx *ctx, const et_tensor *t,
-                                              const char *name) {
-  if (et_k_default_or_channels_last(t)) return ET_OK;
-  char order[3 * ET_MAX_RANK + 1];
-  size_t k = 0;
-  for (uint32_t d = 0; d < t->rank && d < ET_MAX_RANK; d++) {
-    if (d) order[k++] = ',';
-    const unsigned v = t->dim_order[d];
-    if (v >= 10) order[k++] = (char)('0' + v / 10 % 10);
-    order[k++] = (char)('0' + v % 10);
-  }
-  order[k] = '\0';
-  return ET_K_FAIL(ctx, "%s: dim order (%s) is neither contiguous nor channels-last", name,
-                   order);
-}
 
 bool et_k_flat_alike(const et_tensor *a, const et_tensor *b) {
   return et_k_same_shape(a, b) && et_k_same_dim_order(a, b);

@@ -1,18 +1,22 @@
 /*
- * Dim orders the kernels meet: contiguous (0, 1, ..., r-1) and channels-last
- * (0, 2, 3, 1 for rank 4; 0, 2, 3, 4, 1 for rank 5), as upstream's portable
- * library accepts them. Two kinds of helper:
+ * Dim orders in kernels. A tensor's bytes are dense in its dim order and its
+ * strides follow from it (et_tensor_update_strides), so a kernel that indexes
+ * through strides handles contiguous, channels-last (0, 2, 3, 1 for rank 4;
+ * 0, 2, 3, 4, 1 for rank 5, as upstream's portable library accepts them)
+ * and the orders that differ from these only where a dim has size 1 (torch
+ * reports such orders for a channels-last [C, 1, KH, KW] depthwise weight).
  *
+ * Two kinds of helper:
  * - for kernels that run over elements without caring where they sit: when
- *   every operand has the same shape and the same dim order, element k of
- *   one buffer is element k of the others, so the kernel may walk the
- *   buffers flat whatever the dim order (et_k_flat_alike);
- * - for kernels over [N, C, spatial...] tensors (convolution, pooling, batch
- *   norm): the element strides of n, c, d, h and w (et_k_ncdhw_strides), so
- *   one loop nest indexes both layouts. Such a kernel visits the same
- *   elements in the same order, with the same arithmetic, whatever the
- *   layout, so a channels-last tensor gives bit for bit the result of the
- *   contiguous one.
+ *   operands have the same shape and the same dim order, element k of one
+ *   buffer is element k of the others, so the kernel may walk the buffers
+ *   flat whatever the dim order (et_k_flat_alike);
+ * - for kernels over [N, C, spatial...] tensors (convolution, pooling): the
+ *   element strides of n, c, d, h and w (et_k_ncdhw_strides,
+ *   et_k_nchw_strides), so one loop nest indexes every layout. Such a kernel
+ *   visits the same elements in the same order with the same arithmetic
+ *   whatever the layout, so a channels-last tensor gives bit for bit the
+ *   result of the contiguous one.
  *
  * Thread-safety: pure.
  */
@@ -28,16 +32,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Contiguous or channels-last. */
-static inline bool et_k_default_or_channels_last(const et_tensor *t) {
-  return et_tensor_is_contiguous(t) || et_tensor_is_channels_last(t);
-}
-
-/* Fails (InvalidArgument naming `name` and its dim order) unless `t` is
- * contiguous or channels-last. */
-et_status et_k_check_default_or_channels_last(et_kernel_ctx *ctx, const et_tensor *t,
-                                              const char *name);
 
 /* True if a and b have the same sizes and dim order: their buffers hold the
  * same elements at the same positions and can be walked flat together. */

@@ -41,7 +41,6 @@ et_status et_pool2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_value
                          const et_value *dilation, bool ceil_mode, et_pool2d *p,
                          int64_t *out_sizes) {
   ET_K_TRY(et_k_check_rank(ctx, in, 3, 4, "self"));
-  ET_K_TRY(et_k_check_default_or_channels_last(ctx, in, "self"));
   int64_t k[2] = {0, 0}, s[2] = {0, 0}, pd[2] = {0, 0}, d[2] = {0, 0};
   ET_K_TRY(pair(ctx, kernel, 0, 0, false, "kernel_size", k));
   ET_K_TRY(pair(ctx, stride, k[0], k[1], true, "stride", s));
