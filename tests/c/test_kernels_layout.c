@@ -220,10 +220,67 @@ static void test_pooling_and_batch_norm(void **state) {
   }
 }
 
+/* ---- elementwise, copies, reductions ----------------------------------------- */
+
+static et_value *order_of(const et_tensor *t) {
+  int64_t o[ET_MAX_RANK];
+  for (uint32_t d = 0; d < t->rank; d++) o[d] = t->dim_order[d];
+  return kt_int_list(t->rank, o);
+}
+
+static void add_case(int v) {
+  et_tensor *a = MK(ET_FLOAT, 30, 4, 2, 3, 5, 4);
+  /* v: the second operand broadcasts from [3, 1, 4], [2, 3, 5, 4] or [1, 3, 1, 1] */
+  et_tensor *b = v == 0 ? MK(ET_FLOAT, 31, 3, 3, 1, 4)
+                 : v == 1 ? MK(ET_FLOAT, 31, 4, 2, 3, 5, 4)
+                          : MK(ET_FLOAT, 31, 4, 1, 3, 1, 1);
+  et_tensor *o = MKO(ET_FLOAT, 4, 2, 3, 5, 4);
+  KT_OK("aten::add.out", VT(a), VT(b), VD(0.5), VT(o), VT(o));
+}
+
+static void hardtanh_case(int v) {
+  const int dt = v ? ET_HALF : ET_FLOAT;
+  et_tensor *a = MK(dt, 32, 4, 2, 3, 5, 4);
+  et_tensor *o = MKO(dt, 4, 2, 3, 5, 4);
+  KT_OK("aten::hardtanh.out", VT(a), VD(-0.25), VD(0.5), VT(o), VT(o));
+}
+
+static void clone_case(int v) {
+  et_tensor *a = MK(ET_FLOAT, 33, 4, 2, 3, 5, 4);
+  et_tensor *o = MKO(v ? ET_DOUBLE : ET_FLOAT, 4, 2, 3, 5, 4);
+  KT_OK(v ? "dim_order_ops::_to_dim_order_copy.out" : "dim_order_ops::_clone_dim_order.out",
+        VT(a), VB(false), order_of(o), VT(o), VT(o));
+}
+
+static void mean_case(int v) {
+  et_tensor *a = MK(ET_FLOAT, 34, 4, 2, 3, 9, 7);
+  et_tensor *o = v ? MKO(ET_FLOAT, 4, 2, 3, 1, 1) : MKO(ET_FLOAT, 4, 2, 1, 9, 7);
+  KT_OK("aten::mean.out", VT(a), v ? VL(2, 3) : VL(1), VB(true), VN(), VT(o), VT(o));
+}
+
+static void softmax_case(int v) {
+  et_tensor *a = MK(ET_FLOAT, 35, 4, 2, 3, 5, 4);
+  et_tensor *o = MKO(ET_FLOAT, 4, 2, 3, 5, 4);
+  KT_OK(v ? "aten::_log_softmax.out" : "aten::_softmax.out", VT(a), VI(v ? 3 : 1), VB(false),
+        VT(o), VT(o));
+}
+
+static void test_elementwise_copies_reductions(void **state) {
+  (void)state;
+  for (int v = 0; v < 3; v++) check_layouts("add", add_case, v);
+  for (int v = 0; v < 2; v++) {
+    check_layouts("hardtanh", hardtanh_case, v);
+    check_layouts("clone / to_dim_order_copy", clone_case, v);
+    check_layouts("mean", mean_case, v);
+    check_layouts("softmax", softmax_case, v);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(test_convolution, kt_free_all),
       cmocka_unit_test_teardown(test_pooling_and_batch_norm, kt_free_all),
+      cmocka_unit_test_teardown(test_elementwise_copies_reductions, kt_free_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
