@@ -5,9 +5,9 @@
  *
  * 1-D ([N, C, L]), 2-D ([N, C, H, W]) and 3-D ([N, C, D, H, W]) convolution,
  * plain and transposed, with groups, stride, padding, dilation and
- * output_padding; contiguous tensors of any real dtype (PyTorch's CPU
- * kernels take every integer dtype for plain convolution and Long for
- * transposed; integers wrap). Every convolution runs as a 3-D one (see
+ * output_padding; tensors of any real dtype (PyTorch's CPU kernels take every
+ * integer dtype for plain convolution and Long for transposed; integers
+ * wrap). Every convolution runs as a 3-D one (see
  * util/conv_util.h).
  *
  * Plain convolution, three strategies:
@@ -37,15 +37,16 @@
  * outside a contiguous, vectorizable inner loop, so no scratch memory is
  * needed.
  *
- * Channels-last tensors (any of input, weight and out may be contiguous or
- * channels-last) take strided loops over the layout-free element order: per
- * output element, the same products summed in the same order as the path a
- * contiguous call with the same scratch memory takes (from zero over (input
+ * Channels-last tensors (input, weight and out each contiguous, channels-last
+ * or any other dim order) take strided loops (util/layout_util.h) that give
+ * each output element the same products summed in the same order as the path
+ * a contiguous call with the same scratch memory takes: from zero over (input
  * channel, kernel taps), padding taps included as products with zero, then
  * the bias, where the contiguous call would use the matrix product; from the
- * bias, padding skipped, where it would use the direct loops; the columns
- * of transposed convolution tap by tap), so the result is bit for bit the
- * contiguous one.
+ * bias, padding skipped, where it would use the direct loops; the columns of
+ * transposed convolution tap by tap. So the result is bit for bit the
+ * contiguous one. These loops are scalar: channels-last convolution is
+ * correct, not yet fast.
  */
 #include "portable/ops.h"
 
