@@ -247,9 +247,21 @@ static void hardtanh_case(int v) {
 
 static void clone_case(int v) {
   et_tensor *a = MK(ET_FLOAT, 33, 4, 2, 3, 5, 4);
-  et_tensor *o = MKO(v ? ET_DOUBLE : ET_FLOAT, 4, 2, 3, 5, 4);
-  KT_OK(v ? "dim_order_ops::_to_dim_order_copy.out" : "dim_order_ops::_clone_dim_order.out",
-        VT(a), VB(false), order_of(o), VT(o), VT(o));
+  et_tensor *o = MKO(v == 1 ? ET_DOUBLE : ET_FLOAT, 4, 2, 3, 5, 4);
+  if (v == 2)
+    KT_OK("aten::clone.out", VT(a), VN(), VT(o), VT(o));
+  else
+    KT_OK(v ? "dim_order_ops::_to_dim_order_copy.out" : "dim_order_ops::_clone_dim_order.out",
+          VT(a), VB(false), order_of(o), VT(o), VT(o));
+}
+
+static void view_case(int v) {
+  (void)v;
+  et_tensor *a = MK(ET_FLOAT, 36, 4, 2, 3, 5, 4);
+  et_tensor *o = MKO(ET_FLOAT, 4, 2, 3, 5, 4); /* same shape: one memmove when alike */
+  et_tensor *f = MKO(ET_FLOAT, 2, 6, 20);
+  KT_OK("aten::view_copy.out", VT(a), VL(2, 3, 5, 4), VT(o), VT(o));
+  KT_OK("aten::view_copy.out", VT(a), VL(6, 20), VT(f), VT(f));
 }
 
 static void mean_case(int v) {
@@ -267,10 +279,13 @@ static void softmax_case(int v) {
 
 static void test_elementwise_copies_reductions(void **state) {
   (void)state;
-  for (int v = 0; v < 3; v++) check_layouts("add", add_case, v);
+  for (int v = 0; v < 3; v++) {
+    check_layouts("add", add_case, v);
+    check_layouts("clone / to_dim_order_copy", clone_case, v);
+  }
+  check_layouts("view_copy", view_case, 0);
   for (int v = 0; v < 2; v++) {
     check_layouts("hardtanh", hardtanh_case, v);
-    check_layouts("clone / to_dim_order_copy", clone_case, v);
     check_layouts("mean", mean_case, v);
     check_layouts("softmax", softmax_case, v);
   }
