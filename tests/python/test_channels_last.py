@@ -24,6 +24,7 @@ Run: .venv/bin/python -m pytest -q tests/python/test_channels_last.py
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -54,6 +55,7 @@ def _versions() -> str:
     return ",".join(f"{p}={md.version(p)}" for p in ("torch", "executorch"))
 
 
+@functools.lru_cache(maxsize=None)
 def _exporter_hash() -> str:
     h = hashlib.sha256()
     for p in sorted((REPO / "python" / "edgetorch").rglob("*.py")):
@@ -67,7 +69,17 @@ def _cache_dir() -> Path:
     return (Path(env) if env else REPO / "build" / "testdata") / "channels-last"
 
 
+def _case_source(name: str) -> str:
+    """The text that defines case `name` in this file (so that editing a case
+    re-exports it); the whole file for the models defined outside CASES."""
+    text = Path(__file__).read_text()
+    m = re.search(r'\n    Case\("' + re.escape(name) + r'",.*?(?=\n    Case\(|\n    # |\n\])', text,
+                  re.S)
+    return m.group(0) if m else text
+
+
 def _cached(name: str, key: str, build: Callable[[], bytes]) -> bytes:
+    key += _case_source(name.split("-", 1)[1])
     path = _cache_dir() / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pte"
     if path.exists():
         return path.read_bytes()
@@ -166,7 +178,8 @@ class Case:
     make: Callable[[], nn.Module]
     shapes: Tuple[Tuple[Tuple[int, ...], bool], ...]  # (shape, channels-last)
     upstream: bool = False                    # also export with upstream
-    keep: Tuple[str, ...] = ()                # upstream preserve_ops ("aten.gelu.default")
+    keep: Tuple[str, ...] = ()                # upstream preserve_ops ("gelu.default")
+    up_op: str = ""                           # upstream's operator, when not `op`
 
     def inputs(self) -> Tuple[torch.Tensor, ...]:
         g = torch.Generator().manual_seed(zlib_crc(self.id))
@@ -220,38 +233,82 @@ CASES: List[Case] = [
     # reductions, softmax, scans
     Case("mean-hw", "aten::mean.out", _f(lambda a: a.mean((2, 3), keepdim=True)), (X,),
          upstream=True),
-    Case("sum-c", "aten::sum.IntList_out", _f(lambda a: a.sum(1)), (X,)),
-    Case("amax-w", "aten::amax.out", _f(lambda a: a.amax(3)), (X,)),
-    Case("argmax-c", "aten::argmax.out", _f(lambda a: a.argmax(1)), (X,)),
+    Case("sum-c", "aten::sum.IntList_out", _f(lambda a: a.sum(1)), (X,), upstream=True),
+    Case("amax-w", "aten::amax.out", _f(lambda a: a.amax(3)), (X,), upstream=True),
+    Case("argmax-c", "aten::argmax.out", _f(lambda a: a.argmax(1)), (X,), upstream=True),
     Case("softmax-c", "aten::_softmax.out", _f(lambda a: torch.softmax(a, 1)), (X,),
          upstream=True),
     Case("log_softmax-w", "aten::_log_softmax.out", _f(lambda a: torch.log_softmax(a, -1)),
-         (X,)),
-    Case("cumsum-h", "aten::cumsum.out", _f(lambda a: torch.cumsum(a, 2)), (X,)),
-    Case("var-c", "aten::var.correction_out", _f(lambda a: a.var(1)), (X,)),
+         (X,), upstream=True),
+    Case("cumsum-h", "aten::cumsum.out", _f(lambda a: torch.cumsum(a, 2)), (X,),
+         upstream=True),
+    Case("var-c", "aten::var.correction_out", _f(lambda a: a.var(1)), (X,), upstream=True),
     # copies and layout changes
     Case("contiguous", "dim_order_ops::_clone_dim_order.out",
          _f(lambda a: a.contiguous() * 2), (X,), upstream=True),
-    Case("to-channels-last", "dim_order_ops::_clone_dim_order.out",
+    Case("to-channels-last", "dim_order_ops::_to_dim_order_copy.out",
          _f(lambda a, b: a.to(memory_format=CL) + b), (((2, 3, 5, 4), False), Y)),
     Case("to-double", "dim_order_ops::_to_dim_order_copy.out",
          _f(lambda a: a.to(torch.float64)), (X,), upstream=True),
     Case("cat-c", "aten::cat.out", _f(lambda a, b: torch.cat([a, b], 1)), (X, Y),
          upstream=True),
-    Case("permute", "aten::permute_copy.out", _f(lambda a: a.permute(0, 3, 1, 2) + 1), (X,)),
-    Case("flatten", "aten::view_copy.out", _f(lambda a: a.flatten(1) + 1), (X,)),
+    Case("permute", "aten::permute_copy.out", _f(lambda a: a.permute(0, 3, 1, 2) + 1), (X,),
+         upstream=True),
+    Case("flatten", "dim_order_ops::_clone_dim_order.out", _f(lambda a: a.flatten(1) + 1), (X,)),
     Case("slice", "aten::slice_copy.Tensor_out", _f(lambda a: a[:, 1:, :, 1:3] * 2), (X,)),
     Case("select", "aten::select_copy.int_out", _f(lambda a: a[:, 1] * 2), (X,)),
-    Case("flip", "aten::flip.out", _f(lambda a: torch.flip(a, (1, 3))), (X,)),
+    Case("flip", "aten::flip.out", _f(lambda a: torch.flip(a, (1, 3))), (X,), upstream=True),
     Case("pad", "aten::constant_pad_nd.out", _f(lambda a: F.pad(a, (1, 2, 0, 1), value=0.5)),
          (X,), upstream=True),
     Case("upsample-nearest", "aten::upsample_nearest2d.vec_out",
-         _f(lambda a: F.interpolate(a, scale_factor=2, mode="nearest")), (X,)),
+         _f(lambda a: F.interpolate(a, scale_factor=2, mode="nearest")), (X,), upstream=True),
     Case("upsample-bilinear", "aten::upsample_bilinear2d.vec_out",
          _f(lambda a: F.interpolate(a, size=(7, 9), mode="bilinear", align_corners=False)),
+         (X,), upstream=True),
+    Case("pixel_shuffle", "aten::view_copy.out", _f(lambda a: F.pixel_shuffle(a, 2)),
+         (((2, 8, 5, 3), True),), upstream=True, keep=("pixel_shuffle.default",),
+         up_op="aten::pixel_shuffle.out"),
+    Case("roll", "aten::index_select.out", _f(lambda a: torch.roll(a, (1, -2), (1, 3))), (X,)),
+    Case("expand", "aten::expand_copy.out", _f(lambda a: a[:, :1].expand(2, 4, 5, 4) + 1),
          (X,)),
-    Case("pixel_shuffle", "aten::pixel_shuffle.out", _f(lambda a: F.pixel_shuffle(a, 2)),
-         (((2, 8, 5, 3), True),)),
+    Case("repeat", "aten::repeat.out", _f(lambda a: a.repeat(1, 2, 1, 1)), (X,)),
+    Case("tril", "aten::where.self_out", _f(lambda a: torch.tril(a, -1)), (X,)),
+    Case("masked_fill", "aten::where.self_out",
+         _f(lambda a: a.masked_fill(a > 0.3, 0.5)), (X,)),
+    Case("index_select", "aten::index_select.out",
+         _f(lambda a: torch.index_select(a, 2, torch.tensor([4, 0, 2]))), (X,),
+         upstream=True),
+    Case("reflection_pad", "aten::index.Tensor_out",
+         _f(lambda a: F.pad(a, (1, 2, 2, 1), mode="reflect")), (X,), upstream=True,
+         keep=("reflection_pad2d.default",), up_op="aten::reflection_pad2d.out"),
+    Case("replication_pad", "aten::index.Tensor_out",
+         _f(lambda a: F.pad(a, (2, 1, 0, 1), mode="replicate")), (X,), upstream=True,
+         keep=("replication_pad2d.default",), up_op="aten::replication_pad2d.out"),
+    Case("split", "aten::split_with_sizes_copy.out",
+         _f(lambda a: tuple(t * 2 for t in torch.split(a, [1, 2], 1))), (X,)),
+    Case("unbind", "aten::squeeze_copy.dims_out", _f(lambda a: tuple(torch.unbind(a, 3))), (X,)),
+    Case("transpose", "aten::permute_copy.out", _f(lambda a: a.transpose(1, 2) * 2), (X,)),
+    Case("fmod", "aten::fmod.Tensor_out", _f(lambda a, b: torch.fmod(a, b.abs() + 0.5)),
+         (X, Y)),
+    Case("floor_divide", "aten::div.out_mode",
+         _f(lambda a, b: torch.floor_divide(a, b.abs() + 0.5)), (X, Y)),
+    Case("round", "aten::round.out", _f(lambda a: torch.round(a * 3)), (X,)),
+    Case("sign", "aten::sign.out", _f(torch.sign), (X,)),
+    Case("atan2", "aten::atan2.out", _f(torch.atan2), (X, Y)),
+    Case("glu-c", "aten::sigmoid.out", _f(lambda a: F.glu(torch.cat([a, a * 2], 1), 1)), (X,)),
+    Case("amin-c", "aten::amin.out", _f(lambda a: a.amin(1)), (X,)),
+    Case("min-dim-h", "aten::min.dim_min", _f(lambda a: torch.min(a, 2)), (X,)),
+    Case("any-c", "aten::any.out", _f(lambda a: (a > 1).any(1)), (X,)),
+    Case("eq", "aten::eq.Tensor_out", _f(lambda a, b: (a > 0) == (b > 0)), (X, Y)),
+    Case("logical_not", "aten::logical_not.out", _f(lambda a: torch.logical_not(a > 0)), (X,)),
+    Case("slice_scatter", "aten::slice_scatter.out",
+         _f(lambda a, b: torch.slice_scatter(a, b[:, :, 1:3], 2, 1, 3)), (X, Y),
+         upstream=True),
+    Case("select_scatter", "aten::where.self_out",
+         _f(lambda a, b: torch.select_scatter(a, b[:, 1], 1, 2)), (X, Y)),
+    Case("scatter_add", "aten::scatter_add.out",
+         _f(lambda a, b: torch.scatter_add(a, 1, (b.abs() * 2).long().clamp(max=2), b)),
+         (X, Y), upstream=True),
     # convolution, pooling, batch norm
     Case("conv2d", "aten::convolution.out", _seeded(lambda: nn.Conv2d(3, 6, (3, 2), (2, 1),
                                                                     (1, 0), (1, 2))),
@@ -293,7 +350,7 @@ def test_upstream_matches_eager(case: Case) -> None:
     keep = tuple(getattr(getattr(torch.ops.aten, k.split(".")[0]), k.split(".")[1])
                  for k in case.keep)
     buf = _export_upstream(case.id, model, inputs, keep)
-    _check(case.id, buf, model, inputs, case.op)
+    _check(case.id, buf, model, inputs, case.up_op or case.op)
 
 
 def test_cases_are_channels_last_sensitive() -> None:
