@@ -400,6 +400,106 @@ static bool takes_matmul(const et_kernel_ctx *ctx, const et_conv_geom *g, int dt
   return pointwise || im2col_rows(ctx, g, et_dtype_size(dtype)) > 0;
 }
 
+/* Output tile [cout_g, pn] (from the matrix product) into out of any layout,
+ * with the bias added as add_bias_ adds it. */
+#define DEFINE_SCATTER(E, T, S)                                                \
+  static void scatter_##S(const et_conv_geom *g, const T *tile, int64_t pn, int64_t p0, \
+                          const T *bias, T *y, const int64_t *ys) {            \
+    const int64_t OH = g->out[1], OW = g->out[2];                              \
+    for (int64_t oc = 0; oc < g->cout_g; oc++) {                               \
+      const T *t = tile + oc * pn;                                             \
+      T *yc = y + oc * ys[1];                                                  \
+      for (int64_t p = 0; p < pn; p++) {                                       \
+        const int64_t q = (p0 + p) / OW, ow = (p0 + p) % OW;                   \
+        T *dst = yc + (q / OH) * ys[2] + (q % OH) * ys[3] + ow * ys[4];        \
+        *dst = bias ? CST(S, CLD(S, t[p]) + CLD(S, bias[oc])) : t[p];          \
+      }                                                                        \
+    }                                                                          \
+  }
+ET_FOREACH_REAL(DEFINE_SCATTER)
+
+/* col[k][p] (as im2col_ builds it) from an input of any layout, as bytes. */
+static void im2col_any(const et_conv_geom *g, const char *x, const int64_t *xs, size_t es,
+                       char *col, int64_t p0, int64_t pn) {
+  const int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2];
+  const int64_t OH = g->out[1], OW = g->out[2];
+  char *row = col;
+  for (int64_t ic = 0; ic < g->cin_g; ic++)
+    for (int64_t kd = 0; kd < KD; kd++)
+      for (int64_t kh = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++, row += pn * (int64_t)es)
+          for (int64_t p = 0; p < pn; p++) {
+            const int64_t q = (p0 + p) / OW, ow = (p0 + p) % OW;
+            const int64_t id = (q / OH) * g->stride[0] - g->pad[0] + kd * g->dil[0];
+            const int64_t ih = (q % OH) * g->stride[1] - g->pad[1] + kh * g->dil[1];
+            const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dil[2];
+            char *dst = row + p * (int64_t)es;
+            if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1] || iw < 0 || iw >= g->in[2])
+              memset(dst, 0, es);
+            else
+              memcpy(dst, x + (ic * xs[1] + id * xs[2] + ih * xs[3] + iw * xs[4]) * (int64_t)es,
+                     es);
+          }
+}
+
+/*
+ * The matrix-product strategy for tensors of any layout: blocks of output
+ * positions are unfolded (im2col_any), multiplied by the weight into a tile
+ * and scattered into out with the bias. The same products summed in the same
+ * order as conv_as_matmul, so the same bits. Needs a weight whose (input
+ * channel, taps) rows are dense (contiguous, or any layout of a 1x1 or
+ * one-input-channel kernel) and scratch for one block of rows; false
+ * otherwise (the caller then takes the strided loops, which compute the same
+ * values).
+ */
+static bool conv_as_matmul_any(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
+                               const void *x, const int64_t *xs, const void *w,
+                               const int64_t *ws, const void *bias, void *y,
+                               const int64_t *ys) {
+  const size_t es = et_dtype_size(dtype);
+  const int64_t K = g->cin_g * et_conv_kernel_volume(g), OW = g->out[2];
+  const int64_t P = et_conv_out_volume(g);
+  /* weight rows dense in (ic, kd, kh, kw) order: each stride is what the
+   * contiguous layout gives, wherever the dim has more than one element */
+  const int64_t want[5] = {K, K / (g->cin_g ? g->cin_g : 1), g->k[1] * g->k[2], g->k[2], 1};
+  const int64_t wsz[5] = {g->cout_g, g->cin_g, g->k[0], g->k[1], g->k[2]};
+  for (int d = 1; d < 5; d++)
+    if (wsz[d] > 1 && ws[d] != want[d]) return false;
+  if (g->Cout > 1 && ws[0] != want[0]) return false;
+  if (g->cin_g == 0 || OW <= 0 || !et_matmul_supports(dtype)) return false;
+  const size_t used = ctx->scratch_used + 32; /* alignment slack, two blocks */
+  const size_t avail = ctx->scratch && ctx->scratch_size > used ? ctx->scratch_size - used : 0;
+  const uint64_t pos_bytes = (uint64_t)(K + g->cout_g) * es; /* per output position */
+  if (avail / pos_bytes < (uint64_t)OW) return false;
+  int64_t pb = (int64_t)(avail / pos_bytes);
+  if (pb > P) pb = P;
+  char *col = et_kernel_scratch(ctx, (size_t)((uint64_t)pb * (uint64_t)K * es), 16);
+  char *tile = et_kernel_scratch(ctx, (size_t)((uint64_t)pb * (uint64_t)g->cout_g * es), 16);
+  if (!col || !tile) return false;
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t grp = 0; grp < g->groups; grp++) {
+      const char *xg = (const char *)x + (n * xs[0] + grp * g->cin_g * xs[1]) * (int64_t)es;
+      const char *wg = (const char *)w + grp * g->cout_g * ws[0] * (int64_t)es;
+      char *yg = (char *)y + (n * ys[0] + grp * g->cout_g * ys[1]) * (int64_t)es;
+      for (int64_t p0 = 0; p0 < P; p0 += pb) {
+        const int64_t pn = P - p0 < pb ? P - p0 : pb;
+        im2col_any(g, xg, xs, es, col, p0, pn);
+        et_matmul(dtype, g->cout_g, pn, K, wg, K, col, pn, tile, pn);
+        switch (dtype) {
+#define CASE_SCATTER(E, T, S)                                                  \
+  case E:                                                                      \
+    scatter_##S(g, (const T *)(const void *)tile, pn, p0,                      \
+                bias ? (const T *)bias + grp * g->cout_g : NULL, (T *)(void *)yg, ys); \
+    break;
+          ET_FOREACH_REAL(CASE_SCATTER)
+        default:
+          break;
+        }
+      }
+    }
+  return true;
+}
+
 /* The matmul strategies (integers, Float, Double); false if neither applies
  * (no scratch). */
 static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
@@ -501,6 +601,9 @@ et_status op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     et_k_ncdhw_strides(w, ws);
     et_k_ncdhw_strides(out, ys);
     const bool gemm_order = takes_matmul(ctx, &g, in->dtype);
+    if (gemm_order && conv_as_matmul_any(ctx, &g, in->dtype, in->data, xs, w->data, ws, bd,
+                                         out->data, ys))
+      return ET_OK;
     switch (in->dtype) {
 #define CASE_CONV_S(E, T, S)                                                   \
   case E:                                                                      \
