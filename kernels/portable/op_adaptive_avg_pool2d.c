@@ -13,18 +13,18 @@
 
 #define DEFINE_AAP(E, T, S)                                                    \
   static void aap_##S(const T *x, const int64_t *xs, T *y, const int64_t *ys, int64_t C, \
-                      int64_t chans, int64_t H, int64_t W, int64_t OH, int64_t OW) {                                            \
+                      int64_t chans, int64_t H, int64_t W, int64_t OH, int64_t OW) { \
     typedef ET_CT(S) acc_t;                                                    \
     for (int64_t c = 0; c < C; c++) {                                          \
-      const T *xp = x + et_k_plane_offset(xs, chans, c);                                             \
+      const T *xp = x + et_k_plane_offset(xs, chans, c);                       \
       for (int64_t oh = 0; oh < OH; oh++) {                                    \
         const int64_t h0 = (oh * H) / OH, h1 = ((oh + 1) * H + OH - 1) / OH;   \
         for (int64_t ow = 0; ow < OW; ow++) {                                  \
           const int64_t w0 = (ow * W) / OW, w1 = ((ow + 1) * W + OW - 1) / OW; \
           acc_t sum = 0;                                                       \
           for (int64_t h = h0; h < h1; h++)                                    \
-            for (int64_t w = w0; w < w1; w++) sum += ET_LD(S, xp[h * xs[2] + w * xs[3]]);  \
-          y[et_k_plane_offset(ys, chans, c) + oh * ys[2] + ow * ys[3]] =                                         \
+            for (int64_t w = w0; w < w1; w++) sum += ET_LD(S, xp[h * xs[2] + w * xs[3]]); \
+          y[et_k_plane_offset(ys, chans, c) + oh * ys[2] + ow * ys[3]] =       \
               ET_ST(S, sum / (acc_t)(h1 - h0) / (acc_t)(w1 - w0));             \
         }                                                                      \
       }                                                                        \
@@ -61,7 +61,7 @@ et_status op_adaptive_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
 #define CASE_AAP(E, T, S)                                                      \
   case E:                                                                      \
     aap_##S((const T *)in->data, xs, (T *)out->data, ys, C, in->sizes[r - 3], H, W, os[0], \
-            os[1]);       \
+            os[1]);                                                            \
     break;
     ET_FOREACH_FLOATHBF16(CASE_AAP)
   default:

@@ -21,10 +21,10 @@ static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 #define DEFINE_AVGPOOL(E, T, S)                                                \
   static void avgpool_##S(const et_pool2d *p, const T *x, const int64_t *xs, T *y, \
-                          const int64_t *ys, bool include_pad, int64_t divisor) {                                   \
+                          const int64_t *ys, bool include_pad, int64_t divisor) { \
     typedef ET_CT(S) acc_t;                                                    \
     for (int64_t c = 0; c < p->C; c++) {                                       \
-      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                                       \
+      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                    \
       for (int64_t oh = 0; oh < p->OH; oh++)                                   \
         for (int64_t ow = 0; ow < p->OW; ow++) {                               \
           int64_t h0 = oh * p->sh - p->ph, w0 = ow * p->sw - p->pw;            \

@@ -26,7 +26,7 @@
                           const int64_t *ys, int64_t *ind, const int64_t *is) { \
     typedef ET_CT(S) acc_t;                                                    \
     for (int64_t c = 0; c < p->C; c++) {                                       \
-      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                                       \
+      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                    \
       for (int64_t oh = 0; oh < p->OH; oh++) {                                 \
         int64_t h0 = oh * p->sh - p->ph;                                       \
         const int64_t h1 = h0 + (p->kh - 1) * p->dh + 1 < p->H ? h0 + (p->kh - 1) * p->dh + 1 \
@@ -41,14 +41,14 @@
           int64_t best_i = h0 * p->W + w0;                                     \
           for (int64_t h = h0; h < h1; h += p->dh)                             \
             for (int64_t w = w0; w < w1; w += p->dw) {                         \
-              const acc_t v = ET_LD(S, xp[h * xs[2] + w * xs[3]]);                      \
+              const acc_t v = ET_LD(S, xp[h * xs[2] + w * xs[3]]);             \
               if (v > best || v != v) {                                        \
                 best = v;                                                      \
                 best_i = h * p->W + w;                                         \
               }                                                                \
             }                                                                  \
-          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = ET_ST(S, best);                   \
-          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i;                         \
+          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = ET_ST(S, best); \
+          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i; \
         }                                                                      \
       }                                                                        \
     }                                                                          \
@@ -61,7 +61,7 @@ DEFINE_MAXPOOL(ET_BFLOAT16, et_bf16, bf16)
   static void maxpool_##S(const et_pool2d *p, const T *x, const int64_t *xs, T *y, \
                           const int64_t *ys, int64_t *ind, const int64_t *is) { \
     for (int64_t c = 0; c < p->C; c++) {                                       \
-      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                                       \
+      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                    \
       for (int64_t oh = 0; oh < p->OH; oh++) {                                 \
         int64_t h0 = oh * p->sh - p->ph;                                       \
         const int64_t h1 = h0 + (p->kh - 1) * p->dh + 1 < p->H ? h0 + (p->kh - 1) * p->dh + 1 \
@@ -76,14 +76,14 @@ DEFINE_MAXPOOL(ET_BFLOAT16, et_bf16, bf16)
           int64_t best_i = h0 * p->W + w0;                                     \
           for (int64_t h = h0; h < h1; h += p->dh)                             \
             for (int64_t w = w0; w < w1; w += p->dw) {                         \
-              const int64_t v = xp[h * xs[2] + w * xs[3]];                              \
+              const int64_t v = xp[h * xs[2] + w * xs[3]];                     \
               if (v > best) {                                                  \
                 best = v;                                                      \
                 best_i = h * p->W + w;                                         \
               }                                                                \
             }                                                                  \
-          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = (T)best;                          \
-          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i;                         \
+          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = (T)best; \
+          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i; \
         }                                                                      \
       }                                                                        \
     }                                                                          \
