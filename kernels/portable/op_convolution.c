@@ -5,9 +5,9 @@
  *
  * 1-D ([N, C, L]), 2-D ([N, C, H, W]) and 3-D ([N, C, D, H, W]) convolution,
  * plain and transposed, with groups, stride, padding, dilation and
- * output_padding; contiguous tensors of any real dtype (PyTorch's CPU
- * kernels take every integer dtype for plain convolution and Long for
- * transposed; integers wrap). Every convolution runs as a 3-D one (see
+ * output_padding; tensors of any real dtype (PyTorch's CPU kernels take every
+ * integer dtype for plain convolution and Long for transposed; integers
+ * wrap). Every convolution runs as a 3-D one (see
  * util/conv_util.h).
  *
  * Plain convolution, three strategies:
@@ -36,10 +36,22 @@
  * columns are computed a row chunk at a time, with the input channel loop
  * outside a contiguous, vectorizable inner loop, so no scratch memory is
  * needed.
+ *
+ * Channels-last tensors (input, weight and out each contiguous, channels-last
+ * or any other dim order) take strided loops (util/layout_util.h) that give
+ * each output element the same products summed in the same order as the path
+ * a contiguous call with the same scratch memory takes: from zero over (input
+ * channel, kernel taps), padding taps included as products with zero, then
+ * the bias, where the contiguous call would use the matrix product; from the
+ * bias, padding skipped, where it would use the direct loops; the columns of
+ * transposed convolution tap by tap. So the result is bit for bit the
+ * contiguous one. These loops are scalar: channels-last convolution is
+ * correct, not yet fast.
  */
 #include "portable/ops.h"
 
 #include "util/conv_util.h"
+#include "util/layout_util.h"
 #include "util/matmul_util.h"
 #include "util/shape_util.h"
 
@@ -223,6 +235,103 @@ static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
   }
 ET_FOREACH_REALHBF16(DEFINE_CONV)
 
+/* The same convolutions for any layout: xs, ws, ys are ncdhw strides
+ * (util/layout_util.h). gemm_order: sum as the matrix-product path does. */
+#define DEFINE_CONV_STRIDED(E, T, S)                                           \
+  static void conv_s_##S(const et_conv_geom *g, const T *x, const int64_t *xs, const T *w, \
+                         const int64_t *ws, const T *bias, T *y, const int64_t *ys, \
+                         bool gemm_order) {                                    \
+    typedef CACC(S) acc_t;                                                     \
+    enum { ILP = CILP(S) };                                                    \
+    const int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2];                    \
+    const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];                 \
+    const int64_t K = g->cin_g * KD * KH * KW, K4 = K - K % 4;                 \
+    for (int64_t n = 0; n < g->N; n++)                                         \
+      for (int64_t oc = 0; oc < g->Cout; oc++) {                               \
+        const int64_t grp = oc / g->cout_g;                                    \
+        const acc_t bv = bias ? CLD(S, bias[oc]) : (acc_t)0;                   \
+        const T *wo = w + oc * ws[0];                                          \
+        const T *xg = x + n * xs[0] + grp * g->cin_g * xs[1];                  \
+        T *yo = y + n * ys[0] + oc * ys[1];                                    \
+        for (int64_t od = 0; od < g->out[0]; od++)                             \
+          for (int64_t oh = 0; oh < g->out[1]; oh++)                           \
+            for (int64_t ow = 0; ow < g->out[2]; ow++) {                       \
+              acc_t acc[4] = {0, 0, 0, 0};                                     \
+              if (!ILP && !gemm_order) acc[0] = bv;                            \
+              int64_t l = 0;                                                   \
+              for (int64_t ic = 0; ic < g->cin_g; ic++)                        \
+                for (int64_t kd = 0; kd < KD; kd++) {                          \
+                  const int64_t id = od * g->stride[0] - g->pad[0] + kd * g->dil[0]; \
+                  for (int64_t kh = 0; kh < KH; kh++) {                        \
+                    const int64_t ih = oh * g->stride[1] - g->pad[1] + kh * g->dil[1]; \
+                    for (int64_t kw = 0; kw < KW; kw++, l++) {                 \
+                      const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dil[2]; \
+                      const bool inside = id >= 0 && id < ID && ih >= 0 && ih < IH && \
+                                          iw >= 0 && iw < IW;                  \
+                      if (!inside && !gemm_order) continue;                    \
+                      const acc_t xv = inside ? CLD(S, xg[ic * xs[1] + id * xs[2] + \
+                                                          ih * xs[3] + iw * xs[4]]) \
+                                              : (acc_t)0;                      \
+                      const acc_t wv =                                         \
+                          CLD(S, wo[ic * ws[1] + kd * ws[2] + kh * ws[3] + kw * ws[4]]); \
+                      acc[ILP && l < K4 ? (l & 3) : 0] += wv * xv;             \
+                    }                                                          \
+                  }                                                            \
+                }                                                              \
+              T *dst = yo + od * ys[2] + oh * ys[3] + ow * ys[4];              \
+              if (ILP) {                                                       \
+                const acc_t s = ((acc[0] + acc[1]) + acc[2]) + acc[3];         \
+                *dst = CST(S, bias ? bv + s : s);                              \
+              } else {                                                         \
+                *dst = CST(S, acc[0]);                                         \
+                if (gemm_order && bias) *dst = CST(S, CLD(S, *dst) + bv);      \
+              }                                                                \
+            }                                                                  \
+      }                                                                        \
+  }                                                                            \
+  /* transposed, gathered per output element: tap by tap, the column value    \
+   * (input channels in order) is added as convt_ adds it */                  \
+  static void convt_s_##S(const et_conv_geom *g, const T *x, const int64_t *xs, const T *w, \
+                          const int64_t *ws, const T *bias, T *y, const int64_t *ys) { \
+    typedef CACC(S) acc_t;                                                     \
+    const int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2];                    \
+    const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];                 \
+    for (int64_t n = 0; n < g->N; n++)                                         \
+      for (int64_t oc = 0; oc < g->Cout; oc++) {                               \
+        const int64_t grp = oc / g->cout_g, ocl = oc % g->cout_g;              \
+        const T *xg = x + n * xs[0] + grp * g->cin_g * xs[1];                  \
+        const T *wg = w + grp * g->cin_g * ws[0] + ocl * ws[1];                \
+        T *yo = y + n * ys[0] + oc * ys[1];                                    \
+        for (int64_t od = 0; od < g->out[0]; od++)                             \
+          for (int64_t oh = 0; oh < g->out[1]; oh++)                           \
+            for (int64_t ow = 0; ow < g->out[2]; ow++) {                       \
+              T *dst = yo + od * ys[2] + oh * ys[3] + ow * ys[4];              \
+              *dst = CST(S, 0);                                                \
+              for (int64_t kd = 0; kd < (g->cin_g ? KD : 0); kd++) {           \
+                const int64_t td = od + g->pad[0] - kd * g->dil[0];            \
+                if (td < 0 || td % g->stride[0] || td / g->stride[0] >= ID) continue; \
+                for (int64_t kh = 0; kh < KH; kh++) {                          \
+                  const int64_t th = oh + g->pad[1] - kh * g->dil[1];          \
+                  if (th < 0 || th % g->stride[1] || th / g->stride[1] >= IH) continue; \
+                  for (int64_t kw = 0; kw < KW; kw++) {                        \
+                    const int64_t tw = ow + g->pad[2] - kw * g->dil[2];        \
+                    if (tw < 0 || tw % g->stride[2] || tw / g->stride[2] >= IW) continue; \
+                    const T *xp = xg + (td / g->stride[0]) * xs[2] +           \
+                                  (th / g->stride[1]) * xs[3] + (tw / g->stride[2]) * xs[4]; \
+                    const T *wp = wg + kd * ws[2] + kh * ws[3] + kw * ws[4];   \
+                    acc_t a = 0;                                               \
+                    for (int64_t ic = 0; ic < g->cin_g; ic++)                  \
+                      a = CMAC(S, a, CLD(S, wp[ic * ws[0]]), CLD(S, xp[ic * xs[1]])); \
+                    *dst = CST(S, CLD(S, *dst) + CLD(S, CST(S, a)));           \
+                  }                                                            \
+                }                                                              \
+              }                                                                \
+              if (bias) *dst = CST(S, CLD(S, *dst) + CLD(S, bias[oc]));        \
+            }                                                                  \
+      }                                                                        \
+  }
+ET_FOREACH_REALHBF16(DEFINE_CONV_STRIDED)
+
 /* col[k][p] for k = (ic, kd, kh, kw) and the positions p of output rows
  * [q0, q0 + nq) (a row is one (od, oh), OW positions) of one image and
  * group: col is [K, nq * OW]. */
@@ -268,6 +377,129 @@ ET_FOREACH_REALHBF16(DEFINE_CONV)
   }
 ET_FOREACH_REAL(DEFINE_IM2COL)
 
+/* Output rows (of OW positions) whose unfolded input fits the scratch memory
+ * at once: 0 if not even one does. */
+static int64_t im2col_rows(const et_kernel_ctx *ctx, const et_conv_geom *g, size_t es) {
+  const int64_t K = g->cin_g * et_conv_kernel_volume(g), OW = g->out[2];
+  if (OW <= 0) return 0;
+  const int64_t Q = et_conv_out_volume(g) / OW;
+  const size_t used = ctx->scratch_used + 16; /* alignment slack */
+  const size_t avail = ctx->scratch && ctx->scratch_size > used ? ctx->scratch_size - used : 0;
+  const uint64_t row_bytes = (uint64_t)K * (uint64_t)OW * es;
+  if (row_bytes == 0 || avail / row_bytes < 1) return 0;
+  return (uint64_t)Q > avail / row_bytes ? (int64_t)(avail / row_bytes) : Q;
+}
+
+/* True if a contiguous call takes conv_as_matmul (same conditions). */
+static bool takes_matmul(const et_kernel_ctx *ctx, const et_conv_geom *g, int dtype) {
+  if (g->transposed || dtype == ET_HALF || dtype == ET_BFLOAT16 || !et_matmul_supports(dtype))
+    return false;
+  if (g->cin_g == 0 || g->out[2] <= 0) return false;
+  bool pointwise = et_conv_kernel_volume(g) == 1;
+  for (int d = 0; d < 3; d++) pointwise = pointwise && g->stride[d] == 1 && g->pad[d] == 0;
+  return pointwise || im2col_rows(ctx, g, et_dtype_size(dtype)) > 0;
+}
+
+/* Output tile [cout_g, pn] (from the matrix product) into out of any layout,
+ * with the bias added as add_bias_ adds it. */
+#define DEFINE_SCATTER(E, T, S)                                                \
+  static void scatter_##S(const et_conv_geom *g, const T *tile, int64_t pn, int64_t p0, \
+                          const T *bias, T *y, const int64_t *ys) {            \
+    const int64_t OH = g->out[1], OW = g->out[2];                              \
+    for (int64_t oc = 0; oc < g->cout_g; oc++) {                               \
+      const T *t = tile + oc * pn;                                             \
+      T *yc = y + oc * ys[1];                                                  \
+      for (int64_t p = 0; p < pn; p++) {                                       \
+        const int64_t q = (p0 + p) / OW, ow = (p0 + p) % OW;                   \
+        T *dst = yc + (q / OH) * ys[2] + (q % OH) * ys[3] + ow * ys[4];        \
+        *dst = bias ? CST(S, CLD(S, t[p]) + CLD(S, bias[oc])) : t[p];          \
+      }                                                                        \
+    }                                                                          \
+  }
+ET_FOREACH_REAL(DEFINE_SCATTER)
+
+/* col[k][p] (as im2col_ builds it) from an input of any layout, as bytes. */
+static void im2col_any(const et_conv_geom *g, const char *x, const int64_t *xs, size_t es,
+                       char *col, int64_t p0, int64_t pn) {
+  const int64_t KD = g->k[0], KH = g->k[1], KW = g->k[2];
+  const int64_t OH = g->out[1], OW = g->out[2];
+  char *row = col;
+  for (int64_t ic = 0; ic < g->cin_g; ic++)
+    for (int64_t kd = 0; kd < KD; kd++)
+      for (int64_t kh = 0; kh < KH; kh++)
+        for (int64_t kw = 0; kw < KW; kw++, row += pn * (int64_t)es)
+          for (int64_t p = 0; p < pn; p++) {
+            const int64_t q = (p0 + p) / OW, ow = (p0 + p) % OW;
+            const int64_t id = (q / OH) * g->stride[0] - g->pad[0] + kd * g->dil[0];
+            const int64_t ih = (q % OH) * g->stride[1] - g->pad[1] + kh * g->dil[1];
+            const int64_t iw = ow * g->stride[2] - g->pad[2] + kw * g->dil[2];
+            char *dst = row + p * (int64_t)es;
+            if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1] || iw < 0 || iw >= g->in[2])
+              memset(dst, 0, es);
+            else
+              memcpy(dst, x + (ic * xs[1] + id * xs[2] + ih * xs[3] + iw * xs[4]) * (int64_t)es,
+                     es);
+          }
+}
+
+/*
+ * The matrix-product strategy for tensors of any layout: blocks of output
+ * positions are unfolded (im2col_any), multiplied by the weight into a tile
+ * and scattered into out with the bias. The same products summed in the same
+ * order as conv_as_matmul, so the same bits. Needs a weight whose (input
+ * channel, taps) rows are dense (contiguous, or any layout of a 1x1 or
+ * one-input-channel kernel) and scratch for one block of rows; false
+ * otherwise (the caller then takes the strided loops, which compute the same
+ * values).
+ */
+static bool conv_as_matmul_any(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
+                               const void *x, const int64_t *xs, const void *w,
+                               const int64_t *ws, const void *bias, void *y,
+                               const int64_t *ys) {
+  const size_t es = et_dtype_size(dtype);
+  const int64_t K = g->cin_g * et_conv_kernel_volume(g), OW = g->out[2];
+  const int64_t P = et_conv_out_volume(g);
+  /* weight rows dense in (ic, kd, kh, kw) order: each stride is what the
+   * contiguous layout gives, wherever the dim has more than one element */
+  const int64_t want[5] = {K, K / (g->cin_g ? g->cin_g : 1), g->k[1] * g->k[2], g->k[2], 1};
+  const int64_t wsz[5] = {g->cout_g, g->cin_g, g->k[0], g->k[1], g->k[2]};
+  for (int d = 1; d < 5; d++)
+    if (wsz[d] > 1 && ws[d] != want[d]) return false;
+  if (g->Cout > 1 && ws[0] != want[0]) return false;
+  if (g->cin_g == 0 || OW <= 0 || !et_matmul_supports(dtype)) return false;
+  const size_t used = ctx->scratch_used + 32; /* alignment slack, two blocks */
+  const size_t avail = ctx->scratch && ctx->scratch_size > used ? ctx->scratch_size - used : 0;
+  const uint64_t pos_bytes = (uint64_t)(K + g->cout_g) * es; /* per output position */
+  if (avail / pos_bytes < (uint64_t)OW) return false;
+  int64_t pb = (int64_t)(avail / pos_bytes);
+  if (pb > P) pb = P;
+  char *col = et_kernel_scratch(ctx, (size_t)((uint64_t)pb * (uint64_t)K * es), 16);
+  char *tile = et_kernel_scratch(ctx, (size_t)((uint64_t)pb * (uint64_t)g->cout_g * es), 16);
+  if (!col || !tile) return false;
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t grp = 0; grp < g->groups; grp++) {
+      const char *xg = (const char *)x + (n * xs[0] + grp * g->cin_g * xs[1]) * (int64_t)es;
+      const char *wg = (const char *)w + grp * g->cout_g * ws[0] * (int64_t)es;
+      char *yg = (char *)y + (n * ys[0] + grp * g->cout_g * ys[1]) * (int64_t)es;
+      for (int64_t p0 = 0; p0 < P; p0 += pb) {
+        const int64_t pn = P - p0 < pb ? P - p0 : pb;
+        im2col_any(g, xg, xs, es, col, p0, pn);
+        et_matmul(dtype, g->cout_g, pn, K, wg, K, col, pn, tile, pn);
+        switch (dtype) {
+#define CASE_SCATTER(E, T, S)                                                  \
+  case E:                                                                      \
+    scatter_##S(g, (const T *)(const void *)tile, pn, p0,                      \
+                bias ? (const T *)bias + grp * g->cout_g : NULL, (T *)(void *)yg, ys); \
+    break;
+          ET_FOREACH_REAL(CASE_SCATTER)
+        default:
+          break;
+        }
+      }
+    }
+  return true;
+}
+
 /* The matmul strategies (integers, Float, Double); false if neither applies
  * (no scratch). */
 static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
@@ -289,11 +521,9 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
   int64_t rows = Q;
   void *col = NULL;
   if (!pointwise) {
-    const size_t used = ctx->scratch_used + 16; /* alignment slack */
-    const size_t avail = ctx->scratch && ctx->scratch_size > used ? ctx->scratch_size - used : 0;
+    rows = im2col_rows(ctx, g, es);
+    if (rows == 0) return false;
     const uint64_t row_bytes = (uint64_t)K * (uint64_t)OW * es;
-    if (row_bytes == 0 || avail / row_bytes < 1) return false;
-    if ((uint64_t)rows > avail / row_bytes) rows = (int64_t)(avail / row_bytes);
     col = et_kernel_scratch(ctx, (size_t)((uint64_t)rows * row_bytes), 16);
     if (!col) return false;
   }
@@ -346,9 +576,6 @@ et_status op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     return ET_K_FAIL(ctx, "input: expected an integer or floating dtype, got Bool");
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", w, "weight"));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", out, "out"));
-  ET_K_TRY(et_k_check_contiguous(ctx, in, "input"));
-  ET_K_TRY(et_k_check_contiguous(ctx, w, "weight"));
-  ET_K_TRY(et_k_check_contiguous(ctx, out, "out"));
 
   et_conv_geom g;
   ET_K_TRY(et_conv_geom_init(ctx, in, w, args[3], args[4], args[5], transposed, args[7],
@@ -367,6 +594,32 @@ et_status op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     return ET_K_FAIL(ctx, "out must not share memory with input or weight");
 
   const void *bd = bias ? bias->data : NULL;
+  if (!et_tensor_is_contiguous(in) || !et_tensor_is_contiguous(w) ||
+      !et_tensor_is_contiguous(out)) {
+    int64_t xs[5], ws[5], ys[5];
+    et_k_ncdhw_strides(in, xs);
+    et_k_ncdhw_strides(w, ws);
+    et_k_ncdhw_strides(out, ys);
+    const bool gemm_order = takes_matmul(ctx, &g, in->dtype);
+    if (gemm_order && conv_as_matmul_any(ctx, &g, in->dtype, in->data, xs, w->data, ws, bd,
+                                         out->data, ys))
+      return ET_OK;
+    switch (in->dtype) {
+#define CASE_CONV_S(E, T, S)                                                   \
+  case E:                                                                      \
+    if (transposed)                                                            \
+      convt_s_##S(&g, (const T *)in->data, xs, (const T *)w->data, ws, (const T *)bd, \
+                  (T *)out->data, ys);                                         \
+    else                                                                       \
+      conv_s_##S(&g, (const T *)in->data, xs, (const T *)w->data, ws, (const T *)bd, \
+                 (T *)out->data, ys, gemm_order);                              \
+    break;
+      ET_FOREACH_REALHBF16(CASE_CONV_S)
+    default:
+      break;
+    }
+    return ET_OK;
+  }
   const bool exact_half = in->dtype == ET_HALF || in->dtype == ET_BFLOAT16;
   if (!transposed && !exact_half &&
       conv_as_matmul(ctx, &g, in->dtype, in->data, w->data, bd, out->data))

@@ -3,12 +3,13 @@
  *     int[2] stride=[], int[2] padding=0, int[2] dilation=1,
  *     bool ceil_mode=False, *, Tensor(a!) out, Tensor(b!) indices)
  *
- * Max over each window of a [C, H, W] or [N, C, H, W] contiguous input; NaN
- * wins (as in PyTorch). indices (Long) hold the flat position h * W + w of
+ * Max over each window of a [C, H, W] or [N, C, H, W] input (contiguous or
+ * channels-last); NaN wins (as in PyTorch). indices (Long) hold the flat position h * W + w of
  * the maximum within its plane.
  */
 #include "portable/ops.h"
 
+#include "util/layout_util.h"
 #include "util/pool_util.h"
 #include "util/shape_util.h"
 
@@ -21,10 +22,11 @@
 #define LOWEST_(S) LOWEST_##S
 
 #define DEFINE_MAXPOOL(E, T, S)                                                \
-  static void maxpool_##S(const et_pool2d *p, const T *x, T *y, int64_t *ind) { \
+  static void maxpool_##S(const et_pool2d *p, const T *x, const int64_t *xs, T *y, \
+                          const int64_t *ys, int64_t *ind, const int64_t *is) { \
     typedef ET_CT(S) acc_t;                                                    \
     for (int64_t c = 0; c < p->C; c++) {                                       \
-      const T *xp = x + c * p->H * p->W;                                       \
+      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                    \
       for (int64_t oh = 0; oh < p->OH; oh++) {                                 \
         int64_t h0 = oh * p->sh - p->ph;                                       \
         const int64_t h1 = h0 + (p->kh - 1) * p->dh + 1 < p->H ? h0 + (p->kh - 1) * p->dh + 1 \
@@ -39,14 +41,14 @@
           int64_t best_i = h0 * p->W + w0;                                     \
           for (int64_t h = h0; h < h1; h += p->dh)                             \
             for (int64_t w = w0; w < w1; w += p->dw) {                         \
-              const acc_t v = ET_LD(S, xp[h * p->W + w]);                      \
+              const acc_t v = ET_LD(S, xp[h * xs[2] + w * xs[3]]);             \
               if (v > best || v != v) {                                        \
                 best = v;                                                      \
                 best_i = h * p->W + w;                                         \
               }                                                                \
             }                                                                  \
-          y[(c * p->OH + oh) * p->OW + ow] = ET_ST(S, best);                   \
-          ind[(c * p->OH + oh) * p->OW + ow] = best_i;                         \
+          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = ET_ST(S, best); \
+          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i; \
         }                                                                      \
       }                                                                        \
     }                                                                          \
@@ -56,9 +58,10 @@ DEFINE_MAXPOOL(ET_DOUBLE, double, f64)
 DEFINE_MAXPOOL(ET_HALF, et_half, f16)
 DEFINE_MAXPOOL(ET_BFLOAT16, et_bf16, bf16)
 #define DEFINE_MAXPOOL_INT(E, T, S)                                            \
-  static void maxpool_##S(const et_pool2d *p, const T *x, T *y, int64_t *ind) { \
+  static void maxpool_##S(const et_pool2d *p, const T *x, const int64_t *xs, T *y, \
+                          const int64_t *ys, int64_t *ind, const int64_t *is) { \
     for (int64_t c = 0; c < p->C; c++) {                                       \
-      const T *xp = x + c * p->H * p->W;                                       \
+      const T *xp = x + et_k_plane_offset(xs, p->chans, c);                    \
       for (int64_t oh = 0; oh < p->OH; oh++) {                                 \
         int64_t h0 = oh * p->sh - p->ph;                                       \
         const int64_t h1 = h0 + (p->kh - 1) * p->dh + 1 < p->H ? h0 + (p->kh - 1) * p->dh + 1 \
@@ -73,14 +76,14 @@ DEFINE_MAXPOOL(ET_BFLOAT16, et_bf16, bf16)
           int64_t best_i = h0 * p->W + w0;                                     \
           for (int64_t h = h0; h < h1; h += p->dh)                             \
             for (int64_t w = w0; w < w1; w += p->dw) {                         \
-              const int64_t v = xp[h * p->W + w];                              \
+              const int64_t v = xp[h * xs[2] + w * xs[3]];                     \
               if (v > best) {                                                  \
                 best = v;                                                      \
                 best_i = h * p->W + w;                                         \
               }                                                                \
             }                                                                  \
-          y[(c * p->OH + oh) * p->OW + ow] = (T)best;                          \
-          ind[(c * p->OH + oh) * p->OW + ow] = best_i;                         \
+          y[et_k_plane_offset(ys, p->chans, c) + oh * ys[2] + ow * ys[3]] = (T)best; \
+          ind[et_k_plane_offset(is, p->chans, c) + oh * is[2] + ow * is[3]] = best_i; \
         }                                                                      \
       }                                                                        \
     }                                                                          \
@@ -99,14 +102,16 @@ et_status op_max_pool2d_with_indices_out(et_kernel_ctx *ctx, et_value **args) {
   et_pool2d p;
   int64_t osz[4];
   ET_K_TRY(et_pool2d_init(ctx, in, args[1], args[2], args[3], args[4], args[5]->u.b, &p, osz));
-  ET_K_TRY(et_k_check_contiguous(ctx, out, "out"));
-  ET_K_TRY(et_k_check_contiguous(ctx, ind, "indices"));
   ET_K_TRY(et_k_resize(ctx, out, osz, in->rank, "out"));
   ET_K_TRY(et_k_resize(ctx, ind, osz, in->rank, "indices"));
+  int64_t xs[4], ys[4], is[4];
+  et_k_nchw_strides(in, xs);
+  et_k_nchw_strides(out, ys);
+  et_k_nchw_strides(ind, is);
   switch (in->dtype) {
 #define CASE_MP(E, T, S)                                                       \
   case E:                                                                      \
-    maxpool_##S(&p, (const T *)in->data, (T *)out->data, (int64_t *)ind->data); \
+    maxpool_##S(&p, (const T *)in->data, xs, (T *)out->data, ys, (int64_t *)ind->data, is); \
     break;
     ET_FOREACH_REALHBF16(CASE_MP)
   default:

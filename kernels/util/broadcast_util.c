@@ -2,6 +2,7 @@
 #include "util/broadcast_util.h"
 
 #include "util/dtype_util.h"
+#include "util/layout_util.h"
 
 #include <string.h>
 
@@ -250,7 +251,10 @@ bool et_copy_reshape(et_tensor *dst, const et_tensor *src) {
   if (dst->dtype != src->dtype || n != et_tensor_numel(dst)) return false;
   if (dst->rank > ET_MAX_RANK || src->rank > ET_MAX_RANK) return false;
   const size_t es = et_dtype_size(src->dtype);
-  if (et_tensor_is_contiguous(dst) && et_tensor_is_contiguous(src)) {
+  /* both contiguous, or the same shape in the same dim order (channels-last
+   * to channels-last): the buffers hold the elements in the same order */
+  if ((et_tensor_is_contiguous(dst) && et_tensor_is_contiguous(src)) ||
+      et_k_flat_alike(dst, src)) {
     if (n) memmove(dst->data, src->data, n * es);
     return true;
   }

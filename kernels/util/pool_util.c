@@ -1,6 +1,7 @@
 /* 2-D pooling parameters and output sizes. */
 #include "util/pool_util.h"
 
+#include "util/layout_util.h"
 #include "util/shape_util.h"
 
 static et_status pair(et_kernel_ctx *ctx, const et_value *v, int64_t dflt0, int64_t dflt1,
@@ -40,7 +41,6 @@ et_status et_pool2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_value
                          const et_value *dilation, bool ceil_mode, et_pool2d *p,
                          int64_t *out_sizes) {
   ET_K_TRY(et_k_check_rank(ctx, in, 3, 4, "self"));
-  ET_K_TRY(et_k_check_contiguous(ctx, in, "self"));
   int64_t k[2] = {0, 0}, s[2] = {0, 0}, pd[2] = {0, 0}, d[2] = {0, 0};
   ET_K_TRY(pair(ctx, kernel, 0, 0, false, "kernel_size", k));
   ET_K_TRY(pair(ctx, stride, k[0], k[1], true, "stride", s));
@@ -61,7 +61,8 @@ et_status et_pool2d_init(et_kernel_ctx *ctx, const et_tensor *in, const et_value
   const uint32_t r = in->rank;
   p->H = in->sizes[r - 2];
   p->W = in->sizes[r - 1];
-  p->C = in->sizes[r - 3] * (r == 4 ? in->sizes[0] : 1);
+  p->chans = in->sizes[r - 3];
+  p->C = p->chans * (r == 4 ? in->sizes[0] : 1);
   if (p->H <= 0 || p->W <= 0) return ET_K_FAIL(ctx, "self: spatial dims must be non-empty");
   p->kh = k[0], p->kw = k[1], p->sh = s[0], p->sw = s[1];
   p->ph = pd[0], p->pw = pd[1], p->dh = d[0], p->dw = d[1];

@@ -16,13 +16,15 @@ extern "C" {
 
 typedef struct et_pool2d {
   int64_t kh, kw, sh, sw, ph, pw, dh, dw;
-  int64_t C, H, W, OH, OW; /* C counts batch * channels */
+  int64_t C, H, W, OH, OW; /* C counts batch * channels (planes) */
+  int64_t chans;           /* channels of one image */
 } et_pool2d;
 
 /*
  * Read kernel_size (1 or 2 values), stride (0 values = kernel_size, 1 or 2),
  * padding (1 or 2) and dilation (NULL = 1; else 1 or 2 values) for input
- * `in` ([C, H, W] or [N, C, H, W], contiguous, non-empty H and W), check
+ * `in` ([C, H, W] or [N, C, H, W], contiguous or channels-last, non-empty H
+ * and W), check
  * them as PyTorch does (positive kernel/stride/dilation, padding at most
  * half the effective kernel) and compute the output size with ceil_mode.
  * Fills `p` and out_sizes (rank of in).

@@ -5,10 +5,11 @@ import types
 
 from .config import ExportConfig
 from .errors import ExportError, UnsupportedOperatorError
+from .layouts import ChannelsLastError
 from .program import EdgeProgram, PteProgram, export, to_edge
 
-__all__ = ["ExportConfig", "ExportError", "UnsupportedOperatorError", "EdgeProgram",
-           "PteProgram", "export", "to_edge"]
+__all__ = ["ExportConfig", "ExportError", "UnsupportedOperatorError", "ChannelsLastError",
+           "EdgeProgram", "PteProgram", "export", "to_edge"]
 
 
 class _ExportPackage(types.ModuleType):

@@ -14,7 +14,7 @@ import torch
 from ..pte import schema as S
 from ..pte.program import serialize_pte, serialize_ptd
 from . import memory_planning as mp
-from . import decompositions, oplib, passes
+from . import decompositions, layouts, oplib, passes
 from .config import ExportConfig
 from .emit import MethodEmitter, ProgramState
 from .errors import ExportError
@@ -73,6 +73,8 @@ class EdgeProgram:
             stats = passes.executorch_passes(m, library, fold=config.fold_constants,
                                              plan_inputs=config.plan_inputs,
                                              fuse_bn=config.fuse_batch_norm)
+            if config.preserve_channels_last:
+                layouts.check_channels_last(m.gm, lambda t: passes.dim_order_of(t, True))
             say(f"[{name}] passes: {stats}")
             em = MethodEmitter(m, state, plan_inputs=config.plan_inputs,
                                plan_outputs=config.plan_outputs,
