@@ -249,6 +249,28 @@ const et_registry *et_module_registry(const et_module *m) {
   return m ? &m->registry : NULL;
 }
 
+/* What new_module starts with, read from a module made for the purpose so
+ * that new_module stays the one place that says it. */
+size_t et_module_default_backends(const et_backend **out, size_t cap) {
+  et_module *m = NULL;
+  if (new_module(&m, NULL) != ET_OK) return 0;
+  size_t n = m->registry.n_backends;
+  for (size_t i = 0; i < n && i < cap; i++) out[i] = m->backends[i];
+  et_module_free(m);
+  return n;
+}
+
+size_t et_module_default_kernel_tables(const et_kernel_table **out,
+                                       size_t cap) {
+  et_module *m = NULL;
+  if (new_module(&m, NULL) != ET_OK) return 0;
+  size_t n = m->registry.n_kernel_tables;
+  for (size_t i = 0; i < n && i < cap; i++)
+    out[i] = m->registry.kernel_tables[i];
+  et_module_free(m);
+  return n;
+}
+
 et_status et_module_add_backend(et_module *m, const et_backend *backend) {
   if (!m || !backend || !backend->id) return ET_INVALID_ARGUMENT;
   if (backend->abi_version != ET_BACKEND_ABI_VERSION) return ET_NOT_SUPPORTED;

@@ -3,11 +3,12 @@
 import sys
 import types
 
+from .compile_config import CompileConfigError, EdgeCompileConfig
 from .config import ExportConfig
 from .errors import ExportError, UnsupportedOperatorError
 from .program import EdgeProgram, PteProgram, export, to_edge
 
-__all__ = ["ExportConfig", "ExportError", "UnsupportedOperatorError", "EdgeProgram",
+__all__ = ["CompileConfigError", "EdgeCompileConfig", "ExportConfig", "ExportError", "UnsupportedOperatorError", "EdgeProgram",
            "PteProgram", "export", "to_edge"]
 
 

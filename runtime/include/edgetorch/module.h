@@ -64,6 +64,13 @@ et_load_mode et_module_load_mode(const et_module *m);
  * backends built into the library (the demo backend, id
  * "BackendWithCompilerDemo") plus those added with et_module_add_backend. */
 const et_registry *et_module_registry(const et_module *m);
+/* The backends and kernel tables every new module starts with (before
+ * et_module_add_backend), in search order: for tools that list what a
+ * runtime can run without loading a program. Fill out[0..min(count, cap))
+ * and return count. Backends and tables have static storage. */
+size_t et_module_default_backends(const et_backend **out, size_t cap);
+size_t et_module_default_kernel_tables(const et_kernel_table **out,
+                                       size_t cap);
 /* Add a backend for methods initialized afterwards. InvalidArgument for a
  * NULL backend or id, NotSupported for another ABI version,
  * RegistrationAlreadyRegistered for an id already present, OutOfResources
