@@ -173,9 +173,9 @@ def test_missing_operator_names_the_library_and_what_to_do() -> None:
     assert "edgetorch kernel library (kernels/portable/ops.def)" in msg
     assert "docs/adding-a-kernel.md" in msg and "ops_def_add.py" in msg
     assert "test_export_dropin.py" in msg  # the user's line
-    cfg = edgetorch.ExportConfig()
     from edgetorch.export import oplib
 
-    cfg.operators = oplib.upstream_portable()
-    with pytest.raises(UnsupportedOperatorError, match="upstream ExecuTorch's portable kernels"):
-        edgetorch.export(Unsupported(), (torch.randn(8),), config=cfg)
+    cfg = edgetorch.ExportConfig(operators=oplib.kernel_library() - {"aten::mul.out"})
+    with pytest.raises(UnsupportedOperatorError,
+                       match=r"(?s)kernel library given in ExportConfig.operators.*aten::mul.out"):
+        edgetorch.export(Small(), (torch.randn(8),), config=cfg)

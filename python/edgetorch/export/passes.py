@@ -798,11 +798,12 @@ def _library_name(library: Any) -> str:
     from . import oplib
 
     try:
+        # Checked first: edgetorch's library may hold the same operators.
+        if frozenset(library) == oplib.kernel_library():
+            return "the edgetorch kernel library (kernels/portable/ops.def)"
         if frozenset(library) == oplib.upstream_portable():
             return ("upstream ExecuTorch's portable kernels (the --target upstream / "
                     "oplib.upstream_portable() list)")
-        if frozenset(library) == oplib.kernel_library():
-            return "the edgetorch kernel library (kernels/portable/ops.def)"
     except Exception:  # noqa: BLE001 - only naming the library is at stake
         pass
     return "the kernel library given in ExportConfig.operators"
