@@ -277,3 +277,24 @@ def test_export_errors_say_what_to_do(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "_fft_r2c" in proc.stderr and "adding-a-kernel.md" in proc.stderr
     assert "m.py:4" in proc.stderr
+
+
+ASAN_RUNNER = Path(os.environ.get("ET_ASAN_BUILD_DIR", "/nonexistent")) / "bin" / "edgetorch-run"
+
+
+@pytest.mark.skipif(not ASAN_RUNNER.is_file(),
+                    reason="no ASan build (make test sets ET_ASAN_BUILD_DIR)")
+def test_asan_runner_on_these_paths(progs: dict, tmp_path: Path) -> None:
+    """The new paths of edgetorch-run (generated inputs and their cap, file
+    kinds, --info with missing operators and backends) under ASan+UBSan."""
+    cases = [([progs["mixed"], "--output-dir", tmp_path / "o"], 0),
+             ([progs["missing_op"], "--info"], 0), ([progs["backend"], "--info"], 0),
+             ([progs["missing_op"]], 1), ([progs["backend"]], 1), ([progs["huge"]], 1),
+             ([progs["ptd"]], 1), ([progs["bpte"]], 1), ([progs["garbage"]], 1),
+             ([progs["mixed"], "--data", progs["mixed"]], 1),
+             ([progs["mixed"], "--max-generated-bytes", "16"], 1), (["--version"], 0)]
+    for args, code in cases:
+        proc = subprocess.run([str(ASAN_RUNNER), *map(str, args)], capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert "Sanitizer" not in proc.stderr and "runtime error" not in proc.stderr, proc.stderr
