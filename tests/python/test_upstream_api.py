@@ -220,3 +220,65 @@ def test_wrong_file_kind_is_named(tmp_path: pathlib.Path) -> None:
     ptd.write_bytes(b"\x00\x00\x00\x00FT01FH01" + bytes(40))
     with pytest.raises(EdgetorchError, match=r"tensor data \(\.ptd.*not a program \(\.pte\).*data"):
         Runtime.get().load_program(ptd)
+
+
+# ---- state shared between methods ---------------------------------------------
+
+TWO_METHODS = textwrap.dedent('''
+    from {module} import Runtime
+
+    program = Runtime.get().load_program(PATH)
+    record["method_names"] = program.method_names
+    forward, peek = program.load_method("forward"), program.load_method("peek")
+    record["runs"] = [forward.execute(INPUTS) for _ in range(3)]
+    record["peek"] = peek.execute(INPUTS)       # sees forward's state
+    record["again"] = forward.execute(INPUTS)
+    other = Runtime.get().load_program(PATH)    # another program: its own state
+    record["other_peek"] = other.load_method("peek").execute(INPUTS)
+''')
+
+
+class Accumulate(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("state", torch.zeros(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.state.add_(x)
+        return self.state * 1.0
+
+
+class Peek(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("state", torch.zeros(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.state.mul_(1.0)  # a mutation, so the buffer is the shared state
+        return self.state + x
+
+
+def test_methods_share_mutable_state_as_upstream(tmp_path: pathlib.Path) -> None:
+    """A program exported with upstream's share_mutable_buffers=True keeps one
+    state for all its methods; upstream's runtime gives every method of a
+    program the same planned buffers, and so must ours."""
+    from executorch.exir import ExecutorchBackendConfig, to_edge
+    from executorch.exir.passes import MemoryPlanningPass
+
+    x = torch.tensor([1.0, 2.0])
+    eps = {"forward": torch.export.export(Accumulate(), (x,)),
+           "peek": torch.export.export(Peek(), (x,))}
+    cfg = ExecutorchBackendConfig(
+        memory_planning_pass=MemoryPlanningPass(share_mutable_buffers=True),
+        emit_mutable_buffer_names=True)
+    path = tmp_path / "shared.pte"
+    path.write_bytes(to_edge(eps).to_executorch(cfg).buffer)
+    theirs, ours = {}, {}
+    exec(TWO_METHODS.format(module="executorch.runtime"),
+         {"PATH": path, "INPUTS": (x,), "record": theirs})
+    exec(TWO_METHODS.format(module="edgetorch.runtime"),
+         {"PATH": path, "INPUTS": (x,), "record": ours})
+    for key in theirs:
+        _same(ours[key], theirs[key], key)
+    assert theirs["peek"][0].tolist() == [4.0, 8.0]  # 3 x plus x: the state is shared
+    assert theirs["other_peek"][0].tolist() == [1.0, 2.0]

@@ -425,13 +425,24 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
 
 /* The program object, owning `mod` and the bytes in `keep`. */
 static PyObject *program_with_data(et_module *mod, PyObject *files,
-                                   int use_mmap, PyObject *program_bytes) {
+                                   int use_mmap, PyObject *program_bytes,
+                                   int share) {
   PyObject *keep = PyList_New(0);
   if (!keep || (program_bytes && PyList_Append(keep, program_bytes) < 0) ||
       add_data_files(mod, files, use_mmap, keep) < 0) {
     Py_XDECREF(keep);
     et_module_free(mod);
     return NULL;
+  }
+  if (share) {
+    et_diag diag;
+    et_diag_clear(&diag);
+    et_status st = et_module_share_planned_memory(mod, &diag);
+    if (st != ET_OK) {
+      Py_DECREF(keep);
+      et_module_free(mod);
+      return raise_status_str(st, diag.message);
+    }
   }
   PyObject *owner = PyList_AsTuple(keep);
   Py_DECREF(keep);
@@ -448,11 +459,12 @@ static PyObject *program_with_data(et_module *mod, PyObject *files,
 static PyObject *rt_load_program(PyObject *self, PyObject *args,
                                  PyObject *kwargs) {
   (void)self;
-  static char *kwlist[] = {"source", "mmap", "data_files", NULL};
+  static char *kwlist[] = {"source", "mmap", "data_files",
+                           "share_planned_memory", NULL};
   PyObject *src, *files = Py_None;
-  int use_mmap = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$pO:load_program", kwlist,
-                                   &src, &use_mmap, &files))
+  int use_mmap = 0, share = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$pOp:load_program", kwlist,
+                                   &src, &use_mmap, &files, &share))
     return NULL;
 
   et_module *mod = NULL;
@@ -480,7 +492,7 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
       return r;
     }
     Py_DECREF(path);
-    return program_with_data(mod, files, use_mmap, NULL);
+    return program_with_data(mod, files, use_mmap, NULL, share);
   }
 
   if (use_mmap) {
@@ -505,7 +517,7 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
     Py_DECREF(owner);
     return r;
   }
-  PyObject *p = program_with_data(mod, files, use_mmap, owner);
+  PyObject *p = program_with_data(mod, files, use_mmap, owner, share);
   Py_DECREF(owner);
   return p;
 }
@@ -1747,12 +1759,17 @@ static PyObject *rt_status_name(PyObject *self, PyObject *arg) {
 static PyMethodDef module_methods[] = {
     {"load_program", (PyCFunction)(void (*)(void))rt_load_program,
      METH_VARARGS | METH_KEYWORDS,
-     "load_program(source, *, mmap=False, data_files=None) -> Program\n\n"
+     "load_program(source, *, mmap=False, data_files=None, "
+     "share_planned_memory=False) -> Program\n\n"
      "`source` is a path (str or os.PathLike) or a bytes-like object holding "
      "a .pte program. With mmap=True a path is mapped read-only instead of "
      "read. `data_files` (a path or bytes, or a sequence of them) are .ptd "
      "files holding tensors the program keeps outside itself; methods look "
-     "them up by name in the order given."},
+     "them up by name in the order given. With share_planned_memory=True "
+     "all methods use one set of planned buffers, as upstream's Python "
+     "runtime does: methods share mutable state placed at the same offsets "
+     "(upstream's share_mutable_buffers) and overwrite each other's "
+     "intermediate values."},
     {"kernel_names", rt_kernel_names, METH_NOARGS,
      "kernel_names() -> tuple of str\n\nOperators the kernel libraries "
      "built into this runtime implement, in search order."},

@@ -83,7 +83,11 @@ class Program:
 _Source = str | os.PathLike[str] | os.PathLike[bytes] | bytes | bytearray | memoryview
 
 def load_program(
-    source: _Source, *, mmap: bool = False, data_files: _Source | Sequence[_Source] | None = None
+    source: _Source,
+    *,
+    mmap: bool = False,
+    data_files: _Source | Sequence[_Source] | None = None,
+    share_planned_memory: bool = False,
 ) -> Program: ...
 def kernel_names() -> tuple[str, ...]: ...
 def backend_names() -> tuple[str, ...]: ...

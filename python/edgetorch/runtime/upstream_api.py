@@ -19,7 +19,10 @@ runs the same code on both runtimes):
   method once and returns the same ``Method`` afterwards, so the state of its
   mutable buffers carries over from one ``load_method`` call to the next, as
   upstream's does; a new ``load_program`` starts from the program's initial
-  state.
+  state. All methods of a program use one set of planned buffers, as
+  upstream's do: mutable state that several methods share (upstream's
+  ``share_mutable_buffers``) is shared, and one method's run overwrites
+  another's intermediate values (outputs are copies, so they stay valid).
 * ``Method.execute(inputs)`` returns a list: torch tensors (copies the
   caller owns) for tensor outputs, Python int/float/bool/str for scalars.
 * ``MethodMeta``: ``name()``, ``num_inputs()``, ``num_outputs()``,
@@ -299,4 +302,7 @@ class Runtime:
             raise TypeError("Expected data to be bytes, bytearray, a path to a .pte file, "
                             f"or a file-like object, but got {type(data).__name__}.")
         files = None if data_path is None else [os.fspath(data_path)]
-        return Program(_runtime.load_program(source, data_files=files))
+        # One set of planned buffers for all methods, as upstream's runtime
+        # has: methods share the mutable state the exporter placed together.
+        return Program(_runtime.load_program(source, data_files=files,
+                                             share_planned_memory=True))

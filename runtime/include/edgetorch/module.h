@@ -103,6 +103,17 @@ et_status et_module_load_data_buffer(et_module *m, const void *data,
 et_status et_module_method(et_module *m, const char *name, et_method **out,
                            et_diag *diag);
 
+/*
+ * Give every method the same planned buffers, as upstream's Python runtime
+ * does (one set per program; buffer j sized for the largest method's buffer
+ * j, zero-filled once): methods then share mutable state that the exporter
+ * placed at the same offsets (upstream's share_mutable_buffers), and
+ * overwrite each other's intermediate values, so one method's outputs must
+ * be read before another method runs. Call before the first et_module_method;
+ * InvalidState afterwards.
+ */
+et_status et_module_share_planned_memory(et_module *m, et_diag *diag);
+
 /* Bytes the module allocated for method `name` (arena + planned buffers),
  * 0 if it is not initialized. */
 size_t et_module_method_memory(const et_module *m, const char *name);
