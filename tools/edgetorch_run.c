@@ -496,7 +496,8 @@ static int set_inputs(et_method *m, const et_method_meta *meta,
   if (o->n_inputs && o->n_inputs != n_tensor_inputs) {
     return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
                 "method '%s' has %zu tensor input(s) but %zu --input file(s) "
-                "were given",
+                "were given; give one .npy per tensor input, in order, or "
+                "none to generate them",
                 meta->name, n_tensor_inputs, o->n_inputs);
   }
   uint64_t seed = ET_HOST_GEN_SEED;
@@ -535,14 +536,19 @@ static int set_inputs(et_method *m, const et_method_meta *meta,
       st = et_npy_read_file(source, a, &d);
       if (st) return fail(EXIT_RUNTIME, st, "input %zu: %s", i, d.message);
       if (a->dtype != ti->dtype) {
+        const char *np_name = et_host_numpy_name(ti->dtype, NULL);
         return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
-                    "input %zu (%s): dtype %s, the method expects %s", i,
-                    source, et_dtype_name(a->dtype), et_dtype_name(ti->dtype));
+                    "input %zu (%s): dtype %s, the method expects %s; save "
+                    "it as %s (numpy: a.astype(%s))",
+                    i, source, et_dtype_name(a->dtype),
+                    et_dtype_name(ti->dtype), et_dtype_name(ti->dtype),
+                    np_name ? np_name : "?");
       }
       if (a->rank != ti->rank) {
         return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
-                    "input %zu (%s): rank %u, the method expects rank %u", i,
-                    source, (unsigned)a->rank, (unsigned)ti->rank);
+                    "input %zu (%s): rank %u, the method expects rank %u "
+                    "(see its sizes with --info); save it with that shape",
+                    i, source, (unsigned)a->rank, (unsigned)ti->rank);
       }
       memcpy(sizes, a->shape, sizeof(int64_t) * a->rank);
       logical = a->data;

@@ -192,4 +192,7 @@ def _hint(e: BaseException) -> str:
                 "again, or check the copy)")
     if status == "NotFound" and "no method named" in text:
         return "; choose one with --method NAME"
+    if status == "InvalidArgument" and "input" in text:
+        return ("; give each --input the dtype and sizes the method expects "
+                "(`edgetorch inspect PROGRAM` lists them)")
     return ""

@@ -249,7 +249,15 @@ def test_input_errors(progs: dict, tmp_path: Path) -> None:
     x = tmp_path / "x.npy"
     np.save(x, np.zeros((2, 3), np.float32))
     for proc in (c_cli(progs["mixed"], "--input", x), py_cli("run", progs["mixed"], "--input", x)):
-        assert_error(proc, "4 tensor input", "1 --input")
+        assert_error(proc, "4 tensor input", "1 --input", "give one .npy per tensor input")
+    ints = tmp_path / "ints.npy"
+    np.save(ints, np.zeros((2, 3), np.int64))
+    assert_error(c_cli(progs["mixed"], *[a for f in (ints, ints, ints, ints)
+                                        for a in ("--input", f)]),
+                 "dtype Long, the method expects Float", r"astype\(float32\)")
+    assert_error(py_cli("run", progs["mixed"], *[a for f in (ints, ints, ints, ints)
+                                                for a in ("--input", f)]),
+                 "input 0", "Long", "edgetorch inspect PROGRAM")
     bad = tmp_path / "bad.npy"
     bad.write_bytes(b"not numpy")
     files = [bad, x, x, x]
