@@ -161,6 +161,9 @@ def cmd_run(ns: argparse.Namespace) -> int:
     for d in ns.data or []:
         cs.check_data_file(d)
     prog = runtime.load_program(ns.program, data_files=ns.data or None)
+    if ns.method is None:  # as edgetorch-run: forward if present, else the first
+        names = prog.method_names
+        ns.method = "forward" if "forward" in names or not names else names[0]
     method = prog.load_method(ns.method)
     inputs = cs.input_values(method, ns.input or [], ns.max_generated_bytes)
     if not ns.input:
@@ -251,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", action="append",
                    help=".ptd file with tensors the program keeps outside itself "
                         "(repeatable)")
-    r.add_argument("--method", default="forward", help="method to run (default forward)")
+    r.add_argument("--method", help="method to run (default: 'forward' if the program has "
+                                    "it, else its first method)")
     r.add_argument("--repeat", type=int, default=1,
                    help="run the method this many times and report the mean time")
     r.add_argument("--save", help="directory to save outputs as .npy")

@@ -111,6 +111,12 @@ def progs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     files["huge"] = out / "huge.pte"
     files["huge"].write_bytes(_edit(mixed, huge_input))
 
+    from executorch.exir import to_edge
+
+    files["predict"] = out / "predict.pte"
+    files["predict"].write_bytes(to_edge({"predict": torch.export.export(
+        Mixed(), args)}).to_executorch().buffer)
+
     # Other ExecuTorch files with their real identifiers.
     files["ptd"] = out / "weights.ptd"
     files["ptd"].write_bytes(b"\x18\x00\x00\x00FT01FH01" + bytes(56))
@@ -144,6 +150,16 @@ def test_same_default_inputs_and_outputs(progs: dict, tmp_path: Path) -> None:
     for k in range(4):
         np.testing.assert_array_equal(np.load(py_out / f"output_{k}.npy"),
                                       np.load(c_out / f"output_{k}.npy"))
+
+
+def test_same_default_method(progs: dict, tmp_path: Path) -> None:
+    """Without --method both run 'forward', or the first method if there is none."""
+    c = c_cli(progs["predict"], "--output-dir", tmp_path / "c")
+    py = py_cli("run", progs["predict"], "--save", tmp_path / "py")
+    assert c.returncode == 0 and py.returncode == 0, (c.stderr, py.stderr)
+    assert "method predict" in c.stdout and "predict:" in py.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "c" / "output_0.npy"),
+                                  np.load(tmp_path / "py" / "output_0.npy"))
 
 
 def test_version() -> None:
