@@ -49,8 +49,11 @@ USAGE = textwrap.dedent('''
                                  verification=Verification.InternalConsistency)
     record["fresh"] = fresh.load_method("forward").execute(INPUTS)
     with open(PATH, "rb") as f:
-        record["from_file_object"] = runtime.load_program(f).load_method("forward").execute(
-            INPUTS)
+        # Kept in a variable: upstream's Method does not keep the bytes of a
+        # Program loaded from bytes alive, so a temporary Program would leave
+        # it reading freed memory (edgetorch's keeps them).
+        from_file = runtime.load_program(f)
+    record["from_file_object"] = from_file.load_method("forward").execute(INPUTS)
     # ...while the first program's method goes on from where it was.
     record["run4"] = forward.execute(INPUTS)
 
@@ -282,3 +285,16 @@ def test_methods_share_mutable_state_as_upstream(tmp_path: pathlib.Path) -> None
         _same(ours[key], theirs[key], key)
     assert theirs["peek"][0].tolist() == [4.0, 8.0]  # 3 x plus x: the state is shared
     assert theirs["other_peek"][0].tolist() == [1.0, 2.0]
+
+
+def test_a_lone_tensor_input_as_upstream(tmp_path: pathlib.Path) -> None:
+    """Upstream's method also takes one tensor instead of a sequence."""
+    import executorch.runtime as up
+    import edgetorch.runtime as ours
+
+    make, (x,) = CASES["counter"]
+    path = tmp_path / "counter.pte"
+    path.write_bytes(_export_upstream(make(), (x,)))
+    got = [rt.Runtime.get().load_program(path).load_method("forward").execute(x)
+           for rt in (up, ours)]
+    _same(got[1], got[0], "lone tensor")

@@ -46,6 +46,7 @@ from __future__ import annotations
 import enum
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Set, Union
 
@@ -73,6 +74,11 @@ def _to_torch(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_torch(v) for v in value]
     return value
+
+
+def _is_torch_tensor(x: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 class TensorInfo:
@@ -194,7 +200,9 @@ class Method:
         """Run the method once. `inputs`: a sequence of torch tensors (numpy
         arrays and Python scalars work too). Returns a list of torch tensors
         and Python scalars."""
-        if isinstance(inputs, (str, bytes)) or hasattr(inputs, "__dlpack__"):
+        if _is_torch_tensor(inputs):
+            inputs = [inputs]  # upstream's method takes a lone tensor too
+        elif isinstance(inputs, (str, bytes)) or hasattr(inputs, "__dlpack__"):
             raise TypeError("execute() takes a sequence of inputs (a list or tuple); "
                             "wrap a single tensor as (x,)")
         return [_to_torch(v) for v in self._method.execute(list(inputs))]
