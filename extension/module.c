@@ -19,6 +19,7 @@ typedef struct module_method {
   size_t n_planned;
   void *scratch;
   size_t bytes; /* arena + planned buffers */
+  bool shared;  /* planned[] are the module's shared buffers, not owned */
 } module_method;
 
 typedef struct module_data {
@@ -38,6 +39,11 @@ struct et_module {
   module_data *data[ET_MODULE_MAX_DATA];
   size_t n_data;
   size_t memory_limit;
+  /* et_module_share_planned_memory: buffer j for every method. */
+  bool share_planned;
+  void **shared;
+  size_t *shared_sizes;
+  size_t n_shared;
 };
 
 void et_module_set_memory_limit(et_module *m, size_t bytes) {
@@ -153,7 +159,7 @@ et_status et_module_load_buffer(const void *data, size_t size,
 
 static void free_method(module_method *mm) {
   if (mm->method) et_method_destroy(mm->method);
-  if (mm->planned) {
+  if (mm->planned && !mm->shared) {
     for (size_t i = 0; i < mm->n_planned; i++) free(mm->planned[i]);
   }
   free(mm->planned);
@@ -176,6 +182,9 @@ void et_module_free(et_module *m) {
     et_file_release(&m->data[i]->bytes);
     free(m->data[i]);
   }
+  for (size_t i = 0; i < m->n_shared; i++) free(m->shared[i]);
+  free(m->shared);
+  free(m->shared_sizes);
   et_file_release(&m->bytes);
   free(m);
 }
@@ -250,6 +259,28 @@ et_load_mode et_module_load_mode(const et_module *m) {
 
 const et_registry *et_module_registry(const et_module *m) {
   return m ? &m->registry : NULL;
+}
+
+/* What new_module starts with, read from a module made for the purpose so
+ * that new_module stays the one place that says it. */
+size_t et_module_default_backends(const et_backend **out, size_t cap) {
+  et_module *m = NULL;
+  if (new_module(&m, NULL) != ET_OK) return 0;
+  size_t n = m->registry.n_backends;
+  for (size_t i = 0; i < n && i < cap; i++) out[i] = m->backends[i];
+  et_module_free(m);
+  return n;
+}
+
+size_t et_module_default_kernel_tables(const et_kernel_table **out,
+                                       size_t cap) {
+  et_module *m = NULL;
+  if (new_module(&m, NULL) != ET_OK) return 0;
+  size_t n = m->registry.n_kernel_tables;
+  for (size_t i = 0; i < n && i < cap; i++)
+    out[i] = m->registry.kernel_tables[i];
+  et_module_free(m);
+  return n;
 }
 
 et_status et_module_add_backend(et_module *m, const et_backend *backend) {
@@ -352,7 +383,17 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
   if (!mm->arena) goto oom;
   mm->bytes = meta.arena_bytes;
   mm->n_planned = meta.n_planned;
-  if (meta.n_planned) {
+  mm->shared = m->share_planned;
+  if (meta.n_planned && m->share_planned) {
+    if (meta.n_planned > m->n_shared) goto oom; /* sized from every method */
+    mm->planned = calloc(meta.n_planned, sizeof(void *));
+    mm->planned_sizes = calloc(meta.n_planned, sizeof(size_t));
+    if (!mm->planned || !mm->planned_sizes) goto oom;
+    for (size_t i = 0; i < meta.n_planned; i++) {
+      mm->planned[i] = m->shared[i];
+      mm->planned_sizes[i] = m->shared_sizes[i];
+    }
+  } else if (meta.n_planned) {
     if (meta.n_planned > SIZE_MAX / sizeof(void *)) goto oom;
     mm->planned = calloc(meta.n_planned, sizeof(void *));
     mm->planned_sizes = calloc(meta.n_planned, sizeof(size_t));
@@ -401,6 +442,70 @@ oom:
   }
   return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
                      "cannot allocate memory for method '%s'", name);
+}
+
+et_status et_module_share_planned_memory(et_module *m, et_diag *diag) {
+  if (!m) return et_diag_set(diag, ET_INVALID_ARGUMENT, "no module");
+  if (m->methods) {
+    return et_diag_set(diag, ET_INVALID_STATE,
+                       "planned memory can only be shared before the first "
+                       "method is loaded");
+  }
+  if (m->share_planned) return ET_OK;
+  /* Buffer j is sized for the largest buffer j of any method. A method
+   * whose metadata fails cannot load anyway and is left out. */
+  size_t n = 0, count = et_program_method_count(&m->program);
+  size_t *sizes = NULL;
+  for (size_t k = 0; k < count; k++) {
+    et_method_meta meta;
+    if (et_program_method_meta(&m->program, et_program_method_name(&m->program, k),
+                               &m->registry, &meta, NULL) != ET_OK)
+      continue;
+    if (meta.n_planned > n) {
+      size_t *grown = realloc(sizes, meta.n_planned * sizeof *sizes);
+      if (!grown) goto oom;
+      for (size_t j = n; j < meta.n_planned; j++) grown[j] = 0;
+      sizes = grown;
+      n = meta.n_planned;
+    }
+    for (size_t j = 0; j < meta.n_planned; j++) {
+      size_t sz = et_method_meta_planned_size(&meta, j);
+      if (sz > sizes[j]) sizes[j] = sz;
+    }
+  }
+  size_t total = 0;
+  for (size_t j = 0; j < n; j++)
+    total = total > SIZE_MAX - sizes[j] ? SIZE_MAX : total + sizes[j];
+  if (total > m->memory_limit) {
+    free(sizes);
+    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                       "the shared planned memory needs %zu bytes, over the "
+                       "module's limit of %zu; raise it with "
+                       "et_module_set_memory_limit if the program is trusted",
+                       total, m->memory_limit);
+  }
+  m->shared = n ? calloc(n, sizeof(void *)) : NULL;
+  if (n && !m->shared) goto oom;
+  m->n_shared = n;
+  m->shared_sizes = sizes;
+  for (size_t j = 0; j < n; j++) {
+    m->shared[j] = zalloc_aligned(sizes[j]);
+    if (!m->shared[j]) goto oom;
+  }
+  m->share_planned = true;
+  return ET_OK;
+oom:
+  if (m->shared) {
+    for (size_t j = 0; j < m->n_shared; j++) free(m->shared[j]);
+  }
+  free(m->shared);
+  if (m->shared_sizes != sizes) free(m->shared_sizes);
+  free(sizes);
+  m->shared = NULL;
+  m->shared_sizes = NULL;
+  m->n_shared = 0;
+  return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
+                     "cannot allocate the shared planned memory");
 }
 
 size_t et_module_method_memory(const et_module *m, const char *name) {

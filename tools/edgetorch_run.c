@@ -11,6 +11,8 @@
 #include <edgetorch/module.h>
 
 #include "file_data.h"
+#include "file_kind.h"
+#include "host_tensor.h"
 #include "npy.h"
 
 #include <errno.h>
@@ -24,10 +26,6 @@
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
-
-/* The generator behind default inputs (documented in --help). */
-#define GEN_SEED UINT64_C(0x9E3779B97F4A7C15)
-#define GEN_INT_RANGE 4
 
 static const char kUsage[] =
     "usage: edgetorch-run MODEL.pte [options]\n"
@@ -56,6 +54,11 @@ static const char kUsage[] =
     "  --max-instructions N  fail an execute that runs more than N\n"
     "                     instructions (default: the method's instruction\n"
     "                     count times 1024; only loops come near it)\n"
+    "  --max-generated-bytes N\n"
+    "                     refuse to generate an input larger than N bytes\n"
+    "                     (suffixes K, M, G; default 256M); give such an\n"
+    "                     input with --input instead\n"
+    "  --version          print the edgetorch version and exit\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -70,7 +73,9 @@ static const char kUsage[] =
     "    integer types: (draw >> 32) % 4, in [0, 4);\n"
     "    Bool: true, false, true, ... (no draw);\n"
     "    other dtypes: the draw's low byte(s).\n"
-    "  Dynamic tensors get their upper-bound sizes.\n"
+    "  Dynamic tensors get their upper-bound sizes. The Python CLI\n"
+    "  (`edgetorch run`) generates the same values. An input above\n"
+    "  --max-generated-bytes is refused: give it with --input.\n"
     "\n"
     ".npy files:\n"
     "  C order, format 1.0-3.0, little-endian: <f2 <f4 <f8 <c8 <c16 <i2 <i4\n"
@@ -109,14 +114,36 @@ typedef struct options {
   unsigned long iterations;
   unsigned long long max_memory;       /* 0: the module's default */
   unsigned long long max_instructions; /* 0: the method's default */
+  size_t max_generated;
   bool info;
   bool mmap;
   bool help;
+  bool version;
 } options;
+
+/* "256M" -> bytes; false when it is not a count with an optional K/M/G. */
+static bool parse_bytes(const char *val, size_t *out) {
+  char *end = NULL;
+  errno = 0;
+  if (!val || val[0] < '0' || val[0] > '9') return false;
+  unsigned long long n = strtoull(val, &end, 10);
+  if (errno || !end) return false;
+  unsigned shift = 0;
+  if (*end == 'K' || *end == 'k') shift = 10;
+  else if (*end == 'M' || *end == 'm') shift = 20;
+  else if (*end == 'G' || *end == 'g') shift = 30;
+  if (shift) end++;
+  if (*end == 'B' || *end == 'b') end++;
+  if (*end != '\0') return false;
+  if (n > (unsigned long long)(SIZE_MAX >> shift)) return false;
+  *out = (size_t)n << shift;
+  return true;
+}
 
 static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->iterations = 1;
+  o->max_generated = ET_HOST_MAX_GENERATED_BYTES;
   o->inputs = calloc((size_t)argc + 1, sizeof(char *));
   o->data = calloc((size_t)argc + 1, sizeof(char *));
   if (!o->inputs || !o->data) {
@@ -142,7 +169,8 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--output-dir") == 0 ||
                        strcmp(a, "--iterations") == 0 ||
                        strcmp(a, "--max-memory") == 0 ||
-                       strcmp(a, "--max-instructions") == 0;
+                       strcmp(a, "--max-instructions") == 0 ||
+                       strcmp(a, "--max-generated-bytes") == 0;
     if (takes_value && !val) {
       if (i + 1 >= argc) {
         return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
@@ -153,6 +181,15 @@ static int parse_args(int argc, char **argv, options *o) {
     }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       o->help = true;
+    } else if (strcmp(a, "--version") == 0) {
+      o->version = true;
+    } else if (strcmp(a, "--max-generated-bytes") == 0) {
+      if (!parse_bytes(val, &o->max_generated)) {
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "--max-generated-bytes wants a byte count such as "
+                    "268435456 or 256M, got '%s'",
+                    val);
+      }
     } else if (strcmp(a, "--info") == 0) {
       o->info = true;
     } else if (strcmp(a, "--mmap") == 0) {
@@ -198,217 +235,6 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* ---- element conversions ----------------------------------------------------
- */
-
-static uint16_t float_to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  uint32_t exp = (x >> 23) & 0xffu;
-  uint32_t man = x & 0x7fffffu;
-  if (exp == 0xff) { /* inf or nan */
-    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
-  }
-  int e = (int)exp - 127 + 15;
-  if (e >= 31) return (uint16_t)(sign | 0x7c00u);
-  if (e <= 0) {
-    if (e < -10) return (uint16_t)sign;
-    man |= 0x800000u;
-    unsigned shift = (unsigned)(14 - e);
-    uint32_t half = man >> shift;
-    uint32_t rem = man & ((1u << shift) - 1);
-    uint32_t mid = 1u << (shift - 1);
-    if (rem > mid || (rem == mid && (half & 1))) half++;
-    return (uint16_t)(sign | half);
-  }
-  uint32_t h = sign | ((uint32_t)e << 10) | (man >> 13);
-  uint32_t rem = man & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* may carry to inf */
-  return (uint16_t)h;
-}
-
-static float half_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t man = h & 0x3ffu;
-  uint32_t x;
-  if (exp == 0) {
-    if (man == 0) {
-      x = sign;
-    } else {
-      int e = -1;
-      do {
-        e++;
-        man <<= 1;
-      } while (!(man & 0x400u));
-      x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
-    }
-  } else if (exp == 31) {
-    x = sign | 0x7f800000u | (man << 13);
-  } else {
-    x = sign | ((exp - 15 + 127) << 23) | (man << 13);
-  }
-  float f;
-  memcpy(&f, &x, sizeof f);
-  return f;
-}
-
-static uint16_t float_to_bf16(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
-  x += 0x7fffu + ((x >> 16) & 1u);
-  return (uint16_t)(x >> 16);
-}
-
-static float bf16_to_float(uint16_t b) {
-  uint32_t x = (uint32_t)b << 16;
-  float f;
-  memcpy(&f, &x, sizeof f);
-  return f;
-}
-
-/* Element i of a buffer of `dtype`, as a double (for printing). */
-static bool element_as_double(const void *data, int dtype, size_t i,
-                              double *out) {
-  const uint8_t *p = (const uint8_t *)data + i * et_dtype_size(dtype);
-  switch (dtype) {
-  case ET_FLOAT: { float v; memcpy(&v, p, 4); *out = v; return true; }
-  case ET_DOUBLE: { double v; memcpy(&v, p, 8); *out = v; return true; }
-  case ET_HALF: { uint16_t v; memcpy(&v, p, 2); *out = half_to_float(v); return true; }
-  case ET_BFLOAT16: { uint16_t v; memcpy(&v, p, 2); *out = bf16_to_float(v); return true; }
-  case ET_LONG: { int64_t v; memcpy(&v, p, 8); *out = (double)v; return true; }
-  case ET_INT: { int32_t v; memcpy(&v, p, 4); *out = v; return true; }
-  case ET_SHORT: { int16_t v; memcpy(&v, p, 2); *out = v; return true; }
-  case ET_CHAR: { int8_t v; memcpy(&v, p, 1); *out = v; return true; }
-  case ET_BYTE: case ET_BOOL: *out = *p; return true;
-  case ET_UINT16: { uint16_t v; memcpy(&v, p, 2); *out = v; return true; }
-  case ET_UINT32: { uint32_t v; memcpy(&v, p, 4); *out = v; return true; }
-  case ET_UINT64: { uint64_t v; memcpy(&v, p, 8); *out = (double)v; return true; }
-  default: return false;
-  }
-}
-
-/* ---- generated inputs -------------------------------------------------------
- */
-
-static uint64_t gen_next(uint64_t *s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  *s = x;
-  return x;
-}
-
-static float gen_float(uint64_t *s) {
-  return (float)((double)(gen_next(s) >> 40) / 16777216.0 * 2.0 - 1.0);
-}
-
-static void gen_fill(void *buf, int dtype, size_t numel, uint64_t *s) {
-  uint8_t *p = buf;
-  size_t es = et_dtype_size(dtype);
-  for (size_t i = 0; i < numel; i++, p += es) {
-    switch (dtype) {
-    case ET_FLOAT: { float v = gen_float(s); memcpy(p, &v, 4); break; }
-    case ET_DOUBLE: { double v = gen_float(s); memcpy(p, &v, 8); break; }
-    case ET_HALF: { uint16_t v = float_to_half(gen_float(s)); memcpy(p, &v, 2); break; }
-    case ET_BFLOAT16: { uint16_t v = float_to_bf16(gen_float(s)); memcpy(p, &v, 2); break; }
-    case ET_COMPLEX_FLOAT: {
-      float v[2] = {gen_float(s), gen_float(s)};
-      memcpy(p, v, 8);
-      break;
-    }
-    case ET_COMPLEX_DOUBLE: {
-      double v[2] = {gen_float(s), gen_float(s)};
-      memcpy(p, v, 16);
-      break;
-    }
-    case ET_COMPLEX_HALF: {
-      uint16_t v[2] = {float_to_half(gen_float(s)), float_to_half(gen_float(s))};
-      memcpy(p, v, 4);
-      break;
-    }
-    case ET_BOOL: *p = (uint8_t)((i % 2) == 0); break;
-    case ET_LONG: case ET_UINT64: {
-      uint64_t v = (gen_next(s) >> 32) % GEN_INT_RANGE;
-      memcpy(p, &v, 8);
-      break;
-    }
-    case ET_INT: case ET_UINT32: {
-      uint32_t v = (uint32_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
-      memcpy(p, &v, 4);
-      break;
-    }
-    case ET_SHORT: case ET_UINT16: {
-      uint16_t v = (uint16_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
-      memcpy(p, &v, 2);
-      break;
-    }
-    case ET_CHAR: case ET_BYTE:
-      *p = (uint8_t)((gen_next(s) >> 32) % GEN_INT_RANGE);
-      break;
-    default: {
-      uint64_t v = gen_next(s);
-      memcpy(p, &v, es < 8 ? es : 8);
-      break;
-    }
-    }
-  }
-}
-
-/* ---- layouts ------------------------------------------------------------------
- */
-
-/* Element strides of a tensor laid out in `dim_order` with `sizes`. */
-static void strides_for(uint32_t rank, const int64_t *sizes,
-                        const uint8_t *dim_order, int64_t *strides) {
-  int64_t s = 1;
-  for (uint32_t k = rank; k-- > 0;) {
-    uint32_t d = dim_order[k];
-    strides[d] = s;
-    s *= sizes[d] ? sizes[d] : 1;
-  }
-}
-
-/*
- * Copy between a C-ordered buffer and a strided one. to_strided: src is C
- * order, dst strided; otherwise the reverse.
- */
-static void copy_layout(void *dst, const void *src, size_t es, uint32_t rank,
-                        const int64_t *sizes, const int64_t *strides,
-                        bool to_strided) {
-  size_t numel = 1;
-  for (uint32_t d = 0; d < rank; d++) numel *= (size_t)sizes[d];
-  if (numel == 0) return;
-  int64_t idx[ET_MAX_RANK] = {0};
-  int64_t off = 0; /* strided offset of idx */
-  for (size_t lin = 0; lin < numel; lin++) {
-    if (to_strided) {
-      memcpy((uint8_t *)dst + (size_t)off * es, (const uint8_t *)src + lin * es,
-             es);
-    } else {
-      memcpy((uint8_t *)dst + lin * es, (const uint8_t *)src + (size_t)off * es,
-             es);
-    }
-    for (uint32_t k = rank; k-- > 0;) {
-      idx[k]++;
-      off += strides[k];
-      if (idx[k] < sizes[k]) break;
-      off -= strides[k] * idx[k];
-      idx[k] = 0;
-    }
-  }
-}
-
-static bool identity_order(uint32_t rank, const uint8_t *dim_order) {
-  for (uint32_t d = 0; d < rank; d++) {
-    if (dim_order[d] != d) return false;
-  }
-  return true;
-}
-
 /* ---- printing helpers -------------------------------------------------------
  */
 
@@ -449,6 +275,29 @@ static void print_io(const et_io_info *io, size_t i) {
   case ET_TAG_BOOL: printf(" = %s\n", io->scalar.b ? "True" : "False"); break;
   default: printf("\n"); break;
   }
+}
+
+static bool backend_registered(const et_registry *reg, const char *id) {
+  for (size_t i = 0; i < reg->n_backends; i++) {
+    if (reg->backends[i]->id && strcmp(reg->backends[i]->id, id) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* "portable: 237 operators" for each kernel table of the registry. */
+static const char *kernel_libraries(const et_registry *reg) {
+  static char buf[160];
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < reg->n_kernel_tables && n < sizeof buf; i++) {
+    const et_kernel_table *t = reg->kernel_tables[i];
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s: %zu operators",
+                          i ? ", " : "",
+                          t == &et_portable_kernels ? "portable" : "table",
+                          t->count);
+  }
+  return buf;
 }
 
 static int print_info(et_module *mod, const char *path) {
@@ -513,11 +362,18 @@ static int print_info(et_module *mod, const char *path) {
         et_method_missing_operators(p, name, reg, missing, sizeof missing);
     if (n_missing) {
       printf("  missing operators: %zu (%s)\n", n_missing, missing);
+      printf("    no kernel for %s in this runtime's kernel libraries (%s); "
+             "the method cannot load: see docs/adding-a-kernel.md\n",
+             n_missing == 1 ? "it" : "them", kernel_libraries(reg));
     }
     printf("  delegates: %zu\n", meta.n_delegates);
     for (size_t i = 0; i < meta.n_delegates; i++) {
       const char *id = et_method_meta_delegate(&meta, i);
-      printf("    [%zu] %s\n", i, id ? id : "(unknown)");
+      bool known = id && backend_registered(reg, id);
+      printf("    [%zu] %s%s\n", i, id ? id : "(unknown)",
+             known ? "" : " (not registered: this runtime has no such "
+                          "backend, so the method cannot load; build it in "
+                          "or export without this delegate)");
     }
     printf("  planned buffers: %zu\n", meta.n_planned);
     size_t total = 0;
@@ -633,7 +489,8 @@ static int write_npy(const char *dir, const char *prefix, size_t k, int dtype,
       free(path);
       return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "oom");
     }
-    copy_layout(tmp, data, et_dtype_size(dtype), rank, sizes, strides, false);
+    et_host_copy_strided(tmp, NULL, data, strides, et_dtype_size(dtype), rank,
+                         sizes);
     data = tmp;
   }
   et_diag d;
@@ -665,10 +522,11 @@ static int set_inputs(et_method *m, const et_method_meta *meta,
   if (o->n_inputs && o->n_inputs != n_tensor_inputs) {
     return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
                 "method '%s' has %zu tensor input(s) but %zu --input file(s) "
-                "were given",
+                "were given; give one .npy per tensor input, in order, or "
+                "none to generate them",
                 meta->name, n_tensor_inputs, o->n_inputs);
   }
-  uint64_t seed = GEN_SEED;
+  uint64_t seed = ET_HOST_GEN_SEED;
   size_t next_file = 0;
   for (size_t i = 0; i < meta->n_inputs; i++) {
     et_io_info io;
@@ -704,32 +562,38 @@ static int set_inputs(et_method *m, const et_method_meta *meta,
       st = et_npy_read_file(source, a, &d);
       if (st) return fail(EXIT_RUNTIME, st, "input %zu: %s", i, d.message);
       if (a->dtype != ti->dtype) {
+        const char *np_name = et_host_numpy_name(ti->dtype, NULL);
         return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
-                    "input %zu (%s): dtype %s, the method expects %s", i,
-                    source, et_dtype_name(a->dtype), et_dtype_name(ti->dtype));
+                    "input %zu (%s): dtype %s, the method expects %s; save "
+                    "it as %s (numpy: a.astype(%s))",
+                    i, source, et_dtype_name(a->dtype),
+                    et_dtype_name(ti->dtype), et_dtype_name(ti->dtype),
+                    np_name ? np_name : "?");
       }
       if (a->rank != ti->rank) {
         return fail(EXIT_RUNTIME, ET_INVALID_ARGUMENT,
-                    "input %zu (%s): rank %u, the method expects rank %u", i,
-                    source, (unsigned)a->rank, (unsigned)ti->rank);
+                    "input %zu (%s): rank %u, the method expects rank %u "
+                    "(see its sizes with --info); save it with that shape",
+                    i, source, (unsigned)a->rank, (unsigned)ti->rank);
       }
       memcpy(sizes, a->shape, sizeof(int64_t) * a->rank);
       logical = a->data;
       nbytes = a->nbytes;
     } else {
-      size_t numel = 1;
-      for (uint32_t d = 0; d < ti->rank; d++) {
-        sizes[d] = ti->sizes[d] < 0 ? 0 : ti->sizes[d];
-        numel *= (size_t)sizes[d];
-      }
-      nbytes = numel * et_dtype_size(ti->dtype);
+      size_t numel = 0;
+      et_diag d;
+      et_diag_clear(&d);
+      st = et_host_default_input_size(
+          ti, i, o->max_generated, "--input FILE.npy (one per tensor input)",
+          "--max-generated-bytes N", sizes, &numel, &nbytes, &d);
+      if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
       void *buf = et_aligned_malloc(nbytes);
       if (!buf) {
         return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED,
                     "input %zu: cannot allocate %zu bytes", i, nbytes);
       }
       rs->buffers[i] = buf;
-      gen_fill(buf, ti->dtype, numel, &seed);
+      et_host_fill_default(buf, ti->dtype, numel, &seed);
       logical = buf;
       if (o->output_dir) {
         int rc = write_npy(o->output_dir, "input", i, ti->dtype, ti->rank,
@@ -738,17 +602,17 @@ static int set_inputs(et_method *m, const et_method_meta *meta,
       }
     }
     const void *data = logical;
-    if (!identity_order(ti->rank, ti->dim_order) && nbytes) {
+    if (!et_host_identity_order(ti->rank, ti->dim_order) && nbytes) {
       /* .npy is C order; the tensor's memory follows its dim order. */
       int64_t strides[ET_MAX_RANK];
-      strides_for(ti->rank, sizes, ti->dim_order, strides);
+      et_host_strides_for(ti->rank, sizes, ti->dim_order, strides);
       void *laid = et_aligned_malloc(nbytes);
       if (!laid) {
         return fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED,
                     "input %zu: cannot allocate %zu bytes", i, nbytes);
       }
-      copy_layout(laid, logical, et_dtype_size(ti->dtype), ti->rank, sizes,
-                  strides, true);
+      et_host_copy_strided(laid, strides, logical, NULL,
+                           et_dtype_size(ti->dtype), ti->rank, sizes);
       if (rs->buffers[i]) free(rs->buffers[i]);
       rs->buffers[i] = laid;
       data = laid;
@@ -782,7 +646,7 @@ static void print_preview(const et_tensor *t) {
   for (size_t i = 0; i < shown; i++) {
     double v;
     /* Memory order, which equals logical order for contiguous tensors. */
-    if (!element_as_double(t->data, t->dtype, i, &v)) {
+    if (!et_host_element_as_double(t->data, t->dtype, i, &v)) {
       printf("...");
       break;
     }
@@ -851,6 +715,41 @@ static int handle_outputs(et_method *m, const options *o) {
   return 0;
 }
 
+/* A file that failed to load: when it is another kind of ExecuTorch file
+ * than the one expected, say so and what to do instead of only "invalid". */
+static int fail_load(const char *path, et_file_kind_id want, et_status st,
+                     const char *message) {
+  et_file_kind_id got = et_file_kind_of_path(path);
+  if (got == want || got == ET_KIND_UNKNOWN) {
+    if (st == ET_NOT_FOUND || st == ET_ACCESS_FAILED) {
+      return fail(EXIT_RUNTIME, st, "%s (check the path%s)", message,
+                  want == ET_KIND_PTE ? "; MODEL is the .pte to run" : "");
+    }
+    if (st == ET_INVALID_PROGRAM || st == ET_INVALID_EXTERNAL_DATA) {
+      return fail(EXIT_RUNTIME, st,
+                  "%s (the file is damaged, truncated or not an ExecuTorch "
+                  "%s: export it again, or check the copy)",
+                  message, want == ET_KIND_PTE ? "program" : "data file");
+    }
+    return fail(EXIT_RUNTIME, st, "%s", message);
+  }
+  const char *todo = "";
+  if (want == ET_KIND_PTE && got == ET_KIND_PTD)
+    todo = "give the program's .pte as MODEL and this file with --data";
+  else if (want == ET_KIND_PTE && got == ET_KIND_BPTE)
+    todo = "run the .pte the bundle was made from (a bundle holds a "
+           "program plus test inputs; edgetorch-run takes the program)";
+  else if (want == ET_KIND_PTD && got == ET_KIND_PTE)
+    todo = "give it as MODEL; --data takes the .ptd written beside it";
+  else if (want == ET_KIND_PTE && got == ET_KIND_ETDUMP)
+    todo = "read it with a profiling tool; MODEL is the .pte to run";
+  else
+    todo = want == ET_KIND_PTE ? "MODEL is the .pte to run"
+                               : "--data takes a .ptd file";
+  return fail(EXIT_RUNTIME, st, "'%s' is %s, not %s; %s", path,
+              et_file_kind_desc(got), et_file_kind_desc(want), todo);
+}
+
 static const char *pick_method(const et_program *p, const char *wanted) {
   if (wanted) return wanted;
   size_t n = et_program_method_count(p);
@@ -867,7 +766,7 @@ static int run(const options *o) {
   et_diag_clear(&d);
   et_status st = et_module_load_file(
       o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
-  if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  if (st) return fail_load(o->model, ET_KIND_PTE, st, d.message);
   if (o->max_memory)
     et_module_set_memory_limit(mod, o->max_memory > SIZE_MAX
                                         ? SIZE_MAX
@@ -877,7 +776,7 @@ static int run(const options *o) {
                                   o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &d);
     if (st) {
       et_module_free(mod);
-      return fail(EXIT_RUNTIME, st, "%s", d.message);
+      return fail_load(o->data[i], ET_KIND_PTD, st, d.message);
     }
   }
   int rc = 0;
@@ -893,7 +792,11 @@ static int run(const options *o) {
   et_method *m = NULL;
   st = et_module_method(mod, name, &m, &d);
   if (st) {
-    rc = fail(EXIT_RUNTIME, st, "%s", d.message);
+    rc = fail(EXIT_RUNTIME, st, "%s%s%s", d.message,
+              et_host_method_load_hint(st, d.message),
+              st == ET_NOT_FOUND && strstr(d.message, "no method named")
+                  ? "; choose one with --method NAME"
+                  : "");
     goto done;
   }
   if (o->max_instructions) et_method_set_instruction_limit(m, o->max_instructions);
@@ -951,6 +854,8 @@ int main(int argc, char **argv) {
   if (rc == 0) {
     if (o.help) {
       fputs(kUsage, stdout);
+    } else if (o.version) {
+      printf("edgetorch-run %s\n", EDGETORCH_VERSION);
     } else if (!o.model) {
       fputs(kUsage, stderr);
       rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "no model given");

@@ -29,7 +29,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   $VPY -m pip install -q --upgrade pip
   # torch first and pinned, so nothing later can pull another build of it.
   $VPY -m pip install -q torch==2.13.0
-  $VPY -m pip install -q "executorch==1.5.1" "torch==2.13.0" numpy ml_dtypes pytest pytest-xdist \
+  # torchao (PT2E quantization) pinned to the release executorch 1.5.1 pulls.
+  $VPY -m pip install -q "executorch==1.5.1" "torch==2.13.0" "torchao==0.18.0" numpy ml_dtypes \
+    pytest pytest-xdist \
     scikit-learn "transformers" matplotlib scikit-build-core flatbuffers \
     onnxruntime onnx onnxscript
   echo "$want" > "$stamp"

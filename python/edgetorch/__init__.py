@@ -14,7 +14,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_EXPORT_NAMES = ("EdgeProgram", "ExportConfig", "ExportError", "PteProgram",
+_EXPORT_NAMES = ("CompileConfigError", "EdgeCompileConfig", "EdgeProgram", "ExportConfig", "ExportError", "PteProgram",
                  "UnsupportedOperatorError", "export", "to_edge")
 
 __all__ = list(_EXPORT_NAMES) + ["models", "__version__"]

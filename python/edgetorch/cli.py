@@ -152,31 +152,24 @@ def cmd_export(ns: argparse.Namespace) -> int:
     return 0
 
 
-def _input_arrays(meta: Any, paths: Sequence[str]) -> List[Any]:
-    import numpy as np
-
-    if paths:
-        return [np.load(p, allow_pickle=False) for p in paths]
-    arrays = []
-    for info in meta.inputs:
-        if info.tag == "Tensor":
-            dt = info.dtype if info.dtype is not None else np.float32
-            arrays.append(np.ones(info.sizes, dtype=dt))
-        else:
-            arrays.append(info.value)
-    return arrays
-
-
 def cmd_run(ns: argparse.Namespace) -> int:
     import numpy as np
 
+    from . import _cli_support as cs
     from . import runtime
 
-    prog = runtime.load_program(ns.program)
+    cs.check_program_file(ns.program)
+    for d in ns.data or []:
+        cs.check_data_file(d)
+    prog = runtime.load_program(ns.program, data_files=ns.data or None)
+    if ns.method is None:  # as edgetorch-run: forward if present, else the first
+        names = prog.method_names
+        ns.method = "forward" if "forward" in names or not names else names[0]
     method = prog.load_method(ns.method)
-    inputs = _input_arrays(method.metadata, ns.input or [])
+    inputs = cs.input_values(method, ns.input or [], ns.max_generated_bytes)
     if not ns.input:
-        _say("no --input given: using ones for every tensor input")
+        _say("no --input given: generating inputs as edgetorch-run does "
+             "(see edgetorch-run --help)")
     t0 = time.perf_counter()
     for _ in range(max(1, ns.repeat)):
         outs = method.execute(inputs)
@@ -201,13 +194,20 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
     from .pte import read_pte
     from .pte.inspect import format_summary, plot_memory, summarize
 
+    from . import _cli_support as cs
+
+    cs.check_program_file(ns.program)
     data = Path(ns.program).read_bytes()
     pte = read_pte(data)
     s = summarize(pte)
+    support = cs.report_support(s["methods"])
     if ns.json:
         print(json.dumps(s, indent=2))
     else:
         print(format_summary(s))
+        if support:
+            print()
+            print("\n".join(support))
     if ns.memory_plot:
         boxes = plot_memory(pte, ns.memory_plot, ns.method)
         _say(f"wrote {ns.memory_plot} ({len(boxes)} planned tensors)")
@@ -215,8 +215,13 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from ._cli_support import DEFAULT_MAX_GENERATED, parse_bytes
+
     p = argparse.ArgumentParser(prog="edgetorch",
                                 description="Export PyTorch models to .pte and run them.")
+    p.add_argument("--version", action="version", version=f"edgetorch {__version__}",
+                   help="print the edgetorch version and exit")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("export", help="export a model to a .pte file")
@@ -227,29 +232,46 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--example-shape", action="append",
                    help="example input shape, e.g. 1x3x32x32 or int64:1x16 (repeatable)")
     e.add_argument("--memory-planning", default="edgetorch",
-                   choices=["edgetorch", "greedy", "naive"])
+                   choices=["edgetorch", "greedy", "naive"],
+                   help="how planned tensors are packed: edgetorch (lifetime-aware, "
+                        "default), greedy (upstream's), naive (no reuse)")
     e.add_argument("--external-constants", action="store_true",
                    help="write constants to a .ptd beside the .pte")
-    e.add_argument("--no-plan-inputs", action="store_true")
-    e.add_argument("--no-plan-outputs", action="store_true")
+    e.add_argument("--no-plan-inputs", action="store_true",
+                   help="leave inputs out of planned memory (the caller's buffers are "
+                        "used in place)")
+    e.add_argument("--no-plan-outputs", action="store_true",
+                   help="leave outputs out of planned memory")
     e.add_argument("--target", default="edgetorch", choices=["edgetorch", "upstream"],
                    help="kernel library to check operators against")
     e.add_argument("--report", action="store_true", help="print the memory plan")
     e.set_defaults(fn=cmd_export)
 
     r = sub.add_parser("run", help="run a .pte with the edgetorch C runtime")
-    r.add_argument("program")
-    r.add_argument("--input", action="append", help=".npy file per input (in order)")
-    r.add_argument("--method", default="forward")
-    r.add_argument("--repeat", type=int, default=1)
+    r.add_argument("program", help="the .pte file to run")
+    r.add_argument("--input", action="append",
+                   help=".npy file for the next tensor input, in order (all of them or "
+                        "none; without any, inputs are generated as edgetorch-run does)")
+    r.add_argument("--data", action="append",
+                   help=".ptd file with tensors the program keeps outside itself "
+                        "(repeatable)")
+    r.add_argument("--method", help="method to run (default: 'forward' if the program has "
+                                    "it, else its first method)")
+    r.add_argument("--repeat", type=int, default=1,
+                   help="run the method this many times and report the mean time")
     r.add_argument("--save", help="directory to save outputs as .npy")
+    r.add_argument("--max-generated-bytes", type=parse_bytes, default=DEFAULT_MAX_GENERATED,
+                   metavar="N",
+                   help="refuse to generate an input larger than N bytes (suffixes K, M, "
+                        "G; default 256M); give such an input with --input")
     r.set_defaults(fn=cmd_run)
 
     i = sub.add_parser("inspect", help="describe a .pte")
-    i.add_argument("program")
+    i.add_argument("program", help="the .pte file to describe")
     i.add_argument("--memory-plot", help="write a PNG of the memory plan")
     i.add_argument("--method", help="only this method in the plot")
-    i.add_argument("--json", action="store_true")
+    i.add_argument("--json", action="store_true",
+                   help="print the description as JSON")
     i.set_defaults(fn=cmd_inspect)
 
     from . import selective
@@ -264,19 +286,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from ._cli_support import say_error
+
     ns = build_parser().parse_args(argv)
     try:
         return ns.fn(ns) or 0
     except BrokenPipeError:  # pragma: no cover
         return 0
-    except FileNotFoundError as e:
-        _say(f"error: {e}")
-        return 2
-    except Exception as e:  # edgetorch.runtime errors and friends
-        if type(e).__name__ in ("EdgetorchError", "FlatbufferError"):
-            _say(f"error: {e}")
-            return 1
-        raise
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line per error, never a traceback
+        return say_error(e)
 
 
 if __name__ == "__main__":  # pragma: no cover

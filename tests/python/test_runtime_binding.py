@@ -462,18 +462,25 @@ def test_threads_share_a_method(programs: Dict[str, Case]) -> None:
     xs = [np.full((2, 4), k, np.float32) for k in range(4)]
     expected = [_eager(case, "forward", [torch.from_numpy(x)]) for x in xs]
     bad: List[int] = []
+    errors: List[BaseException] = []
 
     def work(k: int) -> None:
-        for _ in range(200):
-            (out,) = method.execute([xs[k]])
-            if not np.allclose(out, expected[k], **F32_TOL):
-                bad.append(k)
+        # An exception in a worker thread would only be printed by threading;
+        # record it so that it fails the test.
+        try:
+            for _ in range(200):
+                (out,) = method.execute([xs[k]])
+                if not np.allclose(out, expected[k], **F32_TOL):
+                    bad.append(k)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert not errors, errors
     assert not bad
 
 

@@ -3,13 +3,14 @@
 import sys
 import types
 
+from .compile_config import CompileConfigError, EdgeCompileConfig
 from .config import ExportConfig
 from .errors import ExportError, UnsupportedOperatorError
 from .layouts import ChannelsLastError
 from .program import EdgeProgram, PteProgram, export, to_edge
 
-__all__ = ["ExportConfig", "ExportError", "UnsupportedOperatorError", "ChannelsLastError",
-           "EdgeProgram", "PteProgram", "export", "to_edge"]
+__all__ = ["ChannelsLastError", "CompileConfigError", "EdgeCompileConfig", "ExportConfig", "ExportError",
+           "UnsupportedOperatorError", "EdgeProgram", "PteProgram", "export", "to_edge"]
 
 
 class _ExportPackage(types.ModuleType):

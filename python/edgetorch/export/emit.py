@@ -257,10 +257,38 @@ class MethodEmitter:
         except Exception as e:  # pragma: no cover - depends on torch internals
             raise ExportError(f"cannot bound symbolic size {expr}: {e}") from e
         if upper is None:
+            origin = self.symbol_origin(expr)
+            if origin:
+                raise ExportError(
+                    f"{origin} is dynamic with no upper bound (torch calls it {expr}), and "
+                    "the runtime plans memory for the largest size; give its "
+                    "torch.export.Dim a max, e.g. Dim('batch', max=64) "
+                    f"(at {source_location(self.node)})")
             raise ExportError(
-                f"symbolic size {expr} has no upper bound; give its torch.export.Dim a max "
+                f"a size computed from data ({expr}) has no upper bound, and the runtime "
+                "plans memory for the largest size; bound it in the model with "
+                "torch._check(n <= N) after the operator that makes it "
                 f"(at {source_location(self.node)})")
         return upper
+
+    def symbol_origin(self, expr: Any) -> str:
+        """'input 'x' dim 0' for each user input dimension `expr` is made of,
+        or '' for a size no input dimension gives (a data-dependent one)."""
+        symbols = getattr(expr, "free_symbols", set())
+        found: List[str] = []
+        for ph in self.m.gm.graph.nodes:
+            if ph.op != "placeholder" or ph.meta.get("et_kind") != "input":
+                continue
+            val = ph.meta.get("val")
+            if not isinstance(val, torch.Tensor):
+                continue
+            for d, size in enumerate(val.shape):
+                if isinstance(size, torch.SymInt) and size.node.expr in symbols:
+                    found.append(f"input '{ph.name}' dim {d}")
+                    symbols = symbols - {size.node.expr}
+        if not found:
+            return ""
+        return found[0] if len(found) == 1 else "the size made of " + " and ".join(found)
 
     def planned_tensor(self, t: torch.Tensor, kind: str, name: str) -> int:
         sizes, order, dyn = self.tensor_meta(t)

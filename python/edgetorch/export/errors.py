@@ -49,21 +49,34 @@ class ExportError(RuntimeError):
     """The model cannot be exported; the message says which nodes and why."""
 
 
+ADD_KERNEL_HELP = (
+    "What to do: rewrite the line shown with operators the library has "
+    "(edgetorch.runtime.kernel_names() lists them), delegate that part of the "
+    "model to a backend, or add a kernel: kernels/portable/op_<name>.c plus an "
+    "ET_OP line in kernels/portable/ops.def (tools/ops_def_add.py); see "
+    "docs/adding-a-kernel.md.")
+
+
 class UnsupportedOperatorError(ExportError):
-    def __init__(self, missing: List[Tuple[str, str, List[str]]]) -> None:
+    def __init__(self, missing: List[Tuple[str, str, List[str]]],
+                 library: str = "the edgetorch kernel library "
+                                "(kernels/portable/ops.def)") -> None:
         # missing: (operator, reason, [source locations])
         self.operators = [m[0] for m in missing]
-        lines = [f"{len(missing)} operator(s) not supported by the edgetorch kernel library:"]
+        self.library = library
+        lines = [f"{len(missing)} operator(s) not supported by {library}:"]
         for op, reason, locs in missing:
             lines.append(f"  {op}" + (f" ({reason})" if reason else ""))
             for loc in locs[:5]:
                 lines.append(f"      at {loc}")
             if len(locs) > 5:
                 lines.append(f"      ... and {len(locs) - 5} more")
+        lines.append(ADD_KERNEL_HELP)
         super().__init__("\n".join(lines))
 
 
-def collect(problems: Iterable[Tuple[str, str, torch.fx.Node]]) -> None:
+def collect(problems: Iterable[Tuple[str, str, torch.fx.Node]],
+            library: Optional[str] = None) -> None:
     """Raise one UnsupportedOperatorError listing every problem, if any."""
     grouped: dict = {}
     for op, reason, node in problems:
@@ -73,5 +86,6 @@ def collect(problems: Iterable[Tuple[str, str, torch.fx.Node]]) -> None:
         if loc not in grouped[key]:
             grouped[key].append(loc)
     if grouped:
-        raise UnsupportedOperatorError([(op, reason, locs) for (op, reason), locs in
-                                        grouped.items()])
+        found = [(op, reason, locs) for (op, reason), locs in grouped.items()]
+        raise (UnsupportedOperatorError(found, library) if library
+               else UnsupportedOperatorError(found))

@@ -790,7 +790,23 @@ def select_kernels(gm: torch.fx.GraphModule, library: frozenset) -> None:
                 problems.append((shown, "", n))
                 continue
             n.meta["et_kernel"] = k
-    collect(problems)
+    collect(problems, _library_name(library) if problems else None)
+
+
+def _library_name(library: Any) -> str:
+    """Which kernel library an operator set is, for error messages."""
+    from . import oplib
+
+    try:
+        # Checked first: edgetorch's library may hold the same operators.
+        if frozenset(library) == oplib.kernel_library():
+            return "the edgetorch kernel library (kernels/portable/ops.def)"
+        if frozenset(library) == oplib.upstream_portable():
+            return ("upstream ExecuTorch's portable kernels (the --target upstream / "
+                    "oplib.upstream_portable() list)")
+    except Exception:  # noqa: BLE001 - only naming the library is at stake
+        pass
+    return "the kernel library given in ExportConfig.operators"
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import torch
 from ..pte import schema as S
 from ..pte.program import serialize_pte, serialize_ptd
 from . import memory_planning as mp
+from . import compile_config as compile_config_mod
 from . import decompositions, layouts, oplib, passes
 from .config import ExportConfig
 from .emit import MethodEmitter, ProgramState
@@ -211,10 +212,28 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def to_edge(programs: Union[torch.export.ExportedProgram,
-                            Mapping[str, torch.export.ExportedProgram]], *,
+                            Mapping[str, torch.export.ExportedProgram]],
+            constant_methods: Optional[Mapping[str, Any]] = None,
+            compile_config: Any = None,
+            generate_etrecord: bool = False, *,
             config: Optional[ExportConfig] = None,
             progress: ProgressFn = None) -> EdgeProgram:
-    """Decompose to the core ATen op set and lift to the edge form."""
+    """Decompose to the core ATen op set and lift to the edge form.
+
+    The positional arguments are upstream's (``executorch.exir.to_edge``):
+    ``compile_config`` takes an ``EdgeCompileConfig`` (edgetorch's or
+    upstream's; see ``edgetorch.export.compile_config`` for what each field
+    does). ``constant_methods`` and ``generate_etrecord=True`` are not
+    supported and say so."""
+    if constant_methods:
+        raise ExportError(
+            f"to_edge: constant_methods ({', '.join(map(str, constant_methods))}) are not "
+            "supported by edgetorch yet; export the values as outputs of a method instead "
+            "(a method that returns constants), or drop constant_methods")
+    if generate_etrecord:
+        raise ExportError("to_edge: generate_etrecord=True is not supported by edgetorch "
+                          "(it writes no ETRecord); call to_edge without it")
+    resolved = compile_config_mod.resolve(compile_config)
     if isinstance(programs, torch.export.ExportedProgram):
         programs = {"forward": programs}
     if not programs:
@@ -223,6 +242,9 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     library = config.operators if config.operators is not None else oplib.kernel_library()
     say = progress or (lambda s: None)
     table = _decomposition_table(library)
+    for op in resolved.preserve_ops:
+        for key in _overloads(op):
+            table.pop(key, None)
     methods, exported = {}, {}
     for name in sorted(programs):
         ep = programs[name]
@@ -239,6 +261,38 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     return EdgeProgram(methods, exported, library)
 
 
+def _overloads(op: Any) -> List[Any]:
+    """The OpOverloads an entry of preserve_ops stands for (an OpOverload,
+    or an OpOverloadPacket meaning every overload)."""
+    if isinstance(op, torch._ops.OpOverloadPacket):
+        return [getattr(op, o) for o in op.overloads()]
+    if isinstance(op, torch._ops.OpOverload):
+        return [op]
+    raise compile_config_mod.CompileConfigError(
+        f"EdgeCompileConfig.preserve_ops: {op!r} is not an operator overload; give "
+        "torch.ops.aten.<name>.<overload> (e.g. torch.ops.aten.linear.default)")
+
+
+def _inference_mode(model: Any) -> List[torch.nn.Module]:
+    """Put the modules of `model` that are in training mode into inference
+    mode (dropout off, batch norm on running statistics) and return them, so
+    the caller can switch them back.
+
+    The flag is set directly rather than through ``.eval()``: a graph module
+    (``ep.module()``, a PT2E graph from torchao's ``convert_pt2e``) refuses
+    ``.eval()`` and ``.train()``, and its mode is already part of its graph,
+    so graph modules are left alone."""
+    switched: List[torch.nn.Module] = []
+    if not isinstance(model, torch.nn.Module):
+        return switched
+    for m in model.modules():
+        if isinstance(m, torch.fx.GraphModule) or not m.training:
+            continue
+        m.training = False
+        switched.append(m)
+    return switched
+
+
 def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
            example_kwargs: Optional[Dict[str, Any]] = None,
            dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
@@ -248,15 +302,13 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
         example_args = (example_args,)
     say = progress or (lambda s: None)
     t0 = time.monotonic()
-    was_training = getattr(model, "training", False)
-    if isinstance(model, torch.nn.Module):
-        model.eval()
+    switched = _inference_mode(model)
     try:
         ep = torch.export.export(model, example_args, kwargs=example_kwargs,
                                  dynamic_shapes=dynamic_shapes, strict=strict)
     finally:
-        if was_training:
-            model.train()
+        for m in switched:
+            m.training = True
     say(f"torch.export done in {time.monotonic() - t0:.2f}s")
     edge = to_edge(ep, config=config, progress=progress)
     return edge.to_executorch(config, progress=progress)

@@ -17,6 +17,13 @@ outputs. Failures raise :class:`EdgetorchError`, whose ``status`` is upstream
 ExecuTorch's name of the error ("InvalidArgument") and ``code`` its number.
 
 This package needs only numpy and ml_dtypes; it never imports torch.
+
+Upstream ExecuTorch's own Python API (``executorch.runtime``: ``Runtime.get()``,
+``load_program(..., verification=Verification.Minimal)``, methods returning
+torch tensors) is here too: ``from edgetorch.runtime import Runtime,
+Verification`` (see :mod:`edgetorch.runtime.upstream_api`). Its ``Program``
+and ``Method`` are the classes of that module (``Runtime.get().load_program``
+returns them), while ``edgetorch.runtime.Program`` stays the numpy API's.
 """
 
 from edgetorch.runtime._runtime import (
@@ -27,13 +34,27 @@ from edgetorch.runtime._runtime import (
     Program,
     TensorInfo,
     __version__,
+    backend_names,
+    dtype_name,
     kernel_names,
     load_program,
     status_name,
 )
+from edgetorch.runtime.upstream_api import (
+    BackendRegistry,
+    OperatorRegistry,
+    Runtime,
+    Verification,
+)
 
 __all__ = [
+    "BackendRegistry",
     "EdgetorchError",
+    "OperatorRegistry",
+    "Runtime",
+    "Verification",
+    "backend_names",
+    "dtype_name",
     "Method",
     "MethodMeta",
     "PTE_IDENTIFIER",

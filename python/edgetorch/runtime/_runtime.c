@@ -24,6 +24,9 @@
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
 
+#include "file_kind.h"
+#include "host_tensor.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +145,26 @@ static PyObject *raise_status(et_status st, const char *fmt, ...) {
   return r;
 }
 
+/* A file of another ExecuTorch kind than expected: say which, and what to
+ * do (the same advice edgetorch-run gives). */
+static PyObject *raise_wrong_kind(et_status st, const char *what,
+                                  et_file_kind_id got, et_file_kind_id want) {
+  const char *todo;
+  if (want == ET_KIND_PTE && got == ET_KIND_PTD)
+    todo = "load the program's .pte and give this file as data "
+           "(data_files=[...], or data_path= in Runtime.load_program)";
+  else if (want == ET_KIND_PTE && got == ET_KIND_BPTE)
+    todo = "load the .pte the bundle was made from (a bundle holds a program "
+           "plus test inputs)";
+  else if (want == ET_KIND_PTD && got == ET_KIND_PTE)
+    todo = "load it as the program; data files are the .ptd files written "
+           "beside it";
+  else
+    todo = want == ET_KIND_PTE ? "load a .pte program" : "give .ptd files";
+  return raise_status(st, "%s is %s, not %s; %s", what, et_file_kind_desc(got),
+                      et_file_kind_desc(want), todo);
+}
+
 /* ------------------------------------------------------------------------ */
 /* dtype tables                                                              */
 
@@ -163,28 +186,6 @@ static int et_dtype_for_np(PyObject *d, int *out) {
 }
 
 static int init_dtype_tables(void) {
-  static const struct {
-    int et;
-    const char *np_name; /* attribute of numpy or of ml_dtypes */
-    int from_ml_dtypes;
-    int reverse;         /* numpy dtype -> et_dtype entry */
-  } table[] = {
-      {ET_BYTE, "uint8", 0, 1},          {ET_CHAR, "int8", 0, 1},
-      {ET_SHORT, "int16", 0, 1},         {ET_INT, "int32", 0, 1},
-      {ET_LONG, "int64", 0, 1},          {ET_HALF, "float16", 0, 1},
-      {ET_FLOAT, "float32", 0, 1},       {ET_DOUBLE, "float64", 0, 1},
-      {ET_COMPLEX_FLOAT, "complex64", 0, 1},
-      {ET_COMPLEX_DOUBLE, "complex128", 0, 1},
-      {ET_BOOL, "bool_", 0, 1},          {ET_QINT8, "int8", 0, 0},
-      {ET_QUINT8, "uint8", 0, 0},        {ET_QINT32, "int32", 0, 0},
-      {ET_BFLOAT16, "bfloat16", 1, 1},   {ET_BITS16, "uint16", 0, 0},
-      {ET_FLOAT8E5M2, "float8_e5m2", 1, 1},
-      {ET_FLOAT8E4M3FN, "float8_e4m3fn", 1, 1},
-      {ET_FLOAT8E5M2FNUZ, "float8_e5m2fnuz", 1, 1},
-      {ET_FLOAT8E4M3FNUZ, "float8_e4m3fnuz", 1, 1},
-      {ET_UINT16, "uint16", 0, 1},       {ET_UINT32, "uint32", 0, 1},
-      {ET_UINT64, "uint64", 0, 1},
-  };
   PyObject *np = PyImport_ImportModule("numpy");
   if (!np) return -1;
   PyObject *ml = PyImport_ImportModule("ml_dtypes");
@@ -201,13 +202,18 @@ static int init_dtype_tables(void) {
   if (!dtype_ctor || !g_ndarray || !g_np_empty || !g_np_asarray ||
       !g_dtype_code)
     goto done;
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-    PyObject *scalar =
-        PyObject_GetAttrString(table[i].from_ml_dtypes ? ml : np,
-                               table[i].np_name);
+  for (int et = 0; et < ET_DTYPE_END; et++) {
+    bool from_ml = false;
+    const char *np_name = et_host_numpy_name(et, &from_ml);
+    if (!np_name) continue;
+    /* Quantized and bit types share a numpy dtype with a plain integer type,
+     * which is the one an array of that numpy dtype means. */
+    const int reverse = et != ET_QINT8 && et != ET_QUINT8 && et != ET_QINT32 &&
+                        et != ET_BITS16;
+    PyObject *scalar = PyObject_GetAttrString(from_ml ? ml : np, np_name);
     if (!scalar) {
       /* An older ml_dtypes may lack a float8 flavour: leave it unmapped. */
-      if (table[i].from_ml_dtypes && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+      if (from_ml && PyErr_ExceptionMatches(PyExc_AttributeError)) {
         PyErr_Clear();
         continue;
       }
@@ -216,9 +222,9 @@ static int init_dtype_tables(void) {
     PyObject *d = PyObject_CallOneArg(dtype_ctor, scalar);
     Py_DECREF(scalar);
     if (!d) goto done;
-    g_np_dtype_of[table[i].et] = d; /* owned by the table */
-    if (table[i].reverse) {
-      PyObject *code = PyLong_FromLong(table[i].et);
+    g_np_dtype_of[et] = d; /* owned by the table */
+    if (reverse) {
+      PyObject *code = PyLong_FromLong(et);
       if (!code) goto done;
       int e = PyDict_SetItem(g_dtype_code, d, code);
       Py_DECREF(code);
@@ -231,56 +237,6 @@ done:
   Py_DECREF(np);
   Py_DECREF(ml);
   return rc;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Strided copies                                                            */
-
-/* Copy a strided tensor (strides in elements, any sign) into a compact
- * row-major destination. */
-static void gather_strided(uint8_t *dst, const uint8_t *src, uint32_t rank,
-                           const int64_t *sizes, const int64_t *strides,
-                           size_t esize) {
-  int64_t idx[ET_MAX_RANK] = {0};
-  for (uint32_t d = 0; d < rank; d++)
-    if (sizes[d] == 0) return;
-  if (rank == 0) {
-    memcpy(dst, src, esize);
-    return;
-  }
-  const int64_t inner = sizes[rank - 1];
-  const int64_t inner_stride = strides[rank - 1] * (int64_t)esize;
-  for (;;) {
-    int64_t off = 0;
-    for (uint32_t d = 0; d + 1 < rank; d++) off += idx[d] * strides[d];
-    const uint8_t *s = src + off * (int64_t)esize;
-    if (inner_stride == (int64_t)esize) {
-      memcpy(dst, s, (size_t)inner * esize);
-      dst += (size_t)inner * esize;
-    } else {
-      for (int64_t k = 0; k < inner; k++) {
-        memcpy(dst, s + k * inner_stride, esize);
-        dst += esize;
-      }
-    }
-    /* Advance the outer multi-index. */
-    int32_t d = (int32_t)rank - 2;
-    for (; d >= 0; d--) {
-      if (++idx[d] < sizes[d]) break;
-      idx[d] = 0;
-    }
-    if (d < 0) return;
-  }
-}
-
-static int is_compact(uint32_t rank, const int64_t *sizes,
-                      const int64_t *strides) {
-  int64_t expect = 1;
-  for (int32_t d = (int32_t)rank - 1; d >= 0; d--) {
-    if (sizes[d] != 1 && strides[d] != expect) return 0;
-    expect *= sizes[d];
-  }
-  return 1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -426,6 +382,7 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
     et_diag diag;
     et_diag_clear(&diag);
     et_status st;
+    et_file_kind_id kind = ET_KIND_UNKNOWN;
     if (is_path(f)) {
       PyObject *path = NULL;
       if (!PyUnicode_FSConverter(f, &path)) {
@@ -436,6 +393,7 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
       et_load_mode mode = use_mmap ? ET_LOAD_MMAP : ET_LOAD_FILE;
       Py_BEGIN_ALLOW_THREADS
       st = et_module_load_data_file(mod, cpath, mode, &diag);
+      if (st != ET_OK) kind = et_file_kind_of_path(cpath);
       Py_END_ALLOW_THREADS
       Py_DECREF(path);
     } else {
@@ -450,10 +408,14 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
       Py_DECREF(b); /* `keep` holds it */
       Py_BEGIN_ALLOW_THREADS
       st = et_module_load_data_buffer(mod, data, size, &diag);
+      if (st != ET_OK) kind = et_file_kind_of(data, size);
       Py_END_ALLOW_THREADS
     }
     if (st != ET_OK) {
-      raise_status_str(st, diag.message);
+      if (kind != ET_KIND_PTD && kind != ET_KIND_UNKNOWN)
+        raise_wrong_kind(st, "a data file", kind, ET_KIND_PTD);
+      else
+        raise_status_str(st, diag.message);
       rc = -1;
     }
   }
@@ -463,13 +425,24 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
 
 /* The program object, owning `mod` and the bytes in `keep`. */
 static PyObject *program_with_data(et_module *mod, PyObject *files,
-                                   int use_mmap, PyObject *program_bytes) {
+                                   int use_mmap, PyObject *program_bytes,
+                                   int share) {
   PyObject *keep = PyList_New(0);
   if (!keep || (program_bytes && PyList_Append(keep, program_bytes) < 0) ||
       add_data_files(mod, files, use_mmap, keep) < 0) {
     Py_XDECREF(keep);
     et_module_free(mod);
     return NULL;
+  }
+  if (share) {
+    et_diag diag;
+    et_diag_clear(&diag);
+    et_status st = et_module_share_planned_memory(mod, &diag);
+    if (st != ET_OK) {
+      Py_DECREF(keep);
+      et_module_free(mod);
+      return raise_status_str(st, diag.message);
+    }
   }
   PyObject *owner = PyList_AsTuple(keep);
   Py_DECREF(keep);
@@ -486,11 +459,12 @@ static PyObject *program_with_data(et_module *mod, PyObject *files,
 static PyObject *rt_load_program(PyObject *self, PyObject *args,
                                  PyObject *kwargs) {
   (void)self;
-  static char *kwlist[] = {"source", "mmap", "data_files", NULL};
+  static char *kwlist[] = {"source", "mmap", "data_files",
+                           "share_planned_memory", NULL};
   PyObject *src, *files = Py_None;
-  int use_mmap = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$pO:load_program", kwlist,
-                                   &src, &use_mmap, &files))
+  int use_mmap = 0, share = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$pOp:load_program", kwlist,
+                                   &src, &use_mmap, &files, &share))
     return NULL;
 
   et_module *mod = NULL;
@@ -507,7 +481,10 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
     st = et_module_load_file(cpath, mode, &mod, &diag);
     Py_END_ALLOW_THREADS
     if (st != ET_OK) {
-      PyObject *r = diag.message[0]
+      et_file_kind_id kind = et_file_kind_of_path(cpath);
+      PyObject *r = (kind != ET_KIND_PTE && kind != ET_KIND_UNKNOWN)
+                        ? raise_wrong_kind(st, cpath, kind, ET_KIND_PTE)
+                    : diag.message[0]
                         ? raise_status_str(st, diag.message)
                         : raise_status(st, "%s: cannot load", cpath);
       Py_DECREF(path);
@@ -515,7 +492,7 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
       return r;
     }
     Py_DECREF(path);
-    return program_with_data(mod, files, use_mmap, NULL);
+    return program_with_data(mod, files, use_mmap, NULL, share);
   }
 
   if (use_mmap) {
@@ -532,10 +509,15 @@ static PyObject *rt_load_program(PyObject *self, PyObject *args,
   Py_END_ALLOW_THREADS
   if (st != ET_OK) {
     if (mod) et_module_free(mod);
+    et_file_kind_id kind = et_file_kind_of(data, size);
+    PyObject *r = (kind != ET_KIND_PTE && kind != ET_KIND_UNKNOWN)
+                      ? raise_wrong_kind(st, "the bytes given", kind,
+                                         ET_KIND_PTE)
+                      : raise_status_str(st, diag.message);
     Py_DECREF(owner);
-    return raise_status_str(st, diag.message);
+    return r;
   }
-  PyObject *p = program_with_data(mod, files, use_mmap, owner);
+  PyObject *p = program_with_data(mod, files, use_mmap, owner, share);
   Py_DECREF(owner);
   return p;
 }
@@ -789,8 +771,10 @@ static PyObject *Program_load_method(ProgramObject *self, PyObject *args,
   if (st != ET_OK || !m) {
     Py_DECREF(name_obj);
     if (st == ET_OK) st = ET_INTERNAL;
-    return diag.message[0] ? raise_status_str(st, diag.message)
-                           : raise_status(st, "method '%s': cannot load", name);
+    const char *hint = et_host_method_load_hint(st, diag.message);
+    return diag.message[0]
+               ? raise_status(st, "%s%s", diag.message, hint)
+               : raise_status(st, "method '%s': cannot load%s", name, hint);
   }
   MethodObject *mo = PyObject_New(MethodObject, &Method_Type);
   if (!mo) {
@@ -943,7 +927,7 @@ static int stage_finish(staged *s, size_t i, const int64_t *strides,
     psizes[d] = s->sizes[order[d]];
     pstrides[d] = src_strides[order[d]];
   }
-  int compact = is_compact(rank, psizes, pstrides);
+  int compact = et_host_is_compact(rank, psizes, pstrides);
   size_t align = esize ? (esize > 16 ? 16 : esize) : 1;
   int aligned = ((uintptr_t)s->data % align) == 0;
   if (compact && aligned) return 0;
@@ -955,7 +939,7 @@ static int stage_finish(staged *s, size_t i, const int64_t *strides,
   if (compact) {
     memcpy(copy, s->data, s->nbytes);
   } else {
-    gather_strided(copy, s->data, rank, psizes, pstrides, esize);
+    et_host_copy_strided(copy, NULL, s->data, pstrides, esize, rank, psizes);
   }
   free(s->heap);
   s->heap = copy;
@@ -1355,8 +1339,8 @@ static PyObject *tensor_to_numpy(const et_tensor *t, size_t i) {
     if (et_tensor_is_contiguous(t) || !t->strides) {
       memcpy(view.buf, t->data, nbytes);
     } else {
-      gather_strided(view.buf, t->data, t->rank, sizes, t->strides,
-                     et_dtype_size(t->dtype));
+      et_host_copy_strided(view.buf, NULL, t->data, t->strides,
+                           et_dtype_size(t->dtype), t->rank, sizes);
     }
   }
   PyBuffer_Release(&view);
@@ -1561,6 +1545,93 @@ static PyObject *Method_get_executions(MethodObject *self, void *c) {
   return PyLong_FromUnsignedLongLong(s.executions);
 }
 
+/* Method.default_inputs(max_bytes=256 MiB, how_input=..., how_limit=...):
+ * the inputs edgetorch-run generates (host_tensor.h), as a list of numpy
+ * arrays (C order) and traced scalars. */
+static PyObject *Method_default_inputs(MethodObject *self, PyObject *args,
+                                       PyObject *kwargs) {
+  static char *kwlist[] = {"max_bytes", "how_input", "how_limit", NULL};
+  Py_ssize_t max_bytes = (Py_ssize_t)ET_HOST_MAX_GENERATED_BYTES;
+  const char *how_input = "explicit inputs";
+  const char *how_limit = "max_bytes";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$nss:default_inputs",
+                                   kwlist, &max_bytes, &how_input, &how_limit))
+    return NULL;
+  if (max_bytes < 0) {
+    PyErr_SetString(PyExc_ValueError, "default_inputs: max_bytes < 0");
+    return NULL;
+  }
+  if (program_lock(self->program) < 0) return NULL;
+  const et_method_meta meta = *et_method_get_meta(self->m);
+  program_unlock(self->program);
+  PyObject *list = PyList_New((Py_ssize_t)meta.n_inputs);
+  if (!list) return NULL;
+  uint64_t seed = ET_HOST_GEN_SEED;
+  for (size_t i = 0; i < meta.n_inputs; i++) {
+    et_io_info io;
+    memset(&io, 0, sizeof io);
+    et_status st = et_method_meta_input(&meta, i, &io);
+    PyObject *o = NULL;
+    if (st != ET_OK) {
+      raise_status(st, "method '%U': input %zu has no metadata", self->name, i);
+    } else if (io.tag == ET_TAG_TENSOR) {
+      int64_t sizes[ET_MAX_RANK];
+      size_t numel = 0, nbytes = 0;
+      et_diag diag;
+      et_diag_clear(&diag);
+      st = et_host_default_input_size(&io.tensor, i, (size_t)max_bytes,
+                                      how_input, how_limit, sizes, &numel,
+                                      &nbytes, &diag);
+      PyObject *d = np_dtype_for(io.tensor.dtype);
+      if (st != ET_OK) {
+        raise_status_str(st, diag.message);
+      } else if (!d) {
+        raise_status(ET_NOT_SUPPORTED, "input %zu has dtype %s, which numpy "
+                     "cannot hold", i, et_dtype_name(io.tensor.dtype));
+      } else {
+        PyObject *shape = PyTuple_New(io.tensor.rank);
+        for (uint32_t k = 0; shape && k < io.tensor.rank; k++) {
+          PyObject *n = PyLong_FromLongLong((long long)sizes[k]);
+          if (!n) Py_CLEAR(shape);
+          else PyTuple_SET_ITEM(shape, k, n);
+        }
+        PyObject *arr = shape ? PyObject_CallFunctionObjArgs(g_np_empty, shape,
+                                                             d, NULL)
+                              : NULL;
+        Py_XDECREF(shape);
+        Py_buffer view;
+        if (arr && PyObject_GetBuffer(arr, &view, PyBUF_CONTIG) == 0) {
+          if ((size_t)view.len == nbytes) {
+            et_host_fill_default(view.buf, io.tensor.dtype, numel, &seed);
+            o = arr;
+          } else {
+            raise_status(ET_INTERNAL, "input %zu: %zu bytes, numpy made %zd",
+                         i, nbytes, view.len);
+            Py_DECREF(arr);
+          }
+          PyBuffer_Release(&view);
+        } else {
+          Py_XDECREF(arr);
+        }
+      }
+    } else if (io.tag == ET_TAG_INT) {
+      o = PyLong_FromLongLong(io.scalar.i);
+    } else if (io.tag == ET_TAG_DOUBLE) {
+      o = PyFloat_FromDouble(io.scalar.d);
+    } else if (io.tag == ET_TAG_BOOL) {
+      o = PyBool_FromLong(io.scalar.b);
+    } else {
+      o = Py_NewRef(Py_None);
+    }
+    if (!o) {
+      Py_DECREF(list);
+      return NULL;
+    }
+    PyList_SET_ITEM(list, (Py_ssize_t)i, o);
+  }
+  return list;
+}
+
 static PyObject *Method_repr(MethodObject *self) {
   return PyUnicode_FromFormat("<edgetorch.runtime.Method %R>", self->name);
 }
@@ -1571,6 +1642,15 @@ static PyMethodDef Method_methods[] = {
      "execute(inputs) -> list\n\nRun the method once. `inputs` is a sequence "
      "of numpy arrays, torch tensors, DLPack capsules, buffers or Python "
      "scalars. Returns copies of the outputs (numpy arrays, or Python scalars)."},
+    {"default_inputs", (PyCFunction)(void (*)(void))Method_default_inputs,
+     METH_VARARGS | METH_KEYWORDS,
+     "default_inputs(*, max_bytes=256 MiB, how_input=..., how_limit=...) -> "
+     "list\n\nThe inputs edgetorch-run generates when given none: numpy "
+     "arrays at the upper-bound sizes filled from one documented xorshift "
+     "stream (see `edgetorch-run --help`), and the traced value of each "
+     "scalar input. An input above max_bytes raises EdgetorchError "
+     "(OutOfResources) naming it; how_input and how_limit complete the "
+     "message's advice."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Method_getset[] = {
@@ -1604,18 +1684,71 @@ static PyTypeObject Method_Type = {
 static PyObject *rt_kernel_names(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
-  const et_kernel_table *t = &et_portable_kernels;
-  PyObject *r = PyTuple_New((Py_ssize_t)t->count);
-  if (!r) return NULL;
-  for (size_t i = 0; i < t->count; i++) {
-    PyObject *s = PyUnicode_FromString(t->kernels[i].name);
+  const et_kernel_table *tables[8];
+  size_t n = et_module_default_kernel_tables(tables, 8);
+  if (n > 8) n = 8;
+  /* Every table a loaded method searches, in order, each name once. */
+  PyObject *seen = PySet_New(NULL);
+  PyObject *r = PyList_New(0);
+  if (!seen || !r) goto fail;
+  for (size_t k = 0; k < n; k++) {
+    for (size_t i = 0; i < tables[k]->count; i++) {
+      PyObject *s = PyUnicode_FromString(tables[k]->kernels[i].name);
+      if (!s) goto fail;
+      int has = PySet_Contains(seen, s);
+      if (has < 0 || (!has && (PySet_Add(seen, s) < 0 ||
+                               PyList_Append(r, s) < 0))) {
+        Py_DECREF(s);
+        goto fail;
+      }
+      Py_DECREF(s);
+    }
+  }
+  Py_DECREF(seen);
+  PyObject *t = PyList_AsTuple(r);
+  Py_DECREF(r);
+  return t;
+fail:
+  Py_XDECREF(seen);
+  Py_XDECREF(r);
+  return NULL;
+}
+
+static PyObject *rt_backend_names(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  const et_backend *b[ET_MODULE_MAX_BACKENDS];
+  size_t n = et_module_default_backends(b, ET_MODULE_MAX_BACKENDS);
+  if (n > ET_MODULE_MAX_BACKENDS) n = ET_MODULE_MAX_BACKENDS;
+  PyObject *r = PyTuple_New((Py_ssize_t)n);
+  for (size_t i = 0; r && i < n; i++) {
+    PyObject *s = PyUnicode_FromString(b[i]->id ? b[i]->id : "");
     if (!s) {
-      Py_DECREF(r);
-      return NULL;
+      Py_CLEAR(r);
+      break;
     }
     PyTuple_SET_ITEM(r, (Py_ssize_t)i, s);
   }
   return r;
+}
+
+static PyObject *rt_dtype_name(PyObject *self, PyObject *arg) {
+  (void)self;
+  long code = PyLong_AsLong(arg);
+  if (code == -1 && PyErr_Occurred()) return NULL;
+  return PyUnicode_FromString(et_dtype_name((int)code));
+}
+
+/* file_kind(head: bytes) -> "pte" | "bpte" | "ptd" | "etdump" | None */
+static PyObject *rt_file_kind(PyObject *self, PyObject *arg) {
+  (void)self;
+  Py_buffer view;
+  if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+  et_file_kind_id k = et_file_kind_of(view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  const char *ext = et_file_kind_ext(k);
+  if (!ext[0]) Py_RETURN_NONE;
+  return PyUnicode_FromString(ext + 1);
 }
 
 static PyObject *rt_status_name(PyObject *self, PyObject *arg) {
@@ -1628,15 +1761,30 @@ static PyObject *rt_status_name(PyObject *self, PyObject *arg) {
 static PyMethodDef module_methods[] = {
     {"load_program", (PyCFunction)(void (*)(void))rt_load_program,
      METH_VARARGS | METH_KEYWORDS,
-     "load_program(source, *, mmap=False, data_files=None) -> Program\n\n"
+     "load_program(source, *, mmap=False, data_files=None, "
+     "share_planned_memory=False) -> Program\n\n"
      "`source` is a path (str or os.PathLike) or a bytes-like object holding "
      "a .pte program. With mmap=True a path is mapped read-only instead of "
      "read. `data_files` (a path or bytes, or a sequence of them) are .ptd "
      "files holding tensors the program keeps outside itself; methods look "
-     "them up by name in the order given."},
+     "them up by name in the order given. With share_planned_memory=True "
+     "all methods use one set of planned buffers, as upstream's Python "
+     "runtime does: methods share mutable state placed at the same offsets "
+     "(upstream's share_mutable_buffers) and overwrite each other's "
+     "intermediate values."},
     {"kernel_names", rt_kernel_names, METH_NOARGS,
-     "kernel_names() -> tuple of str\n\nOperators of the built-in portable "
-     "kernel library."},
+     "kernel_names() -> tuple of str\n\nOperators the kernel libraries "
+     "built into this runtime implement, in search order."},
+    {"backend_names", rt_backend_names, METH_NOARGS,
+     "backend_names() -> tuple of str\n\nIds of the backends every loaded "
+     "program can use (the ones built into this runtime)."},
+    {"dtype_name", rt_dtype_name, METH_O,
+     "dtype_name(code) -> str\n\nUpstream's name of a ScalarType code "
+     "(6 -> 'Float')."},
+    {"file_kind", rt_file_kind, METH_O,
+     "file_kind(head) -> str or None\n\nThe kind of ExecuTorch file whose "
+     "first bytes (16 suffice) are `head`: 'pte', 'bpte', 'ptd', 'etdump', or "
+     "None."},
     {"status_name", rt_status_name, METH_O,
      "status_name(code) -> str\n\nUpstream's name of a status code."},
     {NULL, NULL, 0, NULL}};

@@ -63,6 +63,13 @@ et_load_mode et_module_load_mode(const et_module *m);
 /* The registry methods are initialized with: the portable kernels and the
  * backends added with et_module_add_backend. */
 const et_registry *et_module_registry(const et_module *m);
+/* The backends and kernel tables every new module starts with (before
+ * et_module_add_backend), in search order: for tools that list what a
+ * runtime can run without loading a program. Fill out[0..min(count, cap))
+ * and return count. Backends and tables have static storage. */
+size_t et_module_default_backends(const et_backend **out, size_t cap);
+size_t et_module_default_kernel_tables(const et_kernel_table **out,
+                                       size_t cap);
 /* Add a backend for methods initialized afterwards. InvalidArgument for a
  * NULL backend or id, NotSupported for another ABI version,
  * RegistrationAlreadyRegistered for an id already present, OutOfResources
@@ -104,6 +111,17 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
  */
 #define ET_MODULE_DEFAULT_MEMORY_LIMIT ((size_t)1 << 30)
 void et_module_set_memory_limit(et_module *m, size_t bytes);
+
+/*
+ * Give every method the same planned buffers, as upstream's Python runtime
+ * does (one set per program; buffer j sized for the largest method's buffer
+ * j, zero-filled once): methods then share mutable state that the exporter
+ * placed at the same offsets (upstream's share_mutable_buffers), and
+ * overwrite each other's intermediate values, so one method's outputs must
+ * be read before another method runs. Call before the first et_module_method;
+ * InvalidState afterwards.
+ */
+et_status et_module_share_planned_memory(et_module *m, et_diag *diag);
 
 /* Bytes the module allocated for method `name` (arena + planned buffers),
  * 0 if it is not initialized. */
