@@ -10,6 +10,7 @@
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
 
+#include "etdump.h"
 #include "file_data.h"
 #include "npy.h"
 
@@ -51,6 +52,10 @@ static const char kUsage[] =
     "  --data FILE.ptd    tensor data the program keeps outside itself (an\n"
     "                     exporter's external constants); repeatable\n"
     "  --mmap             map the file(s) read-only instead of reading them\n"
+    "  --etdump FILE      record every run's events (operators, delegates)\n"
+    "                     as an ETDump upstream's Inspector reads\n"
+    "  --debug-buffer FILE  with --etdump: capture each operator's outputs\n"
+    "                     (intermediate outputs) into FILE\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -101,6 +106,8 @@ typedef struct options {
   size_t n_data;
   const char *output_dir;
   unsigned long iterations;
+  const char *etdump;
+  const char *debug_buffer;
   bool info;
   bool mmap;
   bool help;
@@ -132,7 +139,9 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--input") == 0 ||
                        strcmp(a, "--data") == 0 ||
                        strcmp(a, "--output-dir") == 0 ||
-                       strcmp(a, "--iterations") == 0;
+                       strcmp(a, "--iterations") == 0 ||
+                       strcmp(a, "--etdump") == 0 ||
+                       strcmp(a, "--debug-buffer") == 0;
     if (takes_value && !val) {
       if (i + 1 >= argc) {
         return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
@@ -153,6 +162,10 @@ static int parse_args(int argc, char **argv, options *o) {
       o->inputs[o->n_inputs++] = val;
     } else if (strcmp(a, "--data") == 0) {
       o->data[o->n_data++] = val;
+    } else if (strcmp(a, "--etdump") == 0) {
+      o->etdump = val;
+    } else if (strcmp(a, "--debug-buffer") == 0) {
+      o->debug_buffer = val;
     } else if (strcmp(a, "--output-dir") == 0) {
       o->output_dir = val;
     } else if (strcmp(a, "--iterations") == 0) {
@@ -854,6 +867,7 @@ static int run(const options *o) {
   run_state rs;
   memset(&rs, 0, sizeof rs);
   uint64_t *times = NULL;
+  et_etdump *etd = NULL;
   if (o->info) {
     rc = print_info(mod, o->model);
     goto done;
@@ -861,7 +875,20 @@ static int run(const options *o) {
   const et_program *p = et_module_program(mod);
   const char *name = pick_method(p, o->method);
   et_method *m = NULL;
+  if (o->etdump) {
+    if (!(etd = et_etdump_create())) {
+      rc = fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+      goto done;
+    }
+    et_etdump_set_capture(etd, o->debug_buffer != NULL);
+    et_etdump_begin_block(etd, "Default");
+  }
+  uint64_t init0 = et_pal_time_ns();
   st = et_module_method(mod, name, &m, &d);
+  if (etd) {
+    et_etdump_record(etd, "Method::init", init0, et_pal_time_ns());
+    et_etdump_record(etd, "Program::load_method", init0, et_pal_time_ns());
+  }
   if (st) {
     rc = fail(EXIT_RUNTIME, st, "%s", d.message);
     goto done;
@@ -881,7 +908,7 @@ static int run(const options *o) {
   for (unsigned long it = 0; it < o->iterations; it++) {
     if (it > 0 && (rc = apply_tensor_inputs(m, &rs))) goto done;
     uint64_t t0 = et_pal_time_ns();
-    st = et_method_execute(m);
+    st = etd ? et_etdump_execute(etd, m) : et_method_execute(m);
     uint64_t t1 = et_pal_time_ns();
     if (st) {
       rc = fail(EXIT_RUNTIME, st, "execute (iteration %lu): %s", it,
@@ -906,8 +933,13 @@ static int run(const options *o) {
            n == 1 ? "" : "s");
   }
   rc = handle_outputs(m, o);
+  if (!rc && etd) {
+    st = et_etdump_write(etd, o->etdump, o->debug_buffer, &d);
+    if (st) rc = fail(EXIT_RUNTIME, st, "%s", d.message);
+  }
 
 done:
+  et_etdump_free(etd);
   free(times);
   run_state_free(&rs);
   et_module_free(mod);
@@ -920,6 +952,9 @@ int main(int argc, char **argv) {
   if (rc == 0) {
     if (o.help) {
       fputs(kUsage, stdout);
+    } else if (o.debug_buffer && !o.etdump) {
+      rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                "--debug-buffer needs --etdump");
     } else if (!o.model) {
       fputs(kUsage, stderr);
       rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "no model given");
