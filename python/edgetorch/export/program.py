@@ -67,6 +67,7 @@ class EdgeProgram:
         state = ProgramState(config.external_constants)
         plans: List[S.ExecutionPlan] = []
         reports: Dict[str, mp.MethodMemoryPlan] = {}
+        instr_nodes: Dict[str, List[Optional[str]]] = {}
         for name in sorted(methods):
             m = methods[name]
             t0 = time.monotonic()
@@ -96,6 +97,8 @@ class EdgeProgram:
             sizes = [0, res.total]
             emitted = em.build_plan(roots, sizes)
             plans.append(emitted.plan)
+            instr_nodes[name] = [n.name if n is not None else None
+                                 for n in emitted.instr_nodes]
             tensors = []
             for b in blocks:
                 r = by_id[b.key]
@@ -117,7 +120,12 @@ class EdgeProgram:
                             constant_tensor_alignment=config.constant_tensor_alignment,
                             segment_alignment=config.segment_alignment)
         say(f"serialized {len(buf)} bytes")
-        return PteProgram(buf, program, reports, state, config)
+        pte = PteProgram(buf, program, reports, state, config)
+        # Debug handles: instruction i of chain 0 came from graph node
+        # instruction_nodes[method][i] of edge_program (edgetorch.devtools).
+        pte.instruction_nodes = instr_nodes
+        pte.edge_program = self
+        return pte
 
 
 def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
@@ -148,6 +156,8 @@ class PteProgram:
         self.memory_plan = memory_plan
         self._state = state
         self.config = config
+        self.instruction_nodes: Dict[str, List[Optional[str]]] = {}
+        self.edge_program: Optional[EdgeProgram] = None
 
     @property
     def buffer(self) -> bytes:
