@@ -188,6 +188,11 @@ static void log_value(et_etdump *d, const et_value *v, bool output) {
     r0.offset = debug_write(d, t->data, nbytes);
     break;
   }
+  case ET_TAG_LIST_TENSOR:
+    /* One debug event per tensor (the Inspector lists them in order). */
+    for (size_t k = 0; k < v->u.tlist.len; k++)
+      if (v->u.tlist.items[k]) log_value(d, v->u.tlist.items[k], output);
+    return;
   case ET_TAG_INT: r0.vtype = VT_INT; r0.ival = v->u.i; break;
   case ET_TAG_DOUBLE: r0.vtype = VT_DOUBLE; r0.dval = v->u.d; break;
   case ET_TAG_BOOL: r0.vtype = VT_BOOL; r0.ival = v->u.b; break;
@@ -243,7 +248,14 @@ static void on_event(et_tracer *self, const struct et_method *m, int phase,
             log_value(d, e.args[a], false);
             any = true;
           }
-        if (!any) log_value(d, e.args[e.n_args - 1], false);
+        /* Else (out lists, functional returns): the last tensor or tensor
+         * list argument. */
+        for (uint32_t a = e.n_args; !any && a-- > 0;)
+          if (e.args[a]->tag == ET_TAG_TENSOR ||
+              e.args[a]->tag == ET_TAG_LIST_TENSOR) {
+            log_value(d, e.args[a], false);
+            any = true;
+          }
       }
     } else if (e.kind == ET_TRACE_DELEGATE) {
       profile(d, "DELEGATE_CALL", d->instr_start, end);

@@ -64,13 +64,13 @@ class Comparison:
         return "\n".join(lines)
 
 
-def runtime_intermediates(program: Any, args: Sequence[Any], method: str = "forward"
-                          ) -> Dict[int, List[np.ndarray]]:
+def runtime_intermediates(program: Any, args: Sequence[Any], method: str = "forward",
+                          runtime_program: Any = None) -> Dict[int, List[np.ndarray]]:
     """Instruction index (chain 0) -> captured output arrays of one run."""
     from edgetorch.runtime import load_program
 
     buf = program.buffer if hasattr(program, "buffer") else program
-    prog = load_program(buf)
+    prog = runtime_program if runtime_program is not None else load_program(buf)
     m = prog.load_method(method, debug_buffer=True)
     m.execute([_to_numpy(a) for a in args])
     _, dbg = m.etdump_bytes()
@@ -135,12 +135,15 @@ def _flat(r: Any) -> List[np.ndarray]:
 
 
 def compare(model: Any, example_args: Tuple[Any, ...], program: Any = None, *,
-            method: str = "forward", rtol: float = 1e-4, atol: float = 1e-5) -> Comparison:
+            method: str = "forward", rtol: float = 1e-4, atol: float = 1e-5,
+            runtime_program: Any = None) -> Comparison:
     """Per-operator error of ``program`` (edgetorch.export's result) against eager.
 
     ``program`` must come from ``edgetorch.export`` (it carries the debug
     handles); with None the model is exported here. An operator is within
     tolerance when max|runtime - eager| <= atol + rtol * max|eager|.
+    ``runtime_program``: an ``edgetorch.runtime.Program`` of the same bytes to
+    run instead of a fresh one (one with extra kernel tables, say).
     """
     if not isinstance(example_args, tuple):
         example_args = (example_args,)
@@ -154,7 +157,7 @@ def compare(model: Any, example_args: Tuple[Any, ...], program: Any = None, *,
         raise ValueError("compare() needs a program made by edgetorch.export in this "
                          "process (it carries the instruction -> graph node map)")
     eager = eager_intermediates(edge.exported_program(method), example_args)
-    runtime = runtime_intermediates(program, example_args, method)
+    runtime = runtime_intermediates(program, example_args, method, runtime_program)
     plan = next(p for p in program.program.execution_plan if p.name == method)
     kernels: Dict[int, str] = {}
     for i, ins in enumerate(plan.chains[0].instructions):
