@@ -10,6 +10,7 @@
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
 
+#include "bundled.h"
 #include "etdump.h"
 #include "file_data.h"
 #include "npy.h"
@@ -56,6 +57,11 @@ static const char kUsage[] =
     "                     as an ETDump upstream's Inspector reads\n"
     "  --debug-buffer FILE  with --etdump: capture each operator's outputs\n"
     "                     (intermediate outputs) into FILE\n"
+    "  --bundled FILE.bpte  run every test case of a bundled program (in place\n"
+    "                     of MODEL.pte) and compare the outputs with the\n"
+    "                     expected ones: |got - want| <= atol + rtol * |want|;\n"
+    "                     exit status 1 if any case fails\n"
+    "  --rtol X, --atol X with --bundled (default 1e-5 and 1e-8, upstream's)\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -108,6 +114,8 @@ typedef struct options {
   unsigned long iterations;
   const char *etdump;
   const char *debug_buffer;
+  const char *bundled;
+  double rtol, atol;
   bool info;
   bool mmap;
   bool help;
@@ -116,6 +124,8 @@ typedef struct options {
 static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->iterations = 1;
+  o->rtol = 1e-5;
+  o->atol = 1e-8;
   o->inputs = calloc((size_t)argc + 1, sizeof(char *));
   o->data = calloc((size_t)argc + 1, sizeof(char *));
   if (!o->inputs || !o->data) {
@@ -141,7 +151,9 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--output-dir") == 0 ||
                        strcmp(a, "--iterations") == 0 ||
                        strcmp(a, "--etdump") == 0 ||
-                       strcmp(a, "--debug-buffer") == 0;
+                       strcmp(a, "--debug-buffer") == 0 ||
+                       strcmp(a, "--bundled") == 0 ||
+                       strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0;
     if (takes_value && !val) {
       if (i + 1 >= argc) {
         return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
@@ -162,6 +174,16 @@ static int parse_args(int argc, char **argv, options *o) {
       o->inputs[o->n_inputs++] = val;
     } else if (strcmp(a, "--data") == 0) {
       o->data[o->n_data++] = val;
+    } else if (strcmp(a, "--bundled") == 0) {
+      o->bundled = val;
+    } else if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
+      char *end = NULL;
+      double x = strtod(val, &end);
+      if (!end || *end || val[0] == '\0' || !(x >= 0))
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "%s wants a non-negative number, got '%s'", a, val);
+      if (a[2] == 'r') o->rtol = x;
+      else o->atol = x;
     } else if (strcmp(a, "--etdump") == 0) {
       o->etdump = val;
     } else if (strcmp(a, "--debug-buffer") == 0) {
@@ -946,12 +968,75 @@ done:
   return rc;
 }
 
+/* --bundled: every test case of every suite; 1 if any fails. */
+static int run_bundled(const options *o) {
+  et_diag d;
+  et_diag_clear(&d);
+  et_file_data f;
+  et_status st = et_file_read(o->bundled, &f, &d);
+  if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  et_bundled b;
+  et_module *mod = NULL;
+  int rc = 0;
+  unsigned passed = 0, failed = 0;
+  if ((st = et_bundled_open(f.data, f.size, &b, &d)) ||
+      (st = et_module_load_buffer(b.program, b.program_size, &mod, &d))) {
+    rc = fail(EXIT_RUNTIME, st, "%s: %s", o->bundled, d.message);
+    goto done;
+  }
+  printf("bundled program %s: %u test suite(s), rtol %g, atol %g\n",
+         o->bundled, b.n_suites, o->rtol, o->atol);
+  for (uint32_t s = 0; s < b.n_suites; s++) {
+    const char *name = et_bundled_suite_method(&b, s);
+    et_method *m = NULL;
+    if ((st = et_module_method(mod, name, &m, &d))) {
+      rc = fail(EXIT_RUNTIME, st, "method '%s': %s", name, d.message);
+      goto done;
+    }
+    uint32_t n = et_bundled_case_count(&b, s);
+    for (uint32_t c = 0; c < n; c++) {
+      et_bundled_output outs[64];
+      bool ok = false;
+      if ((st = et_bundled_set_inputs(&b, s, c, m, &d)) ||
+          (st = et_method_execute(m)) ||
+          (st = et_bundled_verify(&b, s, c, m, o->rtol, o->atol, outs, 64,
+                                  &ok, &d))) {
+        printf("%s case %u: FAIL: %s: %s\n", name, c, et_status_name(st),
+               d.message[0] ? d.message : et_method_message(m));
+        et_diag_clear(&d);
+        failed++;
+        continue;
+      }
+      printf("%s case %u: %s\n", name, c, ok ? "PASS" : "FAIL");
+      size_t n_out = et_method_output_count(m);
+      for (size_t i = 0; i < n_out && i < 64; i++) {
+        if (outs[i].why[0])
+          printf("  output %zu: FAIL: %s\n", i, outs[i].why);
+        else
+          printf("  output %zu: %s, max abs error %.3g (element %zu), max rel "
+                 "error %.3g\n", i, outs[i].ok ? "ok" : "FAIL",
+                 outs[i].max_abs, outs[i].worst_index, outs[i].max_rel);
+      }
+      if (ok) passed++;
+      else failed++;
+    }
+  }
+  printf("%u passed, %u failed\n", passed, failed);
+  if (failed) rc = EXIT_RUNTIME;
+done:
+  et_module_free(mod);
+  et_file_release(&f);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   options o;
   int rc = parse_args(argc, argv, &o);
   if (rc == 0) {
     if (o.help) {
       fputs(kUsage, stdout);
+    } else if (o.bundled) {
+      rc = run_bundled(&o);
     } else if (o.debug_buffer && !o.etdump) {
       rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
                 "--debug-buffer needs --etdump");

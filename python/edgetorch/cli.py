@@ -250,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--method", help="only this method in the plot")
     i.add_argument("--json", action="store_true")
     i.set_defaults(fn=cmd_inspect)
+
+    from .devtools.cli import add_commands as add_devtools_commands
+
+    add_devtools_commands(sub)  # profile, debug, verify-bundle
     return p
 
 

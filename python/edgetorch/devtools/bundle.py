@@ -163,3 +163,69 @@ def read_bundle(data: bytes) -> Tuple[bytes, Dict[str, List[Tuple[List[Any], Lis
                              for c in s.test_cases]
              for s in bp.method_test_suites}
     return bytes(bp.program), cases
+
+
+@dataclass
+class CaseResult:
+    method: str
+    case: int
+    ok: bool
+    outputs: List[Tuple[bool, float, float, str]]  # (ok, max abs, max rel, why)
+
+
+@dataclass
+class BundleReport:
+    rtol: float
+    atol: float
+    cases: List[CaseResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.cases)
+
+    def text(self) -> str:
+        lines = [f"rtol {self.rtol:g}, atol {self.atol:g}"]
+        for c in self.cases:
+            lines.append(f"{c.method} case {c.case}: {'PASS' if c.ok else 'FAIL'}")
+            for i, (ok, ma, mr, why) in enumerate(c.outputs):
+                lines.append(f"  output {i}: " + (f"FAIL: {why}" if why else
+                             f"{'ok' if ok else 'FAIL'}, max abs error {ma:.3g}, "
+                             f"max rel error {mr:.3g}"))
+        n_ok = sum(c.ok for c in self.cases)
+        lines.append(f"{n_ok} passed, {len(self.cases) - n_ok} failed")
+        return "\n".join(lines)
+
+
+def verify(data: bytes, rtol: float = 1e-5, atol: float = 1e-8) -> BundleReport:
+    """Run every test case of a `.bpte` on the C runtime (upstream's
+    allclose rule: |got - want| <= atol + rtol * |want|)."""
+    from edgetorch.runtime import load_program
+
+    program, suites = read_bundle(data)
+    prog = load_program(program)
+    rep = BundleReport(rtol, atol)
+    for method, cases in suites.items():
+        m = prog.load_method(method)
+        for k, (inputs, expected) in enumerate(cases):
+            got = m.execute(inputs)
+            outs = []
+            for g, w in zip(got, expected):
+                g, w = np.asarray(g), np.asarray(w)
+                if g.shape != w.shape or g.dtype != w.dtype:
+                    outs.append((False, 0.0, 0.0, f"got {g.dtype}{list(g.shape)}, expected "
+                                 f"{w.dtype}{list(w.shape)}"))
+                    continue
+                g64, w64 = g.astype(np.float64), w.astype(np.float64)
+                diff = np.abs(g64 - w64)
+                both_nan = np.isnan(g64) & np.isnan(w64)
+                diff[both_nan] = 0
+                ma = float(diff.max()) if diff.size else 0.0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel = np.where(w64 != 0, diff / np.abs(w64), np.where(diff > 0, np.inf, 0))
+                mr = float(rel.max()) if rel.size else 0.0
+                ok = bool(np.all(diff <= atol + rtol * np.abs(w64)))
+                outs.append((ok, ma, mr, ""))
+            if len(got) != len(expected):
+                outs.append((False, 0.0, 0.0, f"{len(got)} outputs, expected {len(expected)}"))
+            rep.cases.append(CaseResult(method, k, all(o[0] for o in outs), outs))
+    return rep
