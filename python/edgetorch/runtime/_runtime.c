@@ -763,7 +763,7 @@ static PyObject *Program_metadata(ProgramObject *self, PyObject *args,
 /* Test hook for numeric-debugging tools: a kernel table, put in front of the
  * portable one, whose single kernel runs the portable kernel of the same
  * name and then adds `delta` to every element of its first Float output. */
-#define MAX_PERTURBED 4
+#define MAX_PERTURBED 16
 typedef struct perturbed {
   et_kernel kernel;
   et_kernel_table table;
