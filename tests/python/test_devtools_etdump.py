@@ -217,3 +217,25 @@ def test_delegated_program_has_backend_events(tmp_path):
     np.testing.assert_allclose(got[1].numpy(), np.sin(np.sin(x)), rtol=1e-6, atol=1e-6)
     # The kernel after the delegate (mul) is there too.
     assert any(n.startswith("native_call_mul") for n in by_name)
+
+
+def test_etrecord_maps_events_to_graph_nodes(tmp_path):
+    torch.manual_seed(0)
+    model, x = CNN().eval(), torch.randn(1, 3, 16, 16)
+    pte = edgetorch.export(model, (x,), etrecord=tmp_path / "m.etrecord")
+    m = load_program(pte.buffer).load_method("forward", etdump=True)
+    m.execute([x.numpy()])
+    m.write_etdump(tmp_path / "m.etdp")
+    from executorch.devtools import Inspector
+
+    ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
+                    etrecord=str(tmp_path / "m.etrecord"))
+    native = [e for e in _execute_block(ins).events if e.name.startswith("native_call_")]
+    assert len(native) == len(_kernel_instructions(pte))
+    for e in native:
+        # The node the instruction came from: same operator, one handle each.
+        (op_type,) = e.op_types
+        name = e.name[len("native_call_"):].split(".")[0]
+        assert op_type.split(".")[0] == name, (e.name, op_type)
+        assert len(e.debug_handles) == 1
+    assert len({tuple(e.debug_handles) for e in native}) == len(native)

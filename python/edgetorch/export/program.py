@@ -250,8 +250,12 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
 def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
            example_kwargs: Optional[Dict[str, Any]] = None,
            dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
-           strict: bool = False, progress: ProgressFn = None) -> PteProgram:
-    """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch)."""
+           strict: bool = False, progress: ProgressFn = None,
+           etrecord: Optional[Union[str, os.PathLike]] = None) -> PteProgram:
+    """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch).
+
+    ``etrecord``: also write an ETRecord there (upstream's Inspector maps
+    ETDump events to graph nodes with it; edgetorch.devtools.etrecord)."""
     if not isinstance(example_args, tuple):
         example_args = (example_args,)
     say = progress or (lambda s: None)
@@ -267,7 +271,12 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
             model.train()
     say(f"torch.export done in {time.monotonic() - t0:.2f}s")
     edge = to_edge(ep, config=config, progress=progress)
-    return edge.to_executorch(config, progress=progress)
+    pte = edge.to_executorch(config, progress=progress)
+    if etrecord is not None:
+        from ..devtools.etrecord import write_etrecord
+
+        write_etrecord(pte, etrecord)
+    return pte
 
 
 def stderr_progress(msg: str) -> None:
