@@ -43,10 +43,10 @@ struct et_method {
   uint8_t *input_set;
   uint8_t *input_planned;
   et_kernel_ctx kctx;
+  et_tracer *tracer; /* NULL: no tracing (next to kctx: same cache line) */
   et_diag kdiag; /* kernel failures land here first */
   et_diag diag;
   et_method_stats stats;
-  et_tracer *tracer; /* NULL: no tracing */
   bool destroyed;
 };
 
@@ -926,6 +926,10 @@ et_status et_method_init(const et_program *p, const char *name,
   return ET_OK;
 }
 
+#ifndef ET_TRACING
+#define ET_TRACING 1
+#endif
+
 /* Tracing: the execute loop only tests m->tracer; a tracer asks for an
  * instruction's details here (unused code when nobody traces). */
 et_status et_method_trace_info(const et_method *m, uint32_t chain,
@@ -1134,7 +1138,9 @@ et_status et_method_execute(et_method *m) {
                          m->meta.name);
   uint64_t executed = 0;
   et_status st = ET_OK;
-  et_tracer *const tr = m->tracer;
+  /* -DET_TRACING=0 compiles the hook out (upstream's
+   * ET_EVENT_TRACER_ENABLED, inverted: on by default). */
+  et_tracer *const tr = ET_TRACING ? m->tracer : NULL;
   for (uint32_t c = 0; c < m->n_chains && !st; c++) {
     const uint32_t begin = m->chain_begin[c], end = m->chain_begin[c + 1];
     uint32_t pc = begin;
