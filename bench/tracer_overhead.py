@@ -5,6 +5,7 @@ Builds bench/tracer_overhead.c three ways against build/lib/libedgetorch.a:
           first so the library's method.o is not used
   off:    the current runtime, no tracer attached
   noop:   the current runtime with a tracer whose callback does nothing
+  -DET_TRACING=0: the current runtime with the hook compiled out
 and runs each on a program of many tiny operators (so dispatch, not
 arithmetic, dominates), best of many runs, several rounds interleaved.
 
@@ -47,6 +48,12 @@ def build(tmp: Path) -> dict:
     subprocess.run(cflags + [f"-I{ROOT}/runtime/core", "-c",
                              str(ROOT / "runtime/core/method.c"), "-o",
                              str(tmp / "method_now.o")], check=True)
+    subprocess.run(cflags + ["-DET_TRACING=0", f"-I{ROOT}/runtime/core", "-c",
+                             str(ROOT / "runtime/core/method.c"), "-o",
+                             str(tmp / "method_out.o")], check=True)
+    exes["out"] = tmp / "out"
+    subprocess.run(cflags + [str(ROOT / "bench/tracer_overhead.c"), str(tmp / "method_out.o"),
+                             str(lib), "-lm", "-o", str(exes["out"])], check=True)
     exes["now"] = tmp / "now"
     subprocess.run(cflags + [str(ROOT / "bench/tracer_overhead.c"), str(tmp / "method_now.o"),
                              str(lib), "-lm", "-o", str(exes["now"])], check=True)
@@ -79,10 +86,11 @@ def main() -> None:
         exes = build(tmp)
         pte = model(tmp)
         res = {"before (no hook)": [], "off (hook, no tracer)": [],
-               "noop tracer attached": []}
+               "-DET_TRACING=0": [], "noop tracer attached": []}
         for _ in range(ns.rounds):
             for label, exe, mode in (("before (no hook)", exes["before"], "off"),
                                      ("off (hook, no tracer)", exes["now"], "off"),
+                                     ("-DET_TRACING=0", exes["out"], "off"),
                                      ("noop tracer attached", exes["now"], "noop")):
                 out = subprocess.run([str(exe), str(pte), str(ns.runs), mode], check=True,
                                      capture_output=True, text=True).stdout

@@ -43,10 +43,10 @@ struct et_method {
   uint8_t *input_set;
   uint8_t *input_planned;
   et_kernel_ctx kctx;
-  et_tracer *tracer; /* NULL: no tracing (next to kctx: same cache line) */
   et_diag kdiag; /* kernel failures land here first */
   et_diag diag;
   et_method_stats stats;
+  et_tracer *tracer; /* NULL: no tracing */
   bool destroyed;
 };
 
@@ -926,42 +926,6 @@ et_status et_method_init(const et_program *p, const char *name,
   return ET_OK;
 }
 
-#ifndef ET_TRACING
-#define ET_TRACING 1
-#endif
-
-/* Tracing: the execute loop only tests m->tracer; a tracer asks for an
- * instruction's details here (unused code when nobody traces). */
-et_status et_method_trace_info(const et_method *m, uint32_t chain,
-                               uint32_t instr, et_trace_event *out) {
-  memset(out, 0, sizeof *out);
-  out->delegate_debug_id = -1;
-  if (chain >= m->n_chains ||
-      instr >= m->chain_begin[chain + 1] - m->chain_begin[chain])
-    return ET_INVALID_ARGUMENT;
-  const et_instr *in = &m->instrs[m->chain_begin[chain] + instr];
-  out->kind = in->type;
-  out->chain = chain;
-  out->instruction = instr;
-  if (in->type == IT_KERNEL || in->type == IT_DELEGATE) {
-    out->args = in->args;
-    out->n_args = in->n_args;
-    if (in->type == IT_KERNEL) {
-      out->name = m->kernels[in->a]->name;
-      out->sig = m->kernels[in->a]->sig;
-    } else {
-      out->name = m->delegates[in->a].backend->id;
-    }
-  }
-  return ET_OK;
-}
-
-void et_method_set_tracer(et_method *m, et_tracer *tracer) {
-  m->tracer = tracer;
-  for (size_t d = 0; d < m->meta.n_delegates; d++)
-    m->delegates[d].ctx.tracer = tracer;
-}
-
 void et_method_destroy(et_method *m) {
   if (!m || m->destroyed) return;
   for (size_t d = 0; d < m->meta.n_delegates; d++)
@@ -1084,6 +1048,10 @@ et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) 
   m->input_set[i] = 1;
   return ET_OK;
 }
+
+#ifndef ET_TRACING
+#define ET_TRACING 1
+#endif
 
 /* ---- execute ------------------------------------------------------------- */
 
@@ -1208,4 +1176,36 @@ et_status et_method_execute(et_method *m) {
     if (m->input_planned[i]) m->input_set[i] = 0;
   if (!st) et_diag_clear(&m->diag);
   return st;
+}
+
+/* Tracing: the execute loop only tests m->tracer; a tracer asks for an
+ * instruction's details here (unused code when nobody traces). */
+et_status et_method_trace_info(const et_method *m, uint32_t chain,
+                               uint32_t instr, et_trace_event *out) {
+  memset(out, 0, sizeof *out);
+  out->delegate_debug_id = -1;
+  if (chain >= m->n_chains ||
+      instr >= m->chain_begin[chain + 1] - m->chain_begin[chain])
+    return ET_INVALID_ARGUMENT;
+  const et_instr *in = &m->instrs[m->chain_begin[chain] + instr];
+  out->kind = in->type;
+  out->chain = chain;
+  out->instruction = instr;
+  if (in->type == IT_KERNEL || in->type == IT_DELEGATE) {
+    out->args = in->args;
+    out->n_args = in->n_args;
+    if (in->type == IT_KERNEL) {
+      out->name = m->kernels[in->a]->name;
+      out->sig = m->kernels[in->a]->sig;
+    } else {
+      out->name = m->delegates[in->a].backend->id;
+    }
+  }
+  return ET_OK;
+}
+
+void et_method_set_tracer(et_method *m, et_tracer *tracer) {
+  m->tracer = tracer;
+  for (size_t d = 0; d < m->meta.n_delegates; d++)
+    m->delegates[d].ctx.tracer = tracer;
 }
