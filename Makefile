@@ -6,7 +6,7 @@
 #   make test-mcu  the digits CNN and a keyword-spotting DS-CNN as Cortex-M4
 #               firmware (no heap) under qemu-system-arm, against eager
 #   make amalgamation  dist/edgetorch.c + dist/edgetorch.h (one cc -c)
-#   make fuzz   libFuzzer on program load and method init, on .ptd and on .npy files
+#   make fuzz   libFuzzer on program load and method init, on .ptd, .npy and .bpte files
 #   make conformance  every kernel against PyTorch's OpInfo samples -> docs/conformance.md
 #   make bench  edgetorch side by side with upstream, eager and ONNX Runtime
 SHELL := /bin/bash
@@ -114,13 +114,15 @@ size: setup python
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	  -DET_SANITIZE=ON -DET_BUILD_FUZZ=ON -DET_BUILD_TESTS=OFF >/dev/null
-	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy fuzz_bundled
 	@mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/* build-fuzz/corpus/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_program -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 build-fuzz/corpus
 	@mkdir -p build-fuzz/corpus_ptd && cp -n tests/fuzz/corpus_ptd/* build-fuzz/corpus_ptd/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_ptd -max_total_time=$${FUZZ_PTD_SECONDS:-30} -max_len=4096 build-fuzz/corpus_ptd
 	@mkdir -p build-fuzz/corpus_npy && cp -n tests/fuzz/corpus_npy/* build-fuzz/corpus_npy/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_npy -max_total_time=$${FUZZ_NPY_SECONDS:-30} -max_len=4096 build-fuzz/corpus_npy
+	@mkdir -p build-fuzz/corpus_bundled && cp -n tests/fuzz/corpus_bundled/* build-fuzz/corpus_bundled/ 2>/dev/null || true
+	@build-fuzz/bin/fuzz_bundled -max_total_time=$${FUZZ_BPTE_SECONDS:-30} -max_len=8192 build-fuzz/corpus_bundled
 
 # Side by side with upstream ExecuTorch (portable and XNNPACK), PyTorch eager
 # and ONNX Runtime; writes bench/results/<date>.json and docs/benchmarks.md.

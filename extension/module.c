@@ -31,7 +31,7 @@ struct et_module {
   et_program program;
   et_file_data bytes; /* kind NONE: caller's aligned buffer, used in place */
   et_load_mode mode;
-  const et_kernel_table *tables[1];
+  const et_kernel_table *tables[ET_MODULE_MAX_KERNEL_TABLES];
   const et_backend *backends[ET_MODULE_MAX_BACKENDS];
   et_registry registry;
   module_method *methods;
@@ -295,6 +295,17 @@ et_status et_module_add_backend(et_module *m, const et_backend *backend) {
     return ET_OUT_OF_RESOURCES;
   }
   m->backends[m->registry.n_backends++] = backend;
+  return ET_OK;
+}
+
+et_status et_module_add_kernels(et_module *m, const et_kernel_table *table) {
+  if (!m || !table) return ET_INVALID_ARGUMENT;
+  if (m->registry.n_kernel_tables >= ET_MODULE_MAX_KERNEL_TABLES)
+    return ET_OUT_OF_RESOURCES;
+  memmove(&m->tables[1], &m->tables[0],
+          m->registry.n_kernel_tables * sizeof m->tables[0]);
+  m->tables[0] = table;
+  m->registry.n_kernel_tables++;
   return ET_OK;
 }
 

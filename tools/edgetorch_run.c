@@ -10,6 +10,8 @@
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
 
+#include "bundled.h"
+#include "etdump.h"
 #include "file_data.h"
 #include "file_kind.h"
 #include "host_tensor.h"
@@ -59,6 +61,15 @@ static const char kUsage[] =
     "                     (suffixes K, M, G; default 256M); give such an\n"
     "                     input with --input instead\n"
     "  --version          print the edgetorch version and exit\n"
+    "  --etdump FILE      record every run's events (operators, delegates)\n"
+    "                     as an ETDump upstream's Inspector reads\n"
+    "  --debug-buffer FILE  with --etdump: capture each operator's outputs\n"
+    "                     (intermediate outputs) into FILE\n"
+    "  --bundled FILE.bpte  run every test case of a bundled program (in place\n"
+    "                     of MODEL.pte) and compare the outputs with the\n"
+    "                     expected ones: |got - want| <= atol + rtol * |want|;\n"
+    "                     exit status 1 if any case fails\n"
+    "  --rtol X, --atol X with --bundled (default 1e-5 and 1e-8, upstream's)\n"
     "  -h, --help         print this help\n"
     "\n"
     "Inputs:\n"
@@ -115,6 +126,10 @@ typedef struct options {
   unsigned long long max_memory;       /* 0: the module's default */
   unsigned long long max_instructions; /* 0: the method's default */
   size_t max_generated;
+  const char *etdump;
+  const char *debug_buffer;
+  const char *bundled;
+  double rtol, atol;
   bool info;
   bool mmap;
   bool help;
@@ -144,6 +159,8 @@ static int parse_args(int argc, char **argv, options *o) {
   memset(o, 0, sizeof *o);
   o->iterations = 1;
   o->max_generated = ET_HOST_MAX_GENERATED_BYTES;
+  o->rtol = 1e-5;
+  o->atol = 1e-8;
   o->inputs = calloc((size_t)argc + 1, sizeof(char *));
   o->data = calloc((size_t)argc + 1, sizeof(char *));
   if (!o->inputs || !o->data) {
@@ -170,7 +187,11 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--iterations") == 0 ||
                        strcmp(a, "--max-memory") == 0 ||
                        strcmp(a, "--max-instructions") == 0 ||
-                       strcmp(a, "--max-generated-bytes") == 0;
+                       strcmp(a, "--max-generated-bytes") == 0 ||
+                       strcmp(a, "--etdump") == 0 ||
+                       strcmp(a, "--debug-buffer") == 0 ||
+                       strcmp(a, "--bundled") == 0 ||
+                       strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0;
     if (takes_value && !val) {
       if (i + 1 >= argc) {
         return fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "%s needs a value", a);
@@ -200,6 +221,20 @@ static int parse_args(int argc, char **argv, options *o) {
       o->inputs[o->n_inputs++] = val;
     } else if (strcmp(a, "--data") == 0) {
       o->data[o->n_data++] = val;
+    } else if (strcmp(a, "--bundled") == 0) {
+      o->bundled = val;
+    } else if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
+      char *end = NULL;
+      double x = strtod(val, &end);
+      if (!end || *end || val[0] == '\0' || !(x >= 0))
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "%s wants a non-negative number, got '%s'", a, val);
+      if (a[2] == 'r') o->rtol = x;
+      else o->atol = x;
+    } else if (strcmp(a, "--etdump") == 0) {
+      o->etdump = val;
+    } else if (strcmp(a, "--debug-buffer") == 0) {
+      o->debug_buffer = val;
     } else if (strcmp(a, "--output-dir") == 0) {
       o->output_dir = val;
     } else if (strcmp(a, "--iterations") == 0) {
@@ -783,6 +818,7 @@ static int run(const options *o) {
   run_state rs;
   memset(&rs, 0, sizeof rs);
   uint64_t *times = NULL;
+  et_etdump *etd = NULL;
   if (o->info) {
     rc = print_info(mod, o->model);
     goto done;
@@ -790,7 +826,20 @@ static int run(const options *o) {
   const et_program *p = et_module_program(mod);
   const char *name = pick_method(p, o->method);
   et_method *m = NULL;
+  if (o->etdump) {
+    if (!(etd = et_etdump_create())) {
+      rc = fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
+      goto done;
+    }
+    et_etdump_set_capture(etd, o->debug_buffer != NULL);
+    et_etdump_begin_block(etd, "Default");
+  }
+  uint64_t init0 = et_pal_time_ns();
   st = et_module_method(mod, name, &m, &d);
+  if (etd) {
+    et_etdump_record(etd, "Method::init", init0, et_pal_time_ns());
+    et_etdump_record(etd, "Program::load_method", init0, et_pal_time_ns());
+  }
   if (st) {
     rc = fail(EXIT_RUNTIME, st, "%s%s%s", d.message,
               et_host_method_load_hint(st, d.message),
@@ -815,7 +864,7 @@ static int run(const options *o) {
   for (unsigned long it = 0; it < o->iterations; it++) {
     if (it > 0 && (rc = apply_tensor_inputs(m, &rs))) goto done;
     uint64_t t0 = et_pal_time_ns();
-    st = et_method_execute(m);
+    st = etd ? et_etdump_execute(etd, m) : et_method_execute(m);
     uint64_t t1 = et_pal_time_ns();
     if (st) {
       rc = fail(EXIT_RUNTIME, st, "execute (iteration %lu): %s", it,
@@ -840,11 +889,77 @@ static int run(const options *o) {
            n == 1 ? "" : "s");
   }
   rc = handle_outputs(m, o);
+  if (!rc && etd) {
+    st = et_etdump_write(etd, o->etdump, o->debug_buffer, &d);
+    if (st) rc = fail(EXIT_RUNTIME, st, "%s", d.message);
+  }
 
 done:
+  et_etdump_free(etd);
   free(times);
   run_state_free(&rs);
   et_module_free(mod);
+  return rc;
+}
+
+/* --bundled: every test case of every suite; 1 if any fails. */
+static int run_bundled(const options *o) {
+  et_diag d;
+  et_diag_clear(&d);
+  et_file_data f;
+  et_status st = et_file_read(o->bundled, &f, &d);
+  if (st) return fail(EXIT_RUNTIME, st, "%s", d.message);
+  et_bundled b;
+  et_module *mod = NULL;
+  int rc = 0;
+  unsigned passed = 0, failed = 0;
+  if ((st = et_bundled_open(f.data, f.size, &b, &d)) ||
+      (st = et_module_load_buffer(b.program, b.program_size, &mod, &d))) {
+    rc = fail(EXIT_RUNTIME, st, "%s: %s", o->bundled, d.message);
+    goto done;
+  }
+  printf("bundled program %s: %u test suite(s), rtol %g, atol %g\n",
+         o->bundled, b.n_suites, o->rtol, o->atol);
+  for (uint32_t s = 0; s < b.n_suites; s++) {
+    const char *name = et_bundled_suite_method(&b, s);
+    et_method *m = NULL;
+    if ((st = et_module_method(mod, name, &m, &d))) {
+      rc = fail(EXIT_RUNTIME, st, "method '%s': %s", name, d.message);
+      goto done;
+    }
+    uint32_t n = et_bundled_case_count(&b, s);
+    for (uint32_t c = 0; c < n; c++) {
+      et_bundled_output outs[64];
+      bool ok = false;
+      if ((st = et_bundled_set_inputs(&b, s, c, m, &d)) ||
+          (st = et_method_execute(m)) ||
+          (st = et_bundled_verify(&b, s, c, m, o->rtol, o->atol, outs, 64,
+                                  &ok, &d))) {
+        printf("%s case %u: FAIL: %s: %s\n", name, c, et_status_name(st),
+               d.message[0] ? d.message : et_method_message(m));
+        et_diag_clear(&d);
+        failed++;
+        continue;
+      }
+      printf("%s case %u: %s\n", name, c, ok ? "PASS" : "FAIL");
+      size_t n_out = et_method_output_count(m);
+      for (size_t i = 0; i < n_out && i < 64; i++) {
+        if (outs[i].why[0])
+          printf("  output %zu: FAIL: %s\n", i, outs[i].why);
+        else
+          printf("  output %zu: %s, max abs error %.3g (element %zu), max rel "
+                 "error %.3g\n", i, outs[i].ok ? "ok" : "FAIL",
+                 outs[i].max_abs, outs[i].worst_index, outs[i].max_rel);
+      }
+      if (ok) passed++;
+      else failed++;
+    }
+  }
+  printf("%u passed, %u failed\n", passed, failed);
+  if (failed) rc = EXIT_RUNTIME;
+done:
+  et_module_free(mod);
+  et_file_release(&f);
   return rc;
 }
 
@@ -856,6 +971,11 @@ int main(int argc, char **argv) {
       fputs(kUsage, stdout);
     } else if (o.version) {
       printf("edgetorch-run %s\n", EDGETORCH_VERSION);
+    } else if (o.bundled) {
+      rc = run_bundled(&o);
+    } else if (o.debug_buffer && !o.etdump) {
+      rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                "--debug-buffer needs --etdump");
     } else if (!o.model) {
       fputs(kUsage, stderr);
       rc = fail(EXIT_USAGE, ET_INVALID_ARGUMENT, "no model given");

@@ -29,4 +29,8 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(".export", __name__), name)
     if name == "models":
         return importlib.import_module(".models", __name__)
+    if name in ("debug", "devtools"):
+        return importlib.import_module("." + name, __name__)
+    if name == "bundle":
+        return importlib.import_module(".devtools.bundle", __name__).bundle
     raise AttributeError(f"module 'edgetorch' has no attribute {name!r}")

@@ -278,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("selective-build", help="kernel table with only the operators of some .pte files")
     selective.add_arguments(sb)
     sb.set_defaults(fn=selective.run)
+
+    from .devtools.cli import add_commands as add_devtools_commands
+
+    add_devtools_commands(sub)  # profile, debug, verify-bundle
     return p
 
 

@@ -124,6 +124,10 @@ et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) 
   return ET_OK;
 }
 
+#ifndef ET_TRACING
+#define ET_TRACING 1
+#endif
+
 /* ---- execute ------------------------------------------------------------- */
 
 static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
@@ -180,6 +184,9 @@ et_status et_method_execute(et_method *m) {
   }
   uint64_t executed = 0;
   et_status st = ET_OK;
+  /* -DET_TRACING=0 compiles the hook out (upstream's
+   * ET_EVENT_TRACER_ENABLED, inverted: on by default). */
+  et_tracer *const tr = ET_TRACING ? m->tracer : NULL;
   for (uint32_t c = 0; c < m->n_chains && !st; c++) {
     const uint32_t begin = m->chain_begin[c], end = m->chain_begin[c + 1];
     uint32_t pc = begin;
@@ -193,6 +200,8 @@ et_status et_method_execute(et_method *m) {
         break;
       }
       const et_instr *in = &m->instrs[pc];
+      const uint32_t at = pc - begin;
+      if (tr) tr->event(tr, m, ET_TRACE_INSTR_BEGIN, c, at, ET_OK);
       switch (in->type) {
       case IT_KERNEL: {
         const et_kernel *k = m->kernels[in->a];
@@ -236,6 +245,7 @@ et_status et_method_execute(et_method *m) {
         pc++;
         break;
       }
+      if (tr) tr->event(tr, m, ET_TRACE_INSTR_END, c, at, st);
       if (st) break;
     }
   }
@@ -257,4 +267,36 @@ et_status et_method_execute(et_method *m) {
 
 void et_method_set_instruction_limit(et_method *m, uint64_t limit) {
   m->max_instructions = limit;
+}
+
+/* Tracing: the execute loop only tests m->tracer; a tracer asks for an
+ * instruction's details here (unused code when nobody traces). */
+et_status et_method_trace_info(const et_method *m, uint32_t chain,
+                               uint32_t instr, et_trace_event *out) {
+  memset(out, 0, sizeof *out);
+  out->delegate_debug_id = -1;
+  if (chain >= m->n_chains ||
+      instr >= m->chain_begin[chain + 1] - m->chain_begin[chain])
+    return ET_INVALID_ARGUMENT;
+  const et_instr *in = &m->instrs[m->chain_begin[chain] + instr];
+  out->kind = in->type;
+  out->chain = chain;
+  out->instruction = instr;
+  if (in->type == IT_KERNEL || in->type == IT_DELEGATE) {
+    out->args = in->args;
+    out->n_args = in->n_args;
+    if (in->type == IT_KERNEL) {
+      out->name = m->kernels[in->a]->name;
+      out->sig = m->kernels[in->a]->sig;
+    } else {
+      out->name = m->delegates[in->a].backend->id;
+    }
+  }
+  return ET_OK;
+}
+
+void et_method_set_tracer(et_method *m, et_tracer *tracer) {
+  m->tracer = tracer;
+  for (size_t d = 0; d < m->meta.n_delegates; d++)
+    m->delegates[d].ctx.tracer = tracer;
 }

@@ -47,6 +47,7 @@ struct et_method {
   et_diag diag;
   et_method_stats stats;
   uint64_t max_instructions;
+  et_tracer *tracer; /* NULL: no tracing */
   bool destroyed;
 };
 

@@ -2,9 +2,9 @@
  * A tiny FlatBuffer writer for crafting programs and .ptd files in C tests
  * (hosted: uses malloc). Two levels:
  *
- *  fbb_*  bytes: tables, vectors and strings written front to back (a parent
+ *  tfb_*  bytes: tables, vectors and strings written front to back (a parent
  *         first, its children after it, as uoffsets point forward); each
- *         table's vtable just before it. Offsets are patched with fbb_link
+ *         table's vtable just before it. Offsets are patched with tfb_link
  *         once the child is written, so a test can also patch any byte to
  *         damage the buffer on purpose.
  *  tp_*   a whole .pte program from a small description (values, operators,
@@ -24,41 +24,41 @@
 
 /* ---- bytes ---------------------------------------------------------------- */
 
-typedef struct fbb {
+typedef struct tfb {
   uint8_t *buf;
   size_t len, cap;
-} fbb;
+} tfb;
 
-void fbb_init(fbb *b);
-void fbb_free(fbb *b);
+void tfb_init(tfb *b);
+void tfb_free(tfb *b);
 /* Append n zero bytes at a position aligned to `align`; returns it. */
-size_t fbb_alloc(fbb *b, size_t n, size_t align);
-void fbb_w8(fbb *b, size_t at, uint8_t v);
-void fbb_w16(fbb *b, size_t at, uint16_t v);
-void fbb_w32(fbb *b, size_t at, uint32_t v);
-void fbb_w64(fbb *b, size_t at, uint64_t v);
+size_t tfb_alloc(tfb *b, size_t n, size_t align);
+void tfb_w8(tfb *b, size_t at, uint8_t v);
+void tfb_w16(tfb *b, size_t at, uint16_t v);
+void tfb_w32(tfb *b, size_t at, uint32_t v);
+void tfb_w64(tfb *b, size_t at, uint64_t v);
 /* Store the uoffset from `at` to `target` (target > at) at `at`. */
-void fbb_link(fbb *b, size_t at, size_t target);
+void tfb_link(tfb *b, size_t at, size_t target);
 
 /* A field of a table: id, byte size (1, 2, 4 or 8) and value. A reference
  * field (a table, vector or string) is 4 bytes whose value is patched later
- * with fbb_link(b, slots[i], child). */
-typedef struct fbb_field {
+ * with tfb_link(b, slots[i], child). */
+typedef struct tfb_field {
   unsigned id;
   unsigned size;
   uint64_t value;
-} fbb_field;
+} tfb_field;
 
 /* Write a vtable and its table; slots[i] (optional) receives the absolute
  * position of field i. Returns the table's position. */
-size_t fbb_table(fbb *b, size_t n, const fbb_field *f, size_t *slots);
+size_t tfb_table(tfb *b, size_t n, const tfb_field *f, size_t *slots);
 /* A vector of n elements of `elem` bytes (data may be NULL: zeros); returns
  * the position of its length word. */
-size_t fbb_vec(fbb *b, uint32_t n, unsigned elem, const void *data);
+size_t tfb_vec(tfb *b, uint32_t n, unsigned elem, const void *data);
 /* A vector of n references (zero until linked): element i is at
  * returned + 4 + 4 * i. */
-size_t fbb_vec_refs(fbb *b, uint32_t n);
-size_t fbb_str(fbb *b, const char *s);
+size_t tfb_vec_refs(tfb *b, uint32_t n);
+size_t tfb_str(tfb *b, const char *s);
 
 /* ---- programs -------------------------------------------------------------- */
 

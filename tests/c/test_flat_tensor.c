@@ -59,52 +59,52 @@ static uint8_t *build_ptd(const ptd_spec *s, size_t *out_size,
                           ptd_layout *out) {
   ptd_layout lay;
   memset(&lay, 0, sizeof lay);
-  fbb b;
-  fbb_init(&b);
-  fbb_alloc(&b, 48, 16);
+  tfb b;
+  tfb_init(&b);
+  tfb_alloc(&b, 48, 16);
   memcpy(b.buf + 4, "FT01", 4);
   memcpy(b.buf + 8, "FH01", 4);
-  fbb_w32(&b, 12, 40);
-  fbb_w64(&b, 16, 48);
+  tfb_w32(&b, 12, 40);
+  tfb_w64(&b, 16, 48);
   size_t slots[3];
-  fbb_field rf[] = {{0, 4, s->version}, {1, 4, 0}, {2, 4, 0}};
-  lay.root = fbb_table(&b, 3, rf, slots);
-  fbb_w32(&b, 0, (uint32_t)lay.root);
-  size_t segs = fbb_vec_refs(&b, s->n_segments);
-  fbb_link(&b, slots[1], segs);
+  tfb_field rf[] = {{0, 4, s->version}, {1, 4, 0}, {2, 4, 0}};
+  lay.root = tfb_table(&b, 3, rf, slots);
+  tfb_w32(&b, 0, (uint32_t)lay.root);
+  size_t segs = tfb_vec_refs(&b, s->n_segments);
+  tfb_link(&b, slots[1], segs);
   for (uint32_t i = 0; i < s->n_segments; i++) {
-    fbb_field f[] = {{0, 8, s->segments[i].offset},
+    tfb_field f[] = {{0, 8, s->segments[i].offset},
                      {1, 8, s->segments[i].size}};
-    fbb_link(&b, segs + 4 + 4 * i, fbb_table(&b, 2, f, NULL));
+    tfb_link(&b, segs + 4 + 4 * i, tfb_table(&b, 2, f, NULL));
   }
-  size_t named = fbb_vec_refs(&b, s->n_entries);
-  fbb_link(&b, slots[2], named);
+  size_t named = tfb_vec_refs(&b, s->n_entries);
+  tfb_link(&b, slots[2], named);
   for (uint32_t i = 0; i < s->n_entries; i++) {
     const ptd_entry *e = &s->entries[i];
-    fbb_field f[3];
+    tfb_field f[3];
     size_t n = 0, es[3];
-    f[n++] = (fbb_field){1, 4, e->segment};
-    if (e->key) f[n++] = (fbb_field){0, 4, 0};
-    if (e->layout) f[n++] = (fbb_field){2, 4, 0};
-    lay.entry[i] = fbb_table(&b, n, f, es);
-    fbb_link(&b, named + 4 + 4 * i, lay.entry[i]);
-    if (e->key) fbb_link(&b, es[1], fbb_str(&b, e->key));
+    f[n++] = (tfb_field){1, 4, e->segment};
+    if (e->key) f[n++] = (tfb_field){0, 4, 0};
+    if (e->layout) f[n++] = (tfb_field){2, 4, 0};
+    lay.entry[i] = tfb_table(&b, n, f, es);
+    tfb_link(&b, named + 4 + 4 * i, lay.entry[i]);
+    if (e->key) tfb_link(&b, es[1], tfb_str(&b, e->key));
     if (e->layout) {
       size_t ls[3];
-      fbb_field lf[] = {{0, 1, (uint8_t)e->dtype}, {1, 4, 0}, {2, 4, 0}};
-      lay.layout[i] = fbb_table(&b, 3, lf, ls);
-      fbb_link(&b, es[e->key ? 2 : 1], lay.layout[i]);
-      fbb_link(&b, ls[1], fbb_vec(&b, e->rank, 4, e->sizes));
+      tfb_field lf[] = {{0, 1, (uint8_t)e->dtype}, {1, 4, 0}, {2, 4, 0}};
+      lay.layout[i] = tfb_table(&b, 3, lf, ls);
+      tfb_link(&b, es[e->key ? 2 : 1], lay.layout[i]);
+      tfb_link(&b, ls[1], tfb_vec(&b, e->rank, 4, e->sizes));
       uint8_t order[20];
       for (uint32_t d = 0; d < 20; d++) order[d] = (uint8_t)d;
-      fbb_link(&b, ls[2], fbb_vec(&b, e->n_dim_order, 1, order));
+      tfb_link(&b, ls[2], tfb_vec(&b, e->n_dim_order, 1, order));
     }
   }
   lay.fb_end = b.len;
-  fbb_w64(&b, 24, b.len - 48);
-  lay.base = fbb_alloc(&b, (size_t)s->segment_bytes, 16);
-  fbb_w64(&b, 32, lay.base);
-  fbb_w64(&b, 40, s->segment_bytes);
+  tfb_w64(&b, 24, b.len - 48);
+  lay.base = tfb_alloc(&b, (size_t)s->segment_bytes, 16);
+  tfb_w64(&b, 32, lay.base);
+  tfb_w64(&b, 40, s->segment_bytes);
   /* Segment data: float k+1 at float index k of each 16-byte block. */
   const float vals[8] = {1, 2, 0, 0, 3, 4, 0, 0};
   memcpy(b.buf + lay.base, vals,
@@ -114,7 +114,7 @@ static uint8_t *build_ptd(const ptd_spec *s, size_t *out_size,
   memcpy(out_buf, b.buf, b.len);
   *out_size = b.len;
   if (out) *out = lay;
-  fbb_free(&b);
+  tfb_free(&b);
   return out_buf;
 }
 

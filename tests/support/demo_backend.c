@@ -128,10 +128,15 @@ static et_status demo_execute(et_backend_ctx *ctx, void *handle,
                        "%llu elements", (unsigned long long)h->numel);
   const float *x = (const float *)in->data;
   float *y = (float *)out->data;
-  for (size_t i = 0; i < n; i++) {
-    float v = x[i];
-    for (uint32_t s = 0; s < h->steps; s++) v = sinf(v);
-    y[i] = v;
+  if (h->steps == 0 && n) memmove(y, x, n * sizeof *y);
+  /* One step at a time so that a tracer sees each node (id = step). */
+  for (uint32_t s = 0; s < h->steps; s++) {
+    et_tracer_backend_event(ctx->tracer, ET_TRACE_BACKEND_BEGIN, NULL,
+                            (int32_t)s);
+    const float *src = s == 0 ? x : y;
+    for (size_t i = 0; i < n; i++) y[i] = sinf(src[i]);
+    et_tracer_backend_event(ctx->tracer, ET_TRACE_BACKEND_END, NULL,
+                            (int32_t)s);
   }
   return ET_OK;
 }

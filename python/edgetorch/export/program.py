@@ -68,6 +68,7 @@ class EdgeProgram:
         state = ProgramState(config.external_constants)
         plans: List[S.ExecutionPlan] = []
         reports: Dict[str, mp.MethodMemoryPlan] = {}
+        instr_nodes: Dict[str, List[Optional[str]]] = {}
         for name in sorted(methods):
             m = methods[name]
             t0 = time.monotonic()
@@ -99,6 +100,8 @@ class EdgeProgram:
             sizes = [0, res.total]
             emitted = em.build_plan(roots, sizes)
             plans.append(emitted.plan)
+            instr_nodes[name] = [n.name if n is not None else None
+                                 for n in emitted.instr_nodes]
             tensors = []
             for b in blocks:
                 r = by_id[b.key]
@@ -120,7 +123,12 @@ class EdgeProgram:
                             constant_tensor_alignment=config.constant_tensor_alignment,
                             segment_alignment=config.segment_alignment)
         say(f"serialized {len(buf)} bytes")
-        return PteProgram(buf, program, reports, state, config)
+        pte = PteProgram(buf, program, reports, state, config)
+        # Debug handles: instruction i of chain 0 came from graph node
+        # instruction_nodes[method][i] of edge_program (edgetorch.devtools).
+        pte.instruction_nodes = instr_nodes
+        pte.edge_program = self
+        return pte
 
 
 def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
@@ -151,6 +159,8 @@ class PteProgram:
         self.memory_plan = memory_plan
         self._state = state
         self.config = config
+        self.instruction_nodes: Dict[str, List[Optional[str]]] = {}
+        self.edge_program: Optional[EdgeProgram] = None
 
     @property
     def buffer(self) -> bytes:
@@ -296,8 +306,12 @@ def _inference_mode(model: Any) -> List[torch.nn.Module]:
 def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
            example_kwargs: Optional[Dict[str, Any]] = None,
            dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
-           strict: bool = False, progress: ProgressFn = None) -> PteProgram:
-    """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch)."""
+           strict: bool = False, progress: ProgressFn = None,
+           etrecord: Optional[Union[str, os.PathLike]] = None) -> PteProgram:
+    """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch).
+
+    ``etrecord``: also write an ETRecord there (upstream's Inspector maps
+    ETDump events to graph nodes with it; edgetorch.devtools.etrecord)."""
     if not isinstance(example_args, tuple):
         example_args = (example_args,)
     say = progress or (lambda s: None)
@@ -311,7 +325,12 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
             m.training = True
     say(f"torch.export done in {time.monotonic() - t0:.2f}s")
     edge = to_edge(ep, config=config, progress=progress)
-    return edge.to_executorch(config, progress=progress)
+    pte = edge.to_executorch(config, progress=progress)
+    if etrecord is not None:
+        from ..devtools.etrecord import write_etrecord
+
+        write_etrecord(pte, etrecord)
+    return pte
 
 
 def stderr_progress(msg: str) -> None:

@@ -24,6 +24,7 @@
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
 
+#include "etdump.h"
 #include "file_kind.h"
 #include "host_tensor.h"
 
@@ -257,6 +258,7 @@ typedef struct {
   ProgramObject *program; /* strong reference */
   et_method *m;
   PyObject *name;
+  et_etdump *etdump; /* load_method(etdump=True): records every execute */
 } MethodObject;
 
 static PyTypeObject Program_Type;
@@ -741,13 +743,73 @@ static PyObject *Program_metadata(ProgramObject *self, PyObject *args,
   return r;
 }
 
+/* Test hook for numeric-debugging tools: a kernel table, put in front of the
+ * portable one, whose single kernel runs the portable kernel of the same
+ * name and then adds `delta` to every element of its first Float output. */
+#define MAX_PERTURBED 16
+typedef struct perturbed {
+  et_kernel kernel;
+  et_kernel_table table;
+  char name[128];
+  double delta;
+} perturbed;
+static perturbed g_perturbed[MAX_PERTURBED];
+static size_t g_n_perturbed;
+
+static et_status perturbed_kernel(et_kernel_ctx *ctx, et_value **args) {
+  const et_kernel *orig = et_kernel_table_find(&et_portable_kernels, ctx->op_name);
+  double delta = 0;
+  for (size_t i = 0; i < g_n_perturbed; i++)
+    if (ctx->op_name == g_perturbed[i].kernel.name) /* this entry's name */
+      delta = g_perturbed[i].delta;
+  if (!orig) return ET_OPERATOR_MISSING;
+  et_status st = orig->fn(ctx, args);
+  if (st) return st;
+  for (size_t a = 0; orig->sig[a]; a++) {
+    if (orig->sig[a] != 'W') continue;
+    et_tensor *t = args[a]->u.t;
+    if (t->dtype == ET_FLOAT && t->data) {
+      float *x = (float *)t->data;
+      for (size_t k = 0; k < et_tensor_numel(t); k++) x[k] += (float)delta;
+    }
+    break;
+  }
+  return ET_OK;
+}
+
+/* Program._perturb_kernel(op_name, delta) */
+static PyObject *Program_perturb_kernel(ProgramObject *self, PyObject *args) {
+  const char *name;
+  double delta;
+  if (!PyArg_ParseTuple(args, "sd:_perturb_kernel", &name, &delta)) return NULL;
+  const et_kernel *orig = et_kernel_table_find(&et_portable_kernels, name);
+  if (!orig) return raise_status(ET_OPERATOR_MISSING, "no kernel '%s'", name);
+  if (g_n_perturbed >= MAX_PERTURBED || strlen(name) >= sizeof g_perturbed[0].name)
+    return raise_status(ET_OUT_OF_RESOURCES, "too many perturbed kernels");
+  perturbed *p = &g_perturbed[g_n_perturbed];
+  memcpy(p->name, name, strlen(name) + 1);
+  p->delta = delta;
+  p->kernel.name = p->name;
+  p->kernel.sig = orig->sig;
+  p->kernel.fn = perturbed_kernel;
+  p->table.kernels = &p->kernel;
+  p->table.count = 1;
+  if (program_lock(self) < 0) return NULL;
+  et_status st = et_module_add_kernels(self->mod, &p->table);
+  program_unlock(self);
+  if (st) return raise_status(st, "cannot add a kernel table");
+  g_n_perturbed++;
+  Py_RETURN_NONE;
+}
+
 /* Program.load_method(name="forward") */
 static PyObject *Program_load_method(ProgramObject *self, PyObject *args,
                                      PyObject *kwargs) {
-  static char *kwlist[] = {"name", NULL};
+  static char *kwlist[] = {"name", "etdump", "debug_buffer", NULL};
   PyObject *name_obj = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|U:load_method", kwlist,
-                                   &name_obj))
+  int want_etdump = 0, want_debug = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Upp:load_method", kwlist,
+                                   &name_obj, &want_etdump, &want_debug))
     return NULL;
   if (name_obj) Py_INCREF(name_obj);
   else if (!(name_obj = PyUnicode_FromString("forward"))) return NULL;
@@ -784,6 +846,14 @@ static PyObject *Program_load_method(ProgramObject *self, PyObject *args,
   mo->program = (ProgramObject *)Py_NewRef(self);
   mo->m = m;
   mo->name = name_obj;
+  mo->etdump = NULL;
+  if (want_etdump || want_debug) {
+    if (!(mo->etdump = et_etdump_create())) {
+      Py_DECREF(mo);
+      return PyErr_NoMemory();
+    }
+    et_etdump_set_capture(mo->etdump, want_debug != 0);
+  }
   return (PyObject *)mo;
 }
 
@@ -798,6 +868,10 @@ static PyObject *Program_repr(ProgramObject *self) {
 }
 
 static PyMethodDef Program_methods[] = {
+    {"_perturb_kernel", (PyCFunction)Program_perturb_kernel, METH_VARARGS,
+     "_perturb_kernel(op_name, delta): for testing numeric-debugging tools, "
+     "run op_name's kernel then add delta to its Float output, in methods "
+     "loaded afterwards."},
     {"load_method", (PyCFunction)(void (*)(void))Program_load_method,
      METH_VARARGS | METH_KEYWORDS,
      "load_method(name='forward') -> Method\n\nInitialize a method with heap "
@@ -1397,6 +1471,7 @@ static PyObject *value_to_py(const et_value *v, size_t i) {
 /* Method                                                                    */
 
 static void Method_dealloc(MethodObject *self) {
+  et_etdump_free(self->etdump);
   Py_XDECREF(self->name);
   Py_XDECREF(self->program);
   PyObject_Free(self);
@@ -1461,7 +1536,9 @@ static PyObject *Method_execute(MethodObject *self, PyObject *args,
     }
     if (status != ET_OK) failed_input = (size_t)k;
   }
-  if (status == ET_OK) status = et_method_execute(m);
+  if (status == ET_OK)
+    status = self->etdump ? et_etdump_execute(self->etdump, m)
+                          : et_method_execute(m);
   Py_END_ALLOW_THREADS
   if (status != ET_OK) {
     const char *why = et_method_message(m);
@@ -1636,7 +1713,128 @@ static PyObject *Method_repr(MethodObject *self) {
   return PyUnicode_FromFormat("<edgetorch.runtime.Method %R>", self->name);
 }
 
+static int need_etdump(MethodObject *self) {
+  if (self->etdump) return 0;
+  PyErr_SetString(PyExc_RuntimeError,
+                  "this method records no events: load it with "
+                  "load_method(name, etdump=True)");
+  return -1;
+}
+
+/* Method.write_etdump(path, debug_buffer_path=None) */
+static PyObject *Method_write_etdump(MethodObject *self, PyObject *args,
+                                     PyObject *kwargs) {
+  static char *kwlist[] = {"path", "debug_buffer_path", NULL};
+  PyObject *path = NULL, *dpath = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|O&:write_etdump", kwlist,
+                                   PyUnicode_FSConverter, &path,
+                                   PyUnicode_FSConverter, &dpath))
+    return NULL;
+  PyObject *r = NULL;
+  if (need_etdump(self) == 0) {
+    et_diag diag;
+    et_diag_clear(&diag);
+    et_status st = et_etdump_write(self->etdump, PyBytes_AS_STRING(path),
+                                   dpath ? PyBytes_AS_STRING(dpath) : NULL,
+                                   &diag);
+    r = st ? raise_status_str(st, diag.message) : Py_NewRef(Py_None);
+  }
+  Py_XDECREF(path);
+  Py_XDECREF(dpath);
+  return r;
+}
+
+/* Method.etdump_bytes() -> (etdump bytes, debug buffer bytes) */
+static PyObject *Method_etdump_bytes(MethodObject *self, PyObject *unused) {
+  (void)unused;
+  if (need_etdump(self) < 0) return NULL;
+  uint8_t *bytes;
+  size_t size, dsize;
+  et_status st = et_etdump_serialize(self->etdump, &bytes, &size);
+  if (st) return raise_status(st, "ETDump: out of memory");
+  const uint8_t *dbg = et_etdump_debug_buffer(self->etdump, &dsize);
+  PyObject *r = Py_BuildValue("(y#y#)", (const char *)bytes, (Py_ssize_t)size,
+                              dbg ? (const char *)dbg : "", (Py_ssize_t)dsize);
+  free(bytes);
+  return r;
+}
+
+/* Method.profile_events() -> [(run, block, name, delegate, chain,
+ * instruction, delegate_debug_id, start_ns, end_ns)] */
+static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
+  (void)unused;
+  if (need_etdump(self) < 0) return NULL;
+  PyObject *list = PyList_New(0);
+  size_t n = et_etdump_event_count(self->etdump);
+  for (size_t i = 0; list && i < n; i++) {
+    et_etdump_event e;
+    if (!et_etdump_event_get(self->etdump, i, &e)) continue;
+    PyObject *t = Py_BuildValue("(IszziiiKK)", e.run, e.block, e.name,
+                                e.delegate_name, e.chain, e.instruction,
+                                e.delegate_debug_id,
+                                (unsigned long long)e.start,
+                                (unsigned long long)e.end);
+    if (!t || PyList_Append(list, t) < 0) Py_CLEAR(list);
+    Py_XDECREF(t);
+  }
+  return list;
+}
+
+/* Method.debug_values() -> [(run, chain, instruction, tag, dtype, sizes,
+ * offset, scalar)]: the captured values; tensors as offsets into
+ * etdump_bytes()[1]. */
+static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
+  (void)unused;
+  if (need_etdump(self) < 0) return NULL;
+  PyObject *list = PyList_New(0);
+  size_t n = et_etdump_event_count(self->etdump);
+  for (size_t i = 0; list && i < n; i++) {
+    et_etdump_debug e;
+    if (!et_etdump_debug_get(self->etdump, i, &e)) continue;
+    PyObject *sizes = PyTuple_New((Py_ssize_t)e.rank);
+    for (uint32_t k = 0; sizes && k < e.rank; k++)
+      PyTuple_SET_ITEM(sizes, k, PyLong_FromLongLong(e.sizes[k]));
+    PyObject *scalar = e.tag == ET_TAG_DOUBLE ? PyFloat_FromDouble(e.d)
+                       : e.tag == ET_TAG_BOOL ? PyBool_FromLong((long)e.i)
+                                              : PyLong_FromLongLong(e.i);
+    PyObject *t = sizes && scalar
+                      ? Py_BuildValue("(IiiiiOLO)", e.run, e.chain,
+                                      e.instruction, e.tag, e.dtype, sizes,
+                                      (long long)e.offset, scalar)
+                      : NULL;
+    Py_XDECREF(sizes);
+    Py_XDECREF(scalar);
+    if (!t || PyList_Append(list, t) < 0) Py_CLEAR(list);
+    Py_XDECREF(t);
+  }
+  return list;
+}
+
+static PyObject *Method_reset_etdump(MethodObject *self, PyObject *unused) {
+  (void)unused;
+  if (need_etdump(self) < 0) return NULL;
+  et_etdump_reset(self->etdump);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef Method_methods[] = {
+    {"write_etdump", (PyCFunction)(void (*)(void))Method_write_etdump,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_etdump(path, debug_buffer_path=None)\n\nWrite the events of "
+     "every execute since load_method(..., etdump=True) as an ETDump file "
+     "(upstream's Inspector reads it) and, if given, the debug buffer of "
+     "captured intermediate outputs (load_method(..., debug_buffer=True))."},
+    {"etdump_bytes", (PyCFunction)Method_etdump_bytes, METH_NOARGS,
+     "etdump_bytes() -> (etdump, debug_buffer): the same as bytes."},
+    {"profile_events", (PyCFunction)Method_profile_events, METH_NOARGS,
+     "profile_events() -> list of (run, block, name, delegate_name, chain, "
+     "instruction, delegate_debug_id, start_ns, end_ns)."},
+    {"debug_values", (PyCFunction)Method_debug_values, METH_NOARGS,
+     "debug_values() -> list of (run, chain, instruction, tag, dtype, sizes, "
+     "offset, scalar): values captured with load_method(..., "
+     "debug_buffer=True); tensor bytes at offset in etdump_bytes()[1]."},
+    {"reset_etdump", (PyCFunction)Method_reset_etdump, METH_NOARGS,
+     "reset_etdump(): forget the recorded events."},
     {"execute", (PyCFunction)(void (*)(void))Method_execute,
      METH_VARARGS | METH_KEYWORDS,
      "execute(inputs) -> list\n\nRun the method once. `inputs` is a sequence "

@@ -19,6 +19,7 @@
 #define EDGETORCH_BACKEND_H
 
 #include <edgetorch/status.h>
+#include <edgetorch/tracer.h>
 #include <edgetorch/value.h>
 
 #ifdef __cplusplus
@@ -38,6 +39,9 @@ typedef struct et_backend_ctx {
   uint32_t delegate_index;
   et_diag *diag;           /* failures are recorded here */
   struct et_arena *arena;  /* init only: the method arena */
+  /* The method's tracer or NULL. A backend may report its own events
+   * (ET_TRACE_BACKEND_BEGIN/END, with a node id or name) through it. */
+  et_tracer *tracer;
 } et_backend_ctx;
 
 typedef struct et_backend {

@@ -19,6 +19,7 @@
 
 #include <edgetorch/data_map.h>
 #include <edgetorch/program.h>
+#include <edgetorch/tracer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,6 +83,13 @@ et_status et_method_set_input_value(et_method *m, size_t i,
  * point at caller memory) stay set.
  */
 et_status et_method_execute(et_method *m);
+
+/* Attach (or with NULL, detach) a tracer (tracer.h) to an initialized
+ * method; its delegates see it in et_backend_ctx.tracer. */
+void et_method_set_tracer(et_method *m, et_tracer *tracer);
+/* What instruction `instr` of chain `chain` is (for tracers). */
+et_status et_method_trace_info(const et_method *m, uint32_t chain,
+                               uint32_t instr, et_trace_event *out);
 
 size_t et_method_input_count(const et_method *m);
 size_t et_method_output_count(const et_method *m);

@@ -76,6 +76,12 @@ size_t et_module_default_kernel_tables(const et_kernel_table **out,
  * beyond ET_MODULE_MAX_BACKENDS. */
 et_status et_module_add_backend(et_module *m, const et_backend *backend);
 
+/* Put a kernel table in front of those present, for methods initialized
+ * afterwards (an optimized table, or a test's deliberately wrong kernel).
+ * OutOfResources beyond ET_MODULE_MAX_KERNEL_TABLES. */
+#define ET_MODULE_MAX_KERNEL_TABLES 8
+et_status et_module_add_kernels(et_module *m, const et_kernel_table *table);
+
 /* Data files (.ptd) et_module_load_data_file accepts. */
 #define ET_MODULE_MAX_DATA 8
 

@@ -1,0 +1,79 @@
+"""`edgetorch profile`, `edgetorch debug` and `edgetorch bundle` (added to the
+main parser by edgetorch.cli through ``add_commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_profile(ns: argparse.Namespace) -> int:
+    from .profile import profile
+
+    if ns.threads and ns.threads > 1:
+        _say(f"note: --threads {ns.threads}: this runtime runs a method on one "
+             "thread; the profile is of that thread")
+    prof = profile(ns.program, method=ns.method, iterations=ns.iterations,
+                   warmup=ns.warmup, data_files=ns.data or None)
+    print(prof.table(top=ns.top))
+    if ns.trace:
+        prof.write_trace(ns.trace)
+        _say(f"wrote {ns.trace} (Chrome trace: chrome://tracing or ui.perfetto.dev)")
+    if ns.plot:
+        prof.plot(ns.plot)
+        _say(f"wrote {ns.plot}")
+    return 0
+
+
+def cmd_debug(ns: argparse.Namespace) -> int:
+    import edgetorch
+    from edgetorch.cli import load_model
+
+    from .debug import compare
+
+    model, args, _ = load_model(ns.model, ns.example_shape or ())
+    program = edgetorch.export(model, args)
+    res = compare(model, args, program, rtol=ns.rtol, atol=ns.atol)
+    print(res.table())
+    return 1 if res.first_divergent is not None else 0
+
+
+def cmd_bundle_verify(ns: argparse.Namespace) -> int:
+    from .bundle import verify
+
+    report = verify(Path(ns.bundle).read_bytes(), rtol=ns.rtol, atol=ns.atol)
+    print(report.text())
+    return 0 if report.ok else 1
+
+
+def add_commands(sub: "argparse._SubParsersAction") -> None:
+    p = sub.add_parser("profile", help="per-operator times of a .pte on the C runtime")
+    p.add_argument("program")
+    p.add_argument("--method")
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1,
+                   help="accepted for scripts; the runtime runs one thread")
+    p.add_argument("--data", action="append", help=".ptd file (repeatable)")
+    p.add_argument("--top", type=int, help="only the N most expensive operators")
+    p.add_argument("--trace", help="write a Chrome/Perfetto trace (JSON)")
+    p.add_argument("--plot", help="write a PNG bar chart of the top operators")
+    p.set_defaults(fn=cmd_profile)
+
+    d = sub.add_parser("debug", help="per-operator error of the runtime against eager")
+    d.add_argument("model", help="built-in model name or path/to/file.py:attribute")
+    d.add_argument("--example-shape", action="append")
+    d.add_argument("--rtol", type=float, default=1e-4)
+    d.add_argument("--atol", type=float, default=1e-5)
+    d.set_defaults(fn=cmd_debug)
+
+    b = sub.add_parser("verify-bundle", help="run a .bpte's test cases on the C runtime")
+    b.add_argument("bundle")
+    b.add_argument("--rtol", type=float, default=1e-5)
+    b.add_argument("--atol", type=float, default=1e-8)
+    b.set_defaults(fn=cmd_bundle_verify)

@@ -1,0 +1,241 @@
+"""ETDump files from edgetorch, read by upstream's Inspector (the oracle).
+
+A CNN and a transformer block exported by edgetorch, and a program delegated
+to upstream's demo backend (exported by upstream), run on edgetorch-run with
+``--etdump`` (and ``--debug-buffer``) and through the Python binding
+(``load_method(etdump=True)``, ``Method.write_etdump``). Upstream's
+``executorch.devtools.Inspector`` must open every file and find one event per
+executed operator with a positive duration; captured intermediate outputs
+must equal what the eager graph computes at the node each instruction came
+from.
+
+Run: .venv/bin/python -m pytest -q tests/python/test_devtools_etdump.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+import pytest
+import torch
+
+import edgetorch
+from edgetorch.devtools.debug import eager_intermediates
+from edgetorch.runtime import load_program
+from runtime_harness import cli_path
+
+warnings.filterwarnings("ignore")
+
+
+class CNN(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.c2 = torch.nn.Conv2d(8, 8, 3)
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.c1(x))
+        x = torch.nn.functional.max_pool2d(torch.relu(self.c2(x)), 2)
+        return self.fc(x.mean((2, 3)))
+
+
+class Block(torch.nn.Module):
+    """A pre-norm transformer block: attention + MLP."""
+
+    def __init__(self, d: int = 16, heads: int = 2) -> None:
+        super().__init__()
+        self.ln1 = torch.nn.LayerNorm(d)
+        self.qkv = torch.nn.Linear(d, 3 * d)
+        self.proj = torch.nn.Linear(d, d)
+        self.ln2 = torch.nn.LayerNorm(d)
+        self.fc1 = torch.nn.Linear(d, 4 * d)
+        self.fc2 = torch.nn.Linear(4 * d, d)
+        self.heads = heads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
+        h = self.heads
+        q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))
+        att = torch.softmax(q @ k.transpose(-1, -2) / (d // h) ** 0.5, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.proj(y)
+        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.ln2(x))))
+
+
+MODELS = {"cnn": (CNN, (1, 3, 16, 16)), "transformer": (Block, (1, 8, 16))}
+
+
+def _export(kind: str):
+    cls, shape = MODELS[kind]
+    torch.manual_seed(0)
+    model = cls().eval()
+    x = torch.randn(*shape)
+    return model, x, edgetorch.export(model, (x,))
+
+
+def _inspector(etdp: Path, debug: Path = None):
+    from executorch.devtools import Inspector
+
+    return Inspector(etdump_path=str(etdp),
+                     debug_buffer_path=str(debug) if debug else None)
+
+
+def _kernel_instructions(pte) -> List[str]:
+    plan = pte.program.execution_plan[0]
+    out = []
+    for ins in plan.chains[0].instructions:
+        a = ins.instr_args
+        if hasattr(a, "op_index"):
+            op = plan.operators[a.op_index]
+            out.append(f"{op.name}.{op.overload}" if op.overload else op.name)
+    return out
+
+
+def _execute_block(ins):
+    blocks = [b for b in ins.event_blocks if b.name == "Execute"]
+    assert len(blocks) == 1, [b.name for b in ins.event_blocks]
+    return blocks[0]
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_cli_etdump_opens_in_inspector(tmp_path, kind):
+    model, x, pte = _export(kind)
+    path = tmp_path / "m.pte"
+    pte.write_to_file(path)
+    np.save(tmp_path / "x.npy", x.numpy())
+    etdp, dbg = tmp_path / "m.etdp", tmp_path / "m.bin"
+    r = subprocess.run([str(cli_path()), str(path), "--input", str(tmp_path / "x.npy"),
+                        "--iterations", "3", "--etdump", str(etdp),
+                        "--debug-buffer", str(dbg)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert etdp.read_bytes()[8:12] == b"ED00"  # size prefix, root offset, identifier
+    ins = _inspector(etdp, dbg)
+    block = _execute_block(ins)
+    kernels = _kernel_instructions(pte)
+    assert kernels, "the program has no kernel instructions"
+    native = [e for e in block.events if e.name.startswith("native_call_")]
+    op_calls = [e for e in block.events if e.name == "OPERATOR_CALL"]
+    # One event per executed operator, in instruction order, named as
+    # upstream's codegen names them, three timed runs each.
+    assert [e.name for e in native] == [
+        "native_call_" + k.split("::", 1)[1] for k in kernels]
+    assert [e._instruction_id for e in native] == list(range(len(kernels)))
+    assert len(op_calls) == len(kernels)
+    for e in native + op_calls:
+        assert len(e.perf_data.raw) == 3
+        assert min(e.perf_data.raw) > 0, (e.name, e.perf_data.raw)
+    # Intermediate outputs equal the eager graph at each instruction's node.
+    eager = eager_intermediates(pte.edge_program.exported_program("forward"), (x,))
+    nodes = pte.instruction_nodes["forward"]
+    checked = 0
+    for e in native:
+        node = nodes[e._instruction_id]
+        assert e.debug_data, e.name
+        ref = eager[node]
+        ref = ref if isinstance(ref, (tuple, list)) else [ref]
+        got = e.debug_data
+        assert len(got) == len(ref), (e.name, len(got), len(ref))
+        for g, r in zip(got, ref):
+            torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-5)
+            checked += 1
+    assert checked >= len(kernels)
+    # Method-level events: init in "Default", execute in "Execute".
+    names = {e.name for b in ins.event_blocks for e in b.events}
+    assert {"Method::init", "Method::execute"} <= names
+
+
+def test_binding_write_etdump(tmp_path):
+    model, x, pte = _export("cnn")
+    prog = load_program(pte.buffer)
+    m = prog.load_method("forward", etdump=True, debug_buffer=True)
+    for _ in range(2):
+        out = m.execute([x.numpy()])
+    np.testing.assert_allclose(out[0], model(x).detach().numpy(), rtol=1e-4, atol=1e-5)
+    m.write_etdump(tmp_path / "b.etdp", tmp_path / "b.bin")
+    ins = _inspector(tmp_path / "b.etdp", tmp_path / "b.bin")
+    block = _execute_block(ins)
+    native = [e for e in block.events if e.name.startswith("native_call_")]
+    assert len(native) == len(_kernel_instructions(pte))
+    assert all(len(e.perf_data.raw) == 2 and min(e.perf_data.raw) > 0 for e in native)
+    # The program output is recorded as the run's output.
+    torch.testing.assert_close(block.run_output[0], model(x).detach(), rtol=1e-4, atol=1e-5)
+    # Without etdump=True there is nothing to write, and the error says so.
+    plain = prog.load_method("forward")
+    with pytest.raises(RuntimeError, match="etdump=True"):
+        plain.write_etdump(tmp_path / "c.etdp")
+
+
+def test_delegated_program_has_backend_events(tmp_path):
+    from executorch.exir import to_edge
+    from executorch.exir.backend.backend_api import to_backend
+    from executorch.exir.backend.test.backend_with_compiler_demo import (  # noqa: F401
+        BackendWithCompilerDemo,
+    )
+
+    class Sin2(torch.nn.Module):
+        def forward(self, x):
+            return torch.sin(torch.sin(x))
+
+    class Outer(torch.nn.Module):
+        def __init__(self, lowered):
+            super().__init__()
+            self.lowered = lowered
+
+        def forward(self, x):
+            return self.lowered(x) * 2.0
+
+    ep = torch.export.export(Sin2(), (torch.randn(2, 3),))
+    lowered = to_backend("BackendWithCompilerDemo", to_edge(ep).exported_program(), [])
+    data = to_edge(torch.export.export(Outer(lowered), (torch.randn(2, 3),))
+                   ).to_executorch().buffer
+    prog = load_program(data)
+    m = prog.load_method("forward", etdump=True, debug_buffer=True)
+    x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
+    m.execute([x])
+    m.write_etdump(tmp_path / "d.etdp", tmp_path / "d.bin")
+    block = _execute_block(_inspector(tmp_path / "d.etdp", tmp_path / "d.bin"))
+    by_name: Dict[str, list] = {}
+    for e in block.events:
+        by_name.setdefault(e.name, []).append(e)
+    assert len(by_name["DELEGATE_CALL"]) == 1
+    dcall = by_name["DELEGATE_CALL"][0]
+    assert dcall.perf_data.raw[0] > 0
+    # The demo backend reports each of its two sin nodes by id.
+    nodes = [e for e in block.events if e.is_delegated_op]
+    assert sorted(e.delegate_debug_identifier for e in nodes) == [0, 1]
+    assert all(e._instruction_id == dcall._instruction_id for e in nodes)
+    assert all(e.perf_data.raw[0] > 0 for e in nodes)
+    # The delegate call's arguments (input, output) are captured.
+    got = dcall.debug_data
+    np.testing.assert_allclose(got[0].numpy(), x)
+    np.testing.assert_allclose(got[1].numpy(), np.sin(np.sin(x)), rtol=1e-6, atol=1e-6)
+    # The kernel after the delegate (mul) is there too.
+    assert any(n.startswith("native_call_mul") for n in by_name)
+
+
+def test_etrecord_maps_events_to_graph_nodes(tmp_path):
+    torch.manual_seed(0)
+    model, x = CNN().eval(), torch.randn(1, 3, 16, 16)
+    pte = edgetorch.export(model, (x,), etrecord=tmp_path / "m.etrecord")
+    m = load_program(pte.buffer).load_method("forward", etdump=True)
+    m.execute([x.numpy()])
+    m.write_etdump(tmp_path / "m.etdp")
+    from executorch.devtools import Inspector
+
+    ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
+                    etrecord=str(tmp_path / "m.etrecord"))
+    native = [e for e in _execute_block(ins).events if e.name.startswith("native_call_")]
+    assert len(native) == len(_kernel_instructions(pte))
+    for e in native:
+        # The node the instruction came from: same operator, one handle each.
+        (op_type,) = e.op_types
+        name = e.name[len("native_call_"):].split(".")[0]
+        assert op_type.split(".")[0] == name, (e.name, op_type)
+        assert len(e.debug_handles) == 1
+    assert len({tuple(e.debug_handles) for e in native}) == len(native)

@@ -1,0 +1,123 @@
+"""`edgetorch profile` and numeric debugging (`edgetorch.debug.compare`).
+
+Profiles: per-operator counts must equal what the program executes (one
+call per kernel instruction per run); the Chrome trace must parse as JSON
+trace events that nest inside their run; the plot must be a PNG.
+
+Numeric debugging: with a deliberately wrong kernel (a kernel table put in
+front of the portable one that adds 0.5 to one operator's output), compare
+must name that operator's instruction as the first divergence; with the
+right kernels nothing diverges.
+
+Run: .venv/bin/python -m pytest -q tests/python/test_devtools_profile_debug.py
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+from collections import Counter
+
+import pytest
+import torch
+
+import edgetorch
+import edgetorch.debug
+from edgetorch.devtools.profile import profile
+from edgetorch.runtime import load_program
+
+warnings.filterwarnings("ignore")
+
+
+class CNN(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.c2 = torch.nn.Conv2d(8, 8, 3)
+        self.fc = torch.nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.c1(x))
+        x = torch.nn.functional.max_pool2d(torch.sigmoid(self.c2(x)), 2)
+        return self.fc(x.mean((2, 3)))
+
+
+@pytest.fixture(scope="module")
+def exported():
+    torch.manual_seed(0)
+    model = CNN().eval()
+    x = torch.randn(1, 3, 16, 16)
+    return model, x, edgetorch.export(model, (x,))
+
+
+def _kernels(pte):
+    plan = pte.program.execution_plan[0]
+    out = []
+    for ins in plan.chains[0].instructions:
+        a = ins.instr_args
+        if hasattr(a, "op_index"):
+            op = plan.operators[a.op_index]
+            out.append(f"{op.name}.{op.overload}".split("::", 1)[1])
+    return out
+
+
+def test_profile_counts_and_trace(tmp_path, exported):
+    _, _, pte = exported
+    prof = profile(pte, iterations=4)
+    want = Counter(_kernels(pte))
+    got = {o.name: o.calls for o in prof.ops}
+    assert got == {k: 4 * v for k, v in want.items()}
+    assert all(o.total_ns > 0 for o in prof.ops)
+    assert len(prof.execute_ns) == 4
+    table = prof.table()
+    for k in want:
+        assert k in table
+    assert abs(sum(float(line.split()[-1].rstrip("%")) for line in table.splitlines()[1:-1])
+               - 100.0) < 0.5
+    prof.write_trace(tmp_path / "t.json")
+    trace = json.loads((tmp_path / "t.json").read_text())
+    xs = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    runs = [e for e in xs if e["name"] == "Method::execute"]
+    ops = [e for e in xs if e["cat"] == "operator"]
+    assert len(runs) == 4 and len(ops) == 4 * sum(want.values())
+    for e in ops:  # every operator lies inside its run
+        r = runs[e["args"]["run"] - min(x["args"]["run"] for x in runs)]
+        assert r["ts"] <= e["ts"] and e["ts"] + e["dur"] <= r["ts"] + r["dur"] + 1e-3
+    prof.plot(tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_profile_cli(tmp_path, exported):
+    _, _, pte = exported
+    pte.write_to_file(tmp_path / "m.pte")
+    r = subprocess.run([sys.executable, "-m", "edgetorch", "profile", str(tmp_path / "m.pte"),
+                        "--iterations", "2", "--trace", str(tmp_path / "t.json"),
+                        "--plot", str(tmp_path / "p.png")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "convolution.out" in r.stdout and "share" in r.stdout
+    json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_compare_clean(exported):
+    model, x, pte = exported
+    res = edgetorch.debug.compare(model, (x,), pte)
+    assert res.first_divergent is None, res.table()
+    assert [r.operator for r in res.rows] == ["aten::" + k for k in _kernels(pte)]
+
+
+@pytest.mark.parametrize("op", ["aten::relu.out", "aten::sigmoid.out", "aten::mean.out"])
+def test_compare_names_the_wrong_kernel(exported, op):
+    model, x, pte = exported
+    prog = load_program(pte.buffer)
+    prog._perturb_kernel(op, 0.5)
+    res = edgetorch.debug.compare(model, (x,), pte, runtime_program=prog)
+    first = res.first_divergent
+    assert first is not None, res.table()
+    assert first.operator == op, res.table()
+    assert first.max_abs == pytest.approx(0.5, abs=1e-3)
+    # Everything before it agrees with eager.
+    before = [r for r in res.rows if r.instruction < first.instruction]
+    assert before and all(r.within_tolerance for r in before)
