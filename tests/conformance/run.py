@@ -1153,15 +1153,18 @@ def write_baseline(rep: Report, full: bool, path: Path = BASELINE) -> int:
     return changed
 
 
-def baseline_failure_message(changes: List[str], subset: bool, limit: int = 200) -> str:
+def baseline_failure_message(changes: List[str], subset: bool, limit: int = 200,
+                              path: Path = BASELINE) -> str:
     how = ("python tests/conformance/run.py --subset --update-baseline" if subset
-           else "make conformance-baseline  (python tests/conformance/run.py --update-baseline)")
+           else "make conformance-baseline  (python tests/conformance/run.py --update-baseline "
+                "with this run's other arguments)")
     shown = changes[:limit] + ([f"... and {len(changes) - limit} more"]
                                if len(changes) > limit else [])
-    return (f"{len(changes)} conformance samples changed outcome against "
-            f"tests/conformance/baseline.json:\n  " + "\n  ".join(shown) +
+    rel = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    return (f"{len(changes)} conformance samples changed outcome against {rel} "
+            f"(sample: baseline -> now):\n  " + "\n  ".join(shown) +
             f"\nIf the changes are intended (a fix, a new kernel), record them with\n  {how}\n"
-            "and commit tests/conformance/baseline.json in the same commit.")
+            f"and commit {rel} in the same commit.")
 
 
 def subset_options(**kw: Any) -> Options:
@@ -1259,7 +1262,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     elif a.check_baseline:
         changes = baseline_changes(rep, read_baseline(a.baseline), full)
         if changes:
-            print(baseline_failure_message(changes, subset=a.subset), file=sys.stderr)
+            print(baseline_failure_message(changes, subset=a.subset, path=a.baseline),
+                  file=sys.stderr)
             rc = 1
         else:
             print(f"baseline: every one of {rep.tried} samples has its expected outcome")
