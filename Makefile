@@ -63,7 +63,9 @@ test-c: build build-novec build-asan
 # The suites that compare reduced precision with PyTorch eager. They run a
 # second time with eager held to its AVX2 paths (oneDNN and ATen), since no
 # test may depend on which CPU path eager takes (tests/python/tolerance.py);
-# exports are cached by the first run, so the second costs little.
+# exports are cached by the first run, so the second costs little. (On a CPU
+# without AVX-512 both runs take the same paths; with AVX512-BF16, oneDNN's
+# bfloat16 convolution rounds differently in each.)
 EAGER_SUITES := tests/python/test_kernels_elementwise_vs_torch.py \
   tests/python/test_kernels_index_vs_torch.py tests/python/test_kernels_nn_vs_torch.py \
   tests/python/test_conformance_subset.py tests/python/test_export_passes.py \
