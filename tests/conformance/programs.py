@@ -198,7 +198,7 @@ class Exported:
     ok: bool
     pte: bytes = b""
     kernels: List[str] = field(default_factory=list)
-    kind: str = ""                # failures: "needs" (operators missing) or "na"
+    kind: str = ""                # failures: "needs" (operators missing), "na" or "fail"
     needs: List[str] = field(default_factory=list)
     reason: str = ""
     via: str = ""                 # "batch" or "single"
@@ -221,7 +221,24 @@ _DATA_DEP = ("data-dependent", "data dependent", "GuardOnDataDependent", "DataDe
 
 
 def classify_failure(e: BaseException) -> Exported:
-    """An export failure as "needs <operators>" or "not applicable: <why>"."""
+    """An export failure as "needs <operators>" (n/a), not applicable, or a
+    failure of edgetorch's exporter.
+
+    The rule is where the exception is raised (see _stage):
+
+    * UnsupportedOperatorError: the kernel library (ops.def) lacks the
+      operators the sample lowers to. Not applicable ("needs X"): a gap in
+      coverage, named, that the headline's coverage counts against us.
+    * Raised while torch itself runs (torch.export.export or
+      run_decompositions called by the exporter, or by this harness) before
+      edgetorch's own passes see the graph: torch cannot export the sample
+      (no out variant, data-dependent shapes, effects torch.export refuses).
+      Not applicable.
+    * Anything else raised while edgetorch's own code runs: a failure,
+      "exporter rejects" for a deliberate ExportError (the exporter cannot
+      express something torch.export accepted) and "exporter error (<type>)"
+      for an unexpected exception (a bug).
+    """
     from edgetorch.export import ExportError, UnsupportedOperatorError
 
     name = type(e).__name__
@@ -249,7 +266,8 @@ def classify_failure(e: BaseException) -> Exported:
         return Exported(False, kind="na", reason=f"non-tensor output: {msg}")
     detail = first if len(first) <= 200 else first[:197] + "..."
     stage = _stage(e)
-    if isinstance(e, ExportError):
+    kind = "fail" if stage == "exporter" else "na"
+    if stage == "exporter" and isinstance(e, ExportError):
         why = "exporter rejects"                # a deliberate refusal with a message
     elif stage == "exporter":
         why = f"exporter error ({name})"        # an unexpected exception in edgetorch
@@ -257,16 +275,23 @@ def classify_failure(e: BaseException) -> Exported:
         why = "data-dependent shape or value"
     else:
         why = f"torch.export error ({name})"
-    return Exported(False, kind="na", reason=f"{why}: {detail}" if detail else why)
+    return Exported(False, kind=kind, reason=f"{why}: {detail}" if detail else why)
+
+
+def _package_dir() -> str:
+    import edgetorch
+    return str(Path(edgetorch.__file__).resolve().parent)
 
 
 def _stage(e: BaseException) -> str:
-    """"exporter" when the innermost edgetorch frame of the traceback is in
-    edgetorch's own passes (not where it calls torch.export or
-    run_decompositions), else "torch"."""
+    """"exporter" when the exception was raised while edgetorch's own code
+    ran: the innermost frame of the traceback inside the edgetorch package
+    exists and is not the exporter's call into torch.export.export or
+    run_decompositions. Else "torch" (torch failed before edgetorch's passes
+    saw the graph, or outside edgetorch)."""
+    pkg = _package_dir()
     frames = traceback.extract_tb(e.__traceback__)
-    ours = [f for f in frames
-            if re.search(r"[/\\]edgetorch[/\\](export|pte)[/\\]", f.filename)]
+    ours = [f for f in frames if str(Path(f.filename).resolve()).startswith(pkg + "/")]
     if not ours:
         return "torch"
     line = ours[-1].line or ""

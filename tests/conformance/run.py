@@ -10,22 +10,39 @@ compared with PyTorch eager on the same inputs at the OpInfo's tolerances.
 
 Every sample ends as one of:
 
-  pass  the program ran and matches eager;
-  fail  wrong values / wrong dtype / wrong shape / wrong output count /
-        runtime error <status> (at load_program, load_method or execute) /
-        crash (the runtime worker died or hung);
-  n/a   not applicable: the exporter needs operators the kernel library does
-        not list in ops.def ("needs X"), or cannot export the sample at all
-        ("exporter rejects" with its message, "exporter error" for an
-        unexpected exception inside edgetorch's exporter, "torch.export
-        error", data-dependent shapes, non-tensor outputs), or the sample has
-        complex tensors, or eager itself rejects the sample.
+  pass        the program ran and its values match eager;
+  shape-only  the program ran and its outputs have eager's count, dtypes and
+              shapes, but its values cannot be compared: random outputs (the
+              OpInfos in UNCHECKED_VALUES, samples whose eager result changes
+              with the seed, programs calling a random kernel such as
+              native_dropout). Not a pass.
+  fail        wrong values / wrong dtype / wrong shape / wrong output count /
+              runtime error <status> (at load_program, load_method or
+              execute) / crash (the runtime worker died or hung) / the
+              exporter failed: an exception raised while edgetorch's own
+              exporter code ran ("exporter rejects" for a deliberate
+              ExportError, "exporter error (<type>)" for anything else);
+  n/a         not applicable: the kernel library lacks operators the sample
+              lowers to ("needs X"), torch itself cannot export the sample
+              (raised inside torch.export.export or run_decompositions before
+              edgetorch's passes run: "torch.export error", data-dependent
+              shapes), non-tensor outputs, complex tensors, or eager itself
+              rejects the sample. programs.classify_failure states the rule:
+              it is where the exception is raised that decides.
 
-Random outputs (the OpInfos in UNCHECKED_VALUES, samples whose eager result
-changes with the seed, and programs calling a random kernel such as
-native_dropout) are compared by output count, dtype and shape only.
+Values are compared at the OpInfo's tolerances, raised for bfloat16/float16
+to the dtype-derived tolerance of tests/python/tolerance.py (eager's reduced
+precision results depend on the CPU path it takes).
 
-The pass rate is passes / (passes + failures), over all dtypes.
+The headline gives coverage, passes / samples tried (every sample, n/a
+included), next to the pass rate, passes / (passes + failures).
+
+Baseline: tests/conformance/baseline.json records the outcome (status and
+class) of every sample of the full run. --check-baseline fails when any
+sample's outcome differs from it (make conformance; the subset in make test
+checks its samples), listing the changes; --update-baseline writes the
+outcomes of this run into it (all of it for a full run; the samples run
+otherwise), to be committed with the change that moved them.
 
 Sampling: at most --max-samples samples per (OpInfo, float32) and
 --max-samples-other per (OpInfo, other dtype), spread evenly over the first
@@ -89,6 +106,9 @@ import torch  # noqa: E402
 
 import programs as P  # noqa: E402
 
+sys.path.insert(0, str(REPO / "tests" / "python"))
+import tolerance  # noqa: E402  (the one rule for comparing with eager)
+
 DTYPES: Dict[str, torch.dtype] = {
     "float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
     "bfloat16": torch.bfloat16, "uint8": torch.uint8, "int8": torch.int8,
@@ -101,6 +121,44 @@ MAX_SAMPLES_OTHER = 2    # per (OpInfo, any other dtype)
 GEN_LIMIT = 24           # samples generated per (OpInfo, dtype) to choose from
 TIMEOUT = 60.0           # seconds per program on the runtime
 BATCH_CASES = 64         # uncached samples exported together (several OpInfos)
+BASELINE = HERE / "baseline.json"
+
+# The fast slice make test runs (tests/python/test_conformance_subset.py):
+# elementwise, comparison, reduction, shape, indexing, linear algebra,
+# convolution, pooling, normalization, activation; float32, int32, float16;
+# at most two samples per (OpInfo, float32) and one per other dtype (the
+# first and last generated: samples of the full run too, so the baseline
+# covers them).
+SUBSET_OPS = [
+    # elementwise arithmetic and math
+    "add", "sub", "mul", "div.no_rounding_mode", "div.floor_rounding", "remainder", "pow",
+    "abs", "neg", "exp", "log", "sqrt", "rsqrt", "sin", "tanh", "sigmoid", "floor", "round",
+    "clamp", "where", "maximum",
+    # comparison and logic
+    "eq", "lt", "ge", "logical_not", "logical_and", "bitwise_and", "isnan",
+    # reductions, scans, softmax
+    "sum", "mean", "amax", "argmax", "cumsum", "softmax", "log_softmax", "var",
+    # shape and copies
+    "cat", "stack", "permute", "transpose", "reshape", "expand", "squeeze", "unsqueeze",
+    "flip", "narrow", "split", "repeat", "tril",
+    # indexing
+    "index_select", "gather", "scatter", "masked_fill", "nn.functional.embedding",
+    # linear algebra, nn
+    "mm", "bmm", "addmm", "nn.functional.linear", "nn.functional.conv2d",
+    "nn.functional.max_pool2d", "nn.functional.avg_pool2d",
+    "nn.functional.adaptive_avg_pool2d", "nn.functional.layer_norm",
+    "nn.functional.relu", "nn.functional.gelu", "nn.functional.hardtanh",
+    "nn.functional.leaky_relu", "constant_pad_nd", "nn.functional.pixel_shuffle",
+    # factories and conversions
+    "full_like", "zeros_like", "arange", "to",
+]
+SUBSET_DTYPES = ("float32", "int32", "float16")
+
+# Kernels whose outputs are sums of many terms: reduced precision may differ
+# from eager by a step at the output's magnitude where terms cancel.
+_ACCUMULATES = re.compile(r"convolution|::(mm|bmm|addmm|baddbmm|addmv|mv|dot|linear|matmul)\b|"
+                          r"sum|mean|var|std|norm|softmax|cum|prod|pool|upsample|grid_sampler|"
+                          r"dist|logsumexp|embedding_bag|addbmm|einsum|tensordot")
 
 # OpInfos whose values are random or uninitialized: their programs are checked
 # for output count, dtype and shape only.
@@ -134,7 +192,7 @@ def opinfo_name(op: Any) -> str:
 # tolerances
 
 
-def tolerance(op: Any, dtype: torch.dtype, out_dtype: torch.dtype) -> Tuple[float, float]:
+def opinfo_tolerance(op: Any, dtype: torch.dtype, out_dtype: torch.dtype) -> Tuple[float, float]:
     """(rtol, atol): torch.testing's default for the output dtype, raised to
     the OpInfo's toleranceOverride for the sample dtype where it has one."""
     from torch.testing._comparison import default_tolerances
@@ -320,8 +378,10 @@ def _select(x: torch.Tensor, dim: int, keepdim: bool, idx: torch.Tensor) -> torc
 
 
 
-def compare(got: Sequence[Any], case: P.Case, op: Any, values: bool) -> Tuple[str, str]:
+def compare(got: Sequence[Any], case: P.Case, op: Any, values: bool,
+            kernels: Sequence[str] = ()) -> Tuple[str, str]:
     """("", "") when the outputs match eager, else (failure class, detail)."""
+    accumulates = any(_ACCUMULATES.search(k) for k in kernels)
     want = case.expected
     if len(got) != len(want):
         return "wrong output count", f"{len(got)} outputs, eager has {len(want)}"
@@ -347,7 +407,12 @@ def compare(got: Sequence[Any], case: P.Case, op: Any, values: bool) -> Tuple[st
             return "wrong shape", f"{where}: {list(gt.shape)} where eager gives {list(w.shape)}"
         if not values:
             continue
-        rtol, atol = tolerance(op, case.dtype, w.dtype)
+        rtol, atol = opinfo_tolerance(op, case.dtype, w.dtype)
+        # bfloat16/float16: at least the dtype-derived tolerance (eager's
+        # reduced precision depends on the CPU path it takes)
+        rtol, atol = tolerance.eager_tolerance(
+            w.dtype, rtol, atol,
+            magnitude=tolerance.max_magnitude(w) if accumulates else None)
         try:
             torch.testing.assert_close(gt, w.detach().contiguous(), rtol=rtol, atol=atol,
                                        equal_nan=True, check_stride=False)
@@ -399,8 +464,17 @@ class Report:
         return self.count("pass") + self.count("fail")
 
     @property
+    def tried(self) -> int:
+        return len(self.results)
+
+    @property
     def pass_rate(self) -> float:
         return 100.0 * self.count("pass") / self.applicable if self.applicable else 0.0
+
+    @property
+    def coverage(self) -> float:
+        """Passes out of every sample tried (n/a and shape-only included)."""
+        return 100.0 * self.count("pass") / self.tried if self.tried else 0.0
 
     def failures(self) -> List[Dict[str, Any]]:
         return [r for r in self.results if r["status"] == "fail"]
@@ -569,7 +643,7 @@ def run(opts: Options) -> Report:
                     done += 1
                     c = collections.Counter(r["status"] for r in res)
                     say(f"[{done}/{len(ops)}] {name_}: {c['pass']} pass, {c['fail']} fail, "
-                        f"{c['na']} n/a")
+                        f"{c['shape-only']} shape-only, {c['na']} n/a")
                 say(f"    ({pending} exported in {t_exp:.1f}s; "
                     f"{time.monotonic() - t_start:.0f}s so far)")
                 chunk, pending = [], 0
@@ -623,7 +697,7 @@ def _prepare(op: Any, name: str, dtypes: Sequence[torch.dtype], opts: Options,
                 c.gen = idx
             except Exception as e:  # noqa: BLE001
                 results.append(_result(name, dt, k, "", "na", "unusable sample",
-                                       f"{type(e).__name__}: {e}"[:300]))
+                                       f"{type(e).__name__}: {e}"[:300], gen=idx))
                 continue
             try:
                 with warnings.catch_warnings():
@@ -633,21 +707,21 @@ def _prepare(op: Any, name: str, dtypes: Sequence[torch.dtype], opts: Options,
                     c.n_outputs = len(c.expected)
             except P.NonTensorOutput as e:
                 results.append(_result(name, dt, k, c.describe, "na", "non-tensor output",
-                                       str(e)))
+                                       str(e), gen=c.gen))
                 continue
             except Exception as e:  # noqa: BLE001
                 msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
                 results.append(_result(name, dt, k, c.describe, "na", "eager rejects sample",
-                                       f"{type(e).__name__}: {msg}"))
+                                       f"{type(e).__name__}: {msg}", gen=c.gen))
                 continue
             if _complex(c.tensors) or _complex(c.expected):
                 results.append(_result(name, dt, k, c.describe, "na", "complex dtype",
                                        "complex inputs or outputs (edgetorch has no complex "
-                                       "kernels)"))
+                                       "kernels)", gen=c.gen))
                 continue
             if any(t.layout != torch.strided for t in list(c.tensors) + c.expected):
                 results.append(_result(name, dt, k, c.describe, "na", "sparse tensor",
-                                       "sparse inputs or outputs"))
+                                       "sparse inputs or outputs", gen=c.gen))
                 continue
             # random outputs (dropout in a composite op, ...): a second run
             # under another seed differs
@@ -703,7 +777,8 @@ def _execute(op: Any, name: str, cases: Sequence[P.Case], exported: Dict[str, P.
         base = dict(kernels=e.kernels, key=c.key, gen=c.gen)
         if not e.ok:
             cls = "needs" if e.kind == "needs" else e.reason.split(":")[0]
-            results.append(_result(name, c.dtype, c.index, c.describe, "na", cls, e.reason,
+            status = "fail" if e.kind == "fail" else "na"
+            results.append(_result(name, c.dtype, c.index, c.describe, status, cls, e.reason,
                                    needs=e.needs, **base))
             continue
         values = not c.random and not any(_RANDOM_KERNEL.search(k) for k in e.kernels)
@@ -716,13 +791,16 @@ def _execute(op: Any, name: str, cases: Sequence[P.Case], exported: Dict[str, P.
             results.append(_result(name, c.dtype, c.index, c.describe, "fail",
                                    f"runtime error {status}", f"{phase}: {msg}"[:300], **base))
         else:
-            cls, detail = compare(ans[1], c, op, values)
+            cls, detail = compare(ans[1], c, op, values, e.kernels)
             if cls:
                 results.append(_result(name, c.dtype, c.index, c.describe, "fail", cls,
                                        detail, **base))
-            else:
+            elif values:
                 results.append(_result(name, c.dtype, c.index, c.describe, "pass",
-                                       compared="values" if values else "shape+dtype", **base))
+                                       compared="values", **base))
+            else:
+                results.append(_result(name, c.dtype, c.index, c.describe, "shape-only",
+                                       "random values", compared="shape+dtype", **base))
     rep.run_seconds += time.monotonic() - t0
     return results
 
@@ -755,6 +833,8 @@ def write_json(rep: Report, path: Path) -> None:
         "summary": {
             "pass_rate": round(rep.pass_rate, 3), "applicable": rep.applicable,
             "pass": rep.count("pass"), "fail": rep.count("fail"), "na": rep.count("na"),
+            "shape_only": rep.count("shape-only"), "tried": rep.tried,
+            "coverage": round(rep.coverage, 3),
             "opinfos": len(rep.opinfos), "seconds": round(rep.seconds, 1),
             "export_seconds": round(rep.export_seconds, 1),
             "run_seconds": round(rep.run_seconds, 1), "exported": rep.exported,
@@ -804,11 +884,14 @@ def _cell(s: str) -> str:
 def markdown(rep: Report) -> str:
     o = rep.options
     n_na = rep.count("na")
-    unchecked = sum(1 for r in rep.results if r.get("compared") == "shape+dtype")
+    unchecked = rep.count("shape-only")
+    n_exp = sum(1 for r in rep.failures() if r["class"].startswith("exporter"))
     lines = [
-        f"Conformance: {_rate(rep.pass_rate)} of {_fmt(rep.applicable)} applicable OpInfo "
-        f"samples pass ({_fmt(rep.count('pass'))} pass, {_fmt(rep.count('fail'))} fail; "
-        f"{_fmt(n_na)} more not applicable; {len(rep.opinfos)} OpInfos x "
+        f"Conformance: coverage {_fmt(rep.count('pass'))} of {_fmt(rep.tried)} OpInfo samples "
+        f"tried pass ({rep.coverage:.1f}%); pass rate {_rate(rep.pass_rate)} of "
+        f"{_fmt(rep.applicable)} applicable ({_fmt(rep.count('fail'))} fail, "
+        f"{_fmt(n_exp)} of them exporter errors; {_fmt(unchecked)} shape-and-dtype-only, "
+        f"{_fmt(n_na)} not applicable; {len(rep.opinfos)} OpInfos x "
         f"{len(o['dtypes'])} dtypes, at most {o['max_samples']} samples per (OpInfo, float32) "
         f"and {o['max_samples_other']} per (OpInfo, other dtype); torch {o['torch']}, "
         f"{o['operators_in_ops_def']} operators in ops.def)",
@@ -817,15 +900,23 @@ def markdown(rep: Report) -> str:
         "`build/conformance/results.json`. Each sample is PyTorch OpInfo sample input "
         "(`torch.testing._internal.common_methods_invocations.op_db`) exported as a "
         "one-operator program with edgetorch's exporter, run on the edgetorch runtime and "
-        "compared with eager at the OpInfo's tolerances for the dtype. A sample is *not "
-        "applicable* when the exporter cannot lower it to the kernel library (it names the "
-        "missing operators) or cannot export it at all; those are not counted in the rate.",
+        "compared with eager at the OpInfo's tolerances for the dtype (bfloat16 and float16 "
+        "at least at the dtype-derived tolerance of `tests/python/tolerance.py`). *Coverage* "
+        "is passes out of every sample tried. A sample is *not applicable* when the kernel "
+        "library lacks an operator it lowers to (named below) or torch itself cannot export "
+        "it (the exception is raised inside torch.export or the decompositions, before "
+        "edgetorch's passes run), or eager rejects it; an exception raised in edgetorch's "
+        "own exporter code is a *failure* (\"exporter rejects\" or \"exporter error\"). "
+        "*Shape-and-dtype-only* samples (random outputs) ran and have eager's dtypes and "
+        "shapes but are neither passes nor failures. The pass rate is passes / (passes + "
+        "failures). `make conformance` checks every sample's outcome against "
+        "`tests/conformance/baseline.json`.",
         "",
         f"Run time {rep.seconds / 60:.1f} min ({rep.exported} programs exported, "
         f"{rep.cached} from the cache; export {rep.export_seconds / 60:.1f} min, "
         f"runtime and comparison {rep.run_seconds / 60:.1f} min). "
-        f"{unchecked} passing samples belong to random or uninitialized-output OpInfos and "
-        "are compared by dtype and shape only.",
+        f"{unchecked} samples have random or uninitialized outputs and are compared by "
+        "dtype and shape only (shape-only, not counted as passes).",
         "",
         "## By failure class",
         "",
@@ -844,14 +935,17 @@ def markdown(rep: Report) -> str:
     if not by_cls:
         lines.append("| (none) | 0 | |")
 
-    lines += ["", "## By dtype", "", "| dtype | tried | pass | fail | n/a | pass rate |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "## By dtype", "",
+              "| dtype | tried | pass | fail | shape-only | n/a | coverage | pass rate |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for dn in o["dtypes"]:
         rs = [r for r in rep.results if r["dtype"] == dn]
         c = collections.Counter(r["status"] for r in rs)
         app = c["pass"] + c["fail"]
         rate = f"{100.0 * c['pass'] / app:.1f}%" if app else "-"
-        lines.append(f"| {dn} | {len(rs)} | {c['pass']} | {c['fail']} | {c['na']} | {rate} |")
+        cov = f"{100.0 * c['pass'] / len(rs):.1f}%" if rs else "-"
+        lines.append(f"| {dn} | {len(rs)} | {c['pass']} | {c['fail']} | {c['shape-only']} | "
+                     f"{c['na']} | {cov} | {rate} |")
 
     lines += ["", "## Not applicable, by reason", "",
               "| reason | samples | OpInfos |", "|---|---:|---:|"]
@@ -865,8 +959,8 @@ def markdown(rep: Report) -> str:
 
     lines += ["", "## By OpInfo", "",
               "Failures give the class, the dtypes it occurs at, and one example.", "",
-              "| OpInfo | tried | pass | fail | n/a | failures |",
-              "|---|---:|---:|---:|---:|---|"]
+              "| OpInfo | tried | pass | fail | shape-only | n/a | failures |",
+              "|---|---:|---:|---:|---:|---:|---|"]
     by_op: Dict[str, List[Dict[str, Any]]] = collections.defaultdict(list)
     for r in rep.results:
         by_op[r["op"]].append(r)
@@ -883,8 +977,8 @@ def markdown(rep: Report) -> str:
             ex = fr[0]
             parts.append(f"**{cls}** ({len(fr)}; {', '.join(dts)}): {ex['detail'][:160]} "
                          f"[input {ex['input'][:80]}]")
-        lines.append(f"| {name} | {len(rs)} | {c['pass']} | {c['fail']} | {c['na']} | "
-                     f"{_cell('<br>'.join(parts))} |")
+        lines.append(f"| {name} | {len(rs)} | {c['pass']} | {c['fail']} | {c['shape-only']} | "
+                     f"{c['na']} | {_cell('<br>'.join(parts))} |")
 
     # operators the samples need
     needs = collections.defaultdict(set)
@@ -921,12 +1015,14 @@ def markdown(rep: Report) -> str:
 
     errs = collections.defaultdict(set)
     for r in rep.results:
-        if r["status"] == "na" and r["class"].startswith("exporter error"):
+        if r["status"] == "fail" and r["class"].startswith("exporter"):
             errs[r["detail"][:200]].add(r["op"])
     if errs:
         lines += ["", "## Exporter errors", "",
-                  "Not-applicable samples whose export raised an unexpected exception inside "
-                  "edgetorch's exporter (not a deliberate refusal): probably exporter bugs.", "",
+                  "Failed samples whose export raised an exception inside edgetorch's own "
+                  "exporter code: a deliberate refusal (\"exporter rejects\": the exporter "
+                  "cannot express what torch.export accepted) or an unexpected exception "
+                  "(\"exporter error\": probably a bug).", "",
                   "| error | OpInfos |", "|---|---|"]
         for d, names in sorted(errs.items(), key=lambda kv: -len(kv[1])):
             lines.append(f"| {_cell(d)} | {_cell(', '.join(sorted(names)))} |")
@@ -976,10 +1072,105 @@ def print_failures(rep: Report, limit: int = 200, out: Any = None) -> None:
 
 
 def summary_line(rep: Report) -> str:
-    return (f"{_rate(rep.pass_rate)} of {rep.applicable} applicable samples pass "
-            f"({rep.count('pass')} pass, {rep.count('fail')} fail, {rep.count('na')} n/a, "
-            f"{len(rep.crashes())} crashes) over {len(rep.opinfos)} OpInfos in "
-            f"{rep.seconds:.0f}s ({rep.exported} exported, {rep.cached} cached)")
+    return (f"coverage {rep.count('pass')} of {rep.tried} tried pass ({rep.coverage:.1f}%); "
+            f"pass rate {_rate(rep.pass_rate)} of {rep.applicable} applicable "
+            f"({rep.count('fail')} fail, {len(rep.crashes())} crashes, "
+            f"{rep.count('shape-only')} shape-only, {rep.count('na')} n/a) over "
+            f"{len(rep.opinfos)} OpInfos in {rep.seconds:.0f}s ({rep.exported} exported, "
+            f"{rep.cached} cached)")
+
+
+# ---------------------------------------------------------------------------
+# the baseline of expected outcomes
+
+
+def sample_id(r: Dict[str, Any]) -> str:
+    """A sample's identity across runs: OpInfo, dtype and its index among the
+    samples the OpInfo generates (the same sample in the subset and the full
+    run)."""
+    where = r["gen"] if "gen" in r else f"#{r['sample']}"
+    return f"{r['op']}|{r['dtype']}|{where}"
+
+
+def outcome(r: Dict[str, Any]) -> str:
+    """"pass", "shape-only", or "<status>: <class>" ("fail: wrong values",
+    "na: needs", ...)."""
+    if r["status"] in ("pass", "shape-only"):
+        return r["status"]
+    return f"{r['status']}: {r['class']}"
+
+
+def is_full(opts: Options) -> bool:
+    """A run of every OpInfo, dtype and sample the full run has."""
+    return (opts.ops is None and list(opts.dtypes) == list(DTYPES)
+            and opts.max_samples == MAX_SAMPLES and opts.max_samples_other == MAX_SAMPLES_OTHER
+            and opts.gen_limit == GEN_LIMIT)
+
+
+def read_baseline(path: Path = BASELINE) -> Dict[str, str]:
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text())["outcomes"])
+
+
+def baseline_changes(rep: Report, base: Dict[str, str], full: bool) -> List[str]:
+    """One line per sample whose outcome differs from the baseline (for a
+    full run, also baseline samples the run no longer has)."""
+    out, seen = [], set()
+    by_id = {}
+    for r in rep.results:
+        sid = sample_id(r)
+        seen.add(sid)
+        by_id[sid] = r
+        was, now = base.get(sid), outcome(r)
+        if was != now:
+            why = "" if now in ("pass", "shape-only") else f" ({r['detail'][:160]})"
+            out.append(f"{sid}: {was or 'not in the baseline'} -> {now}{why}")
+    if full:
+        out += [f"{sid}: {was} -> not run" for sid, was in sorted(base.items())
+                if sid not in seen]
+    return out
+
+
+def write_baseline(rep: Report, full: bool, path: Path = BASELINE) -> int:
+    """Record this run's outcomes: the whole baseline for a full run, else
+    merged into it. Returns the number of entries changed."""
+    base = {} if full else read_baseline(path)
+    old = read_baseline(path)
+    for r in rep.results:
+        base[sample_id(r)] = outcome(r)
+    changed = sum(1 for k in set(base) | set(old) if base.get(k) != old.get(k))
+    doc = {"about": "Expected outcome of every conformance sample (tests/conformance/run.py: "
+                    "pass, shape-only, fail: <class>, na: <class>), keyed by "
+                    "OpInfo|dtype|index of the generated sample. make conformance and make "
+                    "test (the subset) fail when a sample's outcome differs; update with "
+                    "tests/conformance/run.py --update-baseline (make conformance-baseline) "
+                    "and commit it with the change.",
+           "torch": rep.options.get("torch"),
+           "outcomes": dict(sorted(base.items()))}
+    text = json.dumps(doc, indent=0, sort_keys=False)
+    _atomic(path, (text + "\n").encode())
+    return changed
+
+
+def baseline_failure_message(changes: List[str], subset: bool, limit: int = 200,
+                              path: Path = BASELINE) -> str:
+    how = ("python tests/conformance/run.py --subset --update-baseline" if subset
+           else "make conformance-baseline  (python tests/conformance/run.py --update-baseline "
+                "with this run's other arguments)")
+    shown = changes[:limit] + ([f"... and {len(changes) - limit} more"]
+                               if len(changes) > limit else [])
+    rel = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    return (f"{len(changes)} conformance samples changed outcome against {rel} "
+            f"(sample: baseline -> now):\n  " + "\n  ".join(shown) +
+            f"\nIf the changes are intended (a fix, a new kernel), record them with\n  {how}\n"
+            f"and commit {rel} in the same commit.")
+
+
+def subset_options(**kw: Any) -> Options:
+    """The options of the make-test subset."""
+    return Options(ops=list(SUBSET_OPS), dtypes=SUBSET_DTYPES, max_samples=2,
+                   max_samples_other=1, **kw)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -1013,6 +1204,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     help="exit 1 when the pass rate is below this percentage")
     ap.add_argument("--show-failures", type=int, default=50, metavar="N",
                     help="print the first N failures (default 50)")
+    ap.add_argument("--subset", action="store_true",
+                    help="the fast slice make test runs (tests/python/test_conformance_subset.py)")
+    ap.add_argument("--check-baseline", action="store_true",
+                    help="exit 1 when a sample's outcome differs from the baseline")
+    ap.add_argument("--update-baseline", action="store_true",
+                    help="write this run's outcomes into the baseline (all of it for a full run)")
+    ap.add_argument("--baseline", type=Path, default=BASELINE,
+                    help="the baseline file (default tests/conformance/baseline.json)")
     ap.add_argument("--render", type=Path, metavar="JSON",
                     help="run nothing: write the markdown summary of an earlier run's JSON")
     ap.add_argument("-q", "--quiet", action="store_true")
@@ -1026,11 +1225,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for d in a.dtypes.split(","):
         if d not in DTYPES:
             ap.error(f"unknown dtype {d!r} (choose from {', '.join(DTYPES)})")
-    opts = Options(ops=a.ops.split(",") if a.ops else None, dtypes=a.dtypes.split(","),
-                   max_samples=a.max_samples, max_samples_other=a.max_samples_other,
-                   gen_limit=a.gen_limit, cache_dir=None if a.no_cache else a.cache_dir,
-                   timeout=a.timeout, verify_batching=a.verify_batching,
-                   batch_cases=a.batch_cases, quiet=a.quiet)
+    common = dict(gen_limit=a.gen_limit, cache_dir=None if a.no_cache else a.cache_dir,
+                  timeout=a.timeout, verify_batching=a.verify_batching,
+                  batch_cases=a.batch_cases, quiet=a.quiet)
+    if a.subset:
+        opts = subset_options(**common)
+    else:
+        opts = Options(ops=a.ops.split(",") if a.ops else None, dtypes=a.dtypes.split(","),
+                       max_samples=a.max_samples, max_samples_other=a.max_samples_other,
+                       **common)
     rep = run(opts)
     write_json(rep, a.json)
     md = a.md
@@ -1051,6 +1254,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if a.min_pass_rate is not None and rep.pass_rate < a.min_pass_rate:
         print(f"pass rate {_rate(rep.pass_rate)} is below {a.min_pass_rate}%", file=sys.stderr)
         rc = 1
+    full = is_full(opts)
+    if a.update_baseline:
+        n = write_baseline(rep, full, a.baseline)
+        print(f"baseline: {n} outcomes changed in {a.baseline}"
+              + ("" if full else " (merged: a partial run)"))
+    elif a.check_baseline:
+        changes = baseline_changes(rep, read_baseline(a.baseline), full)
+        if changes:
+            print(baseline_failure_message(changes, subset=a.subset, path=a.baseline),
+                  file=sys.stderr)
+            rc = 1
+        else:
+            print(f"baseline: every one of {rep.tried} samples has its expected outcome")
     return rc
 
 

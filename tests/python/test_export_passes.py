@@ -13,6 +13,7 @@ from edgetorch.export import memory_planning as mp
 from edgetorch.export import oplib, passes
 from edgetorch.export.program import to_edge
 from edgetorch.pte import read_pte, schema as S
+import tolerance
 
 aten = torch.ops.aten
 UPSTREAM = oplib.upstream_portable()
@@ -259,7 +260,7 @@ def test_logit_keeps_its_kernel_which_rounds_like_eager(dtype):
     plan = read_pte(p.buffer).program.execution_plan[0]
     assert [o.full_name for o in plan.operators] == ["aten::logit.out"]
     for g, w in zip(got, M()(x)):
-        assert torch.equal(g, w)
+        tolerance.assert_close_to_eager(g, w)   # a few units in the last place
     # a library without the kernel gets the decomposition
     e = _edge(M(), (x,))
     assert aten.logit.default in _targets(e.methods["forward"].gm)
@@ -283,10 +284,13 @@ def test_soft_margin_loss_half_overflows_like_eager(reduction):
     want = M()(x, y)
     assert want.dtype == torch.float16 and torch.isinf(want).any()
     _, (got,) = _run_ours(M(), (x, y))
-    torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-5)
+    assert got.dtype == want.dtype
+    tolerance.assert_close_to_eager(got, want, accumulates=True)
     # a float target: mul_ writes into the input's dtype
     _, (got,) = _run_ours(M(), (x, y.float()))
-    torch.testing.assert_close(got, M()(x, y.float()), rtol=1e-3, atol=1e-5)
+    want = M()(x, y.float())
+    assert got.dtype == want.dtype
+    tolerance.assert_close_to_eager(got, want, accumulates=True)
 
 
 @pytest.mark.parametrize("dtype,start,end,steps", [

@@ -19,8 +19,12 @@ rtol 1.3e-6, atol 1e-5 for simple arithmetic; looser where the order of
 accumulation legitimately differs from PyTorch's vectorized kernels, noted
 per case (variance and norms: both sides accumulate in double or with
 cascades; distances; bilinear interpolation formulas; convolution
-gradients summed in another order). Half/BFloat16 are compared to eager in
-the same dtype within 1 and 2 units of their last place.
+gradients summed in another order). Half/BFloat16 outputs, whatever the
+case's tolerance, are compared at the dtype-derived tolerance of
+tests/python/tolerance.py (a few units in the last place, at the output's
+magnitude): eager's reduced-precision paths depend on the CPU (oneDNN's
+AVX512-BF16 convolution rounds differently from its AVX2 one). Integers and
+Bool are compared exactly.
 
 Operators upstream's exporter never emits, tested by the C suites only:
 aten::var.out (torch.var and aten.var.dim become var.correction) and
@@ -46,6 +50,7 @@ import torch
 import torch.nn.functional as F
 
 import edgetorch.runtime as rt
+import tolerance
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("ET_TESTDATA_DIR", REPO / "build" / "testdata")) / "nn_vs_torch"
@@ -288,7 +293,7 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              "aten::_native_batch_norm_legit.no_stats_out", F32_ACC))
     add(Case("bn_no_stats_f64", lambda x: aten._native_batch_norm_legit.no_stats(x, None, None, True, 0.1, 1e-5),
              lambda: [rnd(2, 3, 4, dtype=torch.float64)], "aten::_native_batch_norm_legit.no_stats_out", F64))
-    # Half/BFloat16 statistics round where PyTorch's reduced-type kernel rounds: exact
+    # Half/BFloat16 statistics round where PyTorch's reduced-type kernel rounds
     for dt, tag in [(torch.bfloat16, "bf16"), (torch.float16, "f16")]:
         add(Case(f"bn_no_stats_{tag}", lambda x: aten._native_batch_norm_legit.no_stats(x, None, None, True, 0.1, 1e-5),
                  lambda dt=dt: [rnd(4, 3, 5, 2, dtype=dt, scale=3)], "aten::_native_batch_norm_legit.no_stats_out",
@@ -403,7 +408,7 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              EXACT, preserve=pu))
     add(Case("pixel_unshuffle_r3", lambda x: F.pixel_unshuffle(x, 3), lambda: [rnd(1, 2, 6, 9, dtype=torch.float16)],
              "aten::pixel_unshuffle.out", EXACT, preserve=pu))
-    # ---- convolution: 3-D, and Half/BFloat16/Long exactly as PyTorch's CPU kernels ------------
+    # ---- convolution: 3-D, Half/BFloat16 as PyTorch's CPU kernels round, Long exactly ---------
     def conv(fn, **kw):
         return lambda x, w, b=None: fn(x, w, b, **kw)
 
@@ -578,18 +583,14 @@ def test_kernel_matches_eager(case: Case) -> None:
     refs = list(ref) if isinstance(ref, (tuple, list)) else [ref]
     assert len(outs) == len(refs), (len(outs), len(refs))
     for k, (got, want) in enumerate(zip(outs, refs)):
-        want_np = _np(want)
         got = np.asarray(got)
-        assert got.shape == want_np.shape, (k, got.shape, want_np.shape)
-        if want.dtype == torch.bfloat16:
-            got = got.astype(np.float32)
-        else:
-            assert got.dtype == want_np.dtype, (k, got.dtype, want_np.dtype)
-        if case.tol == EXACT or not np.issubdtype(want_np.dtype, np.floating):
-            np.testing.assert_array_equal(got, want_np, err_msg=f"output {k}")
-        else:
-            np.testing.assert_allclose(got.astype(np.float64), want_np.astype(np.float64),
-                                       equal_nan=True, err_msg=f"output {k}", **case.tol)
+        want_dtype = "bfloat16" if want.dtype == torch.bfloat16 else _np(want).dtype.name
+        assert tolerance.dtype_name(got) == want_dtype, (k, got.dtype, want.dtype)
+        # Half/BFloat16: a dtype-derived tolerance whatever the case's (eager's
+        # reduced-precision path depends on the CPU); these outputs are sums or
+        # O(1) values, so the steps are taken at the output's magnitude.
+        tolerance.assert_close_to_eager(got, want, accumulates=True, err_msg=f"output {k}",
+                                        **case.tol)
 
 
 def test_case_count_is_modest() -> None:
