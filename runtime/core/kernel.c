@@ -46,24 +46,34 @@ void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align) {
  * its kind for messages. A lower-case letter is its upper-case kind or
  * None. */
 #define TAG(x) (1u << ET_TAG_##x)
+/* Kind names, each at an offset named below (no pointers: the table stays
+ * read-only data, with no relocations). */
+static const char kNames[] =
+    "Tensor\0Int\0Double\0Bool\0Scalar\0ListInt\0ListDouble\0ListBool\0"
+    "ListTensor\0ListOptionalTensor\0String\0None\0anything";
+enum {
+  N_TENSOR = 0, N_INT = 7, N_DOUBLE = 11, N_BOOL = 18, N_SCALAR = 23,
+  N_LIST_INT = 30, N_LIST_DOUBLE = 38, N_LIST_BOOL = 49, N_LIST_TENSOR = 58,
+  N_LIST_OPT = 69, N_STRING = 88, N_NONE = 95, N_ANY = 100
+};
 static const struct {
   char c;
+  uint8_t name;
   uint16_t tags;
-  const char *name;
 } kKinds[] = {
-    {'T', TAG(TENSOR), "Tensor"}, {'W', TAG(TENSOR), "Tensor"},
-    {'P', TAG(TENSOR), "Tensor"}, {'t', TAG(TENSOR), "Tensor"},
-    {'I', TAG(INT), "Int"}, {'i', TAG(INT), "Int"},
-    {'D', TAG(DOUBLE), "Double"}, {'d', TAG(DOUBLE), "Double"},
-    {'B', TAG(BOOL), "Bool"}, {'b', TAG(BOOL), "Bool"},
-    {'S', TAG(INT) | TAG(DOUBLE) | TAG(BOOL), "Scalar"},
-    {'s', TAG(INT) | TAG(DOUBLE) | TAG(BOOL), "Scalar"},
-    {'L', TAG(LIST_INT), "ListInt"}, {'l', TAG(LIST_INT), "ListInt"},
-    {'F', TAG(LIST_DOUBLE), "ListDouble"}, {'f', TAG(LIST_DOUBLE), "ListDouble"},
-    {'G', TAG(LIST_BOOL), "ListBool"}, {'V', TAG(LIST_TENSOR), "ListTensor"},
-    {'O', TAG(LIST_OPTIONAL_TENSOR) | TAG(LIST_TENSOR), "ListOptionalTensor"},
-    {'Z', TAG(STRING), "String"}, {'z', TAG(STRING), "String"},
-    {'N', TAG(NONE), "None"}, {'*', 0xfff, "anything"}};
+    {'T', N_TENSOR, TAG(TENSOR)}, {'W', N_TENSOR, TAG(TENSOR)},
+    {'P', N_TENSOR, TAG(TENSOR)}, {'t', N_TENSOR, TAG(TENSOR)},
+    {'I', N_INT, TAG(INT)}, {'i', N_INT, TAG(INT)},
+    {'D', N_DOUBLE, TAG(DOUBLE)}, {'d', N_DOUBLE, TAG(DOUBLE)},
+    {'B', N_BOOL, TAG(BOOL)}, {'b', N_BOOL, TAG(BOOL)},
+    {'S', N_SCALAR, TAG(INT) | TAG(DOUBLE) | TAG(BOOL)},
+    {'s', N_SCALAR, TAG(INT) | TAG(DOUBLE) | TAG(BOOL)},
+    {'L', N_LIST_INT, TAG(LIST_INT)}, {'l', N_LIST_INT, TAG(LIST_INT)},
+    {'F', N_LIST_DOUBLE, TAG(LIST_DOUBLE)}, {'f', N_LIST_DOUBLE, TAG(LIST_DOUBLE)},
+    {'G', N_LIST_BOOL, TAG(LIST_BOOL)}, {'V', N_LIST_TENSOR, TAG(LIST_TENSOR)},
+    {'O', N_LIST_OPT, TAG(LIST_OPTIONAL_TENSOR) | TAG(LIST_TENSOR)},
+    {'Z', N_STRING, TAG(STRING)}, {'z', N_STRING, TAG(STRING)},
+    {'N', N_NONE, TAG(NONE)}, {'*', N_ANY, 0xfff}};
 
 static int kind_of(char c) {
   for (int k = 0; k < (int)(sizeof kKinds / sizeof kKinds[0]); k++)
@@ -80,5 +90,5 @@ bool et_kernel_sig_accepts(char c, uint32_t tag) {
 const char *et_kernel_sig_kind(char c, const char **out_or_none) {
   int k = kind_of(c);
   *out_or_none = k >= 0 && c >= 'a' ? " or None" : "";
-  return k < 0 ? "anything" : kKinds[k].name;
+  return kNames + (k < 0 ? N_ANY : kKinds[k].name);
 }

@@ -11,31 +11,33 @@ static size_t mul_sat(size_t n, size_t size) {
   return (size && n > SIZE_MAX / size) ? SIZE_MAX : n * size;
 }
 
-#define ALLOC(a, field, n, type)                                               \
-  (field = (type *)et_arena_alloc(a, mul_sat((n), sizeof(type)),              \
-                                   _Alignof(type)))
+_Static_assert(sizeof(layout_ptrs) == LAYOUT_BLOCKS * sizeof(void *),
+               "layout_ptrs holds only the block pointers");
+
+/* Block i of the arena: count index, element size and alignment, in the
+ * order of layout_ptrs's members. */
+#define BLOCK(cnt, type) {cnt, sizeof(type), _Alignof(type)}
+static const struct {
+  uint8_t count;
+  uint16_t size;
+  uint8_t align;
+} kBlocks[LAYOUT_BLOCKS] = {
+    BLOCK(CNT_ONE, et_method),          BLOCK(CNT_VALUES, et_value),
+    BLOCK(CNT_TENSORS, et_tensor),      BLOCK(CNT_RANK_TOTAL, int32_t),
+    BLOCK(CNT_RANK_TOTAL, int64_t),     BLOCK(CNT_LIST_ITEMS, et_value *),
+    BLOCK(CNT_INSTRS, et_instr),        BLOCK(CNT_ARGS, et_value *),
+    BLOCK(CNT_CHAINS_1, uint32_t),      BLOCK(CNT_OPS, const et_kernel *),
+    BLOCK(CNT_DELEGATES, et_delegate_rt), BLOCK(CNT_SPECS, et_compile_spec),
+    BLOCK(CNT_INPUTS, uint32_t),        BLOCK(CNT_OUTPUTS, uint32_t),
+    BLOCK(CNT_INPUTS, et_value),        BLOCK(CNT_INPUTS, int32_t *),
+    BLOCK(CNT_INPUT_RANK, int32_t),     BLOCK(CNT_INPUTS, uint8_t),
+    BLOCK(CNT_INPUTS, uint8_t)};
 
 /* The one description of the method arena's layout. */
 void et_method_layout(et_arena *a, const counts *c, layout_ptrs *o) {
-  ALLOC(a, o->m, 1, et_method);
-  ALLOC(a, o->values, c->values, et_value);
-  ALLOC(a, o->tensors, c->tensors, et_tensor);
-  ALLOC(a, o->sizes, c->rank_total, int32_t);
-  ALLOC(a, o->strides, c->rank_total, int64_t);
-  ALLOC(a, o->list_items, c->list_items, et_value *);
-  ALLOC(a, o->instrs, c->instrs, et_instr);
-  ALLOC(a, o->args, c->args, et_value *);
-  ALLOC(a, o->chain_begin, c->chains + 1, uint32_t);
-  ALLOC(a, o->kernels, c->ops, const et_kernel *);
-  ALLOC(a, o->delegates, c->delegates, et_delegate_rt);
-  ALLOC(a, o->specs, c->specs, et_compile_spec);
-  ALLOC(a, o->inputs, c->inputs, uint32_t);
-  ALLOC(a, o->outputs, c->outputs, uint32_t);
-  ALLOC(a, o->input_values, c->inputs, et_value);
-  ALLOC(a, o->input_bounds, c->inputs, int32_t *);
-  ALLOC(a, o->input_rank, c->input_rank, int32_t);
-  ALLOC(a, o->input_set, c->inputs, uint8_t);
-  ALLOC(a, o->input_planned, c->inputs, uint8_t);
+  for (int i = 0; i < LAYOUT_BLOCKS; i++)
+    o->p[i] = et_arena_alloc(a, mul_sat(c->n[kBlocks[i].count], kBlocks[i].size),
+                             kBlocks[i].align);
   /* Delegates allocate after this point; start them on a fresh boundary. */
   et_arena_alloc(a, 0, ET_ARENA_ALIGN);
 }
@@ -95,6 +97,8 @@ static et_status count_plan(const et_program *p, fb_reader *r,
     }
   }
   c->chains = plan->chains.len;
+  c->chains_1 = (size_t)plan->chains.len + 1;
+  c->one = 1;
   for (uint32_t k = 0; k < plan->chains.len; k++) {
     fb_table chain, instr, a;
     fb_vec instrs, args;

@@ -52,30 +52,45 @@ struct et_method {
 };
 
 /* What a plan needs, counted from the flatbuffer. */
-typedef struct counts {
-  size_t values, tensors, rank_total, list_items, instrs, args, chains, ops,
-      delegates, specs, inputs, outputs, input_rank;
-  size_t delegate_bytes;
+/* What a plan needs, counted from the flatbuffer. The named counts double
+ * as an array (n[]) that et_method_layout indexes. */
+enum {
+  CNT_ONE, CNT_VALUES, CNT_TENSORS, CNT_RANK_TOTAL, CNT_LIST_ITEMS,
+  CNT_INSTRS, CNT_ARGS, CNT_CHAINS_1, CNT_OPS, CNT_DELEGATES, CNT_SPECS,
+  CNT_INPUTS, CNT_OUTPUTS, CNT_INPUT_RANK, CNT_N
+};
+typedef union counts {
+  struct {
+    size_t one, values, tensors, rank_total, list_items, instrs, args,
+        chains_1, ops, delegates, specs, inputs, outputs, input_rank;
+    size_t chains, delegate_bytes;
+  };
+  size_t n[CNT_N];
 } counts;
 
-typedef struct layout_ptrs {
-  et_method *m;
-  et_value *values;
-  et_tensor *tensors;
-  int32_t *sizes;
-  int64_t *strides;
-  et_value **list_items;
-  et_instr *instrs;
-  et_value **args;
-  uint32_t *chain_begin;
-  const et_kernel **kernels;
-  et_delegate_rt *delegates;
-  et_compile_spec *specs;
-  uint32_t *inputs, *outputs;
-  et_value *input_values;
-  int32_t **input_bounds;
-  int32_t *input_rank;
-  uint8_t *input_set, *input_planned;
+/* The method arena's blocks, in layout order (see et_method_layout). */
+#define LAYOUT_BLOCKS 19
+typedef union layout_ptrs {
+  struct {
+    et_method *m;
+    et_value *values;
+    et_tensor *tensors;
+    int32_t *sizes;
+    int64_t *strides;
+    et_value **list_items;
+    et_instr *instrs;
+    et_value **args;
+    uint32_t *chain_begin;
+    const et_kernel **kernels;
+    et_delegate_rt *delegates;
+    et_compile_spec *specs;
+    uint32_t *inputs, *outputs;
+    et_value *input_values;
+    int32_t **input_bounds;
+    int32_t *input_rank;
+    uint8_t *input_set, *input_planned;
+  };
+  void *p[LAYOUT_BLOCKS];
 } layout_ptrs;
 
 /* The one description of the method arena's layout: counts (a counting

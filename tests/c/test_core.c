@@ -55,6 +55,29 @@ static void test_format(void **state) {
   assert_string_equal(d.message, "");
 }
 
+static void test_signature_kinds(void **state) {
+  (void)state;
+  const char *or_none;
+  assert_true(et_kernel_sig_accepts('T', ET_TAG_TENSOR));
+  assert_false(et_kernel_sig_accepts('T', ET_TAG_NONE));
+  assert_true(et_kernel_sig_accepts('t', ET_TAG_NONE));
+  assert_true(et_kernel_sig_accepts('s', ET_TAG_BOOL));
+  assert_false(et_kernel_sig_accepts('S', ET_TAG_LIST_INT));
+  assert_true(et_kernel_sig_accepts('O', ET_TAG_LIST_TENSOR));
+  assert_false(et_kernel_sig_accepts('G', ET_TAG_NONE)); /* no 'g' kind */
+  assert_false(et_kernel_sig_accepts('g', ET_TAG_LIST_BOOL));
+  assert_true(et_kernel_sig_accepts('*', ET_TAG_LIST_OPTIONAL_TENSOR));
+  assert_false(et_kernel_sig_accepts('T', 200));
+  assert_string_equal(et_kernel_sig_kind('W', &or_none), "Tensor");
+  assert_string_equal(or_none, "");
+  assert_string_equal(et_kernel_sig_kind('l', &or_none), "ListInt");
+  assert_string_equal(or_none, " or None");
+  assert_string_equal(et_kernel_sig_kind('O', &or_none), "ListOptionalTensor");
+  assert_string_equal(et_kernel_sig_kind('z', &or_none), "String");
+  assert_string_equal(et_kernel_sig_kind('N', &or_none), "None");
+  assert_string_equal(et_kernel_sig_kind('?', &or_none), "anything");
+}
+
 static void test_arena_counting_matches(void **state) {
   (void)state;
   const size_t req[][2] = {{3, 1}, {8, 8}, {5, 4}, {17, 16}, {0, 16}, {2, 2}};
@@ -217,6 +240,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status_names),
       cmocka_unit_test(test_format),
+      cmocka_unit_test(test_signature_kinds),
       cmocka_unit_test(test_arena_counting_matches),
       cmocka_unit_test(test_tensor_resize),
       cmocka_unit_test(test_kernel_table),
