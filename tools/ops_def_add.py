@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Insert ET_OP lines into kernels/portable/ops.def, keeping strcmp order.
 
-    tools/ops_def_add.py 'ET_OP("aten::sin.out", "TWW", op_sin_out)' ...
+    tools/ops_def_add.py 'ET_OP("aten::sin.out", "TWW", et_op_sin_out)' ...
 
 Takes an exclusive lock on the file, so several people (or scripts) adding
 operators at once cannot lose each other's lines. An entry whose name is

@@ -28,6 +28,6 @@ static void abs_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns abs_fns = {abs_i64, abs_f32, abs_f64, NULL};
 
-et_status op_abs_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_abs_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &abs_fns, false);
 }

@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(acosh, acoshf(x), acosh(x))
 
-et_status op_acosh_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_acosh_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &acosh_fns);
 }

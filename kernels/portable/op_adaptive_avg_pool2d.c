@@ -32,7 +32,7 @@
   }
 ET_FOREACH_FLOATHBF16(DEFINE_AAP)
 
-et_status op_adaptive_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_adaptive_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

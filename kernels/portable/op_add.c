@@ -49,7 +49,7 @@ static void add_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns add_fns = {add_i64, add_f32, add_f64, NULL};
 
-et_status op_add_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_add_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[3]->u.t;
   int common;
@@ -83,7 +83,7 @@ static void adds_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns adds_fns = {adds_i64, adds_f32, adds_f64, NULL};
 
-et_status op_add_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_add_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   int common;

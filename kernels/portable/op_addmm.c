@@ -77,7 +77,7 @@ static bool is_zero(const et_cval *v, int compute) {
   return compute == ET_LONG ? v->i == 0 : compute == ET_FLOAT ? v->f == 0.0f : v->d == 0.0;
 }
 
-et_status op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *a = args[1]->u.t, *b = args[2]->u.t;
   et_tensor *out = args[5]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, self, "self"));

@@ -10,6 +10,6 @@
 
 #include "util/minmax_util.h"
 
-et_status op_amin_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_amin_out(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_amax_out(ctx, args, false);
 }

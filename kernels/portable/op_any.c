@@ -42,14 +42,14 @@ static et_status any_impl(et_kernel_ctx *ctx, const et_tensor *in, const et_valu
   return ET_OK;
 }
 
-et_status op_any_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_any_out(et_kernel_ctx *ctx, et_value **args) {
   return any_impl(ctx, args[0]->u.t, args[1], args[2]->u.b, args[3]->u.t);
 }
 
-et_status op_any_all_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_any_all_out(et_kernel_ctx *ctx, et_value **args) {
   return any_impl(ctx, args[0]->u.t, NULL, false, args[1]->u.t);
 }
 
-et_status op_any_dims_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_any_dims_out(et_kernel_ctx *ctx, et_value **args) {
   return any_impl(ctx, args[0]->u.t, args[1], args[2]->u.b, args[3]->u.t);
 }

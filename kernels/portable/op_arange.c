@@ -62,13 +62,13 @@ static et_status arange(et_kernel_ctx *ctx, const et_value *vs, const et_value *
   return ET_OK;
 }
 
-et_status op_arange_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_arange_out(et_kernel_ctx *ctx, et_value **args) {
   et_value zero;
   zero.tag = ET_TAG_INT;
   zero.u.i = 0;
   return arange(ctx, &zero, args[0], NULL, args[1]->u.t);
 }
 
-et_status op_arange_start_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_arange_start_out(et_kernel_ctx *ctx, et_value **args) {
   return arange(ctx, args[0], args[1], args[2], args[3]->u.t);
 }

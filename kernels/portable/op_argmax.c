@@ -12,6 +12,6 @@
 
 #include "util/minmax_util.h"
 
-et_status op_argmax_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_argmax_out(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_arg_out(ctx, args, true);
 }

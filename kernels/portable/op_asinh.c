@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(asinh, asinhf(x), asinh(x))
 
-et_status op_asinh_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_asinh_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &asinh_fns);
 }

@@ -15,7 +15,7 @@ ET_DEFINE_BINARY_TT(atan2, double, f64, atan2(x, y))
 
 static const et_ew_fns atan2_tt = {NULL, atan2_tt_f32, atan2_tt_f64, NULL};
 
-et_status op_atan2_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_atan2_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

@@ -76,7 +76,7 @@ static void avgpool_i64(const et_pool2d *p, const int64_t *x, const int64_t *xs,
   }
 }
 
-et_status op_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_avg_pool2d_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[7]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

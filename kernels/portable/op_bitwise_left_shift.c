@@ -51,7 +51,7 @@ static et_status check_common(et_kernel_ctx *ctx, int common, shift_param *p) {
   return ET_OK;
 }
 
-et_status op_bitwise_left_shift_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_bitwise_left_shift_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;
@@ -62,7 +62,7 @@ et_status op_bitwise_left_shift_tensor_out(et_kernel_ctx *ctx, et_value **args) 
   return et_ew_binary(ctx, a, b, out, common, &shl_tt_fns, &p);
 }
 
-et_status op_bitwise_left_shift_tensor_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_bitwise_left_shift_tensor_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;

@@ -23,7 +23,7 @@ static void not_b(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns not_fns = {not_i64, NULL, NULL, not_b};
 
-et_status op_bitwise_not_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_bitwise_not_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[1]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

@@ -14,10 +14,10 @@ ET_DEFINE_BINARY_TT_TS(bor, int64_t, i64, x | y)
 static const et_ew_fns bor_tt = {bor_tt_i64, NULL, NULL, NULL};
 static const et_ew_fns bor_ts = {bor_ts_i64, NULL, NULL, NULL};
 
-et_status op_bitwise_or_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_bitwise_or_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_tensor_out(ctx, args, ET_BINARY_INTEGRAL, &bor_tt);
 }
 
-et_status op_bitwise_or_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_bitwise_or_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_scalar_out(ctx, args, ET_BINARY_INTEGRAL, &bor_ts);
 }

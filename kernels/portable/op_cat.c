@@ -15,7 +15,7 @@
 
 static bool legacy_empty(const et_tensor *t) { return t->rank == 1 && t->sizes[0] == 0; }
 
-et_status op_cat_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_cat_out(et_kernel_ctx *ctx, et_value **args) {
   const et_value *list = args[0];
   et_tensor *out = args[2]->u.t;
   const size_t n = list->u.tlist.len;

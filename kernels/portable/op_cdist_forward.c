@@ -19,7 +19,7 @@
 
 #include <math.h>
 
-et_status op_cdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_cdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *x1 = args[0]->u.t, *x2 = args[1]->u.t;
   const double p = args[2]->u.d;
   et_tensor *out = args[4]->u.t;

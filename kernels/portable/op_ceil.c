@@ -30,6 +30,6 @@ static void ceil_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns ceil_fns = {ceil_i64, ceil_f32, ceil_f64, NULL};
 
-et_status op_ceil_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_ceil_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &ceil_fns, false);
 }

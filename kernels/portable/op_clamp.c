@@ -61,7 +61,7 @@ DEFINE_CLAMPS(double, f64, d)
 
 static const et_ew_fns clamps_fns = {clamps_i64, clamps_f32, clamps_f64, NULL};
 
-et_status op_clamp_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_clamp_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   const et_value *vmin = args[1], *vmax = args[2];
   et_tensor *out = args[3]->u.t;
@@ -127,7 +127,7 @@ static const et_ew_fns clampt_fns = {clampt_i64, clampt_f32, clampt_f64, NULL};
 static const et_ew_fns cmin_fns = {cmin_tt_i64, cmin_tt_f32, cmin_tt_f64, NULL};
 static const et_ew_fns cmax_fns = {cmax_tt_i64, cmax_tt_f32, cmax_tt_f64, NULL};
 
-et_status op_clamp_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_clamp_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   const et_tensor *lo = args[1]->tag == ET_TAG_TENSOR ? args[1]->u.t : NULL;
   const et_tensor *hi = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;

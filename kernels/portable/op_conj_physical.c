@@ -70,7 +70,7 @@ static et_status conj_complex(et_kernel_ctx *ctx, const et_tensor *a, et_tensor 
   return ET_OK;
 }
 
-et_status op_conj_physical_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_conj_physical_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[1]->u.t;
   const int part = part_dtype(a->dtype);

@@ -564,7 +564,7 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
   return true;
 }
 
-et_status op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t, *w = args[1]->u.t;
   const et_tensor *bias = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;
   const bool transposed = args[6]->u.b;

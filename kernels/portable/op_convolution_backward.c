@@ -175,7 +175,7 @@ static inline int64_t out_pos(int64_t t, int64_t s, int64_t n) {
   }
 ET_FOREACH_FLOATHBF16(DEFINE_CB)
 
-et_status op_convolution_backward_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_convolution_backward_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *go = args[0]->u.t, *in = args[1]->u.t, *w = args[2]->u.t;
   const bool transposed = args[7]->u.b;
   const int64_t groups = args[9]->u.i;

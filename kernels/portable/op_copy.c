@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-et_status op_copy_(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_copy_(et_kernel_ctx *ctx, et_value **args) {
   et_tensor *self = args[0]->u.t;
   const et_tensor *src = args[1]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, self, "self"));
@@ -45,7 +45,7 @@ et_status op_copy_(et_kernel_ctx *ctx, et_value **args) {
   return ET_OK;
 }
 
-et_status op_copy_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_copy_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *src = args[1]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, self, "self"));

@@ -11,7 +11,7 @@
 #include "util/reduce_util.h"
 #include "util/shape_util.h"
 
-et_status op_cumsum_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_cumsum_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

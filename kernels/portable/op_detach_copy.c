@@ -6,6 +6,6 @@
 
 #include "util/copy_util.h"
 
-et_status op_detach_copy_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_detach_copy_out(et_kernel_ctx *ctx, et_value **args) {
   return et_k_copy_identity(ctx, args[0]->u.t, args[1]->u.t);
 }

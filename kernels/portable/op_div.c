@@ -41,7 +41,7 @@ static et_status check_out(et_kernel_ctx *ctx, int common, const et_tensor *out)
   return ET_OK;
 }
 
-et_status op_div_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_div_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));
@@ -68,7 +68,7 @@ static void divs_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns divs_fns = {NULL, divs_f32, divs_f64, NULL};
 
-et_status op_div_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_div_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

@@ -85,7 +85,7 @@ static et_status check_out(et_kernel_ctx *ctx, int mode, int common, const et_te
   return ET_OK;
 }
 
-et_status op_div_out_mode(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_div_out_mode(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[3]->u.t;
   int mode = ET_ROUND_NONE;
@@ -100,7 +100,7 @@ et_status op_div_out_mode(et_kernel_ctx *ctx, et_value **args) {
   return et_ew_binary(ctx, a, b, out, common, &mode_tt[mode], NULL);
 }
 
-et_status op_div_scalar_mode_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_div_scalar_mode_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   const et_value *s = args[1];
   et_tensor *out = args[3]->u.t;

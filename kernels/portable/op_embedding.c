@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-et_status op_embedding_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_embedding_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *w = args[0]->u.t, *idx = args[1]->u.t;
   et_tensor *out = args[5]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, w, "weight"));

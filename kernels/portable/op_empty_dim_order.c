@@ -10,7 +10,7 @@
 #include "util/factory_util.h"
 #include "util/shape_util.h"
 
-et_status op_empty_dim_order_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_empty_dim_order_out(et_kernel_ctx *ctx, et_value **args) {
   const et_value *dim_order = args[1];
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));

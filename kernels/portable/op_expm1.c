@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(expm1, expm1f(x), expm1(x))
 
-et_status op_expm1_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_expm1_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &expm1_fns);
 }

@@ -21,7 +21,7 @@ static et_status prepare(et_kernel_ctx *ctx, const et_tensor *self, et_tensor *o
   return et_k_resize_like(ctx, out, self, "out");
 }
 
-et_status op_fill_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_fill_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(prepare(ctx, self, out));
@@ -33,7 +33,7 @@ et_status op_fill_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   return ET_OK;
 }
 
-et_status op_fill_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_fill_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *value = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, value, "value"));

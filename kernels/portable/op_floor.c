@@ -30,6 +30,6 @@ static void floor_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns floor_fns = {floor_i64, floor_f32, floor_f64, NULL};
 
-et_status op_floor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_floor_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &floor_fns, false);
 }

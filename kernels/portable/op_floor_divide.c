@@ -18,7 +18,7 @@ ET_DEFINE_BINARY_TT(fdiv, double, f64, et_f64_div_floor(x, y))
 
 static const et_ew_fns fdiv_tt = {fdiv_tt_i64, fdiv_tt_f32, fdiv_tt_f64, NULL};
 
-et_status op_floor_divide_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_floor_divide_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;

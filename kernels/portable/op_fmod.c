@@ -20,10 +20,10 @@ ET_DEFINE_BINARY_TT_TS(fmod, double, f64, fmod(x, y))
 static const et_ew_fns fmod_tt = {fmod_tt_i64, fmod_tt_f32, fmod_tt_f64, NULL};
 static const et_ew_fns fmod_ts = {fmod_ts_i64, fmod_ts_f32, fmod_ts_f64, NULL};
 
-et_status op_fmod_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_fmod_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_tensor_out(ctx, args, ET_BINARY_DIVISION, &fmod_tt);
 }
 
-et_status op_fmod_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_fmod_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_scalar_out(ctx, args, ET_BINARY_DIVISION, &fmod_ts);
 }

@@ -8,7 +8,7 @@
 #include "util/fill_util.h"
 #include "util/shape_util.h"
 
-et_status op_full_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_full_out(et_kernel_ctx *ctx, et_value **args) {
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
   int64_t sizes[ET_MAX_RANK];

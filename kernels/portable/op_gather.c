@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-et_status op_gather_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_gather_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t, *idx = args[2]->u.t;
   et_tensor *out = args[4]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

@@ -28,7 +28,7 @@ static bool str_is(const et_value *v, const char *s) {
   return v->u.str.len == n && memcmp(v->u.str.ptr, s, n) == 0;
 }
 
-et_status op_gelu_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_gelu_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

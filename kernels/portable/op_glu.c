@@ -29,7 +29,7 @@ static void glu_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns glu_fns = {NULL, glu_f32, glu_f64, NULL};
 
-et_status op_glu_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_glu_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, self, "self"));

@@ -190,7 +190,7 @@ typedef struct gs_geom {
   }
 ET_FOREACH_FLOATHBF16(DEFINE_GS)
 
-et_status op_grid_sampler_2d_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_grid_sampler_2d_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t, *grid = args[1]->u.t;
   et_tensor *out = args[5]->u.t;
   gs_geom g;

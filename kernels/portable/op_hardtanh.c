@@ -65,7 +65,7 @@ static et_status to_long(et_kernel_ctx *ctx, const et_value *v, const char *name
 
 static const et_ew_fns clamp_fns = {clamp_i64, clamp_f32, clamp_f64, NULL};
 
-et_status op_hardtanh_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_hardtanh_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

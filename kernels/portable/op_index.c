@@ -82,7 +82,7 @@ static et_status index_mask(et_kernel_ctx *ctx, const et_tensor *in, uint32_t p,
   return ET_OK;
 }
 
-et_status op_index_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_index_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const et_value *list = args[1];
   et_tensor *out = args[2]->u.t;

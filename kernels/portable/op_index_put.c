@@ -96,7 +96,7 @@ static et_status check_common(et_kernel_ctx *ctx, const et_tensor *self,
   return et_k_check_same_dtype(ctx, self, "self", values, "values");
 }
 
-et_status op_index_put_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_index_put_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *values = args[2]->u.t;
   et_tensor *out = args[4]->u.t;
   ET_K_TRY(check_common(ctx, self, values));
@@ -107,7 +107,7 @@ et_status op_index_put_out(et_kernel_ctx *ctx, et_value **args) {
   return put(ctx, self, args[1], values, args[3]->u.b, out);
 }
 
-et_status op_index_put_(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_index_put_(et_kernel_ctx *ctx, et_value **args) {
   et_tensor *self = args[0]->u.t;
   const et_tensor *values = args[2]->u.t;
   ET_K_TRY(check_common(ctx, self, values));

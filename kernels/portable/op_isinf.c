@@ -32,6 +32,6 @@ static void isinf_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns isinf_fns = {isinf_i64, isinf_f32, isinf_f64, NULL};
 
-et_status op_isinf_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_isinf_out(et_kernel_ctx *ctx, et_value **args) {
   return et_ew_predicate(ctx, args[0]->u.t, args[1]->u.t, &isinf_fns);
 }

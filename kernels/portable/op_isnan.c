@@ -32,6 +32,6 @@ static void isnan_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns isnan_fns = {isnan_i64, isnan_f32, isnan_f64, NULL};
 
-et_status op_isnan_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_isnan_out(et_kernel_ctx *ctx, et_value **args) {
   return et_ew_predicate(ctx, args[0]->u.t, args[1]->u.t, &isnan_fns);
 }

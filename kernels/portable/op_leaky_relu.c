@@ -15,7 +15,7 @@ ET_DEFINE_BINARY_TS(leaky, double, f64, x > 0.0 ? x : x * y)
 
 static const et_ew_fns leaky_fns = {NULL, leaky_ts_f32, leaky_ts_f64, NULL};
 
-et_status op_leaky_relu_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_leaky_relu_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

@@ -8,7 +8,7 @@
 
 #include "util/prim_util.h"
 
-et_status op_local_scalar_dense(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_local_scalar_dense(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *t = args[0]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, t, "self"));
   if (et_tensor_numel(t) < 1) return ET_K_FAIL(ctx, "self: expected at least one element");

@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(log, logf(x), log(x))
 
-et_status op_log_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_log_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &log_fns);
 }

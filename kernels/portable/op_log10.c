@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(log10, log10f(x), log10(x))
 
-et_status op_log10_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_log10_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &log10_fns);
 }

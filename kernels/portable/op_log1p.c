@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(log1p, log1pf(x), log1p(x))
 
-et_status op_log1p_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_log1p_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &log1p_fns);
 }

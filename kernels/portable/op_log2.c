@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(log2, log2f(x), log2(x))
 
-et_status op_log2_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_log2_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &log2_fns);
 }

@@ -14,7 +14,7 @@ static void not_b(void *o, const void *const *in, size_t n, const void *p) {
   for (size_t i = 0; i < n; i++) out[i] = (et_bool8)(a[i] == 0);
 }
 
-et_status op_logical_not_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_logical_not_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[1]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

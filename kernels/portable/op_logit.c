@@ -64,7 +64,7 @@ static void logit_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns logit_fns = {NULL, logit_f32, logit_f64, NULL};
 
-et_status op_logit_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_logit_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

@@ -26,7 +26,7 @@ DEFINE_MASKED_FILL(double, f64, d)
 
 static const et_ew_fns mfill_fns = {mfill_i64, mfill_f32, mfill_f64, NULL};
 
-et_status op_masked_fill_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_masked_fill_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *mask = args[1]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, a, "self"));

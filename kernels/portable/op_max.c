@@ -14,10 +14,10 @@
 
 #include "util/minmax_util.h"
 
-et_status op_max_dim_max(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_max_dim_max(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_dim_out(ctx, args, true);
 }
 
-et_status op_max_unary_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_max_unary_out(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_unary_out(ctx, args, true);
 }

@@ -90,7 +90,7 @@ DEFINE_MAXPOOL(ET_BFLOAT16, et_bf16, bf16)
   }
 ET_FOREACH_INT(DEFINE_MAXPOOL_INT)
 
-et_status op_max_pool2d_with_indices_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_max_pool2d_with_indices_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[6]->u.t, *ind = args[7]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

@@ -33,7 +33,7 @@
   }
 ET_FOREACH_FLOATHBF16(DEFINE_MPB)
 
-et_status op_max_pool2d_with_indices_backward_grad_input(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_max_pool2d_with_indices_backward_grad_input(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *go = args[0]->u.t, *in = args[1]->u.t, *ind = args[7]->u.t;
   et_tensor *gi = args[8]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, go, "grad_output"));

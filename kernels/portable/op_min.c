@@ -13,10 +13,10 @@
 
 #include "util/minmax_util.h"
 
-et_status op_min_dim_min(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_min_dim_min(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_dim_out(ctx, args, false);
 }
 
-et_status op_min_unary_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_min_unary_out(et_kernel_ctx *ctx, et_value **args) {
   return et_minmax_unary_out(ctx, args, false);
 }

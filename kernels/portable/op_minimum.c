@@ -18,7 +18,7 @@ ET_DEFINE_BINARY_TT(minimum, double, f64, (x != x || y != y) ? x + y : (y < x ? 
 
 static const et_ew_fns minimum_tt = {minimum_tt_i64, minimum_tt_f32, minimum_tt_f64, NULL};
 
-et_status op_minimum_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_minimum_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;

@@ -4,7 +4,7 @@
 #include "util/matmul_util.h"
 #include "util/shape_util.h"
 
-et_status op_mm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_mm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_rank(ctx, a, 2, 2, "self"));

@@ -33,7 +33,7 @@ static void mul_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns mul_fns = {mul_i64, mul_f32, mul_f64, NULL};
 
-et_status op_mul_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_mul_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;
@@ -64,7 +64,7 @@ static void muls_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns muls_fns = {muls_i64, muls_f32, muls_f64, NULL};
 
-et_status op_mul_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_mul_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;

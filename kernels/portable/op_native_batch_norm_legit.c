@@ -211,7 +211,7 @@ static et_status bn_train(et_kernel_ctx *ctx, const et_tensor *in, const et_tens
   return ET_OK;
 }
 
-et_status op_native_batch_norm_legit_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_batch_norm_legit_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *w = args[1]->tag == ET_TAG_TENSOR ? args[1]->u.t : NULL;
   const et_tensor *b = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;
   if (!args[5]->u.b) {
@@ -219,13 +219,13 @@ et_status op_native_batch_norm_legit_out(et_kernel_ctx *ctx, et_value **args) {
      * `training` */
     et_value *nt[11] = {args[0], args[1], args[2], args[3], args[4], args[6],
                         args[7], args[8], args[9], args[10], args[11]};
-    return op_native_batch_norm_legit_no_training_out(ctx, nt);
+    return et_op_native_batch_norm_legit_no_training_out(ctx, nt);
   }
   return bn_train(ctx, args[0]->u.t, w, b, args[3]->u.t, args[4]->u.t, args[6]->u.d,
                   args[7]->u.d, args[8]->u.t, args[9]->u.t, args[10]->u.t);
 }
 
-et_status op_native_batch_norm_legit_no_stats_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_batch_norm_legit_no_stats_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *w = args[1]->tag == ET_TAG_TENSOR ? args[1]->u.t : NULL;
   const et_tensor *b = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;
   return bn_train(ctx, args[0]->u.t, w, b, NULL, NULL, args[4]->u.d, args[5]->u.d, args[6]->u.t,

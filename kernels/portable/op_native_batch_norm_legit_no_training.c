@@ -56,7 +56,7 @@ static double param_at(const et_tensor *t, int64_t i) {
                            t->dtype);
 }
 
-et_status op_native_batch_norm_legit_no_training_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_batch_norm_legit_no_training_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const et_tensor *w = args[1]->tag == ET_TAG_TENSOR ? args[1]->u.t : NULL;
   const et_tensor *b = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;

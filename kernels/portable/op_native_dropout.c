@@ -41,7 +41,7 @@ static inline double uniform(uint64_t seed, size_t i) {
   }
 ET_FOREACH_FLOATHBF16(DEFINE_DROP)
 
-et_status op_native_dropout_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_dropout_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const double p = args[1]->u.d;
   const bool train = args[2]->tag != ET_TAG_BOOL || args[2]->u.b;

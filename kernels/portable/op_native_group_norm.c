@@ -44,7 +44,7 @@ static inline double param_at(const et_value *v, int64_t i, double dflt) {
   }
 ET_FOREACH_FLOATHBF16(DEFINE_GN_APPLY)
 
-et_status op_native_group_norm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_group_norm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const int64_t N = args[3]->u.i, C = args[4]->u.i, HxW = args[5]->u.i, G = args[6]->u.i;
   const double eps = args[7]->u.d;

@@ -117,7 +117,7 @@ static et_status check_param(et_kernel_ctx *ctx, const et_value *v, const et_ten
   return ET_OK;
 }
 
-et_status op_native_layer_norm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_native_layer_norm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const double eps = args[4]->u.d;
   et_tensor *out = args[5]->u.t, *mean_out = args[6]->u.t, *rstd_out = args[7]->u.t;

@@ -26,6 +26,6 @@ static void neg_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns neg_fns = {neg_i64, neg_f32, neg_f64, NULL};
 
-et_status op_neg_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_neg_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &neg_fns, false);
 }

@@ -70,7 +70,7 @@ static int64_t walk(const et_tensor *t, int64_t *o, int64_t os0, int64_t os1) {
   }
 }
 
-et_status op_nonzero_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_nonzero_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[1]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

@@ -12,7 +12,7 @@
 #include "util/distance_util.h"
 #include "util/shape_util.h"
 
-et_status op_pdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_pdist_forward_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const double p = args[1]->u.d;
   et_tensor *out = args[2]->u.t;

@@ -10,6 +10,6 @@
 
 #include "util/shuffle_util.h"
 
-et_status op_pixel_unshuffle_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_pixel_unshuffle_out(et_kernel_ctx *ctx, et_value **args) {
   return et_pixel_shuffle_out(ctx, args, false);
 }

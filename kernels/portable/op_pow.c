@@ -74,7 +74,7 @@ static void powt_i64(void *o, const void *const *in, size_t n, const void *p) {
 static const et_ew_fns pows_fns = {pows_i64, pows_f32, pows_f64, NULL};
 static const et_ew_fns powt_fns = {powt_i64, powt_f32, powt_f64, NULL};
 
-et_status op_pow_tensor_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_pow_tensor_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;
@@ -87,7 +87,7 @@ et_status op_pow_tensor_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   return et_ew_unary(ctx, a, out, common, compute, &pows_fns, &e);
 }
 
-et_status op_pow_tensor_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_pow_tensor_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   int common;

@@ -32,7 +32,7 @@ ET_DEFINE_BINARY_ST(pow, double, f64, pow(x, y))
 
 static const et_ew_fns pow_st = {pow_st_i64, pow_st_f32, pow_st_f64, NULL};
 
-et_status op_pow_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_pow_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_value *base = args[0];
   const et_tensor *e = args[1]->u.t;
   et_tensor *out = args[2]->u.t;

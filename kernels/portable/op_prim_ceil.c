@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-et_status op_prim_ceil_scalar(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prim_ceil_scalar(et_kernel_ctx *ctx, et_value **args) {
   if (args[0]->tag != ET_TAG_DOUBLE)
     return et_prim_set_int(ctx, args[1], et_scalar_to_int64(args[0]));
   const double d = ceil(args[0]->u.d);

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-et_status op_prim_et_copy_index_tensor(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prim_et_copy_index_tensor(et_kernel_ctx *ctx, et_value **args) {
   et_tensor *to = args[0]->u.t;
   const et_tensor *from = args[1]->u.t;
   const int64_t index = args[2]->u.i;

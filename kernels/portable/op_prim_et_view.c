@@ -12,7 +12,7 @@
 #include "util/shape_util.h"
 #include "util/view_util.h"
 
-et_status op_prim_et_view_default(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prim_et_view_default(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_same_dtype(ctx, self, "self", out, "out"));

@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-et_status op_prim_sym_int_scalar(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prim_sym_int_scalar(et_kernel_ctx *ctx, et_value **args) {
   if (args[0]->tag == ET_TAG_DOUBLE) {
     const double d = args[0]->u.d;
     if (!(d - d == 0)) return ET_K_FAIL(ctx, "cannot convert a non-finite value to int");

@@ -86,10 +86,10 @@ static et_status prod_impl(et_kernel_ctx *ctx, const et_tensor *in, const et_val
   return ET_OK;
 }
 
-et_status op_prod_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prod_out(et_kernel_ctx *ctx, et_value **args) {
   return prod_impl(ctx, args[0]->u.t, NULL, false, args[1], args[2]->u.t);
 }
 
-et_status op_prod_int_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_prod_int_out(et_kernel_ctx *ctx, et_value **args) {
   return prod_impl(ctx, args[0]->u.t, args[1], args[2]->u.b, args[3], args[4]->u.t);
 }

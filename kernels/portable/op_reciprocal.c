@@ -9,6 +9,6 @@
 
 ET_DEFINE_FLOAT_UNARY(reciprocal, 1.0f / x, 1.0 / x)
 
-et_status op_reciprocal_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_reciprocal_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &reciprocal_fns);
 }

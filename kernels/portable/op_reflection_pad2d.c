@@ -11,6 +11,6 @@
 
 #include "util/pad_util.h"
 
-et_status op_reflection_pad2d_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_reflection_pad2d_out(et_kernel_ctx *ctx, et_value **args) {
   return et_pad_out(ctx, args, 2, ET_PAD_REFLECT);
 }

@@ -36,6 +36,6 @@ static void relu_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns relu_fns = {relu_i64, relu_f32, relu_f64, NULL};
 
-et_status op_relu_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_relu_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &relu_fns, false);
 }

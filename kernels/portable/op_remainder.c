@@ -20,10 +20,10 @@ ET_DEFINE_BINARY_TT_TS(rem, double, f64, et_f64_remainder(x, y))
 static const et_ew_fns rem_tt = {rem_tt_i64, rem_tt_f32, rem_tt_f64, NULL};
 static const et_ew_fns rem_ts = {rem_ts_i64, rem_ts_f32, rem_ts_f64, NULL};
 
-et_status op_remainder_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_remainder_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_tensor_out(ctx, args, ET_BINARY_DIVISION, &rem_tt);
 }
 
-et_status op_remainder_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_remainder_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   return et_binary_scalar_out(ctx, args, ET_BINARY_DIVISION, &rem_ts);
 }

@@ -60,7 +60,7 @@ static void roll_flat(const et_tensor *in, et_tensor *out, int64_t s) {
   }
 }
 
-et_status op_roll_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_roll_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

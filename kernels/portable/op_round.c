@@ -32,6 +32,6 @@ static void round_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns round_fns = {round_i64, round_f32, round_f64, NULL};
 
-et_status op_round_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_round_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &round_fns, false);
 }

@@ -47,7 +47,7 @@ static void rsub_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns rsub_fns = {rsub_i64, rsub_f32, rsub_f64, NULL};
 
-et_status op_rsub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_rsub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   int common;

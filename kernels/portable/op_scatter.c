@@ -18,7 +18,7 @@
 #include "util/index_util.h"
 #include "util/shape_util.h"
 
-et_status op_scatter_src_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_scatter_src_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *index = args[2]->u.t, *src = args[3]->u.t;
   et_tensor *out = args[4]->u.t;
   int64_t dim;
@@ -39,7 +39,7 @@ et_status op_scatter_src_out(et_kernel_ctx *ctx, et_value **args) {
   return ET_OK;
 }
 
-et_status op_scatter_value_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_scatter_value_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *index = args[2]->u.t;
   et_tensor *out = args[4]->u.t;
   uint64_t elem = 0;

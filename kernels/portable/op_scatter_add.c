@@ -27,7 +27,7 @@
 ET_FOREACH_REALHBBF16(SCATTER_ADD)
 #undef SCATTER_ADD
 
-et_status op_scatter_add_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_scatter_add_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *self = args[0]->u.t, *index = args[2]->u.t, *src = args[3]->u.t;
   et_tensor *out = args[4]->u.t;
   int64_t dim;

@@ -30,7 +30,7 @@ static void sign_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns sign_fns = {sign_i64, sign_f32, sign_f64, NULL};
 
-et_status op_sign_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_sign_out(et_kernel_ctx *ctx, et_value **args) {
   /* Bool: x > 0 is x itself, which the Long loop reproduces */
   return et_unary_real_out(ctx, args, &sign_fns, true);
 }

@@ -3,6 +3,6 @@
 
 #include "util/softmax_util.h"
 
-et_status op_softmax_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_softmax_out(et_kernel_ctx *ctx, et_value **args) {
   return et_softmax_out(ctx, args, false);
 }

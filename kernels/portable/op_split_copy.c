@@ -16,7 +16,7 @@
 
 #include <edgetorch/status.h>
 
-et_status op_split_copy_tensor_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_split_copy_tensor_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const et_value *list = args[3];
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

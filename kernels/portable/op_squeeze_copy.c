@@ -9,7 +9,7 @@
 #include "util/broadcast_util.h"
 #include "util/shape_util.h"
 
-et_status op_squeeze_copy_dims_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_squeeze_copy_dims_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));
@@ -41,7 +41,7 @@ et_status op_squeeze_copy_dims_out(et_kernel_ctx *ctx, et_value **args) {
   return ET_OK;
 }
 
-et_status op_squeeze_copy_dim_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_squeeze_copy_dim_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

@@ -12,7 +12,7 @@
 
 #include <edgetorch/status.h>
 
-et_status op_stack_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_stack_out(et_kernel_ctx *ctx, et_value **args) {
   const et_value *list = args[0];
   et_tensor *out = args[2]->u.t;
   const size_t n = list->u.tlist.len;

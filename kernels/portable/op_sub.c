@@ -50,7 +50,7 @@ static et_status no_bool(et_kernel_ctx *ctx, int common) {
   return ET_OK;
 }
 
-et_status op_sub_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_sub_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[3]->u.t;
   int common;
@@ -85,7 +85,7 @@ static void subs_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns subs_fns = {subs_i64, subs_f32, subs_f64, NULL};
 
-et_status op_sub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_sub_scalar_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *a = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   int common;

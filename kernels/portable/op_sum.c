@@ -11,7 +11,7 @@
 #include "util/reduce_util.h"
 #include "util/shape_util.h"
 
-et_status op_sum_intlist_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_sum_intlist_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const bool keepdim = args[2]->u.b;
   et_tensor *out = args[4]->u.t;

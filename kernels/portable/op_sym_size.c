@@ -3,7 +3,7 @@
 
 #include "util/prim_util.h"
 
-et_status op_sym_size_int(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_sym_size_int(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *t = args[0]->u.t;
   if (t->rank == 0) return ET_K_FAIL(ctx, "self: a 0-dim tensor has no sizes");
   int64_t dim;

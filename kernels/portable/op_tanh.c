@@ -5,6 +5,6 @@
 
 ET_DEFINE_FLOAT_UNARY(tanh_op, tanhf(x), tanh(x))
 
-et_status op_tanh_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_tanh_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_float_out(ctx, args, &tanh_op_fns);
 }

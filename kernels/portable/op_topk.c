@@ -92,7 +92,7 @@
   }
 ET_FOREACH_REALHBF16(DEFINE_TOPK)
 
-et_status op_topk_values(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_topk_values(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const int64_t k = args[1]->u.i;
   const bool largest = args[3]->u.b;

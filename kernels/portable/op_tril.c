@@ -31,7 +31,7 @@ static void run_zero(char *dst, int64_t ds, int64_t n, size_t es) {
   for (int64_t j = 0; j < n; j++) et_copy_elem(dst + j * ds * (int64_t)es, &zero, es);
 }
 
-et_status op_tril_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_tril_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

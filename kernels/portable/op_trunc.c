@@ -30,6 +30,6 @@ static void trunc_f64(void *o, const void *const *in, size_t n, const void *p) {
 
 static const et_ew_fns trunc_fns = {trunc_i64, trunc_f32, trunc_f64, NULL};
 
-et_status op_trunc_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_trunc_out(et_kernel_ctx *ctx, et_value **args) {
   return et_unary_real_out(ctx, args, &trunc_fns, false);
 }

@@ -12,7 +12,7 @@
 
 #include <edgetorch/status.h>
 
-et_status op_unbind_copy_int_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_unbind_copy_int_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const et_value *list = args[2];
   ET_K_TRY(et_k_check_tensor(ctx, in, "self"));

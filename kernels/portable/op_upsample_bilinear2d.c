@@ -66,7 +66,7 @@
   }
 ET_FOREACH_FLOATHBF16(DEFINE_BILINEAR)
 
-et_status op_upsample_bilinear2d_vec_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_upsample_bilinear2d_vec_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const bool align = args[2]->u.b;
   et_tensor *out = args[4]->u.t;

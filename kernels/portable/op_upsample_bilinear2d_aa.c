@@ -138,7 +138,7 @@ DEFINE_TAPS(f64, double)
   }
 ET_FOREACH_FLOATHBF16(DEFINE_AA)
 
-et_status op_upsample_bilinear2d_aa_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_upsample_bilinear2d_aa_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const bool align = args[2]->u.b;
   et_tensor *out = args[5]->u.t;

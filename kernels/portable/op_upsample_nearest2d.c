@@ -39,7 +39,7 @@ DEFINE_NEAREST(uint16_t, 16)
 DEFINE_NEAREST(uint32_t, 32)
 DEFINE_NEAREST(uint64_t, 64)
 
-et_status op_upsample_nearest2d_vec_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_upsample_nearest2d_vec_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[3]->u.t;
   et_upsample2d g;

@@ -44,12 +44,12 @@ static et_status var_impl(et_kernel_ctx *ctx, const et_tensor *in, const et_valu
   return ET_OK;
 }
 
-et_status op_var_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_var_out(et_kernel_ctx *ctx, et_value **args) {
   return var_impl(ctx, args[0]->u.t, args[1], args[2]->u.b ? 1.0 : 0.0, args[3]->u.b,
                   args[4]->u.t);
 }
 
-et_status op_var_correction_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_var_correction_out(et_kernel_ctx *ctx, et_value **args) {
   const double correction = args[2]->tag == ET_TAG_NONE ? 1.0 : et_scalar_to_double(args[2]);
   return var_impl(ctx, args[0]->u.t, args[1], correction, args[3]->u.b, args[4]->u.t);
 }

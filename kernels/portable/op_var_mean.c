@@ -14,7 +14,7 @@
 #include "util/reduce_util.h"
 #include "util/shape_util.h"
 
-et_status op_var_mean_correction_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_var_mean_correction_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   const double correction = args[2]->tag == ET_TAG_NONE ? 1.0 : et_scalar_to_double(args[2]);
   const bool keepdim = args[3]->u.b;

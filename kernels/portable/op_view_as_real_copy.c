@@ -20,7 +20,7 @@ static int real_dtype(int complex_dtype) {
   }
 }
 
-et_status op_view_as_real_copy_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_view_as_real_copy_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t;
   et_tensor *out = args[1]->u.t;
   const int rdt = real_dtype(in->dtype);

@@ -25,7 +25,7 @@ DEFINE_WHERE(double, f64)
 
 static const et_ew_fns where_fns = {where_i64, where_f32, where_f64, NULL};
 
-et_status op_where_self_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_where_self_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *cond = args[0]->u.t, *a = args[1]->u.t, *b = args[2]->u.t;
   et_tensor *out = args[3]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, cond, "condition"));

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-et_status op_zeros_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_op_zeros_out(et_kernel_ctx *ctx, et_value **args) {
   et_tensor *out = args[1]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, out, "out"));
   ET_K_TRY(et_k_check_writable(ctx, out, "out"));

@@ -125,8 +125,8 @@ def test_firmware_has_no_heap(firmware, name):
                                            "_malloc_r", "__malloc_lock"})
     assert not heap, f"the firmware links the heap: {heap}"
     # Only the selected kernels: their functions are in, another kernel is not.
-    assert "op_convolution_out" in syms
-    assert "op_sin_out" not in syms and "aten::sin.out" not in firmware[name]["ops"]
+    assert "et_op_convolution_out" in syms
+    assert "et_op_sin_out" not in syms and "aten::sin.out" not in firmware[name]["ops"]
 
 
 def test_selected_kernels_only(firmware):
@@ -135,4 +135,4 @@ def test_selected_kernels_only(firmware):
     assert "aten::max_pool2d_with_indices.out" not in firmware["kws_dscnn"]["ops"]
     nm = subprocess.run(["arm-none-eabi-nm", str(firmware["kws_dscnn"]["elf"])],
                         capture_output=True, text=True, check=True).stdout
-    assert "op_max_pool2d_with_indices_out" not in nm
+    assert "et_op_max_pool2d_with_indices_out" not in nm

@@ -157,13 +157,13 @@ def test_entries_well_formed_and_sorted():
             f"{name}: upstream registers overload-less names without '.default'"
         )
         assert re.fullmatch(r"[TtWPIiDdBbSsLlFfGVOZzN*]+", sig), (name, sig)
-        assert fn.startswith("op_"), fn
+        assert fn.startswith("et_op_"), fn
 
 
 def test_functions_defined_in_op_files():
     defined: Dict[str, Path] = {}
     for f in sorted(PORTABLE.glob("op_*.c")):
-        for m in re.finditer(r"^et_status\s+(op_[A-Za-z0-9_]+)\s*\(", f.read_text(), re.M):
+        for m in re.finditer(r"^et_status\s+(et_op_[A-Za-z0-9_]+)\s*\(", f.read_text(), re.M):
             assert m.group(1) not in defined, f"{m.group(1)} defined twice"
             defined[m.group(1)] = f
     listed = {fn for _, _, fn in parse_ops_def()}
