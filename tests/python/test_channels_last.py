@@ -41,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import edgetorch.runtime as rt
+from edgetorch.models import MobileNetV2
 from edgetorch.export import ChannelsLastError, ExportConfig, export
 from edgetorch.export import layouts
 
@@ -365,61 +366,11 @@ def test_cases_are_channels_last_sensitive() -> None:
 
 
 # ---------------------------------------------------------------------------
-# MobileNetV2 (random weights), channels-last, both exporters
-
-
-def _round8(v: float) -> int:
-    r = max(8, int(v + 4) // 8 * 8)
-    return r + 8 if r < 0.9 * v else r
-
-
-def _cbr(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
-                         nn.BatchNorm2d(cout), nn.ReLU6())
-
-
-class Inverted(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
-        super().__init__()
-        mid = cin * expand
-        layers: List[nn.Module] = [] if expand == 1 else [_cbr(cin, mid, 1)]
-        layers += [_cbr(mid, mid, 3, stride, groups=mid),
-                   nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout)]
-        self.body = nn.Sequential(*layers)
-        self.residual = stride == 1 and cin == cout
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.body(x)
-        return x + y if self.residual else y
-
-
-class MobileNetV2(nn.Module):
-    """torchvision's MobileNetV2 layout (inverted residuals, ReLU6, width
-    multiplier), written out here with random weights."""
-
-    STAGES = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-              (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
-
-    def __init__(self, classes: int = 10, width: float = 0.35) -> None:
-        super().__init__()
-        cin = _round8(32 * width)
-        last = _round8(1280 * max(1.0, width))
-        layers: List[nn.Module] = [_cbr(3, cin, 3, 2)]
-        for t, c, n, s in self.STAGES:
-            cout = _round8(c * width)
-            for i in range(n):
-                layers.append(Inverted(cin, cout, s if i == 0 else 1, t))
-                cin = cout
-        layers.append(_cbr(cin, last, 1))
-        self.features = nn.Sequential(*layers)
-        self.fc = nn.Linear(last, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+# MobileNetV2 (the zoo's, x0.35, random weights), channels-last, both exporters
 
 
 def _mobilenet() -> Tuple[nn.Module, Tuple[torch.Tensor]]:
-    model = _seeded(MobileNetV2)()
+    model = _seeded(lambda: MobileNetV2(num_classes=10, width_mult=0.35))()
     x = torch.randn(1, 3, 40, 48, generator=torch.Generator().manual_seed(7))
     return model, (x.contiguous(memory_format=CL),)
 

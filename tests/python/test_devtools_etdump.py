@@ -27,6 +27,7 @@ import edgetorch
 from edgetorch.devtools.debug import eager_intermediates
 from edgetorch.runtime import load_program
 from runtime_harness import cli_path
+from upstream_corpus import corpus  # noqa: F401  (session fixture)
 
 warnings.filterwarnings("ignore")
 
@@ -171,34 +172,20 @@ def test_binding_write_etdump(tmp_path):
         plain.write_etdump(tmp_path / "c.etdp")
 
 
-def test_delegated_program_has_backend_events(tmp_path):
-    from executorch.exir import to_edge
-    from executorch.exir.backend.backend_api import to_backend
-    from executorch.exir.backend.test.backend_with_compiler_demo import (  # noqa: F401
-        BackendWithCompilerDemo,
-    )
+def test_delegated_program_has_backend_events(corpus, tmp_path):  # noqa: F811
+    """The corpus's program delegated to upstream's test backend, recorded
+    by tests/tools/demo_etdump (the demo backend is test support: the hosted
+    CLI and binding do not register it)."""
+    from runtime_harness import build_dir
 
-    class Sin2(torch.nn.Module):
-        def forward(self, x):
-            return torch.sin(torch.sin(x))
-
-    class Outer(torch.nn.Module):
-        def __init__(self, lowered):
-            super().__init__()
-            self.lowered = lowered
-
-        def forward(self, x):
-            return self.lowered(x) * 2.0
-
-    ep = torch.export.export(Sin2(), (torch.randn(2, 3),))
-    lowered = to_backend("BackendWithCompilerDemo", to_edge(ep).exported_program(), [])
-    data = to_edge(torch.export.export(Outer(lowered), (torch.randn(2, 3),))
-                   ).to_executorch().buffer
-    prog = load_program(data)
-    m = prog.load_method("forward", etdump=True, debug_buffer=True)
     x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
-    m.execute([x])
-    m.write_etdump(tmp_path / "d.etdp", tmp_path / "d.bin")
+    np.save(tmp_path / "x.npy", x)
+    tool = build_dir() / "bin" / "demo_etdump"
+    assert tool.exists(), f"{tool} is missing: build the C tests (make build)"
+    r = subprocess.run([str(tool), str(corpus["delegated"].pte), str(tmp_path / "x.npy"),
+                        str(tmp_path / "d.etdp"), str(tmp_path / "d.bin")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
     block = _execute_block(_inspector(tmp_path / "d.etdp", tmp_path / "d.bin"))
     by_name: Dict[str, list] = {}
     for e in block.events:

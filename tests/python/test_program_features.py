@@ -22,25 +22,7 @@ from executorch.exir._serialize._program import (
     deserialize_pte_binary,
     serialize_pte_binary,
 )
-from executorch.exir.backend.backend_api import to_backend
-from executorch.exir.backend.test.backend_with_compiler_demo import (  # noqa: F401
-    BackendWithCompilerDemo,
-)
 from executorch.exir import schema
-
-
-class _Sin2(torch.nn.Module):
-    def forward(self, x):
-        return torch.sin(torch.sin(x))
-
-
-class _Outer(torch.nn.Module):
-    def __init__(self, lowered):
-        super().__init__()
-        self.lowered = lowered
-
-    def forward(self, x):
-        return self.lowered(x) * 2.0
 
 
 class _Linear(torch.nn.Module):
@@ -54,17 +36,6 @@ class _Linear(torch.nn.Module):
 
 
 X = np.linspace(-2.0, 2.0, 6, dtype=np.float32).reshape(2, 3)
-
-
-def _delegated_program(extract_segments: bool) -> bytes:
-    ep = torch.export.export(_Sin2(), (torch.randn(2, 3),))
-    lowered = to_backend("BackendWithCompilerDemo", to_edge(ep).exported_program(), [])
-    outer = to_edge(torch.export.export(_Outer(lowered), (torch.randn(2, 3),)))
-    et = outer.to_executorch()
-    if extract_segments:
-        return et.buffer
-    pte = deserialize_pte_binary(et.buffer)
-    return bytes(serialize_pte_binary(pte, extract_delegate_segments=False))
 
 
 def _run_both(tmp_path: Path, pte_bytes: bytes, inputs, name: str = "forward"):
@@ -103,8 +74,8 @@ def test_demo_backend_delegate(corpus, tmp_path, name, extract_segments):  # noq
     assert binding.status == "NotFound"
 
 
-def test_unknown_backend_is_named(tmp_path):
-    data = bytearray(_delegated_program(True))
+def test_unknown_backend_is_named(corpus, tmp_path):  # noqa: F811
+    data = bytearray(corpus["delegated"].pte.read_bytes())
     # Rename the backend id in place (same length keeps every offset valid).
     old = b"BackendWithCompilerDemo"
     at = data.find(old)
