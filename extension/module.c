@@ -1,5 +1,6 @@
 /* et_module: the hosted program + methods wrapper (see module.h). */
 #include <edgetorch/demo_backend.h>
+#include <edgetorch/xnnpack_backend.h>
 #include <edgetorch/flat_tensor.h>
 #include <edgetorch/module.h>
 
@@ -63,7 +64,8 @@ static et_status new_module(et_module **out, et_diag *diag) {
   m->registry.backends = m->backends;
   /* The backends built into the library are there from the start. */
   m->backends[0] = &et_demo_backend;
-  m->registry.n_backends = 1;
+  m->backends[1] = &et_xnnpack_backend;
+  m->registry.n_backends = 2;
   m->data_map.get = module_data_get;
   *out = m;
   return ET_OK;

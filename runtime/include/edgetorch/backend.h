@@ -18,6 +18,7 @@
 #ifndef EDGETORCH_BACKEND_H
 #define EDGETORCH_BACKEND_H
 
+#include <edgetorch/data_map.h>
 #include <edgetorch/status.h>
 #include <edgetorch/value.h>
 
@@ -38,6 +39,11 @@ typedef struct et_backend_ctx {
   uint32_t delegate_index;
   et_diag *diag;           /* failures are recorded here */
   struct et_arena *arena;  /* init only: the method arena */
+  /* init only: data stored by name (upstream's NamedDataMap): the program's
+   * named data, then the method's external data map (a .ptd). Always set
+   * during init; get() returns NotFound for unknown keys. The bytes live as
+   * long as the program (and the external map). */
+  const et_data_map *named_data;
 } et_backend_ctx;
 
 typedef struct et_backend {
