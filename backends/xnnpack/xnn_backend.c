@@ -175,7 +175,7 @@ static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
   uint32_t num_dims = fb_u32(r, &tv, 1, 0, "XNNTensorValue");
   fb_vector(r, &tv, 2, 4, &dims, "XNNTensorValue.dims");
   v->const_idx = fb_u32(r, &tv, 3, 0, "XNNTensorValue");
-  uint32_t ext = fb_u32(r, &tv, 4, XNN_INVALID_ID, "XNNTensorValue");
+  uint32_t ext = fb_u32(r, &tv, 4, 0, "XNNTensorValue");
   uint32_t flags = fb_u32(r, &tv, 5, 0, "XNNTensorValue");
   *id = fb_u32(r, &tv, 6, 0, "XNNTensorValue");
   if (!fb_ok(r)) return fb_bad(P, d);
@@ -314,8 +314,9 @@ static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
   n->lo = -INFINITY;
   n->hi = INFINITY;
   if (fb_subtable(r, &xn, 3, &mm, "XNode.output_min_max")) {
-    n->lo = rd_f32(r, &mm, 0, -INFINITY);
-    n->hi = rd_f32(r, &mm, 1, INFINITY);
+    /* Absent fields hold the schema default, 0.0. */
+    n->lo = rd_f32(r, &mm, 0, 0.0f);
+    n->hi = rd_f32(r, &mm, 1, 0.0f);
   }
   if (!fb_ok(r)) return fb_bad(P, d);
   if (type == 0 || type >= XN_NODE_END || !t.pos)
@@ -348,7 +349,7 @@ static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
       n->n_in = 3;
       n->in[0] = U(0);
       n->in[1] = U(1);
-      n->in[2] = fb_u32(r, &t, 2, XNN_INVALID_ID, "node field");
+      n->in[2] = U(2);
       n->out = U(3);
       n->flags = U(4);
       break;
@@ -361,7 +362,7 @@ static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
       n->n_in = 3;
       n->in[0] = U(15);
       n->in[1] = U(16);
-      n->in[2] = fb_u32(r, &t, 17, XNN_INVALID_ID, "node field");
+      n->in[2] = U(17);
       n->out = U(18);
       n->flags = U(19);
       break;
@@ -371,6 +372,9 @@ static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
       c->pt = U(0); c->pr = U(1); c->pb = U(2); c->pl = U(3);
       c->kh = U(4); c->kw = U(5); c->sh = U(6); c->sw = U(7);
       c->dh = U(8); c->dw = U(9);
+      /* Average pooling has no dilation: upstream leaves it 0. */
+      if (!c->dh) c->dh = 1;
+      if (!c->dw) c->dw = 1;
       n->n_in = 1;
       n->in[0] = U(10);
       n->out = U(11);
@@ -432,7 +436,7 @@ static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
       n->flags = U(6);
       break;
     case XN_ELU: case XN_LEAKY_RELU:
-      n->p.alpha = rd_f32(r, &t, 0, type == XN_ELU ? 1.0f : 0.0f);
+      n->p.alpha = rd_f32(r, &t, 0, 0.0f);
       n->n_in = 1;
       n->in[0] = U(1);
       n->out = U(2);
@@ -623,8 +627,16 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
   }
   if (n->type == XN_CONV2D) {
     /* im2col of one output row: bounded by the output's declared width. */
-    const xnn_val *o = &g->vals[n->out];
-    size_t ow = o->rank == 4 ? o->bound[2] : 0;
+    xnn_val ov;
+    bool found = true;
+    if (b->base)
+      ov = g->vals[n->out];
+    else if ((st = find_value(P, n->out, &ov, &found, d)))
+      return st;
+    if (!found)
+      return bad(d, "XnnpackBackend: node %u writes value id %u, which no "
+                    "value has", i, n->out);
+    size_t ow = ov.rank == 4 ? ov.bound[2] : 0;
     bool direct = n->p.conv.kh == 1 && n->p.conv.kw == 1 &&
                   n->p.conv.sh == 1 && n->p.conv.sw == 1 && !n->p.conv.pt &&
                   !n->p.conv.pl && !n->p.conv.pb && !n->p.conv.pr &&
