@@ -810,8 +810,12 @@ static et_status xnn_arena_bytes(const void *processed, size_t size,
   et_status st;
   (void)specs;
   (void)n_specs;
-  if ((st = open_payload(processed, size, &P, NULL))) return st;
-  if ((st = plan(&P, NULL, &b, &h, NULL))) return st;
+  /* arena_bytes has no way to say why a payload is refused: report 0 bytes
+   * and let init, which verifies the same way before taking any memory,
+   * fail with the message. */
+  *out_bytes = 0;
+  if ((st = open_payload(processed, size, &P, NULL))) return ET_OK;
+  if ((st = plan(&P, NULL, &b, &h, NULL))) return ET_OK;
   *out_bytes = b.used;
   return ET_OK;
 }

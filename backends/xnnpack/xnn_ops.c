@@ -82,6 +82,12 @@ bool et_xnn_infer(const xnn_graph *g, const xnn_node *n, uint32_t *rank,
       break;
     }
     case XN_FULLY_CONNECTED: {
+      const xnn_val *f = V(g, n->in[1]);
+      bool tw = n->flags & FLAG_TRANSPOSE_W;
+      if (f->rank != 2 || f->dims[tw ? 1 : 0] != n->n ||
+          f->dims[tw ? 0 : 1] != n->k)
+        return fail(d, "XnnpackBackend: fully connected filter is not %u x "
+                       "%u", (uint32_t)n->n, (uint32_t)n->k);
       if (r < 1 || a->dims[r - 1] != n->k)
         return fail(d, "XnnpackBackend: fully connected input's last dim is "
                        "%u; the filter has %u input channels",
@@ -733,14 +739,20 @@ static void resize(const xnn_graph *g, const xnn_node *n) {
 
 et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *d) {
   const xnn_val *o = V(g, n->out);
-  (void)d;
   switch (n->type) {
     case XN_ADD: case XN_DIV: case XN_MINIMUM: case XN_MULTIPLY:
     case XN_SUBTRACT: case XN_MAXIMUM: case XN_PRELU:
       binary(g, n);
       break;
     case XN_FULLY_CONNECTED: fully_connected(g, n); break;
-    case XN_CONV2D: conv2d(g, n); break;
+    case XN_CONV2D:
+      /* The im2col row was sized for the declared output width. */
+      if (n->scratch && (size_t)o->dims[2] * n->k > n->scratch_floats)
+        return et_diag_set(d, ET_INVALID_ARGUMENT,
+                           "XnnpackBackend: convolution output width %u "
+                           "exceeds the exported bound", o->dims[2]);
+      conv2d(g, n);
+      break;
     case XN_DW_CONV2D: dwconv2d(g, n); break;
     case XN_DECONV2D: deconv2d(g, n); break;
     case XN_AVG_POOL: case XN_MAX_POOL: pool(g, n); break;
