@@ -10,7 +10,10 @@ is the numerical oracle, at the float tolerance the backend is judged by
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +117,32 @@ def test_info_counts_backend_memory(corpus):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "XnnpackBackend" in proc.stdout
+
+
+PAYLOAD_COUNT = int(os.environ.get("ET_XNN_MUTATION_COUNT", "400"))
+
+
+@pytest.mark.parametrize("name", ["cnn", "block", "dynamic_mlp"])
+def test_damaged_payloads_never_crash(corpus, name):
+    """Variants damaged inside the XNNPACK payload (header, graph, constant
+    table) go through arena sizing, init and execute under ASan+UBSan
+    (tests/tools/mutate.c --payload): refusals with a message, no crash, no
+    overrun, no hang. ET_XNN_MUTATION_COUNT sets the variants per file (the
+    acceptance run uses 10000)."""
+    d = Path(os.environ.get("ET_ASAN_BUILD_DIR", H.REPO_ROOT / "build-asan"))
+    exe = d / "bin" / "mutate"
+    if not exe.exists():
+        pytest.fail(f"{exe} does not exist: make build-asan")
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:allocator_may_return_null=1")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([str(exe), "--payload", "--count", str(PAYLOAD_COUNT),
+                           str(corpus / name / "model.pte")],
+                          capture_output=True, text=True, timeout=1800, env=env)
+    report = f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, report
+    assert "original executed ok" in proc.stdout, report
+    m = re.search(r"^(\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
+    assert m and int(m.group(2)) == 0 and int(m.group(1)) == PAYLOAD_COUNT + 1, report
+    # The damage reached the backend: some variants were refused by it.
+    assert "init failed" in proc.stdout, report
