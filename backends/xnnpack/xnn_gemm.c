@@ -161,6 +161,12 @@ void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
                         size_t lda, const float *packed, const float *bias,
                         float *c, size_t ldc, float lo, float hi) {
   tile_fn *tile = pick();
+  if (k == 0) { /* nothing to multiply (A and B may be NULL) */
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++)
+        c[i * ldc + j] = clampf(bias ? bias[j] : 0.0f, lo, hi);
+    return;
+  }
   for (size_t p = 0; p < n; p += NR) {
     size_t nr = n - p < NR ? n - p : NR;
     const float *panel = packed + (p / NR) * NR * k;
@@ -177,6 +183,11 @@ void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
                  const float *b, size_t ldb, float *c, size_t ldc, float lo,
                  float hi) {
   tile_fn *tile = pick();
+  if (k == 0) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) c[i * ldc + j] = clampf(0.0f, lo, hi);
+    return;
+  }
   size_t full = n / NR * NR;
   for (size_t p = 0; p < full; p += NR)
     for (size_t i = 0; i < m; i += MR) {

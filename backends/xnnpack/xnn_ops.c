@@ -401,9 +401,10 @@ static void fully_connected(const xnn_graph *g, const xnn_node *n) {
     et_xnn_pack_b(n->scratch, f->data, K, N, tw ? N : 1, tw ? 1 : K);
     w = n->scratch;
   }
-  if (K == 0) {
-    for (size_t i = 0; i < M * N; i++) o->data[i] = n->bias ? n->bias[i % N] : 0;
-    clamp_buf(o->data, M * N, n->lo, n->hi);
+  if (K == 0) { /* M is then the input's row count, not numel / K */
+    size_t rows = a->rank ? numel(a->rank - 1, a->dims) : 1;
+    et_xnn_gemm_packed(rows, N, 0, NULL, 0, NULL, n->bias, o->data, N, n->lo,
+                       n->hi);
     return;
   }
   et_xnn_gemm_packed(M, N, K, a->data, K, w, n->bias, o->data, N, n->lo, n->hi);

@@ -141,9 +141,10 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
     class Shapes(nn.Module):
         """PReLU, constant pad, slice, bilinear resize, permute, softmax.
 
-        (pad followed by a channel slice, then resize/permute/softmax/reshape,
-        in one chain, gives wrong numbers on upstream's own XNNPACK runtime
-        too (executorch 1.5.1), so the chain is split into branches.)
+        (A permute of the output of a channels-last node (conv, resize)
+        gives wrong numbers on upstream's own XNNPACK runtime too, executorch
+        1.5.1: the lowering's layout bookkeeping, not the runtime. So the
+        permute here reads the input.)
         """
 
         def __init__(self) -> None:
@@ -158,8 +159,8 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
             u = F.interpolate(y, scale_factor=2, mode="bilinear",
                               align_corners=False)
             v = F.interpolate(y, size=(5, 7), mode="bilinear", align_corners=True)
-            w = torch.softmax(u.permute(0, 2, 3, 1), dim=-1)
-            return p, s, w, v.sum(dim=1, keepdim=True) + 1.0
+            w = torch.softmax(x.permute(0, 2, 3, 1) * 3.0, dim=-1)
+            return p, s, u, w, v.sum(dim=1, keepdim=True) + 1.0
 
     g = torch.Generator().manual_seed(1)
 
