@@ -10,6 +10,7 @@
  * One function (plan) walks the graph both to count the arena bytes
  * (arena_bytes) and to fill them (init), so the reported size is exact.
  */
+#include <edgetorch/program.h>
 #include <edgetorch/xnnpack_backend.h>
 
 #include "../../runtime/core/fb.h"
@@ -242,6 +243,37 @@ static et_status find_value(payload *P, uint32_t id, xnn_val *v, bool *found,
   return ET_OK;
 }
 
+/* Entry `key` of the program's named data (Program field 7: NamedData
+ * {key, segment_index}; DataSegment {offset, size} after the segment base).
+ * The program was verified at load; the spans are checked again anyway. */
+static et_status program_named(const et_program *p, const char *key,
+                               const uint8_t **out, size_t *out_size) {
+  fb_reader r;
+  fb_table root, nd, seg;
+  fb_vec v, segs = {p->segments, p->n_segments, true};
+  fb_init(&r, p->data, p->program_size);
+  fb_table_at(&r, p->root, &root, "Program");
+  fb_vector(&r, &root, 7, 4, &v, "Program.named_data");
+  for (uint32_t i = 0; i < v.len && fb_ok(&r); i++) {
+    fb_vec_table(&r, &v, i, &nd, "NamedData");
+    const char *k = fb_string(&r, &nd, 0, NULL, "NamedData.key");
+    if (!k || strcmp(k, key) != 0) continue;
+    uint32_t si = fb_u32(&r, &nd, 1, 0, "NamedData");
+    if (si >= p->n_segments) return ET_NOT_FOUND;
+    fb_vec_table(&r, &segs, si, &seg, "DataSegment");
+    uint64_t off = fb_u64(&r, &seg, 0, 0, "DataSegment");
+    uint64_t size = fb_u64(&r, &seg, 1, 0, "DataSegment");
+    uint64_t start = p->segment_base + off;
+    if (!fb_ok(&r) || start < off || start > p->size ||
+        size > p->size - start)
+      return ET_NOT_FOUND;
+    *out = p->data + start;
+    *out_size = (size_t)size;
+    return ET_OK;
+  }
+  return ET_NOT_FOUND;
+}
+
 /* Bytes of constant `idx`: inline (offset into the constant data) or named.
  * `ctx` NULL: sizing only, no lookup. */
 static et_status const_bytes(payload *P, et_backend_ctx *ctx, uint32_t idx,
@@ -261,13 +293,21 @@ static et_status const_bytes(payload *P, et_backend_ctx *ctx, uint32_t idx,
                        "needs %zu", idx, (unsigned long long)size, want);
   if (!ctx) return ET_OK;
   if (key && klen) {
+    /* Upstream's NamedDataMap: the program's named data, then the .ptd. */
     et_named_data nd;
+    et_status st = ET_NOT_FOUND;
     memset(&nd, 0, sizeof nd);
-    et_status st = ctx->named_data
-                       ? ctx->named_data->get(ctx->named_data, key, &nd)
-                       : ET_NOT_FOUND;
+    if (ctx->program) {
+      const uint8_t *pd = NULL;
+      size_t ps = 0;
+      st = program_named(ctx->program, key, &pd, &ps);
+      nd.data = pd;
+      nd.nbytes = ps;
+    }
+    if (st && ctx->external)
+      st = ctx->external->get(ctx->external, key, &nd);
     if (st)
-      return et_diag_set(d, st == ET_NOT_FOUND ? ET_NOT_FOUND : st,
+      return et_diag_set(d, ET_NOT_FOUND,
                          "XnnpackBackend: constant %u: named data '%s' not "
                          "found in the program or the external data map",
                          idx, key);

@@ -11,7 +11,6 @@
 
 #include <edgetorch/arena.h>
 
-#include <stddef.h>
 #include <string.h>
 
 typedef struct et_instr {
@@ -47,8 +46,7 @@ struct et_method {
   et_diag kdiag; /* kernel failures land here first */
   et_diag diag;
   et_method_stats stats;
-  et_data_map named; /* what backends see as ctx.named_data */
-  const et_data_map *external;
+  const et_data_map *external; /* what backends see at init */
   bool destroyed;
 };
 
@@ -791,7 +789,8 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
     rt->ctx.delegate_index = d;
     rt->ctx.diag = &m->diag;
     rt->ctx.arena = arena;
-    rt->ctx.named_data = &m->named;
+    rt->ctx.program = p;
+    rt->ctx.external = m->external;
     et_arena_alloc(arena, 0, ET_ARENA_ALIGN);
     size_t before = arena->used;
     size_t budget = 0;
@@ -813,21 +812,10 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
                          id, arena->used - before, budget);
     }
     rt->ctx.arena = NULL; /* only init may allocate */
-    rt->ctx.named_data = NULL;
+    rt->ctx.program = NULL;
+    rt->ctx.external = NULL;
   }
   return ET_OK;
-}
-
-/* Program named data first, then the caller's external map. */
-static et_status named_get(const et_data_map *map, const char *key,
-                           et_named_data *out) {
-  const et_method *m =
-      (const et_method *)((const char *)map - offsetof(et_method, named));
-  memset(out, 0, sizeof *out);
-  if (et_program_named_data(m->program, key, &out->data, &out->nbytes) ==
-      ET_OK)
-    return ET_OK;
-  return m->external ? m->external->get(m->external, key, out) : ET_NOT_FOUND;
 }
 
 void *et_backend_alloc(et_backend_ctx *ctx, size_t bytes, size_t align) {
@@ -901,7 +889,6 @@ et_status et_method_init(const et_program *p, const char *name,
   m->input_bounds = o.input_bounds;
   m->input_set = o.input_set;
   m->input_planned = o.input_planned;
-  m->named.get = named_get;
   m->external = memory->external;
   m->kctx.diag = &m->kdiag;
   m->kctx.scratch = (uint8_t *)memory->scratch;

@@ -757,30 +757,6 @@ const char *et_program_message(const et_program *p) { return p->diag.message; }
 
 size_t et_program_method_count(const et_program *p) { return p->n_plans; }
 
-et_status et_program_named_data(const et_program *p, const char *key,
-                                const void **out, size_t *out_size) {
-  fb_reader r;
-  fb_table root, nd;
-  fb_vec v;
-  et_reader_init(p, &r);
-  fb_table_at(&r, p->root, &root, "Program");
-  fb_vector(&r, &root, PROGRAM_NAMED_DATA, 4, &v, "Program");
-  for (uint32_t i = 0; i < v.len && fb_ok(&r); i++) {
-    const uint8_t *data;
-    uint64_t size;
-    fb_vec_table(&r, &v, i, &nd, "NamedData");
-    const char *k = fb_string(&r, &nd, 0, NULL, "NamedData");
-    if (!k || strcmp(k, key)) continue;
-    if (segment_span(p, &r, fb_u32(&r, &nd, 1, 0, "NamedData"), &data, &size,
-                     NULL))
-      break;
-    *out = data;
-    *out_size = (size_t)size;
-    return ET_OK;
-  }
-  return ET_NOT_FOUND;
-}
-
 const char *et_program_method_name(const et_program *p, size_t i) {
   fb_reader r;
   et_plan plan;

@@ -4,8 +4,8 @@
  *
  * The input is the payload itself (XH00 header, XN00/XN01 flatbuffer graph,
  * constant data). arena_bytes sizes it; init gets exactly that many arena
- * bytes (heap, so AddressSanitizer sees an overrun) and a named-data map that
- * answers every key with a zero-filled block (so named constants load);
+ * bytes (heap, so AddressSanitizer sees an overrun) and an external data map
+ * that answers every key with a zero-filled block (so named constants load);
  * when init succeeds, execute runs on made-up inputs at the declared shapes
  * and every output byte is read. Init must never take more than it declared.
  *
@@ -94,7 +94,7 @@ static void run(void *handle, size_t n_ext, et_diag *diag) {
     pv[x->ext] = &a->v;
   }
   if (et_xnnpack_backend.execute(&(et_backend_ctx){"XnnpackBackend", 0, diag,
-                                                   NULL, NULL},
+                                                   NULL, NULL, NULL},
                                  handle, pv, n_ext) == ET_OK) {
     volatile float sink = 0;
     for (size_t e = 0; e < n_ext; e++)
@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&diag, 0, sizeof diag);
     if (mem) {
       et_arena_init(&arena, mem, bytes);
-      et_backend_ctx ctx = {"XnnpackBackend", 0, &diag, &arena, &map};
+      et_backend_ctx ctx = {"XnnpackBackend", 0, &diag, &arena, NULL, &map};
       void *h = NULL;
       et_status st = et_xnnpack_backend.init(&ctx, copy, size, NULL, 0, &h);
       if (arena.used > bytes) __builtin_trap();

@@ -28,6 +28,8 @@ extern "C" {
 
 #define ET_BACKEND_ABI_VERSION 1u
 
+struct et_program;
+
 typedef struct et_compile_spec {
   const char *key; /* NUL-terminated (points into the program) */
   const uint8_t *value;
@@ -39,11 +41,11 @@ typedef struct et_backend_ctx {
   uint32_t delegate_index;
   et_diag *diag;           /* failures are recorded here */
   struct et_arena *arena;  /* init only: the method arena */
-  /* init only: data stored by name (upstream's NamedDataMap): the program's
-   * named data, then the method's external data map (a .ptd). Always set
-   * during init; get() returns NotFound for unknown keys. The bytes live as
-   * long as the program (and the external map). */
-  const et_data_map *named_data;
+  /* init only: the program, whose named data (upstream's NamedDataStore)
+   * may hold the delegate's weights, and the method's external data map
+   * (a .ptd; NULL when none). Both outlive the method. */
+  const struct et_program *program;
+  const et_data_map *external;
 } et_backend_ctx;
 
 typedef struct et_backend {

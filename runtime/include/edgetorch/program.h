@@ -65,10 +65,6 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
 const char *et_program_message(const et_program *p);
 
 size_t et_program_method_count(const et_program *p);
-/* Entry `key` of the program's named data (upstream's NamedDataStore):
- * ET_OK with its bytes (in the program), or ET_NOT_FOUND. */
-et_status et_program_named_data(const et_program *p, const char *key,
-                                const void **out, size_t *out_size);
 /* Name of method i (NUL-terminated, points into the program bytes). */
 const char *et_program_method_name(const et_program *p, size_t i);
 
