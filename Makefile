@@ -131,7 +131,7 @@ size: setup python
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	  -DET_SANITIZE=ON -DET_BUILD_FUZZ=ON -DET_BUILD_TESTS=OFF >/dev/null
-	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy fuzz_bundled
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy fuzz_bundled fuzz_xnnpack
 	@mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/* build-fuzz/corpus/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_program -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 build-fuzz/corpus
 	@mkdir -p build-fuzz/corpus_ptd && cp -n tests/fuzz/corpus_ptd/* build-fuzz/corpus_ptd/ 2>/dev/null || true
@@ -140,6 +140,8 @@ fuzz: setup
 	@build-fuzz/bin/fuzz_npy -max_total_time=$${FUZZ_NPY_SECONDS:-30} -max_len=4096 build-fuzz/corpus_npy
 	@mkdir -p build-fuzz/corpus_bundled && cp -n tests/fuzz/corpus_bundled/* build-fuzz/corpus_bundled/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_bundled -max_total_time=$${FUZZ_BPTE_SECONDS:-30} -max_len=8192 build-fuzz/corpus_bundled
+	@mkdir -p build-fuzz/corpus_xnnpack && cp -n tests/fuzz/corpus_xnnpack/* build-fuzz/corpus_xnnpack/ 2>/dev/null || true
+	@build-fuzz/bin/fuzz_xnnpack -max_total_time=$${FUZZ_XNNPACK_SECONDS:-60} -max_len=16384 build-fuzz/corpus_xnnpack
 
 # Side by side with upstream ExecuTorch (portable and XNNPACK), PyTorch eager
 # and ONNX Runtime; writes bench/results/<date>.json and docs/benchmarks.md.

@@ -1,4 +1,5 @@
 /* et_module: the hosted program + methods wrapper (see module.h). */
+#include <edgetorch/xnnpack_backend.h>
 #include <edgetorch/flat_tensor.h>
 #include <edgetorch/module.h>
 
@@ -71,7 +72,9 @@ static et_status new_module(et_module **out, et_diag *diag) {
   m->registry.kernel_tables = m->tables;
   m->registry.n_kernel_tables = 1;
   m->registry.backends = m->backends;
-  m->registry.n_backends = 0;
+  /* The backends built into the hosted library are there from the start. */
+  m->backends[0] = &et_xnnpack_backend;
+  m->registry.n_backends = 1;
   m->data_map.get = module_data_get;
   m->memory_limit = ET_MODULE_DEFAULT_MEMORY_LIMIT;
   *out = m;

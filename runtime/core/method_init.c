@@ -351,6 +351,8 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
     rt->ctx.delegate_index = d;
     rt->ctx.diag = &m->diag;
     rt->ctx.arena = arena;
+    rt->ctx.program = p;
+    rt->ctx.external = m->external;
     et_arena_alloc(arena, 0, ET_ARENA_ALIGN);
     size_t before = arena->used;
     size_t budget = 0;
@@ -375,6 +377,8 @@ static et_status init_delegates(et_method *m, const et_program *p, fb_reader *r,
                          id, arena->used - before, budget);
     }
     rt->ctx.arena = NULL; /* only init may allocate */
+    rt->ctx.program = NULL;
+    rt->ctx.external = NULL;
     rt->handle = handle;
     rt->backend = b;
   }
@@ -456,6 +460,7 @@ et_status et_method_init(const et_program *p, const char *name,
   m->input_bounds = o.input_bounds;
   m->input_set = o.input_set;
   m->input_planned = o.input_planned;
+  m->external = memory->external;
   m->kctx.diag = &m->kdiag;
   m->kctx.scratch = (uint8_t *)memory->scratch;
   m->kctx.scratch_size = memory->scratch ? memory->scratch_size : 0;

@@ -48,6 +48,7 @@ struct et_method {
   et_method_stats stats;
   uint64_t max_instructions;
   et_tracer *tracer; /* NULL: no tracing */
+  const et_data_map *external; /* what backends see at init */
   bool destroyed;
 };
 

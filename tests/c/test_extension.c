@@ -451,9 +451,10 @@ static void test_add_backend(void **state) {
   const et_registry *reg = et_module_registry(mod);
   assert_int_equal(reg->n_kernel_tables, 1);
   assert_ptr_equal(reg->kernel_tables[0], &et_portable_kernels);
-  /* No backend is built into the hosted library (the demo backend is
+  /* The CPU backend is built into the hosted library (the demo backend is
    * test support only). */
-  assert_int_equal(reg->n_backends, 0);
+  assert_int_equal(reg->n_backends, 1);
+  assert_string_equal(reg->backends[0]->id, "XnnpackBackend");
 
   static char ids[ET_MODULE_MAX_BACKENDS + 1][16];
   static et_backend backends[ET_MODULE_MAX_BACKENDS + 1];
@@ -468,11 +469,11 @@ static void test_add_backend(void **state) {
   et_backend wrong = backends[0];
   wrong.abi_version = ET_BACKEND_ABI_VERSION + 1;
   assert_int_equal(et_module_add_backend(mod, &wrong), ET_NOT_SUPPORTED);
-  for (int i = 0; i < ET_MODULE_MAX_BACKENDS; i++) {
+  for (int i = 0; i < ET_MODULE_MAX_BACKENDS - 1; i++) {
     assert_int_equal(et_module_add_backend(mod, &backends[i]), ET_OK);
   }
   assert_int_equal(reg->n_backends, ET_MODULE_MAX_BACKENDS);
-  assert_ptr_equal(reg->backends[3], &backends[3]);
+  assert_ptr_equal(reg->backends[4], &backends[3]);
   assert_int_equal(et_module_add_backend(mod, &backends[2]),
                    ET_REGISTRATION_ALREADY_REGISTERED);
   assert_int_equal(

@@ -1,4 +1,5 @@
-"""The core runtime and the portable kernels never allocate, abort or print.
+"""The core runtime, the portable kernels and the CPU backend never allocate,
+abort or print.
 
 Inspects the undefined symbols of the object files in the built static
 libraries: any reference to the heap, to abort/exit or to stdio fails.
@@ -50,7 +51,7 @@ def library(name: str) -> Path:
     return lib
 
 
-@pytest.mark.parametrize("name", ["edgetorch_core", "edgetorch_portable"])
+@pytest.mark.parametrize("name", ["edgetorch_core", "edgetorch_portable", "edgetorch_xnnpack"])
 def test_no_heap_no_abort_no_stdio(name: str) -> None:
     syms = undefined_symbols(library(name))
     assert syms, f"no object files found in lib{name}.a"

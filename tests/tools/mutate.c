@@ -41,12 +41,16 @@
  *   --mutate-data        damage the --data file instead of the programs
  *                        (each program is then run whole, with each variant
  *                        of the data file)
+ *   --payload            damage only the first XNNPACK delegate payload
+ *                        ("XH00" header) inside each program, so every
+ *                        variant reaches the XnnpackBackend's verifier
  * The last line is "<passed> passed, <failed> failed"; the exit status is 0
  * only when nothing failed.
  */
 #include "fault_backend.h"
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/flat_tensor.h>
+#include <edgetorch/xnnpack_backend.h>
 
 #include <signal.h>
 #include <stdint.h>
@@ -835,7 +839,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: mutate [-n COUNT] [-s SEED] [--only I [--write PATH]] "
           "[--timeout SEC] [--max-mem BYTES] [--max-instructions N] [-v] [--trace] [--any-outcome] "
-          "[--data FILE.ptd [--mutate-data]] FILE.pte...\n");
+          "[--data FILE.ptd [--mutate-data]] [--payload] FILE.pte...\n");
 }
 
 int main(int argc, char **argv) {
@@ -845,7 +849,7 @@ int main(int argc, char **argv) {
   unsigned timeout = 60;
   int first_file = argc;
   const char *data_path = NULL;
-  int mutate_data = 0;
+  int mutate_data = 0, payload = 0;
   g_argv0 = argv[0];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -873,6 +877,8 @@ int main(int argc, char **argv) {
       data_path = argv[++i];
     } else if (!strcmp(a, "--mutate-data")) {
       mutate_data = 1;
+    } else if (!strcmp(a, "--payload")) {
+      payload = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage();
       return 0;
@@ -908,15 +914,16 @@ int main(int argc, char **argv) {
   const et_kernel_table *tables[] = {&et_portable_kernels};
   /* Delegated programs reach the backend lifecycle: the fault injector
    * fails every 3rd init and every 5th execute, and aborts on a destroy or
-   * execute of a handle that is not live. */
-  const et_backend *backends[] = {&et_fault_backend};
+   * execute of a handle that is not live. The CPU backend as the hosted
+   * module has it. */
+  const et_backend *backends[] = {&et_fault_backend, &et_xnnpack_backend};
   et_fault_reset(-1, 3, 5, true);
   et_registry reg;
   memset(&reg, 0, sizeof reg);
   reg.kernel_tables = tables;
   reg.n_kernel_tables = 1;
   reg.backends = backends;
-  reg.n_backends = 1;
+  reg.n_backends = 2;
 
   unsigned long passed = 0, failed = 0;
   for (int fi = first_file; fi < argc; fi++) {
@@ -959,6 +966,29 @@ int main(int argc, char **argv) {
     size_t base_size = mutate_data ? data_size : size;
     size_t send = mutate_data ? ptd_structure_end(data, data_size)
                               : structure_end(orig, size);
+    /* The first XNNPACK payload: 4 bytes before "XH00", as long as its
+     * header says (constant data offset + size). */
+    size_t pl_start = 0, pl_size = 0, pl_struct = 0;
+    if (payload && !mutate_data) {
+      for (size_t i = 4; i + 26 <= size; i++)
+        if (!memcmp(orig + i, "XH00", 4)) {
+          uint32_t fo = rd32(orig + i + 6), fs = rd32(orig + i + 10);
+          uint32_t co = rd32(orig + i + 14);
+          uint64_t cs = rd64(orig + i + 18);
+          if (co <= size && cs <= size - co && co + cs <= size - (i - 4)) {
+            pl_start = i - 4;
+            pl_size = (size_t)(co + cs);
+            pl_struct = (size_t)fo + fs;
+          }
+          break;
+        }
+      if (!pl_size) {
+        printf("FAIL %s: no XNNPACK payload (XH00) in the file\n", g_file);
+        failed++;
+        free(orig);
+        continue;
+      }
+    }
     uint64_t file_key = hash_str(key_name(g_file)) ^
                         (mutate_data ? hash_str(key_name(data_path)) : 0);
     unsigned long first = only >= 0 ? (unsigned long)only : 0;
@@ -971,7 +1001,16 @@ int main(int argc, char **argv) {
       if (!work) break;
       memcpy(work, base, base_size);
       int n_mut = rng_below(&r, 10) < 7 ? 1 : 2 + (int)rng_below(&r, 3);
-      for (int k = 0; k < n_mut; k++) c.mutations[mutate_once(&r, work, &n, send)]++;
+      if (payload && pl_size) {
+        /* Damage inside the payload; a truncation zeroes its tail (the
+         * program still says how long the payload is). */
+        size_t pn = pl_size;
+        for (int k = 0; k < n_mut; k++)
+          c.mutations[mutate_once(&r, work + pl_start, &pn, pl_struct)]++;
+        if (pn < pl_size) memset(work + pl_start + pn, 0, pl_size - pn);
+      } else {
+        for (int k = 0; k < n_mut; k++) c.mutations[mutate_once(&r, work, &n, send)]++;
+      }
       /* Exactly n bytes, so any overread is a sanitizer report. */
       uint8_t *variant = alloc_exact(n);
       if (!variant) {

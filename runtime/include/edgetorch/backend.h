@@ -18,6 +18,7 @@
 #ifndef EDGETORCH_BACKEND_H
 #define EDGETORCH_BACKEND_H
 
+#include <edgetorch/data_map.h>
 #include <edgetorch/status.h>
 #include <edgetorch/tracer.h>
 #include <edgetorch/value.h>
@@ -27,6 +28,8 @@ extern "C" {
 #endif
 
 #define ET_BACKEND_ABI_VERSION 1u
+
+struct et_program;
 
 typedef struct et_compile_spec {
   const char *key; /* NUL-terminated (points into the program) */
@@ -42,6 +45,11 @@ typedef struct et_backend_ctx {
   /* The method's tracer or NULL. A backend may report its own events
    * (ET_TRACE_BACKEND_BEGIN/END, with a node id or name) through it. */
   et_tracer *tracer;
+  /* init only: the program, whose named data (upstream's NamedDataStore)
+   * may hold the delegate's weights, and the method's external data map
+   * (a .ptd; NULL when none). Both outlive the method. */
+  const struct et_program *program;
+  const et_data_map *external;
 } et_backend_ctx;
 
 typedef struct et_backend {

@@ -1,0 +1,964 @@
+/*
+ * The CPU backend (id "XnnpackBackend"): reads upstream's XNNPACK payload,
+ * verifies it, prepares weights, and runs the graph on xnn_ops.c's kernels.
+ * See edgetorch/xnnpack_backend.h.
+ *
+ * Payload: [XNNHeader "XH00" | XNNGraph flatbuffer ("XN00"/"XN01") | constant
+ * data], or a bare flatbuffer (legacy). Layout facts: upstream's
+ * backends/xnnpack/serialization/schema.fbs and runtime/XNNHeader.h.
+ *
+ * One function (plan) walks the graph both to count the arena bytes
+ * (arena_bytes) and to fill them (init), so the reported size is exact.
+ */
+#include <edgetorch/program.h>
+#include <edgetorch/xnnpack_backend.h>
+
+#include "../../runtime/core/fb.h"
+#include "xnn_gemm.h"
+#include "xnn_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* XNNGraph fields (deprecated ones keep their slot). */
+enum {
+  G_VERSION = 0, G_XNODES = 1, G_XVALUES = 2, G_NUM_EXTERNS = 3,
+  G_INPUT_IDS = 4, G_OUTPUT_IDS = 5, G_CONSTANT_DATA = 8
+};
+enum { XDT_FP32 = 1, XDT_FP16 = 2, XDT_INT32 = 12, XDT_PFP32 = 13,
+       XDT_BF16 = 14 };
+#define VFLAG_IN 1u
+#define VFLAG_OUT 2u
+#define MAX_EXTERNS 4096u
+#define MAX_ELEMS ((size_t)1 << 40)
+
+static const char QMSG[] =
+    "quantized XNNPACK values are the quantization issue's";
+
+typedef struct payload {
+  const uint8_t *fb;
+  uint32_t fb_size;
+  const uint8_t *cdata; /* NULL without a header */
+  uint64_t cdata_size;
+  fb_reader r;
+  fb_table root;
+  fb_vec nodes, values, cd;
+  uint32_t n_ext;
+} payload;
+
+/* A bump allocator that either counts (base == NULL) or hands out memory. */
+typedef struct bump {
+  uint8_t *base;
+  size_t used, cap;
+} bump;
+
+static void *take(bump *b, size_t bytes) {
+  size_t start = (b->used + 15u) & ~(size_t)15u;
+  if (start < b->used || bytes > SIZE_MAX - start) {
+    b->used = SIZE_MAX;
+    return NULL;
+  }
+  b->used = start + bytes;
+  if (!b->base) return NULL;
+  if (b->used > b->cap) return NULL;
+  return b->base + start;
+}
+
+static et_status bad(et_diag *d, const char *fmt, uint32_t a, uint32_t b) {
+  return et_diag_set(d, ET_INVALID_PROGRAM, fmt, a, b);
+}
+
+static et_status fb_bad(const payload *P, et_diag *d) {
+  return et_diag_set(d, ET_INVALID_PROGRAM,
+                     "XnnpackBackend: the graph flatbuffer is damaged at byte "
+                     "%u (reading %s, field %d)",
+                     P->r.bad_at, P->r.what, P->r.field);
+}
+
+static float rd_f32(fb_reader *r, const fb_table *t, unsigned id, float dflt) {
+  uint32_t p = fb_field(r, t, id, 4, "float field");
+  if (!p) return dflt;
+  uint32_t bits = fb_rd32(r->buf + p);
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+static uint32_t vec_u32(const payload *P, const fb_vec *v, uint32_t i) {
+  return (uint32_t)fb_vec_i32(&P->r, v, i);
+}
+
+/* ---- header and root --------------------------------------------------- */
+
+static et_status open_payload(const void *data, size_t size, payload *P,
+                              et_diag *d) {
+  const uint8_t *b = (const uint8_t *)data;
+  memset(P, 0, sizeof *P);
+  if (!b || size < 8)
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: payload of %zu bytes is too short",
+                       size);
+  if (size >= 30 && memcmp(b + 4, "XH00", 4) == 0) {
+    uint32_t hlen = fb_rd16(b + 8);
+    uint32_t fo = fb_rd32(b + 10), fs = fb_rd32(b + 14), co = fb_rd32(b + 18);
+    uint64_t cs = fb_rd64(b + 22);
+    if (hlen < 30 || fo > size || fs > size - fo || co > size ||
+        cs > size - co)
+      return et_diag_set(d, ET_INVALID_PROGRAM,
+                         "XnnpackBackend: XH00 header (length %u, flatbuffer "
+                         "at %u size %u, constants at %u) does not fit the "
+                         "%zu byte payload", hlen, fo, fs, co, size);
+    P->fb = b + fo;
+    P->fb_size = fs;
+    P->cdata = b + co;
+    P->cdata_size = cs;
+  } else {
+    if (size > UINT32_MAX)
+      return et_diag_set(d, ET_INVALID_PROGRAM,
+                         "XnnpackBackend: payload too large");
+    P->fb = b;
+    P->fb_size = (uint32_t)size;
+  }
+  if (P->fb_size < 8 ||
+      (memcmp(P->fb + 4, "XN00", 4) != 0 && memcmp(P->fb + 4, "XN01", 4) != 0))
+    return et_diag_set(d, ET_DELEGATE_INVALID_COMPATIBILITY,
+                       "XnnpackBackend: the graph's identifier is not XN00 or "
+                       "XN01 (a newer or different serialization)");
+  fb_init(&P->r, P->fb, P->fb_size);
+  fb_table_at(&P->r, fb_rd32(P->fb), &P->root, "XNNGraph");
+  fb_vector(&P->r, &P->root, G_XNODES, 4, &P->nodes, "XNNGraph.xnodes");
+  fb_vector(&P->r, &P->root, G_XVALUES, 4, &P->values, "XNNGraph.xvalues");
+  fb_vector(&P->r, &P->root, G_CONSTANT_DATA, 4, &P->cd,
+            "XNNGraph.constant_data");
+  P->n_ext = fb_u32(&P->r, &P->root, G_NUM_EXTERNS, 0, "XNNGraph");
+  if (!fb_ok(&P->r)) return fb_bad(P, d);
+  if (P->n_ext > MAX_EXTERNS)
+    return bad(d, "XnnpackBackend: num_externs %u exceeds %u", P->n_ext,
+               MAX_EXTERNS);
+  if (P->values.len > (1u << 24) || P->nodes.len > (1u << 24))
+    return bad(d, "XnnpackBackend: %u values / %u nodes is implausible",
+               P->values.len, P->nodes.len);
+  return ET_OK;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static size_t numel_of(uint32_t rank, const uint32_t *dims) {
+  size_t n = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    if (dims[i] && n > MAX_ELEMS / dims[i]) return SIZE_MAX;
+    n *= dims[i];
+  }
+  return n;
+}
+
+/* Read value i into *v (its id into *id). */
+static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
+                            et_diag *d) {
+  fb_reader *r = &P->r;
+  fb_table xv, tv;
+  fb_vec dims;
+  memset(v, 0, sizeof *v);
+  fb_vec_table(r, &P->values, i, &xv, "XValue");
+  uint8_t type = fb_u8(r, &xv, 0, 0, "XValue");
+  fb_subtable(r, &xv, 1, &tv, "XValue.xvalue_union");
+  if (!fb_ok(r)) return fb_bad(P, d);
+  if (type == 2)
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: value %u is an XNNQuantizedTensorValue "
+                       "(%s)", i, QMSG);
+  if (type != 1 || !tv.pos)
+    return bad(d, "XnnpackBackend: value %u has union type %u", i, type);
+  uint32_t dt_pos = fb_field(r, &tv, 0, 2, "XNNTensorValue.datatype");
+  int dt = dt_pos ? (int16_t)fb_rd16(r->buf + dt_pos) : 0;
+  uint32_t dq_pos = fb_field(r, &tv, 7, 2, "XNNTensorValue.dq_datatype");
+  int dq = dq_pos ? (int16_t)fb_rd16(r->buf + dq_pos) : 0;
+  uint32_t num_dims = fb_u32(r, &tv, 1, 0, "XNNTensorValue");
+  fb_vector(r, &tv, 2, 4, &dims, "XNNTensorValue.dims");
+  v->const_idx = fb_u32(r, &tv, 3, 0, "XNNTensorValue");
+  uint32_t ext = fb_u32(r, &tv, 4, 0, "XNNTensorValue");
+  uint32_t flags = fb_u32(r, &tv, 5, 0, "XNNTensorValue");
+  *id = fb_u32(r, &tv, 6, 0, "XNNTensorValue");
+  if (!fb_ok(r)) return fb_bad(P, d);
+  if ((dt >= 3 && dt <= 11) || dq != 0)
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: value %u has datatype %d (%s)", i,
+                       dq ? dq : dt, QMSG);
+  if (dt != XDT_FP32)
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: value %u has datatype %d; this "
+                       "backend runs fp32 values only (fp16 1=fp32 2=fp16 "
+                       "12=int32 14=bf16)", i, dt);
+  if (flags & ~(VFLAG_IN | VFLAG_OUT) || flags == (VFLAG_IN | VFLAG_OUT))
+    return bad(d, "XnnpackBackend: value %u has flags 0x%x", i, flags);
+  if (dims.len > XNN_MAX_DIMS || (dims.present && num_dims != dims.len))
+    return bad(d, "XnnpackBackend: value %u has %u dims (at most 6, "
+                  "num_dims must agree)", i, dims.len);
+  v->rank = (uint8_t)dims.len;
+  for (uint32_t k = 0; k < dims.len; k++)
+    v->bound[k] = v->dims[k] = vec_u32(P, &dims, k);
+  size_t n = numel_of(v->rank, v->bound);
+  if (n == SIZE_MAX)
+    return bad(d, "XnnpackBackend: value %u has too many elements (%u dims)",
+               i, v->rank);
+  v->cap = n;
+  if (flags) {
+    if (ext >= P->n_ext)
+      return bad(d, "XnnpackBackend: external value %u has external id %u "
+                    "beyond num_externs", i, ext);
+    if (v->const_idx)
+      return bad(d, "XnnpackBackend: external value %u is also constant %u",
+                 i, v->const_idx);
+    v->kind = flags == VFLAG_IN ? VK_INPUT : VK_OUTPUT;
+    v->ext = ext;
+  } else if (v->const_idx) {
+    if (v->const_idx >= P->cd.len)
+      return bad(d, "XnnpackBackend: value %u names constant %u, beyond the "
+                    "constant table", i, v->const_idx);
+    v->kind = VK_CONST;
+  } else {
+    v->kind = VK_INTERNAL;
+  }
+  if (*id >= P->values.len)
+    return bad(d, "XnnpackBackend: value %u has id %u beyond the value count",
+               i, *id);
+  return ET_OK;
+}
+
+/* The value whose id is `id`: upstream writes id == index, so look there
+ * first. */
+static et_status find_value(payload *P, uint32_t id, xnn_val *v, bool *found,
+                            et_diag *d) {
+  uint32_t got;
+  et_status st;
+  *found = false;
+  if (id < P->values.len) {
+    if ((st = read_value(P, id, v, &got, d))) return st;
+    if (got == id) return (*found = true), ET_OK;
+  }
+  for (uint32_t k = 0; k < P->values.len; k++) {
+    if ((st = read_value(P, k, v, &got, d))) return st;
+    if (got == id) return (*found = true), ET_OK;
+  }
+  return ET_OK;
+}
+
+/* Entry `key` of the program's named data (Program field 7: NamedData
+ * {key, segment_index}; DataSegment {offset, size} after the segment base).
+ * The program was verified at load; the spans are checked again anyway. */
+static et_status program_named(const et_program *p, const char *key,
+                               const uint8_t **out, size_t *out_size) {
+  fb_reader r;
+  fb_table root, nd, seg;
+  fb_vec v, segs = {p->segments, p->n_segments, true};
+  fb_init(&r, p->data, p->program_size);
+  fb_table_at(&r, p->root, &root, "Program");
+  fb_vector(&r, &root, 7, 4, &v, "Program.named_data");
+  for (uint32_t i = 0; i < v.len && fb_ok(&r); i++) {
+    fb_vec_table(&r, &v, i, &nd, "NamedData");
+    const char *k = fb_string(&r, &nd, 0, NULL, "NamedData.key");
+    if (!k || strcmp(k, key) != 0) continue;
+    uint32_t si = fb_u32(&r, &nd, 1, 0, "NamedData");
+    if (si >= p->n_segments) return ET_NOT_FOUND;
+    fb_vec_table(&r, &segs, si, &seg, "DataSegment");
+    uint64_t off = fb_u64(&r, &seg, 0, 0, "DataSegment");
+    uint64_t size = fb_u64(&r, &seg, 1, 0, "DataSegment");
+    uint64_t start = p->segment_base + off;
+    if (!fb_ok(&r) || start < off || start > p->size ||
+        size > p->size - start)
+      return ET_NOT_FOUND;
+    *out = p->data + start;
+    *out_size = (size_t)size;
+    return ET_OK;
+  }
+  return ET_NOT_FOUND;
+}
+
+/* Bytes of constant `idx`: inline (offset into the constant data) or named.
+ * `ctx` NULL: sizing only, no lookup. */
+static et_status const_bytes(payload *P, et_backend_ctx *ctx, uint32_t idx,
+                             size_t want, const uint8_t **out, et_diag *d) {
+  fb_reader *r = &P->r;
+  fb_table c;
+  *out = NULL;
+  fb_vec_table(r, &P->cd, idx, &c, "ConstantDataOffset");
+  uint64_t off = fb_u64(r, &c, 0, 0, "ConstantDataOffset");
+  uint64_t size = fb_u64(r, &c, 1, 0, "ConstantDataOffset");
+  uint32_t klen = 0;
+  const char *key = fb_string(r, &c, 2, &klen, "ConstantDataOffset.named_key");
+  if (!fb_ok(r)) return fb_bad(P, d);
+  if (size < want)
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: constant %u has %llu bytes; its value "
+                       "needs %zu", idx, (unsigned long long)size, want);
+  if (!ctx) return ET_OK;
+  if (key && klen) {
+    /* Upstream's NamedDataMap: the program's named data, then the .ptd. */
+    et_named_data nd;
+    et_status st = ET_NOT_FOUND;
+    memset(&nd, 0, sizeof nd);
+    if (ctx->program) {
+      const uint8_t *pd = NULL;
+      size_t ps = 0;
+      st = program_named(ctx->program, key, &pd, &ps);
+      nd.data = pd;
+      nd.nbytes = ps;
+    }
+    if (st && ctx->external)
+      st = ctx->external->get(ctx->external, key, &nd);
+    if (st)
+      return et_diag_set(d, ET_NOT_FOUND,
+                         "XnnpackBackend: constant %u: named data '%s' not "
+                         "found in the program or the external data map",
+                         idx, key);
+    if (nd.nbytes < want || !nd.data)
+      return et_diag_set(d, ET_INVALID_EXTERNAL_DATA,
+                         "XnnpackBackend: named data '%s' has %zu bytes; %zu "
+                         "needed", key, nd.nbytes, want);
+    *out = (const uint8_t *)nd.data;
+    return ET_OK;
+  }
+  if (!P->cdata || off > P->cdata_size || want > P->cdata_size - off)
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: constant %u (offset %llu, %zu bytes) "
+                       "lies outside the payload's constant data", idx,
+                       (unsigned long long)off, want);
+  *out = P->cdata + off;
+  return ET_OK;
+}
+
+/* ---- nodes ------------------------------------------------------------- */
+
+static et_status read_dims_vec(payload *P, const fb_table *t, unsigned id,
+                               uint32_t n, uint32_t *out, const char *what,
+                               uint32_t node, et_diag *d) {
+  fb_vec v;
+  fb_vector(&P->r, t, id, 4, &v, what);
+  if (!fb_ok(&P->r)) return fb_bad(P, d);
+  if (!v.present || v.len > XNN_MAX_DIMS || (n != UINT32_MAX && v.len != n))
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: node %u: %s is missing or has the "
+                       "wrong length", node, what);
+  for (uint32_t k = 0; k < v.len; k++) out[k] = vec_u32(P, &v, k);
+  return ET_OK;
+}
+
+static et_status read_node(payload *P, uint32_t i, xnn_node *n, et_diag *d) {
+  fb_reader *r = &P->r;
+  fb_table xn, t, mm;
+  et_status st;
+  memset(n, 0, sizeof *n);
+  fb_vec_table(r, &P->nodes, i, &xn, "XNode");
+  uint8_t type = fb_u8(r, &xn, 0, 0, "XNode");
+  fb_subtable(r, &xn, 1, &t, "XNode.xnode_union");
+  n->lo = -INFINITY;
+  n->hi = INFINITY;
+  if (fb_subtable(r, &xn, 3, &mm, "XNode.output_min_max")) {
+    /* Absent fields hold the schema default, 0.0. */
+    n->lo = rd_f32(r, &mm, 0, 0.0f);
+    n->hi = rd_f32(r, &mm, 1, 0.0f);
+  }
+  if (!fb_ok(r)) return fb_bad(P, d);
+  if (type == 0 || type >= XN_NODE_END || !t.pos)
+    return bad(d, "XnnpackBackend: node %u has union type %u", i, type);
+  n->type = type;
+  if (isnan(n->lo) || isnan(n->hi) || n->lo > n->hi)
+    return bad(d, "XnnpackBackend: node %u has an output clamp with min > "
+                  "max or NaN (type %u)", i, type);
+#define U(id) fb_u32(r, &t, (id), 0, "node field")
+  switch (type) {
+    case XN_ADD: case XN_DIV: case XN_MINIMUM: case XN_MULTIPLY:
+    case XN_SUBTRACT: case XN_MAXIMUM: case XN_PRELU: case XN_BMM:
+      n->n_in = 2;
+      n->in[0] = U(0);
+      n->in[1] = U(1);
+      n->out = U(2);
+      n->flags = U(3);
+      break;
+    case XN_SOFTMAX: case XN_SIGMOID: case XN_CLAMP: case XN_FLOOR:
+    case XN_CONVERT: case XN_GLOBAL_AVG_POOL: case XN_SQRT: case XN_CEIL:
+    case XN_HARDSWISH: case XN_NEGATE: case XN_SQUARE: case XN_ABS:
+    case XN_RSQRT: case XN_LOG: case XN_GELU: case XN_TANH: case XN_EXP:
+    case XN_SIN: case XN_COPY: case XN_COS:
+      n->n_in = 1;
+      n->in[0] = U(0);
+      n->out = U(1);
+      n->flags = U(2);
+      break;
+    case XN_FULLY_CONNECTED:
+      n->n_in = 3;
+      n->in[0] = U(0);
+      n->in[1] = U(1);
+      n->in[2] = U(2);
+      n->out = U(3);
+      n->flags = U(4);
+      break;
+    case XN_CONV2D: case XN_DW_CONV2D: case XN_DECONV2D: {
+      xnn_conv *c = &n->p.conv;
+      c->pt = U(0); c->pr = U(1); c->pb = U(2); c->pl = U(3);
+      c->kh = U(4); c->kw = U(5); c->sh = U(6); c->sw = U(7);
+      c->dh = U(8); c->dw = U(9); c->gic = U(10); c->goc = U(11);
+      c->groups = U(12); c->ah = U(13); c->aw = U(14);
+      n->n_in = 3;
+      n->in[0] = U(15);
+      n->in[1] = U(16);
+      n->in[2] = U(17);
+      n->out = U(18);
+      n->flags = U(19);
+      break;
+    }
+    case XN_AVG_POOL: case XN_MAX_POOL: {
+      xnn_conv *c = &n->p.conv;
+      c->pt = U(0); c->pr = U(1); c->pb = U(2); c->pl = U(3);
+      c->kh = U(4); c->kw = U(5); c->sh = U(6); c->sw = U(7);
+      c->dh = U(8); c->dw = U(9);
+      /* Average pooling has no dilation: upstream leaves it 0. */
+      if (!c->dh) c->dh = 1;
+      if (!c->dw) c->dw = 1;
+      n->n_in = 1;
+      n->in[0] = U(10);
+      n->out = U(11);
+      n->flags = U(12);
+      break;
+    }
+    case XN_TRANSPOSE: case XN_RESHAPE:
+      n->p.shape.n = U(0);
+      if ((st = read_dims_vec(P, &t, 1, UINT32_MAX, n->p.shape.a,
+                              type == XN_TRANSPOSE ? "perm" : "new_shape", i,
+                              d)))
+        return st;
+      {
+        fb_vec v;
+        fb_vector(r, &t, 1, 4, &v, "dims");
+        n->p.shape.n = v.len;
+      }
+      n->n_in = 1;
+      n->in[0] = U(2);
+      n->out = U(3);
+      n->flags = U(4);
+      break;
+    case XN_SLICE: {
+      fb_vec v;
+      fb_vector(r, &t, 1, 4, &v, "offsets");
+      n->p.shape.n = v.len;
+      if ((st = read_dims_vec(P, &t, 1, UINT32_MAX, n->p.shape.a, "offsets",
+                              i, d)) ||
+          (st = read_dims_vec(P, &t, 2, v.len, n->p.shape.b, "sizes", i, d)))
+        return st;
+      n->n_in = 1;
+      n->in[0] = U(3);
+      n->out = U(4);
+      n->flags = U(5);
+      break;
+    }
+    case XN_CONSTANT_PAD: {
+      fb_vec v;
+      fb_vector(r, &t, 0, 4, &v, "pre_paddings");
+      n->p.shape.n = v.len;
+      if ((st = read_dims_vec(P, &t, 0, UINT32_MAX, n->p.shape.a,
+                              "pre_paddings", i, d)) ||
+          (st = read_dims_vec(P, &t, 1, v.len, n->p.shape.b, "post_paddings",
+                              i, d)))
+        return st;
+      n->p.shape.value = rd_f32(r, &t, 2, 0.0f);
+      n->n_in = 1;
+      n->in[0] = U(3);
+      n->out = U(4);
+      n->flags = U(5);
+      break;
+    }
+    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5:
+      n->p.axis = U(0);
+      n->n_in = (uint8_t)(type == XN_CAT5 ? 5 : type - XN_CAT2 + 2);
+      for (unsigned k = 0; k < 4; k++) n->in[k] = U(1 + k);
+      n->in[4] = U(7);
+      n->out = U(5);
+      n->flags = U(6);
+      break;
+    case XN_ELU: case XN_LEAKY_RELU:
+      n->p.alpha = rd_f32(r, &t, 0, 0.0f);
+      n->n_in = 1;
+      n->in[0] = U(1);
+      n->out = U(2);
+      n->flags = U(3);
+      break;
+    case XN_RESIZE_BILINEAR:
+      n->p.resize.h = U(0);
+      n->p.resize.w = U(1);
+      n->n_in = 1;
+      n->in[0] = U(2);
+      n->out = U(3);
+      n->flags = U(4);
+      break;
+    default:
+      return et_diag_set(d, ET_NOT_SUPPORTED,
+                         "XnnpackBackend: node %u has type %u (%s), which "
+                         "this backend does not run yet", i, type,
+                         type == XN_ARGMAX_POOL ? "ArgMaxPooling2d"
+                         : type == XN_SDPA      ? "ScaledDotProductAttention"
+                                                : "unknown");
+  }
+#undef U
+  if (!fb_ok(r)) return fb_bad(P, d);
+  for (unsigned k = 0; k < n->n_in; k++) {
+    bool optional = k == 2 && (type == XN_FULLY_CONNECTED ||
+                               type == XN_CONV2D || type == XN_DW_CONV2D ||
+                               type == XN_DECONV2D);
+    if (n->in[k] == XNN_INVALID_ID && optional) continue;
+    if (n->in[k] >= P->values.len)
+      return bad(d, "XnnpackBackend: node %u reads value id %u, beyond the "
+                    "value count", i, n->in[k]);
+  }
+  if (n->out >= P->values.len)
+    return bad(d, "XnnpackBackend: node %u writes value id %u, beyond the "
+                  "value count", i, n->out);
+  if (type == XN_TRANSPOSE) {
+    uint32_t seen = 0;
+    for (uint32_t k = 0; k < n->p.shape.n; k++) {
+      if (n->p.shape.a[k] >= n->p.shape.n || (seen >> n->p.shape.a[k]) & 1)
+        return bad(d, "XnnpackBackend: node %u: transpose perm is not a "
+                      "permutation (entry %u)", i, k);
+      seen |= 1u << n->p.shape.a[k];
+    }
+  }
+  if (type == XN_CONV2D || type == XN_DW_CONV2D || type == XN_DECONV2D ||
+      type == XN_AVG_POOL || type == XN_MAX_POOL) {
+    const xnn_conv *c = &n->p.conv;
+    bool conv = type != XN_AVG_POOL && type != XN_MAX_POOL;
+    if (!c->kh || !c->kw || !c->sh || !c->sw || !c->dh || !c->dw ||
+        c->kh > 1024 || c->kw > 1024 || c->dh > 1024 || c->dw > 1024 ||
+        c->pt > 65536 || c->pb > 65536 || c->pl > 65536 || c->pr > 65536 ||
+        c->sh > 65536 || c->sw > 65536 ||
+        (conv && (!c->groups || !c->gic || !c->goc ||
+                  (uint64_t)c->groups * c->goc > (1u << 24) ||
+                  (uint64_t)c->groups * c->gic > (1u << 24))))
+      return bad(d, "XnnpackBackend: node %u (type %u) has a zero or "
+                    "implausible kernel, stride, dilation, padding or group "
+                    "count", i, type);
+    if (type == XN_DECONV2D && (c->ah >= c->sh || c->aw >= c->sw))
+      return bad(d, "XnnpackBackend: node %u: deconvolution adjustment must "
+                    "be smaller than the stride (type %u)", i, type);
+    if (type == XN_DW_CONV2D && c->gic != 1)
+      return bad(d, "XnnpackBackend: node %u: depthwise convolution with %u "
+                    "input channels per group", i, c->gic);
+  }
+  if (type == XN_RESIZE_BILINEAR &&
+      (!n->p.resize.h || !n->p.resize.w || n->p.resize.h > 65536 ||
+       n->p.resize.w > 65536))
+    return bad(d, "XnnpackBackend: node %u: resize to %u rows", i,
+               n->p.resize.h);
+  return ET_OK;
+}
+
+/* ---- plan: count or fill ------------------------------------------------ */
+
+typedef struct handle {
+  xnn_graph g;
+} handle;
+
+static bool is_weight_use(const xnn_node *n, unsigned k) {
+  return (k == 1 || k == 2) &&
+         (n->type == XN_FULLY_CONNECTED || n->type == XN_CONV2D ||
+          n->type == XN_DW_CONV2D || n->type == XN_DECONV2D);
+}
+
+/* Prepare node `n`'s weights (fill mode: `data` of filter and bias known) or
+ * count them. */
+static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
+                              xnn_graph *g, xnn_node *n, const xnn_val *f,
+                              const xnn_val *bias, uint32_t i, et_diag *d) {
+  et_status st;
+  const uint8_t *fdata = NULL, *bdata = NULL;
+  size_t nout, nfilter = f->cap;
+  if (n->type == XN_FULLY_CONNECTED) {
+    if (f->rank != 2)
+      return bad(d, "XnnpackBackend: node %u: fully connected filter has "
+                    "rank %u (2 expected)", i, f->rank);
+    bool tw = n->flags & 1u;
+    n->n = tw ? f->bound[1] : f->bound[0];
+    n->k = tw ? f->bound[0] : f->bound[1];
+    nout = n->n;
+  } else {
+    const xnn_conv *c = &n->p.conv;
+    if (f->rank != 4)
+      return bad(d, "XnnpackBackend: node %u: convolution filter has rank "
+                    "%u (4 expected)", i, f->rank);
+    nout = (size_t)c->groups * c->goc;
+    bool ok;
+    if (n->type == XN_DW_CONV2D)
+      ok = f->bound[0] == 1 && f->bound[1] == c->kh && f->bound[2] == c->kw &&
+           f->bound[3] == nout;
+    else
+      ok = f->bound[0] == nout && f->bound[1] == c->kh &&
+           f->bound[2] == c->kw && f->bound[3] == c->gic;
+    if (!ok)
+      return bad(d, "XnnpackBackend: node %u: filter dims do not match the "
+                    "kernel, groups and channels (type %u)", i, n->type);
+    n->k = (size_t)c->kh * c->kw * c->gic;
+    n->n = c->goc;
+  }
+  if (bias && (bias->rank != 1 || bias->bound[0] != nout))
+    return bad(d, "XnnpackBackend: node %u: bias has %u elements, not one "
+                  "per output channel", i, bias->rank ? bias->bound[0] : 0);
+  if (f->kind != VK_CONST) {
+    if (n->type != XN_FULLY_CONNECTED)
+      return et_diag_set(d, ET_NOT_SUPPORTED,
+                         "XnnpackBackend: node %u: convolution with a "
+                         "non-constant filter", i);
+    /* Packed at execute into scratch. */
+    n->scratch_floats = et_xnn_packed_floats(n->k, n->n);
+    n->scratch = (float *)take(b, n->scratch_floats * sizeof(float));
+  } else {
+    if ((st = const_bytes(P, b->base ? ctx : NULL, f->const_idx,
+                          nfilter * sizeof(float), &fdata, d)))
+      return st;
+    size_t groups = n->type == XN_CONV2D ? n->p.conv.groups : 1;
+    size_t floats = n->type == XN_CONV2D || n->type == XN_FULLY_CONNECTED
+                        ? groups * et_xnn_packed_floats(n->k, n->n)
+                        : nfilter;
+    float *w = (float *)take(b, floats * sizeof(float));
+    n->w = w;
+    if (w) {
+      /* The constant may be unaligned: read it through a copy. */
+      if (n->type == XN_FULLY_CONNECTED) {
+        float *tmp = w; /* pack in place is impossible: go element-wise */
+        size_t K = n->k, N = n->n;
+        bool tw = n->flags & 1u;
+        for (size_t p = 0, o = 0; p < N; p += ET_XNN_NR)
+          for (size_t kk = 0; kk < K; kk++)
+            for (size_t j = 0; j < ET_XNN_NR; j++, o++) {
+              float v = 0.0f;
+              if (p + j < N) {
+                size_t src = tw ? kk * N + p + j : (p + j) * K + kk;
+                memcpy(&v, fdata + src * sizeof(float), sizeof v);
+              }
+              tmp[o] = v;
+            }
+      } else if (n->type == XN_CONV2D) {
+        size_t K = n->k, N = n->n, per = et_xnn_packed_floats(K, N);
+        for (size_t gi = 0; gi < groups; gi++) {
+          float *dst = w + gi * per;
+          for (size_t p = 0, o = 0; p < N; p += ET_XNN_NR)
+            for (size_t kk = 0; kk < K; kk++)
+              for (size_t j = 0; j < ET_XNN_NR; j++, o++) {
+                float v = 0.0f;
+                if (p + j < N)
+                  memcpy(&v,
+                         fdata + ((gi * N + p + j) * K + kk) * sizeof(float),
+                         sizeof v);
+                dst[o] = v;
+              }
+        }
+      } else {
+        memcpy(w, fdata, nfilter * sizeof(float));
+      }
+    }
+  }
+  if (bias) {
+    if (bias->kind != VK_CONST)
+      return et_diag_set(d, ET_NOT_SUPPORTED,
+                         "XnnpackBackend: node %u: a non-constant bias", i);
+    if ((st = const_bytes(P, b->base ? ctx : NULL, bias->const_idx,
+                          nout * sizeof(float), &bdata, d)))
+      return st;
+    float *bc = (float *)take(b, nout * sizeof(float));
+    if (bc) memcpy(bc, bdata, nout * sizeof(float));
+    n->bias = bc;
+  }
+  if (n->type == XN_CONV2D) {
+    /* im2col of one output row: bounded by the output's declared width. */
+    xnn_val ov;
+    bool found = true;
+    if (b->base)
+      ov = g->vals[n->out];
+    else if ((st = find_value(P, n->out, &ov, &found, d)))
+      return st;
+    if (!found)
+      return bad(d, "XnnpackBackend: node %u writes value id %u, which no "
+                    "value has", i, n->out);
+    size_t ow = ov.rank == 4 ? ov.bound[2] : 0;
+    bool direct = n->p.conv.kh == 1 && n->p.conv.kw == 1 &&
+                  n->p.conv.sh == 1 && n->p.conv.sw == 1 && !n->p.conv.pt &&
+                  !n->p.conv.pl && !n->p.conv.pb && !n->p.conv.pr &&
+                  n->p.conv.groups == 1;
+    if (!direct) {
+      if (ow && n->k > MAX_ELEMS / ow)
+        return bad(d, "XnnpackBackend: node %u: convolution scratch too "
+                      "large (type %u)", i, n->type);
+      n->scratch_floats = ow * n->k;
+      n->scratch = (float *)take(b, n->scratch_floats * sizeof(float));
+    }
+  }
+  (void)g;
+  return ET_OK;
+}
+
+/*
+ * Walk the graph. Counting (b->base == NULL, ctx may be NULL): only sizes.
+ * Filling: `vals` and `nodes` point into b; everything is verified.
+ */
+static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
+                      et_diag *d) {
+  et_status st;
+  handle *h = (handle *)take(b, sizeof(handle));
+  xnn_val *vals = (xnn_val *)take(b, sizeof(xnn_val) * P->values.len);
+  xnn_node *nodes = (xnn_node *)take(b, sizeof(xnn_node) * P->nodes.len);
+  bool fill = b->base != NULL;
+  if (fill && (!h || !vals || !nodes))
+    return et_diag_set(d, ET_MEMORY_ALLOCATION_FAILED,
+                       "XnnpackBackend: arena block too small");
+  xnn_graph gl;
+  memset(&gl, 0, sizeof gl);
+  xnn_graph *g = fill ? &h->g : &gl;
+  g->n_vals = P->values.len;
+  g->n_nodes = P->nodes.len;
+  g->n_ext = P->n_ext;
+  g->vals = vals;
+  g->nodes = nodes;
+  if (fill) memset(vals, 0, sizeof(xnn_val) * P->values.len);
+
+  /* Values: internal ones get storage for their bound. */
+  uint8_t ext_seen[MAX_EXTERNS / 8];
+  memset(ext_seen, 0, sizeof ext_seen);
+  for (uint32_t i = 0; i < P->values.len; i++) {
+    xnn_val v;
+    uint32_t id;
+    if ((st = read_value(P, i, &v, &id, d))) return st;
+    if (v.kind == VK_INPUT || v.kind == VK_OUTPUT) {
+      if ((ext_seen[v.ext / 8] >> (v.ext % 8)) & 1)
+        return bad(d, "XnnpackBackend: external id %u is used twice (value "
+                      "%u)", v.ext, i);
+      ext_seen[v.ext / 8] |= (uint8_t)(1u << (v.ext % 8));
+    }
+    if (v.kind == VK_INTERNAL) {
+      v.data = (float *)take(b, v.cap * sizeof(float));
+      if (b->used == SIZE_MAX)
+        return bad(d, "XnnpackBackend: value %u is too large (%u dims)", i,
+                   v.rank);
+    }
+    if (fill) {
+      if (vals[id].kind != VK_UNUSED)
+        return bad(d, "XnnpackBackend: two values have id %u (value %u)", id,
+                   i);
+      vals[id] = v;
+    }
+  }
+
+  /* Nodes: weights packed; constant inputs used as plain tensors copied. */
+  for (uint32_t i = 0; i < P->nodes.len; i++) {
+    xnn_node tmp, *n = fill ? &nodes[i] : &tmp;
+    if ((st = read_node(P, i, n, d))) return st;
+    if (n->type == XN_FULLY_CONNECTED || n->type == XN_CONV2D ||
+        n->type == XN_DW_CONV2D || n->type == XN_DECONV2D) {
+      /* Counting needs the filter's and bias's dims: read them again. */
+      xnn_val f, bv;
+      bool have_bias = n->in[2] != XNN_INVALID_ID;
+      if (fill) {
+        f = vals[n->in[1]];
+        if (have_bias) bv = vals[n->in[2]];
+      } else {
+        bool ff = false, fb = !have_bias;
+        if ((st = find_value(P, n->in[1], &f, &ff, d))) return st;
+        if (have_bias && (st = find_value(P, n->in[2], &bv, &fb, d)))
+          return st;
+        if (!ff || !fb)
+          return bad(d, "XnnpackBackend: node %u names a value id that no "
+                        "value has (%u)", i, n->in[1]);
+      }
+      if (fill && (f.kind == VK_UNUSED || (have_bias && bv.kind == VK_UNUSED)))
+        return bad(d, "XnnpackBackend: node %u names a value id that no "
+                      "value has (%u)", i, n->in[1]);
+      if ((st = plan_weights(P, ctx, b, g, n, &f, have_bias ? &bv : NULL, i,
+                             d)))
+        return st;
+    }
+    for (unsigned k = 0; k < n->n_in; k++) {
+      if (is_weight_use(n, k) || n->in[k] == XNN_INVALID_ID) continue;
+      if (!fill) {
+        /* Counting: a constant input costs a copy of its bytes. */
+        xnn_val v;
+        bool found;
+        if ((st = find_value(P, n->in[k], &v, &found, d))) return st;
+        if (found && v.kind == VK_CONST) take(b, v.cap * sizeof(float));
+      } else if (vals[n->in[k]].kind == VK_CONST) {
+        xnn_val *v = &vals[n->in[k]];
+        const uint8_t *src;
+        float *copy = (float *)take(b, v->cap * sizeof(float));
+        if ((st = const_bytes(P, ctx, v->const_idx, v->cap * sizeof(float),
+                              &src, d)))
+          return st;
+        if (copy && v->cap) memcpy(copy, src, v->cap * sizeof(float));
+        if (!v->data) v->data = copy; /* first copy serves every reader */
+      }
+    }
+  }
+  if (b->used == SIZE_MAX)
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: the graph's memory overflows");
+  if (!fill) return ET_OK;
+  if (b->used > b->cap)
+    return et_diag_set(d, ET_INTERNAL,
+                       "XnnpackBackend: plan took %zu bytes of %zu", b->used,
+                       b->cap);
+
+  /* Every id named exists; inputs are defined before use; outputs are
+   * written by exactly one node; shapes propagate from the bounds. */
+  for (uint32_t v = 0; v < g->n_vals; v++)
+    if (vals[v].kind == VK_UNUSED)
+      return bad(d, "XnnpackBackend: value id %u is not defined (%u values)",
+                 v, g->n_vals);
+  for (uint32_t v = 0; v < g->n_vals; v++)
+    vals[v].written = vals[v].kind == VK_CONST || vals[v].kind == VK_INPUT;
+  for (uint32_t i = 0; i < g->n_nodes; i++) {
+    xnn_node *n = &nodes[i];
+    xnn_val *o = &vals[n->out];
+    if ((o->kind != VK_INTERNAL && o->kind != VK_OUTPUT) || o->written)
+      return bad(d, "XnnpackBackend: node %u writes value %u, a constant, an "
+                    "input or a value already written", i, n->out);
+    for (unsigned k = 0; k < n->n_in; k++)
+      if (n->in[k] != XNN_INVALID_ID && !vals[n->in[k]].written)
+        return bad(d, "XnnpackBackend: node %u reads value %u before any "
+                      "node writes it", i, n->in[k]);
+    o->written = 1;
+    uint32_t rank, dims[XNN_MAX_DIMS];
+    if (!et_xnn_infer(g, n, &rank, dims, d)) return d ? d->status : ET_INVALID_PROGRAM;
+    size_t ne = numel_of(rank, dims);
+    if (rank != o->rank || ne > o->cap)
+      return et_diag_set(d, ET_INVALID_PROGRAM,
+                         "XnnpackBackend: node %u (type %u) makes a rank %u "
+                         "output of %zu elements; value %u declares rank %u "
+                         "and %zu", i, n->type, rank, ne, n->out, o->rank,
+                         o->cap);
+    memcpy(o->dims, dims, sizeof dims);
+  }
+  for (uint32_t v = 0; v < g->n_vals; v++)
+    if (vals[v].kind == VK_OUTPUT && !vals[v].written)
+      return bad(d, "XnnpackBackend: output value %u (external id %u) is "
+                    "never written", v, vals[v].ext);
+  *out = h;
+  return ET_OK;
+}
+
+/* ---- backend entry points ---------------------------------------------- */
+
+static et_status xnn_arena_bytes(const void *processed, size_t size,
+                                 const et_compile_spec *specs, size_t n_specs,
+                                 size_t *out_bytes) {
+  payload P;
+  bump b = {NULL, 0, 0};
+  handle *h;
+  et_status st;
+  (void)specs;
+  (void)n_specs;
+  /* arena_bytes has no way to say why a payload is refused: report 0 bytes
+   * and let init, which verifies the same way before taking any memory,
+   * fail with the message. */
+  *out_bytes = 0;
+  if ((st = open_payload(processed, size, &P, NULL))) return ET_OK;
+  if ((st = plan(&P, NULL, &b, &h, NULL))) return ET_OK;
+  *out_bytes = b.used;
+  return ET_OK;
+}
+
+static et_status xnn_init(et_backend_ctx *ctx, const void *processed,
+                          size_t size, const et_compile_spec *specs,
+                          size_t n_specs, void **out_handle) {
+  payload P;
+  bump count = {NULL, 0, 0};
+  handle *h = NULL;
+  et_status st;
+  et_diag *d = ctx->diag;
+  (void)specs;
+  (void)n_specs;
+  *out_handle = NULL;
+  if ((st = open_payload(processed, size, &P, d))) return st;
+  if ((st = plan(&P, NULL, &count, &h, d))) return st;
+  void *mem = et_backend_alloc(ctx, count.used, 16);
+  if (!mem && count.used)
+    return et_diag_set(d, ET_MEMORY_ALLOCATION_FAILED,
+                       "XnnpackBackend: delegate %u needs %zu arena bytes",
+                       ctx->delegate_index, count.used);
+  bump b = {(uint8_t *)mem, 0, count.used};
+  if ((st = plan(&P, ctx, &b, &h, d))) return st;
+  *out_handle = h;
+  return ET_OK;
+}
+
+static et_status xnn_execute(et_backend_ctx *ctx, void *hv, et_value **args,
+                             size_t n_args) {
+  handle *h = (handle *)hv;
+  et_diag *d = ctx->diag;
+  if (!h)
+    return et_diag_set(d, ET_DELEGATE_INVALID_HANDLE,
+                       "XnnpackBackend: no handle");
+  xnn_graph *g = &h->g;
+  /* Bind inputs: dims in the tensor's dim order (NHWC inputs arrive as
+   * channels-last tensors). */
+  for (uint32_t v = 0; v < g->n_vals; v++) {
+    xnn_val *x = &g->vals[v];
+    if (x->kind != VK_INPUT && x->kind != VK_OUTPUT) continue;
+    if (x->ext >= n_args || !args[x->ext] ||
+        args[x->ext]->tag != ET_TAG_TENSOR)
+      return et_diag_set(d, ET_INVALID_ARGUMENT,
+                         "XnnpackBackend: delegate argument %u (value %u) is "
+                         "missing or not a tensor", x->ext, v);
+    et_tensor *t = args[x->ext]->u.t;
+    /* Upstream writes a scalar as dims [1]. */
+    bool scalar = t->rank == 0 && x->rank == 1 && x->bound[0] == 1;
+    if (t->dtype != ET_FLOAT || (t->rank != x->rank && !scalar))
+      return et_diag_set(d, ET_INVALID_ARGUMENT,
+                         "XnnpackBackend: delegate argument %u must be a "
+                         "Float tensor of rank %u", x->ext, x->rank);
+    if (x->kind == VK_INPUT) {
+      for (uint32_t k = 0; k < t->rank; k++) {
+        int32_t s = t->sizes[t->dim_order ? t->dim_order[k] : k];
+        x->dims[k] = s < 0 ? 0 : (uint32_t)s;
+      }
+      if (scalar) x->dims[0] = 1;
+      x->data = (float *)t->data;
+      x->cap = et_tensor_numel(t);
+      if (!x->data && x->cap)
+        return et_diag_set(d, ET_INVALID_ARGUMENT,
+                           "XnnpackBackend: input %u has no data", x->ext);
+    }
+  }
+  /* Propagate shapes. */
+  for (uint32_t i = 0; i < g->n_nodes; i++) {
+    xnn_node *n = &g->nodes[i];
+    xnn_val *o = &g->vals[n->out];
+    uint32_t rank, dims[XNN_MAX_DIMS];
+    if (!et_xnn_infer(g, n, &rank, dims, d))
+      return d && d->status ? d->status : ET_INVALID_ARGUMENT;
+    size_t ne = numel_of(rank, dims);
+    if (o->kind == VK_OUTPUT) {
+      et_tensor *t = args[o->ext]->u.t;
+      int32_t sz[XNN_MAX_DIMS];
+      for (uint32_t k = 0; k < t->rank && k < XNN_MAX_DIMS; k++)
+        sz[t->dim_order ? t->dim_order[k] : k] = (int32_t)dims[k];
+      if (t->rank && et_tensor_resize(t, sz, t->rank))
+        return et_diag_set(d, ET_INVALID_ARGUMENT,
+                           "XnnpackBackend: output %u cannot take the "
+                           "computed shape (%zu elements)", o->ext, ne);
+      o->data = (float *)t->data;
+      o->cap = et_tensor_numel(t);
+      if (!o->data && ne)
+        return et_diag_set(d, ET_INVALID_ARGUMENT,
+                           "XnnpackBackend: output %u has no data", o->ext);
+    } else if (ne > o->cap) {
+      return et_diag_set(d, ET_INVALID_ARGUMENT,
+                         "XnnpackBackend: node %u's output needs %zu "
+                         "elements; the graph reserved %zu (inputs beyond "
+                         "their bounds?)", i, ne, o->cap);
+    }
+    memcpy(o->dims, dims, sizeof dims);
+  }
+  for (uint32_t i = 0; i < g->n_nodes; i++) {
+    et_status st = et_xnn_run(g, &g->nodes[i], d);
+    if (st) return st;
+  }
+  return ET_OK;
+}
+
+const et_backend et_xnnpack_backend = {
+    ET_BACKEND_ABI_VERSION, "XnnpackBackend", xnn_arena_bytes, xnn_init,
+    xnn_execute, NULL};

@@ -1,0 +1,210 @@
+/* See xnn_gemm.h. */
+#include "xnn_gemm.h"
+
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define XG_X86 1
+#include <immintrin.h>
+#endif
+
+#define MR ET_XNN_MR
+#define NR ET_XNN_NR
+
+static inline float clampf(float v, float lo, float hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+size_t et_xnn_packed_floats(size_t k, size_t n) {
+  return ((n + NR - 1) / NR) * NR * k;
+}
+
+void et_xnn_pack_b(float *dst, const float *src, size_t k, size_t n,
+                   size_t rs, size_t cs) {
+  for (size_t p = 0; p < n; p += NR) {
+    size_t w = n - p < NR ? n - p : NR;
+    for (size_t kk = 0; kk < k; kk++) {
+      for (size_t j = 0; j < w; j++) dst[j] = src[kk * rs + (p + j) * cs];
+      for (size_t j = w; j < NR; j++) dst[j] = 0.0f;
+      dst += NR;
+    }
+  }
+}
+
+/* A tile of mr (<= MR) rows by NR columns: b rows are ldb apart and hold NR
+ * readable floats; nr columns are stored. */
+typedef void tile_fn(size_t mr, size_t k, const float *a, size_t lda,
+                     const float *b, size_t ldb, float *c, size_t ldc,
+                     size_t nr, const float *bias, float lo, float hi);
+
+static void tile_c(size_t mr, size_t k, const float *a, size_t lda,
+                   const float *b, size_t ldb, float *c, size_t ldc, size_t nr,
+                   const float *bias, float lo, float hi) {
+  float acc[MR][NR];
+  for (size_t i = 0; i < mr; i++)
+    for (size_t j = 0; j < NR; j++) acc[i][j] = bias && j < nr ? bias[j] : 0.0f;
+  for (size_t kk = 0; kk < k; kk++) {
+    const float *br = b + kk * ldb;
+    for (size_t i = 0; i < mr; i++) {
+      float av = a[i * lda + kk];
+      for (size_t j = 0; j < NR; j++) acc[i][j] += av * br[j];
+    }
+  }
+  for (size_t i = 0; i < mr; i++)
+    for (size_t j = 0; j < nr; j++) c[i * ldc + j] = clampf(acc[i][j], lo, hi);
+}
+
+#ifdef XG_X86
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
+          size_t ldb, float *c, size_t ldc, size_t nr, const float *bias,
+          float lo, float hi) {
+  __m256 acc[MR][2];
+  float bb[NR];
+  for (size_t j = 0; j < NR; j++) bb[j] = bias && j < nr ? bias[j] : 0.0f;
+  __m256 b0 = _mm256_loadu_ps(bb), b1 = _mm256_loadu_ps(bb + 8);
+  for (size_t i = 0; i < MR; i++) {
+    acc[i][0] = b0;
+    acc[i][1] = b1;
+  }
+  if (mr == MR) {
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda,
+                *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+    __m256 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1,
+           c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
+    for (size_t kk = 0; kk < k; kk++) {
+      const float *br = b + kk * ldb;
+      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8), v;
+      v = _mm256_broadcast_ss(a0 + kk);
+      c00 = _mm256_fmadd_ps(v, x0, c00);
+      c01 = _mm256_fmadd_ps(v, x1, c01);
+      v = _mm256_broadcast_ss(a1 + kk);
+      c10 = _mm256_fmadd_ps(v, x0, c10);
+      c11 = _mm256_fmadd_ps(v, x1, c11);
+      v = _mm256_broadcast_ss(a2 + kk);
+      c20 = _mm256_fmadd_ps(v, x0, c20);
+      c21 = _mm256_fmadd_ps(v, x1, c21);
+      v = _mm256_broadcast_ss(a3 + kk);
+      c30 = _mm256_fmadd_ps(v, x0, c30);
+      c31 = _mm256_fmadd_ps(v, x1, c31);
+      v = _mm256_broadcast_ss(a4 + kk);
+      c40 = _mm256_fmadd_ps(v, x0, c40);
+      c41 = _mm256_fmadd_ps(v, x1, c41);
+      v = _mm256_broadcast_ss(a5 + kk);
+      c50 = _mm256_fmadd_ps(v, x0, c50);
+      c51 = _mm256_fmadd_ps(v, x1, c51);
+    }
+    acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
+    acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
+    acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
+  } else {
+    for (size_t kk = 0; kk < k; kk++) {
+      const float *br = b + kk * ldb;
+      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8);
+      for (size_t i = 0; i < mr; i++) {
+        __m256 v = _mm256_broadcast_ss(a + i * lda + kk);
+        acc[i][0] = _mm256_fmadd_ps(v, x0, acc[i][0]);
+        acc[i][1] = _mm256_fmadd_ps(v, x1, acc[i][1]);
+      }
+    }
+  }
+  __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  for (size_t i = 0; i < mr; i++) {
+    /* max/min with the accumulator first keeps a NaN result NaN. */
+    __m256 r0 = _mm256_min_ps(_mm256_max_ps(acc[i][0], vlo), vhi);
+    __m256 r1 = _mm256_min_ps(_mm256_max_ps(acc[i][1], vlo), vhi);
+    if (nr == NR) {
+      _mm256_storeu_ps(c + i * ldc, r0);
+      _mm256_storeu_ps(c + i * ldc + 8, r1);
+    } else {
+      float t[NR];
+      _mm256_storeu_ps(t, r0);
+      _mm256_storeu_ps(t + 8, r1);
+      memcpy(c + i * ldc, t, nr * sizeof(float));
+    }
+  }
+}
+#endif
+
+static int forced = -1;
+static int detected = -1;
+
+int et_xnn_gemm_path(void) {
+  if (forced >= 0) return forced;
+  if (detected < 0) {
+    detected = 0;
+#ifdef XG_X86
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      detected = 1;
+#endif
+  }
+  return detected;
+}
+
+void et_xnn_gemm_force_path(int path) {
+#ifdef XG_X86
+  forced = path > 1 ? 1 : path;
+#else
+  forced = path < 0 ? -1 : 0;
+#endif
+}
+
+static tile_fn *pick(void) {
+#ifdef XG_X86
+  if (et_xnn_gemm_path() == 1) return tile_avx2;
+#endif
+  return tile_c;
+}
+
+void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *packed, const float *bias,
+                        float *c, size_t ldc, float lo, float hi) {
+  tile_fn *tile = pick();
+  if (k == 0) { /* nothing to multiply (A and B may be NULL) */
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++)
+        c[i * ldc + j] = clampf(bias ? bias[j] : 0.0f, lo, hi);
+    return;
+  }
+  for (size_t p = 0; p < n; p += NR) {
+    size_t nr = n - p < NR ? n - p : NR;
+    const float *panel = packed + (p / NR) * NR * k;
+    const float *bp = bias ? bias + p : NULL;
+    for (size_t i = 0; i < m; i += MR) {
+      size_t mr = m - i < MR ? m - i : MR;
+      tile(mr, k, a + i * lda, lda, panel, NR, c + i * ldc + p, ldc, nr, bp,
+           lo, hi);
+    }
+  }
+}
+
+void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                 const float *b, size_t ldb, float *c, size_t ldc, float lo,
+                 float hi) {
+  tile_fn *tile = pick();
+  if (k == 0) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) c[i * ldc + j] = clampf(0.0f, lo, hi);
+    return;
+  }
+  size_t full = n / NR * NR;
+  for (size_t p = 0; p < full; p += NR)
+    for (size_t i = 0; i < m; i += MR) {
+      size_t mr = m - i < MR ? m - i : MR;
+      tile(mr, k, a + i * lda, lda, b + p, ldb, c + i * ldc + p, ldc, NR, NULL,
+           lo, hi);
+    }
+  if (full == n) return;
+  /* The last columns: too few to read NR of them in place. */
+  for (size_t i = 0; i < m; i++) {
+    float acc[NR] = {0};
+    for (size_t kk = 0; kk < k; kk++) {
+      float av = a[i * lda + kk];
+      const float *br = b + kk * ldb + full;
+      for (size_t j = 0; j < n - full; j++) acc[j] += av * br[j];
+    }
+    for (size_t j = 0; j < n - full; j++)
+      c[i * ldc + full + j] = clampf(acc[j], lo, hi);
+  }
+}

@@ -1,0 +1,148 @@
+"""The CPU backend (id "XnnpackBackend") runs upstream's XNNPACK-delegated
+programs on edgetorch's own kernels.
+
+The programs are exported by upstream's own flow with XnnpackPartitioner
+(tests/python/xnnpack_corpus.py, cached under build/testdata); eager PyTorch
+is the numerical oracle, at the float tolerance the backend is judged by
+(rtol 1e-3, atol 1e-4: the backend may use FMA and other summation orders).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import runtime_harness as H
+import xnnpack_corpus
+
+RTOL, ATOL = 1e-3, 1e-4
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return xnnpack_corpus.corpus_dir()
+
+
+def _manifest(corpus):
+    return json.loads((corpus / "manifest.json").read_text())
+
+
+def _calls(d, n):
+    for c in range(n):
+        z = np.load(d / f"call{c}.npz")
+        ins = [z[f"in_{k}"] for k in range(sum(1 for f in z.files if f.startswith("in_")))]
+        outs = [z[f"out_{k}"] for k in range(sum(1 for f in z.files if f.startswith("out_")))]
+        yield ins, outs
+
+
+MODELS = ["mlp", "cnn", "block", "lstm", "several", "elementwise", "shapes",
+          "dynamic_mlp", "dynamic_block"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_matches_eager(corpus, name):
+    info = _manifest(corpus)[name]
+    d = corpus / name
+    rt = H.et_runtime()
+    prog = rt.load_program(str(d / "model.pte"))
+    meta = prog.metadata("forward")
+    # The program really is delegated: every delegate is XNNPACK's.
+    assert meta.delegates and set(meta.delegates) == {"XnnpackBackend"}
+    if name == "several":
+        assert len(meta.delegates) >= 2, meta.delegates
+    m = prog.load_method("forward")
+    # One loaded method runs every call in turn: with dynamic shapes the
+    # calls differ in size and shapes propagate again on each.
+    for ins, expected in _calls(d, info["calls"]):
+        outs = m.execute(ins)
+        assert len(outs) == len(expected)
+        for k, (o, e) in enumerate(zip(outs, expected)):
+            o = np.asarray(o)
+            assert o.shape == e.shape, (name, k, o.shape, e.shape)
+            np.testing.assert_allclose(o, e, rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{name} output {k}")
+
+
+def test_dynamic_inputs_beyond_bounds_fail(corpus):
+    """An input larger than the exported bound is refused with a message,
+    never written past the memory planned for the bound."""
+    rt = H.et_runtime()
+    m = rt.load_program(str(corpus / "dynamic_mlp" / "model.pte")).load_method("forward")
+    with pytest.raises(rt.EdgetorchError):
+        m.execute([np.zeros((9, 37), np.float32)])
+    # The method still works afterwards.
+    x = np.ones((2, 37), np.float32)
+    assert np.asarray(m.execute([x])[0]).shape == (2, 10)
+
+
+def test_quantized_is_refused_by_name(corpus):
+    rt = H.et_runtime()
+    with pytest.raises(rt.EdgetorchError) as ei:
+        rt.load_program(str(corpus / "quantized.pte")).load_method("forward")
+    assert H.status_name(ei.value.status) == "NotSupported"
+    assert "quantized XNNPACK values are the quantization issue's" in str(ei.value)
+
+
+def test_cli_runs_delegated_program(corpus, tmp_path):
+    d = corpus / "cnn"
+    ins, expected = next(_calls(d, 1))
+    paths = []
+    for k, a in enumerate(ins):
+        p = tmp_path / f"in_{k}.npy"
+        np.save(p, a)
+        paths.append(p)
+    res = H.run_cli(d / "model.pte", "forward", paths, tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_allclose(res.outputs[0], expected[0], rtol=RTOL, atol=ATOL)
+
+
+def test_info_counts_backend_memory(corpus):
+    """Method metadata's arena figure includes the backend's memory (packed
+    weights, intermediate tensors): it exceeds the weights' own bytes."""
+    exe = H.build_dir() / "bin" / "edgetorch-run"
+    if not exe.exists():
+        pytest.fail(f"{exe} missing")
+    rt = H.et_runtime()
+    pte = corpus / "cnn" / "model.pte"
+    meta = rt.load_program(str(pte)).metadata("forward")
+    # Nearly all of the file is weights; they are repacked into the arena.
+    assert meta.arena_bytes > 0.9 * pte.stat().st_size, meta.arena_bytes
+    proc = subprocess.run([str(exe), str(pte), "--info"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "XnnpackBackend" in proc.stdout
+
+
+PAYLOAD_COUNT = int(os.environ.get("ET_XNN_MUTATION_COUNT", "400"))
+
+
+@pytest.mark.parametrize("name", ["cnn", "block", "dynamic_mlp"])
+def test_damaged_payloads_never_crash(corpus, name):
+    """Variants damaged inside the XNNPACK payload (header, graph, constant
+    table) go through arena sizing, init and execute under ASan+UBSan
+    (tests/tools/mutate.c --payload): refusals with a message, no crash, no
+    overrun, no hang. ET_XNN_MUTATION_COUNT sets the variants per file (the
+    acceptance run uses 10000)."""
+    d = Path(os.environ.get("ET_ASAN_BUILD_DIR", H.REPO_ROOT / "build-asan"))
+    exe = d / "bin" / "mutate"
+    if not exe.exists():
+        pytest.fail(f"{exe} does not exist: make build-asan")
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:allocator_may_return_null=1")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([str(exe), "--payload", "--count", str(PAYLOAD_COUNT),
+                           str(corpus / name / "model.pte")],
+                          capture_output=True, text=True, timeout=1800, env=env)
+    report = f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, report
+    assert "original executed ok" in proc.stdout, report
+    m = re.search(r"^(\d+) passed, (\d+) failed$", proc.stdout, re.MULTILINE)
+    assert m and int(m.group(2)) == 0 and int(m.group(1)) == PAYLOAD_COUNT + 1, report
+    # The damage reached the backend: some variants were refused by it.
+    assert "init failed" in proc.stdout, report
