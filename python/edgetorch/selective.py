@@ -152,7 +152,8 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("programs", nargs="+", metavar="MODEL.pte")
+    p.add_argument("programs", nargs="+", metavar="MODEL.pte",
+                   help="the programs whose operators the table keeps")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     p.add_argument("--ops-def", help="the full table to filter (default: kernels/portable/ops.def)")
     p.add_argument("--allow-missing", action="store_true",

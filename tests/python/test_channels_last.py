@@ -432,7 +432,7 @@ def test_contiguous_only_list_matches_kernels() -> None:
         text = src.read_text()
         if "et_k_check_contiguous(" not in text and "et_matmul_check(" not in text:
             continue
-        for fn in re.findall(r"^et_status (op_\w+)\(", text, re.M):
+        for fn in re.findall(r"^et_status (et_op_\w+)\(", text, re.M):
             want.update(by_fn.get(fn, []))
     assert want, "no kernel checks for the contiguous dim order: the scan is broken"
     assert set(layouts.CONTIGUOUS_ONLY) == want
