@@ -53,10 +53,10 @@ def cmd_bundle_verify(ns: argparse.Namespace) -> int:
 
 def add_commands(sub: "argparse._SubParsersAction") -> None:
     p = sub.add_parser("profile", help="per-operator times of a .pte on the C runtime")
-    p.add_argument("program")
-    p.add_argument("--method")
-    p.add_argument("--iterations", type=int, default=10)
-    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("program", help="the .pte to profile")
+    p.add_argument("--method", help="method to run (default: forward, else the first)")
+    p.add_argument("--iterations", type=int, default=10, help="timed runs (default 10)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     p.add_argument("--threads", type=int, default=1,
                    help="accepted for scripts; the runtime runs one thread")
     p.add_argument("--data", action="append", help=".ptd file (repeatable)")
@@ -67,13 +67,18 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
 
     d = sub.add_parser("debug", help="per-operator error of the runtime against eager")
     d.add_argument("model", help="built-in model name or path/to/file.py:attribute")
-    d.add_argument("--example-shape", action="append")
-    d.add_argument("--rtol", type=float, default=1e-4)
-    d.add_argument("--atol", type=float, default=1e-5)
+    d.add_argument("--example-shape", action="append",
+                   help="an example input, e.g. 1x3x32x32 or int64:1x16 (repeat per input)")
+    d.add_argument("--rtol", type=float, default=1e-4,
+                   help="relative error above which an operator is reported (default 1e-4)")
+    d.add_argument("--atol", type=float, default=1e-5,
+                   help="absolute error above which an operator is reported (default 1e-5)")
     d.set_defaults(fn=cmd_debug)
 
     b = sub.add_parser("verify-bundle", help="run a .bpte's test cases on the C runtime")
-    b.add_argument("bundle")
-    b.add_argument("--rtol", type=float, default=1e-5)
-    b.add_argument("--atol", type=float, default=1e-8)
+    b.add_argument("bundle", help="the .bpte file")
+    b.add_argument("--rtol", type=float, default=1e-5,
+                   help="relative tolerance (default 1e-5, upstream's)")
+    b.add_argument("--atol", type=float, default=1e-8,
+                   help="absolute tolerance (default 1e-8, upstream's)")
     b.set_defaults(fn=cmd_bundle_verify)
