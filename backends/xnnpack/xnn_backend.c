@@ -30,7 +30,7 @@ enum { XDT_FP32 = 1, XDT_FP16 = 2, XDT_INT32 = 12, XDT_PFP32 = 13,
 #define VFLAG_IN 1u
 #define VFLAG_OUT 2u
 #define MAX_EXTERNS 4096u
-#define MAX_ELEMS ((size_t)1 << 40)
+#define MAX_ELEMS XNN_MAX_ELEMS
 
 static const char QMSG[] =
     "quantized XNNPACK values are the quantization issue's";

@@ -16,6 +16,13 @@
 #include <stdint.h>
 
 #define XNN_MAX_DIMS 6
+/* Most elements of one tensor: 2^40 where size_t has 64 bits, 2^28 (1 GiB
+ * of float) on 32-bit targets, so element and byte counts cannot wrap. */
+#if SIZE_MAX > 0xFFFFFFFFu
+#define XNN_MAX_ELEMS ((size_t)1 << 40)
+#else
+#define XNN_MAX_ELEMS ((size_t)1 << 28)
+#endif
 #define XNN_INVALID_ID 0xFFFFFFFFu
 
 /* XNodeUnion tags (schema.fbs order). */

@@ -177,7 +177,7 @@ bool et_xnn_infer(const xnn_graph *g, const xnn_node *n, uint32_t *rank,
                            "(%u and %u)", wild, i);
           wild = i;
         } else {
-          if (known > ((size_t)1 << 40) / s)
+          if (known > XNN_MAX_ELEMS / s)
             return fail(d, "XnnpackBackend: reshape dim %u too large (%u)", i,
                         s);
           known *= s;
