@@ -26,50 +26,11 @@ import torch
 import edgetorch
 from edgetorch.devtools.debug import eager_intermediates
 from edgetorch.runtime import load_program
+from devtools_models import CNN, MODELS, kernel_instructions
 from runtime_harness import cli_path
 from upstream_corpus import corpus  # noqa: F401  (session fixture)
 
 warnings.filterwarnings("ignore")
-
-
-class CNN(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
-        self.c2 = torch.nn.Conv2d(8, 8, 3)
-        self.fc = torch.nn.Linear(8, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.c1(x))
-        x = torch.nn.functional.max_pool2d(torch.relu(self.c2(x)), 2)
-        return self.fc(x.mean((2, 3)))
-
-
-class Block(torch.nn.Module):
-    """A pre-norm transformer block: attention + MLP."""
-
-    def __init__(self, d: int = 16, heads: int = 2) -> None:
-        super().__init__()
-        self.ln1 = torch.nn.LayerNorm(d)
-        self.qkv = torch.nn.Linear(d, 3 * d)
-        self.proj = torch.nn.Linear(d, d)
-        self.ln2 = torch.nn.LayerNorm(d)
-        self.fc1 = torch.nn.Linear(d, 4 * d)
-        self.fc2 = torch.nn.Linear(4 * d, d)
-        self.heads = heads
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
-        h = self.heads
-        q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))
-        att = torch.softmax(q @ k.transpose(-1, -2) / (d // h) ** 0.5, dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + self.proj(y)
-        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.ln2(x))))
-
-
-MODELS = {"cnn": (CNN, (1, 3, 16, 16)), "transformer": (Block, (1, 8, 16))}
 
 
 def _export(kind: str):
@@ -85,17 +46,6 @@ def _inspector(etdp: Path, debug: Path = None):
 
     return Inspector(etdump_path=str(etdp),
                      debug_buffer_path=str(debug) if debug else None)
-
-
-def _kernel_instructions(pte) -> List[str]:
-    plan = pte.program.execution_plan[0]
-    out = []
-    for ins in plan.chains[0].instructions:
-        a = ins.instr_args
-        if hasattr(a, "op_index"):
-            op = plan.operators[a.op_index]
-            out.append(f"{op.name}.{op.overload}" if op.overload else op.name)
-    return out
 
 
 def _execute_block(ins):
@@ -118,7 +68,7 @@ def test_cli_etdump_opens_in_inspector(tmp_path, kind):
     assert etdp.read_bytes()[8:12] == b"ED00"  # size prefix, root offset, identifier
     ins = _inspector(etdp, dbg)
     block = _execute_block(ins)
-    kernels = _kernel_instructions(pte)
+    kernels = kernel_instructions(pte)
     assert kernels, "the program has no kernel instructions"
     native = [e for e in block.events if e.name.startswith("native_call_")]
     op_calls = [e for e in block.events if e.name == "OPERATOR_CALL"]
@@ -162,7 +112,7 @@ def test_binding_write_etdump(tmp_path):
     ins = _inspector(tmp_path / "b.etdp", tmp_path / "b.bin")
     block = _execute_block(ins)
     native = [e for e in block.events if e.name.startswith("native_call_")]
-    assert len(native) == len(_kernel_instructions(pte))
+    assert len(native) == len(kernel_instructions(pte))
     assert all(len(e.perf_data.raw) == 2 and min(e.perf_data.raw) > 0 for e in native)
     # The program output is recorded as the run's output.
     torch.testing.assert_close(block.run_output[0], model(x).detach(), rtol=1e-4, atol=1e-5)
@@ -218,7 +168,7 @@ def test_etrecord_maps_events_to_graph_nodes(tmp_path):
     ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
                     etrecord=str(tmp_path / "m.etrecord"))
     native = [e for e in _execute_block(ins).events if e.name.startswith("native_call_")]
-    assert len(native) == len(_kernel_instructions(pte))
+    assert len(native) == len(kernel_instructions(pte))
     for e in native:
         # The node the instruction came from: same operator, one handle each.
         (op_type,) = e.op_types

@@ -27,40 +27,23 @@ import edgetorch
 import edgetorch.debug
 from edgetorch.devtools.profile import profile
 from edgetorch.runtime import load_program
+from devtools_models import CNN, kernel_instructions
 
 warnings.filterwarnings("ignore")
-
-
-class CNN(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
-        self.c2 = torch.nn.Conv2d(8, 8, 3)
-        self.fc = torch.nn.Linear(8, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.relu(self.c1(x))
-        x = torch.nn.functional.max_pool2d(torch.sigmoid(self.c2(x)), 2)
-        return self.fc(x.mean((2, 3)))
 
 
 @pytest.fixture(scope="module")
 def exported():
     torch.manual_seed(0)
-    model = CNN().eval()
+    model = CNN(act=torch.sigmoid).eval()
     x = torch.randn(1, 3, 16, 16)
     return model, x, edgetorch.export(model, (x,))
 
 
 def _kernels(pte):
-    plan = pte.program.execution_plan[0]
-    out = []
-    for ins in plan.chains[0].instructions:
-        a = ins.instr_args
-        if hasattr(a, "op_index"):
-            op = plan.operators[a.op_index]
-            out.append(f"{op.name}.{op.overload}".split("::", 1)[1])
-    return out
+    """Kernel names without the namespace, with the overload ("relu.out")."""
+    return [k.split("::", 1)[1] + ("" if "." in k.split("::", 1)[1] else ".")
+            for k in kernel_instructions(pte)]
 
 
 def test_profile_counts_and_trace(tmp_path, exported):
