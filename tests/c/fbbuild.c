@@ -449,3 +449,29 @@ uint8_t *tp_build(const tp_program *p, size_t *out_size, tp_layout *out) {
   tfb_free(&b);
   return out_buf;
 }
+
+uint32_t tfb_rd32(const uint8_t *b, size_t at) {
+  return (uint32_t)b[at] | (uint32_t)b[at + 1] << 8 |
+         (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 3] << 24;
+}
+void tfb_wr16(uint8_t *b, size_t at, uint16_t v) {
+  b[at] = (uint8_t)v;
+  b[at + 1] = (uint8_t)(v >> 8);
+}
+void tfb_wr32(uint8_t *b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; i++) b[at + i] = (uint8_t)(v >> (8 * i));
+}
+void tfb_wr64(uint8_t *b, size_t at, uint64_t v) {
+  for (int i = 0; i < 8; i++) b[at + i] = (uint8_t)(v >> (8 * i));
+}
+size_t tfb_vtable(const uint8_t *b, size_t t) {
+  return t - (size_t)(int32_t)tfb_rd32(b, t);
+}
+size_t tfb_slot(const uint8_t *b, size_t t, unsigned id) {
+  size_t vt = tfb_vtable(b, t);
+  return t + (size_t)(b[vt + 4 + 2 * id] | b[vt + 5 + 2 * id] << 8);
+}
+size_t tfb_target(const uint8_t *b, size_t t, unsigned id) {
+  size_t s = tfb_slot(b, t, id);
+  return s + tfb_rd32(b, s);
+}

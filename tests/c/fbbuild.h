@@ -173,4 +173,16 @@ void tp_add_program(tp_program *p);
 /* Serialize (16-byte aligned heap block; free() it). */
 uint8_t *tp_build(const tp_program *p, size_t *out_size, tp_layout *out);
 
+/* Reading and patching built bytes in place (little-endian). */
+uint32_t tfb_rd32(const uint8_t *b, size_t at);
+void tfb_wr16(uint8_t *b, size_t at, uint16_t v);
+void tfb_wr32(uint8_t *b, size_t at, uint32_t v);
+void tfb_wr64(uint8_t *b, size_t at, uint64_t v);
+/* The vtable of the table at t. */
+size_t tfb_vtable(const uint8_t *b, size_t t);
+/* Position of field `id` of the table at t (it must be present). */
+size_t tfb_slot(const uint8_t *b, size_t t, unsigned id);
+/* Where the reference field `id` of table t points. */
+size_t tfb_target(const uint8_t *b, size_t t, unsigned id);
+
 #endif

@@ -118,28 +118,6 @@ static uint8_t *build_ptd(const ptd_spec *s, size_t *out_size,
   return out_buf;
 }
 
-static uint32_t rd32(const uint8_t *b, size_t at) {
-  return (uint32_t)b[at] | (uint32_t)b[at + 1] << 8 |
-         (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 3] << 24;
-}
-static void wr16(uint8_t *b, size_t at, uint16_t v) {
-  b[at] = (uint8_t)v;
-  b[at + 1] = (uint8_t)(v >> 8);
-}
-static void wr32(uint8_t *b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; i++) b[at + i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; i++) b[at + i] = (uint8_t)(v >> (8 * i));
-}
-static size_t vtable(const uint8_t *b, size_t t) {
-  return t - (size_t)(int32_t)rd32(b, t);
-}
-static size_t slot(const uint8_t *b, size_t t, unsigned id) {
-  size_t vt = vtable(b, t);
-  return t + (size_t)(b[vt + 4 + 2 * id] | b[vt + 5 + 2 * id] << 8);
-}
-
 /* ---- the valid file --------------------------------------------------------- */
 
 static void test_ptd_valid(void **state) {
@@ -163,7 +141,7 @@ static void test_ptd_valid(void **state) {
   assert_int_equal(nd.dtype, ET_FLOAT);
   assert_int_equal(nd.rank, 1);
   assert_non_null(nd.sizes);
-  assert_int_equal(rd32(nd.sizes, 0), 2);
+  assert_int_equal(tfb_rd32(nd.sizes, 0), 2);
   assert_int_equal(nd.dim_order[0], 0);
   assert_int_equal(ptd.map.get(&ptd.map, "b", &nd), ET_OK);
   f = nd.data;
@@ -211,39 +189,39 @@ static void d_magic(uint8_t *b, size_t *n, const ptd_layout *l) {
 static void d_header_len_39(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
   (void)l;
-  wr32(b, 12, 39);
+  tfb_wr32(b, 12, 39);
 }
 static void d_header_len_past(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)l;
-  wr32(b, 12, (uint32_t)*n);
+  tfb_wr32(b, 12, (uint32_t)*n);
 }
 static void d_fb_size_past(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)l;
-  wr64(b, 24, *n);
+  tfb_wr64(b, 24, *n);
 }
 static void d_fb_offset_huge(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
   (void)l;
-  wr64(b, 16, (uint64_t)1 << 63);
+  tfb_wr64(b, 16, (uint64_t)1 << 63);
 }
 static void d_fb_wraps(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
   (void)l;
-  wr64(b, 24, UINT64_MAX - 40); /* 48 + size wraps to 7 */
+  tfb_wr64(b, 24, UINT64_MAX - 40); /* 48 + size wraps to 7 */
 }
 static void d_base_inside_fb(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
   (void)l;
-  wr64(b, 32, 16);
+  tfb_wr64(b, 32, 16);
 }
 static void d_base_past(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)l;
-  wr64(b, 32, *n + 16);
+  tfb_wr64(b, 32, *n + 16);
 }
 static void d_seg_size_wraps(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
   (void)l;
-  wr64(b, 40, UINT64_MAX);
+  tfb_wr64(b, 40, UINT64_MAX);
 }
 static void d_truncated_segments(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)b;
@@ -252,36 +230,36 @@ static void d_truncated_segments(uint8_t *b, size_t *n, const ptd_layout *l) {
 /* flatbuffer */
 static void d_root_past(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  wr32(b, 0, (uint32_t)l->fb_end);
+  tfb_wr32(b, 0, (uint32_t)l->fb_end);
 }
 static void d_root_vt_odd(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->root), 9);
+  tfb_wr16(b, tfb_vtable(b, l->root), 9);
 }
 static void d_segments_offset(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  wr32(b, slot(b, l->root, 1), 0xfffffff0u);
+  tfb_wr32(b, tfb_slot(b, l->root, 1), 0xfffffff0u);
 }
 static void d_named_len(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  size_t s = slot(b, l->root, 2);
-  wr32(b, s + rd32(b, s), 0x40000000u);
+  size_t s = tfb_slot(b, l->root, 2);
+  tfb_wr32(b, s + tfb_rd32(b, s), 0x40000000u);
 }
 static void d_key_unterminated(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  size_t s = slot(b, l->entry[0], 0);
-  size_t str = s + rd32(b, s);
+  size_t s = tfb_slot(b, l->entry[0], 0);
+  size_t str = s + tfb_rd32(b, s);
   b[str + 4 + 1] = 'z';
 }
 static void d_layout_sizes_offset(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  wr32(b, slot(b, l->layout[0], 1), 0x7fffffffu);
+  tfb_wr32(b, tfb_slot(b, l->layout[0], 1), 0x7fffffffu);
 }
 static void d_entry_offset(uint8_t *b, size_t *n, const ptd_layout *l) {
   (void)n;
-  size_t s = slot(b, l->root, 2);
-  size_t v = s + rd32(b, s);
-  wr32(b, v + 4, 0xffffff00u);
+  size_t s = tfb_slot(b, l->root, 2);
+  size_t v = s + tfb_rd32(b, s);
+  tfb_wr32(b, v + 4, 0xffffff00u);
 }
 /* spec edits */
 static void e_version(ptd_spec *s) { s->version = 1; }

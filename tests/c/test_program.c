@@ -27,35 +27,6 @@
 
 /* ---- where things are in a built program -------------------------------- */
 
-static uint32_t rd32(const uint8_t *b, size_t at) {
-  return (uint32_t)b[at] | (uint32_t)b[at + 1] << 8 |
-         (uint32_t)b[at + 2] << 16 | (uint32_t)b[at + 3] << 24;
-}
-static void wr16(uint8_t *b, size_t at, uint16_t v) {
-  b[at] = (uint8_t)v;
-  b[at + 1] = (uint8_t)(v >> 8);
-}
-static void wr32(uint8_t *b, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; i++) b[at + i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *b, size_t at, uint64_t v) {
-  for (int i = 0; i < 8; i++) b[at + i] = (uint8_t)(v >> (8 * i));
-}
-/* The vtable of the table at t. */
-static size_t vtable(const uint8_t *b, size_t t) {
-  return t - (size_t)(int32_t)rd32(b, t);
-}
-/* Position of field `id` of the table at t (it must be present). */
-static size_t slot(const uint8_t *b, size_t t, unsigned id) {
-  size_t vt = vtable(b, t);
-  return t + (size_t)(b[vt + 4 + 2 * id] | b[vt + 5 + 2 * id] << 8);
-}
-/* Where the reference field `id` of table t points. */
-static size_t target(const uint8_t *b, size_t t, unsigned id) {
-  size_t s = slot(b, t, id);
-  return s + rd32(b, s);
-}
-
 /* ---- the base programs -------------------------------------------------- */
 
 /* Values of the executorch_prim program: every kind a prim operator might
@@ -251,117 +222,117 @@ typedef struct pcase {
 /* flatbuffer damage ------------------------------------------------------- */
 static void d_plan_vt_size_2(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->plan), 2);
+  tfb_wr16(b, tfb_vtable(b, l->plan), 2);
 }
 static void d_evalue_vt_size_odd(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->evalue[1]), 7);
+  tfb_wr16(b, tfb_vtable(b, l->evalue[1]), 7);
 }
 static void d_tensor_vt_past_end(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->val[0]), 0xfffe);
+  tfb_wr16(b, tfb_vtable(b, l->val[0]), 0xfffe);
 }
 static void d_instr_table_past_end(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->instr[0]) + 2, 0xfff0);
+  tfb_wr16(b, tfb_vtable(b, l->instr[0]) + 2, 0xfff0);
 }
 static void d_kernelcall_field_outside(uint8_t *b, size_t n,
                                        const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->args[0]) + 4 + 2 * 1, 0x7ff0);
+  tfb_wr16(b, tfb_vtable(b, l->args[0]) + 4 + 2 * 1, 0x7ff0);
 }
 static void d_values_offset_past_end(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, slot(b, l->plan, PLAN_VALUES), 0x7ffffff0u);
+  tfb_wr32(b, tfb_slot(b, l->plan, PLAN_VALUES), 0x7ffffff0u);
 }
 static void d_values_offset_wraps(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
   /* slot + uoffset wraps to 8 in 32-bit arithmetic: inside the file. */
-  size_t s = slot(b, l->plan, PLAN_VALUES);
-  wr32(b, s, (uint32_t)(0x100000008ull - s));
+  size_t s = tfb_slot(b, l->plan, PLAN_VALUES);
+  tfb_wr32(b, s, (uint32_t)(0x100000008ull - s));
 }
 static void d_values_len_wraps(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, l->plan_values_vec, 0x40000001u); /* * 4 = 4 mod 2^32 */
+  tfb_wr32(b, l->plan_values_vec, 0x40000001u); /* * 4 = 4 mod 2^32 */
 }
 static void d_name_unterminated(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  size_t s = target(b, l->plan, PLAN_NAME);
-  b[s + 4 + rd32(b, s)] = 'x';
+  size_t s = tfb_target(b, l->plan, PLAN_NAME);
+  b[s + 4 + tfb_rd32(b, s)] = 'x';
 }
 static void d_sizes_offset_past_end(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, slot(b, l->val[0], TENSOR_SIZES), 0xfffffff0u);
+  tfb_wr32(b, tfb_slot(b, l->val[0], TENSOR_SIZES), 0xfffffff0u);
 }
 static void d_buffer_sizes_len(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, l->buffer_sizes_vec, 0x20000000u); /* * 8 = 0 mod 2^32 */
+  tfb_wr32(b, l->buffer_sizes_vec, 0x20000000u); /* * 8 = 0 mod 2^32 */
 }
 static void d_root_offset(uint8_t *b, size_t n, const tp_layout *l) {
   (void)l;
-  wr32(b, 0, (uint32_t)n);
+  tfb_wr32(b, 0, (uint32_t)n);
 }
 static void d_operator_name_len(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  size_t ops = target(b, l->plan, PLAN_OPERATORS);
-  size_t op = ops + 4 + rd32(b, ops + 4);
-  wr32(b, target(b, op, OPERATOR_NAME), 0xfffffff0u);
+  size_t ops = tfb_target(b, l->plan, PLAN_OPERATORS);
+  size_t op = ops + 4 + tfb_rd32(b, ops + 4);
+  tfb_wr32(b, tfb_target(b, op, OPERATOR_NAME), 0xfffffff0u);
 }
 
 /* union types ------------------------------------------------------------- */
 static void d_evalue_type_0(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[2], EVALUE_TYPE)] = 0;
+  b[tfb_slot(b, l->evalue[2], EVALUE_TYPE)] = 0;
 }
 static void d_evalue_type_12(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[2], EVALUE_TYPE)] = 12;
+  b[tfb_slot(b, l->evalue[2], EVALUE_TYPE)] = 12;
 }
 static void d_evalue_int_as_tensor(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[2], EVALUE_TYPE)] = KT_TENSOR;
+  b[tfb_slot(b, l->evalue[2], EVALUE_TYPE)] = KT_TENSOR;
 }
 static void d_evalue_int_as_string(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[2], EVALUE_TYPE)] = KT_STRING;
+  b[tfb_slot(b, l->evalue[2], EVALUE_TYPE)] = KT_STRING;
 }
 static void d_evalue_int_as_intlist(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[2], EVALUE_TYPE)] = KT_INT_LIST;
+  b[tfb_slot(b, l->evalue[2], EVALUE_TYPE)] = KT_INT_LIST;
 }
 static void d_evalue_tensor_as_int(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->evalue[0], EVALUE_TYPE)] = KT_INT;
+  b[tfb_slot(b, l->evalue[0], EVALUE_TYPE)] = KT_INT;
 }
 static void d_evalue_no_payload(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->evalue[2]) + 4 + 2 * EVALUE_VAL, 0);
+  tfb_wr16(b, tfb_vtable(b, l->evalue[2]) + 4 + 2 * EVALUE_VAL, 0);
 }
 static void e_big_int(tp_program *p) { p->values[2] = tp_int(0x7ffffff0); }
 static void d_instr_type_6(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = 6;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = 6;
 }
 static void d_instr_type_0(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = 0;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = 0;
 }
 static void d_instr_kernel_as_move(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = IT_MOVE;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = IT_MOVE;
 }
 static void d_instr_kernel_as_delegate(uint8_t *b, size_t n,
                                        const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = IT_DELEGATE;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = IT_DELEGATE;
 }
 static void d_instr_kernel_as_jump(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = IT_JUMP_FALSE;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = IT_JUMP_FALSE;
 }
 static void d_instr_as_kernel(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  b[slot(b, l->instr[0], INSTR_TYPE)] = IT_KERNEL;
+  b[tfb_slot(b, l->instr[0], INSTR_TYPE)] = IT_KERNEL;
 }
 static void e_free_instr(tp_program *p) {
   p->instrs[0].type = IT_FREE;
@@ -369,7 +340,7 @@ static void e_free_instr(tp_program *p) {
 }
 static void d_instr_no_args(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->instr[0]) + 4 + 2 * INSTR_ARGS, 0);
+  tfb_wr16(b, tfb_vtable(b, l->instr[0]) + 4 + 2 * INSTR_ARGS, 0);
 }
 
 /* zero-length vectors ------------------------------------------------------ */
@@ -379,11 +350,11 @@ static void e_no_values(tp_program *p) {
 }
 static void d_no_chains(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, target(b, l->plan, PLAN_CHAINS), 0);
+  tfb_wr32(b, tfb_target(b, l->plan, PLAN_CHAINS), 0);
 }
 static void d_no_plans(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr32(b, target(b, l->root, PROGRAM_EXECUTION_PLAN), 0);
+  tfb_wr32(b, tfb_target(b, l->root, PROGRAM_EXECUTION_PLAN), 0);
 }
 static void e_no_args(tp_program *p) { p->instrs[0].n_args = 0; }
 static void e_no_buffer_sizes(tp_program *p) { p->n_buffers = 0; }
@@ -569,26 +540,26 @@ static void e_named_no_segments(tp_program *p) {
 }
 static void d_named_no_key(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
-  wr16(b, vtable(b, l->named[0]) + 4, 0);
+  tfb_wr16(b, tfb_vtable(b, l->named[0]) + 4, 0);
 }
 static void d_segment_base_past_file(uint8_t *b, size_t n, const tp_layout *l) {
   (void)l;
-  wr64(b, 24, n + 16);
+  tfb_wr64(b, 24, n + 16);
 }
 static void d_segment_size_wraps(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
   (void)l;
-  wr64(b, 32, UINT64_MAX);
+  tfb_wr64(b, 32, UINT64_MAX);
 }
 static void d_program_size_past_file(uint8_t *b, size_t n,
                                      const tp_layout *l) {
   (void)l;
-  wr64(b, 16, (uint64_t)n + 1);
+  tfb_wr64(b, 16, (uint64_t)n + 1);
 }
 static void d_header_length_short(uint8_t *b, size_t n, const tp_layout *l) {
   (void)n;
   (void)l;
-  wr32(b, 12, 16);
+  tfb_wr32(b, 12, 16);
 }
 
 /* constant and mutable segments ------------------------------------------ */
