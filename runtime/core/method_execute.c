@@ -165,8 +165,10 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
     if ((in->wcheck >> a & 1u) && (t->flags & ET_TENSOR_READ_ONLY))
       return et_diag_set(&m->diag, ET_INVALID_PROGRAM,
                          "instruction %u (%s): argument %u (value %u) writes "
-                         "a constant or the caller's input", pc, k->name, a,
-                         (unsigned)(in->args[a] - m->values));
+                         "%s, which the program may only read", pc, k->name, a,
+                         (unsigned)(in->args[a] - m->values),
+                         t->flags & ET_TENSOR_CONSTANT ? "a program constant"
+                                                       : "the caller's input");
   }
   return ET_OK;
 }
