@@ -517,8 +517,10 @@ def build_corpus(out_dir) -> Path:
 # ---------------------------------------------------------------------------
 
 
-def corpus_hash() -> str:
-    h = hashlib.sha256(Path(__file__).read_bytes())
+def source_hash(path: Path) -> str:
+    """A cache key: the bytes of the file that builds the data, and the
+    versions of torch and executorch that export it."""
+    h = hashlib.sha256(Path(path).read_bytes())
     try:
         import importlib.metadata as md
 
@@ -529,25 +531,25 @@ def corpus_hash() -> str:
     return h.hexdigest()[:16]
 
 
+def corpus_hash() -> str:
+    return source_hash(Path(__file__))
+
+
 def testdata_root() -> Path:
     env = os.environ.get("ET_TESTDATA_DIR")
     return Path(env) if env else REPO_ROOT / "build" / "testdata"
 
 
-_CACHED: Optional[Path] = None
-
-
-def corpus_dir() -> Path:
-    """The built corpus directory, building it (once) if needed."""
-    global _CACHED
-    if _CACHED is not None:
-        return _CACHED
-    final = testdata_root() / f"corpus-{corpus_hash()}"
+def cached_build(name: str, build: Callable[[Path], Any]) -> Path:
+    """testdata_root()/name, made by build(tmp) into a temporary directory
+    renamed into place once complete (so concurrent test processes never see
+    half a directory; the first to finish wins)."""
+    final = testdata_root() / name
     if not (final / "manifest.json").exists():
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".corpus-tmp-", dir=final.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-tmp-", dir=final.parent))
         try:
-            build_corpus(tmp)
+            build(tmp)
             try:
                 os.rename(tmp, final)
             except OSError:
@@ -557,8 +559,18 @@ def corpus_dir() -> Path:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    _CACHED = final
     return final
+
+
+_CACHED: Optional[Path] = None
+
+
+def corpus_dir() -> Path:
+    """The built corpus directory, building it (once) if needed."""
+    global _CACHED
+    if _CACHED is None:
+        _CACHED = cached_build(f"corpus-{corpus_hash()}", build_corpus)
+    return _CACHED
 
 
 @dataclass

@@ -16,17 +16,12 @@ Layout::
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
@@ -250,32 +245,10 @@ def build(out: Path) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
-def corpus_hash() -> str:
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    import importlib.metadata as md
-
-    for pkg in ("torch", "executorch"):
-        h.update(f"{pkg}={md.version(pkg)}".encode())
-    return h.hexdigest()[:16]
-
-
 def corpus_dir() -> Path:
-    root = Path(os.environ.get("ET_TESTDATA_DIR", REPO_ROOT / "build" / "testdata"))
-    final = root / f"xnnpack-{corpus_hash()}"
-    if not (final / "manifest.json").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".xnnpack-tmp-", dir=root))
-        try:
-            build(tmp)
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not (final / "manifest.json").exists():
-                    raise
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    from upstream_corpus import cached_build, source_hash
+
+    return cached_build(f"xnnpack-{source_hash(Path(__file__))}", build)
 
 
 if __name__ == "__main__":
