@@ -34,6 +34,9 @@ class RuntimeDef:
 RUNTIMES: List[RuntimeDef] = [
     RuntimeDef("edgetorch", "edgetorch", "et", (1,)),
     RuntimeDef("edgetorch_up", "edgetorch runtime (upstream .pte)", "up", (1,), conditional=True),
+    # Upstream's XNNPACK-delegated file on edgetorch's runtime and its
+    # XnnpackBackend: runtime speed apart from exporter wins.
+    RuntimeDef("edgetorch_xnn", "edgetorch runtime (upstream XNNPACK .pte)", "xnn", (1,)),
     RuntimeDef("et_portable", "upstream ET 1.5.1 portable*", "up", (1, 2)),
     RuntimeDef("et_xnnpack", "upstream ET 1.5.1 + XNNPACK", "xnn", (1, 2)),
     RuntimeDef("eager", "PyTorch eager", "eager", (1, 2)),
@@ -233,7 +236,7 @@ class OrtRunner:
 
 def make_runner(key: str, path: str, threads: int, eager_modules: Sequence[str] = (),
                 mmap: bool = False) -> Any:
-    if key in ("edgetorch", "edgetorch_up"):
+    if key in ("edgetorch", "edgetorch_up", "edgetorch_xnn"):
         return EdgetorchRunner(path, mmap=mmap)
     if key in ("et_portable", "et_xnnpack"):
         return UpstreamRunner(path)
