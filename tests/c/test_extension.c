@@ -19,6 +19,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 /*
  * A program exported by upstream ExecuTorch 1.5.1 (to_edge(...).to_executorch()
@@ -247,6 +250,12 @@ static void test_unreadable_file_is_access_failed(void **state) {
   if (pid == 0) {
     if (setgid(NOBODY_ID) != 0 || setuid(NOBODY_ID) != 0) _exit(3);
     if (geteuid() == 0) _exit(4);
+#ifdef __linux__
+    /* Changing uid makes the process non-dumpable, which gives /proc/self
+     * to root; an emulator (qemu-user) that reads /proc/self/maps then
+     * faults. Dumpable again, the child can read its own /proc. */
+    (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
     _exit(read_is_denied(path));
   }
   int status = 0;
