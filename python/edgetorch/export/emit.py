@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -19,9 +19,10 @@ import torch.fx
 from torch._subclasses.fake_tensor import FakeTensor
 
 from ..pte import schema as S
-from . import oplib
 from .errors import ExportError, source_location
-from .passes import EdgeMethod, Kernel, dim_order_of, is_sym, node_val, sym_upper_bound
+from .memory_planning import Storage, lifetimes, merge
+from .kernel_selection import Kernel
+from .passes import EdgeMethod, dim_order_of, node_val, sym_upper_bound
 
 # ---------------------------------------------------------------------------
 # dtype tables
@@ -101,51 +102,6 @@ def tensor_bytes(t: torch.Tensor) -> bytes:
         return t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.dtype.itemsize]) \
             .numpy().tobytes()
     return t.numpy().tobytes()
-
-
-# ---------------------------------------------------------------------------
-# planned storage
-
-
-@dataclass(eq=False)
-class Storage:
-    """A block of planned memory shared by one or more tensor values."""
-
-    id: int
-    nbytes: int
-    name: str
-    kind: str = "activation"      # activation | input | output | buffer
-    persistent: bool = False      # mutable buffer: lives across calls
-    planned: bool = True
-    first: Optional[int] = None   # lifetime in positions (0 = set_input,
-    last: Optional[int] = None    # i+1 = instruction i, N+1 = read outputs)
-    offset: Optional[int] = None
-    parent: Optional["Storage"] = None
-    values: List[int] = field(default_factory=list)
-    ops: List[str] = field(default_factory=list)  # kernels that write it
-
-    def find(self) -> "Storage":
-        s = self
-        while s.parent is not None:
-            s = s.parent
-        return s
-
-    def touch(self, pos: int) -> None:
-        self.first = pos if self.first is None else min(self.first, pos)
-        self.last = pos if self.last is None else max(self.last, pos)
-
-
-def merge(keep: Storage, other: Storage) -> Storage:
-    a, b = keep.find(), other.find()
-    if a is b:
-        return a
-    b.parent = a
-    a.nbytes = max(a.nbytes, b.nbytes)
-    a.persistent = a.persistent or b.persistent
-    a.planned = a.planned and b.planned
-    if b.kind in ("output", "buffer", "input") and a.kind == "activation":
-        a.kind = b.kind
-    return a
 
 
 # ---------------------------------------------------------------------------
@@ -729,60 +685,8 @@ class MethodEmitter:
         return self._placeholder_values[ph]
 
     def finish_lifetimes(self) -> List[Storage]:
-        n_instr = len(self.instructions)
-        end = n_instr + 1
-
-        def touch(idx: int, pos: int) -> None:
-            st = self.storage_of.get(idx)
-            if st is not None:
-                st.find().touch(pos)
-            v = self.values[idx].val
-            if isinstance(v, (S.TensorList, S.OptionalTensorList)):
-                for it in v.items:
-                    if it >= 0:
-                        touch(it, pos)
-
-        for i in self.inputs:
-            touch(i, 0)
-        for i, ins in enumerate(self.instructions):
-            a = ins.instr_args
-            if isinstance(a, S.KernelCall):
-                for idx in a.args:
-                    touch(idx, i + 1)
-            elif isinstance(a, S.JumpFalseCall):
-                touch(a.cond_value_index, i + 1)
-        for o in self.outputs:
-            touch(o, end)
-        for st in self.storages:
-            r = st.find()
-            if r.persistent:
-                r.touch(0)
-                r.touch(end)
-            if r.first is None:  # never referenced: give it a point lifetime
-                r.touch(0)
-        # in-place: an elementwise output takes its dying input's bytes
-        for ii, a, o, others in self.inplace_pairs:
-            sa, so = self.storage_of[a].find(), self.storage_of[o].find()
-            if sa is so or sa.persistent or so.persistent or not (sa.planned and so.planned):
-                continue
-            if any(self.storage_of[b].find() is sa for b in others):
-                continue  # another operand reads the same bytes in another shape
-            if sa.last == ii + 1 and so.first == ii + 1 and sa.nbytes == so.nbytes \
-                    and sa.kind in ("activation", "input") and so.kind in ("activation",
-                                                                           "output"):
-                first, last = sa.first, so.last
-                r = merge(sa, so)
-                if so.kind == "output":
-                    r.kind = "output"
-                r.first, r.last = first, last
-        roots = []
-        seen = set()
-        for st in self.storages:
-            r = st.find()
-            if id(r) not in seen:
-                seen.add(id(r))
-                roots.append(r)
-        return roots
+        return lifetimes(self.storages, self.storage_of, self.values, self.inputs,
+                         self.instructions, self.outputs, self.inplace_pairs)
 
     def build_plan(self, roots: List[Storage], sizes: List[int]) -> EmittedMethod:
         for idx, st in self.storage_of.items():

@@ -30,7 +30,9 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..pte import schema as S
 
 
 def align_up(n: int, a: int) -> int:
@@ -229,6 +231,115 @@ def plan_blocks(blocks: Sequence[Block], algorithm: str) -> PlanResult:
     res = ALGORITHMS[algorithm](blocks)
     check(blocks, res.offsets)
     return res
+
+
+# ---------------------------------------------------------------------------
+# planned storage (built by the emitter) and its lifetimes
+
+
+@dataclass(eq=False)
+class Storage:
+    """A block of planned memory shared by one or more tensor values."""
+
+    id: int
+    nbytes: int
+    name: str
+    kind: str = "activation"      # activation | input | output | buffer
+    persistent: bool = False      # mutable buffer: lives across calls
+    planned: bool = True
+    first: Optional[int] = None   # lifetime in positions (0 = set_input,
+    last: Optional[int] = None    # i+1 = instruction i, N+1 = read outputs)
+    offset: Optional[int] = None
+    parent: Optional["Storage"] = None
+    values: List[int] = field(default_factory=list)
+    ops: List[str] = field(default_factory=list)  # kernels that write it
+
+    def find(self) -> "Storage":
+        s = self
+        while s.parent is not None:
+            s = s.parent
+        return s
+
+    def touch(self, pos: int) -> None:
+        self.first = pos if self.first is None else min(self.first, pos)
+        self.last = pos if self.last is None else max(self.last, pos)
+
+
+def merge(keep: Storage, other: Storage) -> Storage:
+    a, b = keep.find(), other.find()
+    if a is b:
+        return a
+    b.parent = a
+    a.nbytes = max(a.nbytes, b.nbytes)
+    a.persistent = a.persistent or b.persistent
+    a.planned = a.planned and b.planned
+    if b.kind in ("output", "buffer", "input") and a.kind == "activation":
+        a.kind = b.kind
+    return a
+
+
+def lifetimes(storages: List[Storage], storage_of: Dict[int, Storage], values: Sequence[Any],
+              inputs: Sequence[int], instructions: Sequence[Any], outputs: Sequence[int],
+              inplace_pairs: Sequence[Tuple[int, int, int, List[int]]]) -> List[Storage]:
+    """Each root storage's lifetime in positions (see the module doc), from the
+    emitted instructions: inputs live from 0, outputs to N+1, mutable buffers
+    throughout.  Then the in-place pairs (an elementwise kernel's output and
+    the input that dies at that kernel, same size) are merged into one
+    storage.  Returns the root storages."""
+    n_instr = len(instructions)
+    end = n_instr + 1
+
+    def touch(idx: int, pos: int) -> None:
+        st = storage_of.get(idx)
+        if st is not None:
+            st.find().touch(pos)
+        v = values[idx].val
+        if isinstance(v, (S.TensorList, S.OptionalTensorList)):
+            for it in v.items:
+                if it >= 0:
+                    touch(it, pos)
+
+    for i in inputs:
+        touch(i, 0)
+    for i, ins in enumerate(instructions):
+        a = ins.instr_args
+        if isinstance(a, S.KernelCall):
+            for idx in a.args:
+                touch(idx, i + 1)
+        elif isinstance(a, S.JumpFalseCall):
+            touch(a.cond_value_index, i + 1)
+    for o in outputs:
+        touch(o, end)
+    for st in storages:
+        r = st.find()
+        if r.persistent:
+            r.touch(0)
+            r.touch(end)
+        if r.first is None:  # never referenced: give it a point lifetime
+            r.touch(0)
+    # in-place: an elementwise output takes its dying input's bytes
+    for ii, a, o, others in inplace_pairs:
+        sa, so = storage_of[a].find(), storage_of[o].find()
+        if sa is so or sa.persistent or so.persistent or not (sa.planned and so.planned):
+            continue
+        if any(storage_of[b].find() is sa for b in others):
+            continue  # another operand reads the same bytes in another shape
+        if sa.last == ii + 1 and so.first == ii + 1 and sa.nbytes == so.nbytes \
+                and sa.kind in ("activation", "input") and so.kind in ("activation",
+                                                                       "output"):
+            first, last = sa.first, so.last
+            r = merge(sa, so)
+            if so.kind == "output":
+                r.kind = "output"
+            r.first, r.last = first, last
+    roots = []
+    seen = set()
+    for st in storages:
+        r = st.find()
+        if id(r) not in seen:
+            seen.add(id(r))
+            roots.append(r)
+    return roots
 
 
 # ---------------------------------------------------------------------------

@@ -9,22 +9,22 @@ it matters, the nested cond branches).  Conventions of the edge graph:
   buffers (``"buffer"``, with ``meta["et_fqn"]`` and ``meta["et_init"]``);
 * ``meta["et_alias"] = True`` on a static reshape-like view means "no
   instruction: share the base's bytes";
-* ``meta["et_kernel"]`` (set by ``select_kernels``) is the out-variant or
-  functional kernel the emitter calls.
+* ``meta["et_kernel"]`` (set by ``kernel_selection.select_kernels`` after
+  these passes) is the out-variant or functional kernel the emitter calls.
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.fx
 from torch._subclasses.fake_tensor import FakeTensor
 
 from . import oplib
-from .errors import ExportError, collect
+from .errors import ExportError
 
 aten = torch.ops.aten
 
@@ -717,99 +717,6 @@ def bound_masked_select(method: EdgeMethod) -> int:
 
 
 # ---------------------------------------------------------------------------
-# kernel selection
-
-
-@dataclass
-class Kernel:
-    name: str                      # "aten::add.out"
-    schema: torch._C.FunctionSchema
-    out: bool                      # out variant (outs are planned tensors)
-    source: Optional[torch._C.FunctionSchema] = None  # the graph node's schema
-
-
-def kernel_for(target: Any) -> Tuple[Optional[Kernel], str]:
-    """The kernel to call for an fx target, or (None, reason)."""
-    if isinstance(target, oplib.EdgeOp):
-        if target is oplib.TO_DIM_ORDER_COPY:
-            t = oplib.TO_DIM_ORDER_COPY_OUT
-            return Kernel(t.kernel, t.schema, True, target.schema), ""
-        if target is oplib.CLONE_DIM_ORDER:
-            t = oplib.CLONE_DIM_ORDER_OUT
-            return Kernel(t.kernel, t.schema, True, target.schema), ""
-        return Kernel(target.kernel, target.schema, False, target.schema), ""
-    if target in oplib.PRIM_OPS:
-        p = oplib.PRIM_OPS[target]
-        return Kernel(p.kernel, p.schema, False, p.schema), ""
-    if target in oplib.SYM_ATEN_OPS:
-        return Kernel(oplib.SYM_ATEN_OPS[target], target._schema, False,
-                      target._schema), ""
-    if isinstance(target, torch._ops.OpOverload):
-        if target._schema.is_mutable and not any(a.is_out for a in target._schema.arguments):
-            return None, "in-place op"
-        out = oplib.out_variant(target)
-        if out is None:
-            return None, "no out variant"
-        return Kernel(oplib.schema_kernel_name(out._schema), out._schema, True,
-                      target._schema), ""
-    return None, "not an operator"
-
-
-def _display(target: Any) -> str:
-    if isinstance(target, torch._ops.OpOverload):
-        s = target._schema
-        return oplib.kernel_name(s.name, s.overload_name)
-    if isinstance(target, oplib.EdgeOp):
-        return target.kernel
-    return getattr(target, "__name__", str(target))
-
-
-def select_kernels(gm: torch.fx.GraphModule, library: frozenset) -> None:
-    """Set meta["et_kernel"] on every op node; raise naming every op the
-    kernel library lacks (with the user's source line)."""
-    problems = []
-    for sub in subgraphs(gm):
-        for n in sub.graph.nodes:
-            if n.op != "call_function":
-                continue
-            if n.target is operator.getitem or n.meta.get("et_alias"):
-                continue
-            if n.target is torch.ops.higher_order.cond:
-                continue
-            if isinstance(n.target, torch._ops.HigherOrderOperator):
-                problems.append((str(n.target.name()), "control flow not supported", n))
-                continue
-            k, why = kernel_for(n.target)
-            if k is None:
-                problems.append((_display(n.target), why, n))
-                continue
-            if k.name not in library:
-                shown = k.name
-                if shown != _display(n.target):
-                    shown = f"{_display(n.target)} -> {k.name}"
-                problems.append((shown, "", n))
-                continue
-            n.meta["et_kernel"] = k
-    collect(problems, _library_name(library) if problems else None)
-
-
-def _library_name(library: Any) -> str:
-    """Which kernel library an operator set is, for error messages."""
-    from . import oplib
-
-    try:
-        # Checked first: edgetorch's library may hold the same operators.
-        if frozenset(library) == oplib.kernel_library():
-            return "the edgetorch kernel library (kernels/portable/ops.def)"
-        if frozenset(library) == oplib.upstream_portable():
-            return ("upstream ExecuTorch's portable kernels (the --target upstream / "
-                    "oplib.upstream_portable() list)")
-    except Exception:  # noqa: BLE001 - only naming the library is at stake
-        pass
-    return "the kernel library given in ExportConfig.operators"
-
-
-# ---------------------------------------------------------------------------
 # the whole pipeline
 
 
@@ -842,5 +749,4 @@ def executorch_passes(method: EdgeMethod, library: frozenset, *, fold: bool,
     stats["aliased_views"], stats["copied_views"] = lower_views(method.gm, plan_inputs)
     refresh_meta(method.gm)
     stats["bounded_sizes"] = bound_masked_select(method)
-    select_kernels(method.gm, library)
     return stats

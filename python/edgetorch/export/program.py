@@ -15,7 +15,7 @@ from ..pte import schema as S
 from ..pte.program import serialize_pte, serialize_ptd
 from . import memory_planning as mp
 from . import compile_config as compile_config_mod
-from . import decompositions, layouts, oplib, passes
+from . import decompositions, kernel_selection, layouts, oplib, passes
 from .config import ExportConfig
 from .emit import MethodEmitter, ProgramState
 from .errors import ExportError
@@ -55,7 +55,7 @@ class EdgeProgram:
             for sub in passes.subgraphs(m.gm):
                 for n in sub.graph.nodes:
                     if n.op == "call_function":
-                        k = passes._display(n.target)
+                        k = kernel_selection.display_name(n.target)
                         counts[k] = counts.get(k, 0) + 1
         return counts
 
@@ -75,6 +75,7 @@ class EdgeProgram:
             stats = passes.executorch_passes(m, library, fold=config.fold_constants,
                                              plan_inputs=config.plan_inputs,
                                              fuse_bn=config.fuse_batch_norm)
+            kernel_selection.select_kernels(m.gm, library)
             if config.preserve_channels_last:
                 layouts.check_channels_last(m.gm, lambda t: passes.dim_order_of(t, True))
             say(f"[{name}] passes: {stats}")
