@@ -1,5 +1,6 @@
 # edgetorch: the commands a user runs. Each installs what it needs first.
-#   make test   every test: C (gcc, gcc without SIMD, clang with ASan+UBSan), Python, robustness
+#   make test   every test: C (gcc, gcc without SIMD, clang with ASan+UBSan), Python, robustness,
+#               and the cross-built suites below (make test-cross runs only those)
 #   make demo   train, export and run the digits CNN on the C runtime
 #   make size   stripped size of the core runtime (-Os, x86-64; Cortex-M4 thumb-2)
 #   make test-32bit / test-aarch64  the C tests cross-built, run under qemu-user
@@ -118,11 +119,9 @@ test-mcu: setup python
 amalgamation:
 	@python3 tools/amalgamate.py -o dist $(if $(AMALGAMATION_OPS),--ops-def $(AMALGAMATION_OPS))
 
-# The cross-built suites (test-32bit, test-aarch64, test-mcu) are not part of
-# `make test` until they pass again after this session's merges: the new
-# C damage tests and test_extension fail under qemu-arm (see the closing
-# note of issue 15). Run them with `make test-cross`.
-test: test-c test-python
+# make test includes the cross-built suites (armhf and aarch64 under qemu-user,
+# the Cortex-M4 firmware under qemu-system-arm); test-cross runs only those.
+test: test-c test-python test-cross
 
 test-cross: test-32bit test-aarch64 test-mcu
 
