@@ -329,3 +329,87 @@ def large_load(args: Any, log: Callable[[str], None], probe: Callable[..., Dict[
                f"{row['first_execute_s'] * 1e3:8.1f} ms" if "load_s" in row else "")
             + (f" [{row['reason']}]" if "reason" in row else ""))
     return res
+
+
+# ---------------------------------------------------------------------------
+# GEMM / GEMV of the CPU backend against the machine's FMA peak
+
+# (label, M, N, K): C[MxN] = A[MxK] * W[KxN] + bias. BERT-base and GPT-2-small
+# at sequence 128 (the bench models), their batch-1 linears, and squares.
+GEMM_SHAPES = [
+    ("square 256", 256, 256, 256), ("square 512", 512, 512, 512),
+    ("square 1024", 1024, 1024, 1024),
+    ("BERT q/k/v/out", 128, 768, 768), ("BERT FFN up", 128, 3072, 768),
+    ("BERT FFN down", 128, 768, 3072), ("GPT-2 c_attn", 128, 2304, 768),
+    ("batch-1 768→3072", 1, 3072, 768), ("batch-1 3072→768", 1, 768, 3072),
+    ("batch-1 768→2304", 1, 2304, 768),
+]
+
+
+def _build_gemm_micro(tmp: Path) -> Path:
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    lib = root / "build" / "lib" / "libedgetorch_xnnpack.a"
+    if not lib.exists():
+        raise FileNotFoundError(f"{lib} (make build first)")
+    exe = tmp / "gemm_micro"
+    subprocess.run(["cc", "-std=c11", "-O2", f"-I{root}/backends/xnnpack",
+                    str(root / "bench" / "gemm_micro.c"), str(lib), "-lm", "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    return exe
+
+
+def _torch_gflops(m: int, n: int, k: int, threads: int) -> float:
+    """PyTorch's addmm (its sgemm) on the same shape, best of 9 runs of at
+    least 20 ms each."""
+    import torch
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        g = torch.Generator().manual_seed(0)
+        a, w, b = (torch.rand(m, k, generator=g), torch.rand(k, n, generator=g),
+                   torch.rand(n, generator=g))
+        out = torch.empty(m, n)
+        flops = 2.0 * m * n * k
+        calls = int(2e9 / flops) + 1
+        best = float("inf")
+        with torch.inference_mode():
+            torch.addmm(b, a, w, out=out)
+            for _ in range(9):
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    torch.addmm(b, a, w, out=out)
+                best = min(best, (time.perf_counter() - t0) / calls)
+        return flops / best * 1e-9
+    finally:
+        torch.set_num_threads(old)
+
+
+def gemm(args: Any, log: Callable[[str], None]) -> Dict[str, Any]:
+    """GFLOP/s of the backend's packed GEMM (1 thread) per shape, as a share
+    of the FMA peak measured in the same run, next to PyTorch's sgemm."""
+    import json
+    import subprocess
+    import tempfile
+    log("micro: GEMM/GEMV (CPU backend vs FMA peak vs PyTorch)")
+    res: Dict[str, Any] = {"rows": []}
+    with tempfile.TemporaryDirectory() as td:
+        try:
+            exe = _build_gemm_micro(Path(td))
+        except (OSError, subprocess.CalledProcessError) as e:
+            res["reason"] = f"gemm_micro did not build: {getattr(e, 'stderr', '') or e}"
+            return res
+        peak = json.loads(subprocess.run([str(exe), "peak"], check=True, capture_output=True,
+                                         text=True).stdout)
+        res.update(peak_gflops=peak["peak_gflops"], peak_isa=peak["isa"])
+        specs = [f"{m},{n},{k}" for _, m, n, k in GEMM_SHAPES]
+        lines = subprocess.run([str(exe)] + specs, check=True, capture_output=True,
+                               text=True).stdout.splitlines()
+    for (label, m, n, k), line in zip(GEMM_SHAPES, lines):
+        ours = json.loads(line)
+        row = {"label": label, "m": m, "n": n, "k": k, "edgetorch_gflops": ours["gflops"],
+               "gemm_path": ours["path"]}
+        for t in (1, 2):
+            row[f"torch_{t}t_gflops"] = _torch_gflops(m, n, k, t)
+        res["rows"].append(row)
+    return res

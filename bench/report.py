@@ -399,6 +399,28 @@ def micro_sections(results: Dict[str, Any]) -> List[str]:
                                + (f"{(m['peak_kib'] - base) / 1024:,.0f} MiB" if base else "—")
                                + f" | {fmt_ratio(_ratio(m['peak_kib'], ref))} |")
         out.append("")
+    gm = micro.get("gemm")
+    if gm:
+        out += ["## GEMM and GEMV", "",
+                "The CPU backend's packed fp32 GEMM (`backends/xnnpack/xnn_gemm.c`, weights "
+                "packed once, bias added, 1 thread; built from `bench/gemm_micro.c`) against "
+                "the fp32 FMA peak of one core measured in the same run with a loop of "
+                "independent FMAs, next to PyTorch's `addmm` (its sgemm) at 1 and 2 threads. "
+                "Best of 9 runs of at least 20 ms each.", ""]
+        if gm.get("reason"):
+            out += [_esc(gm["reason"]), ""]
+        else:
+            pk = gm["peak_gflops"]
+            out += [f"FMA peak of one core: **{pk:.1f} GFLOP/s** ({gm['peak_isa']}).", "",
+                    "| shape | M×N×K | edgetorch GFLOP/s | % of peak | PyTorch 1t GFLOP/s "
+                    "| % of peak | PyTorch 2t GFLOP/s | edgetorch ÷ PyTorch 1t |",
+                    "|---|---|---|---|---|---|---|---|"]
+            for r in gm["rows"]:
+                et, t1, t2 = r["edgetorch_gflops"], r["torch_1t_gflops"], r["torch_2t_gflops"]
+                out.append(f"| {r['label']} | {r['m']}×{r['n']}×{r['k']} | {et:.1f} | "
+                           f"{100 * et / pk:.0f}% | {t1:.1f} | {100 * t1 / pk:.0f}% | "
+                           f"{t2:.1f} | {et / t1:.2f} |")
+        out.append("")
     po = micro.get("per_op")
     if po:
         out += ["## Single operators", "",
