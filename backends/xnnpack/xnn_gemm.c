@@ -8,6 +8,10 @@
 #define XG_X86 1
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define XG_NEON 1
+#include <arm_neon.h>
+#endif
 
 #define MR ET_XNN_MR
 #define NR ET_XNN_NR
@@ -127,6 +131,71 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
 }
 #endif
 
+#ifdef XG_NEON
+/* aarch64 NEON: 6 rows x 4 vectors of 4 columns = 24 accumulators (of the
+ * 32 vector registers), one fused multiply-add per A element and vector. */
+static void tile_neon(size_t mr, size_t k, const float *a, size_t lda,
+                      const float *b, size_t ldb, float *c, size_t ldc,
+                      size_t nr, const float *bias, float lo, float hi) {
+  float bb[NR];
+  for (size_t j = 0; j < NR; j++) bb[j] = bias && j < nr ? bias[j] : 0.0f;
+  float32x4_t acc[MR][4];
+  for (size_t i = 0; i < MR; i++)
+    for (size_t q = 0; q < 4; q++) acc[i][q] = vld1q_f32(bb + 4 * q);
+  if (mr == MR) {
+    float32x4_t c00 = acc[0][0], c01 = acc[0][1], c02 = acc[0][2], c03 = acc[0][3];
+    float32x4_t c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+    float32x4_t c20 = c00, c21 = c01, c22 = c02, c23 = c03;
+    float32x4_t c30 = c00, c31 = c01, c32 = c02, c33 = c03;
+    float32x4_t c40 = c00, c41 = c01, c42 = c02, c43 = c03;
+    float32x4_t c50 = c00, c51 = c01, c52 = c02, c53 = c03;
+    for (size_t kk = 0; kk < k; kk++) {
+      const float *br = b + kk * ldb;
+      float32x4_t x0 = vld1q_f32(br), x1 = vld1q_f32(br + 4),
+                  x2 = vld1q_f32(br + 8), x3 = vld1q_f32(br + 12);
+      float v;
+#define XG_ROW(r)                                                   \
+  v = a[(r) * lda + kk];                                            \
+  c##r##0 = vfmaq_n_f32(c##r##0, x0, v);                            \
+  c##r##1 = vfmaq_n_f32(c##r##1, x1, v);                            \
+  c##r##2 = vfmaq_n_f32(c##r##2, x2, v);                            \
+  c##r##3 = vfmaq_n_f32(c##r##3, x3, v)
+      XG_ROW(0); XG_ROW(1); XG_ROW(2); XG_ROW(3); XG_ROW(4); XG_ROW(5);
+#undef XG_ROW
+    }
+    acc[0][0] = c00; acc[0][1] = c01; acc[0][2] = c02; acc[0][3] = c03;
+    acc[1][0] = c10; acc[1][1] = c11; acc[1][2] = c12; acc[1][3] = c13;
+    acc[2][0] = c20; acc[2][1] = c21; acc[2][2] = c22; acc[2][3] = c23;
+    acc[3][0] = c30; acc[3][1] = c31; acc[3][2] = c32; acc[3][3] = c33;
+    acc[4][0] = c40; acc[4][1] = c41; acc[4][2] = c42; acc[4][3] = c43;
+    acc[5][0] = c50; acc[5][1] = c51; acc[5][2] = c52; acc[5][3] = c53;
+  } else {
+    for (size_t kk = 0; kk < k; kk++) {
+      const float *br = b + kk * ldb;
+      float32x4_t x[4] = {vld1q_f32(br), vld1q_f32(br + 4), vld1q_f32(br + 8),
+                          vld1q_f32(br + 12)};
+      for (size_t i = 0; i < mr; i++) {
+        float v = a[i * lda + kk];
+        for (size_t q = 0; q < 4; q++) acc[i][q] = vfmaq_n_f32(acc[i][q], x[q], v);
+      }
+    }
+  }
+  float32x4_t vlo = vdupq_n_f32(lo), vhi = vdupq_n_f32(hi);
+  for (size_t i = 0; i < mr; i++) {
+    float t[NR];
+    for (size_t q = 0; q < 4; q++) {
+      /* fmax/fmin would drop a NaN result: compare-and-select keeps it,
+       * as the x86 max/min order with the accumulator first does. */
+      float32x4_t r = acc[i][q];
+      r = vbslq_f32(vcltq_f32(r, vlo), vlo, r);
+      r = vbslq_f32(vcgtq_f32(r, vhi), vhi, r);
+      vst1q_f32(t + 4 * q, r);
+    }
+    memcpy(c + i * ldc, t, nr * sizeof(float));
+  }
+}
+#endif
+
 static int forced = -1;
 static int detected = -1;
 
@@ -138,13 +207,18 @@ int et_xnn_gemm_path(void) {
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
       detected = 1;
 #endif
+#ifdef XG_NEON
+    detected = 2; /* every aarch64 CPU has NEON (Advanced SIMD) */
+#endif
   }
   return detected;
 }
 
 void et_xnn_gemm_force_path(int path) {
-#ifdef XG_X86
+#if defined(XG_X86)
   forced = path > 1 ? 1 : path;
+#elif defined(XG_NEON)
+  forced = path > 0 ? 2 : path;
 #else
   forced = path < 0 ? -1 : 0;
 #endif
@@ -153,6 +227,9 @@ void et_xnn_gemm_force_path(int path) {
 static tile_fn *pick(void) {
 #ifdef XG_X86
   if (et_xnn_gemm_path() == 1) return tile_avx2;
+#endif
+#ifdef XG_NEON
+  if (et_xnn_gemm_path() == 2) return tile_neon;
 #endif
   return tile_c;
 }

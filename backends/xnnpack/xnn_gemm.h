@@ -5,7 +5,7 @@
  * ET_XNN_NR columns, zero padded, K rows each) or read in place row-major
  * (batch matmul). A is row-major with a leading dimension. The micro kernels
  * compute ET_XNN_MR x ET_XNN_NR tiles; the AVX2+FMA variant is chosen at run
- * time when the CPU has it, the plain C one otherwise. Results may differ
+ * time when the CPU has it, NEON on aarch64, the plain C one otherwise. Results may differ
  * from a plain dot product by FMA rounding (allowed in backends).
  *
  * No allocation, no OS; thread-safety: pure functions.
@@ -31,7 +31,8 @@ void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
 void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
                  const float *b, size_t ldb, float *c, size_t ldc, float lo,
                  float hi);
-/* 0: plain C, 1: AVX2+FMA. For tests: force a path (-1: automatic). */
+/* 0: plain C, 1: AVX2+FMA (x86), 2: NEON (aarch64). For tests: force a
+ * path (-1: automatic; a positive path is this target's vector one). */
 int et_xnn_gemm_path(void);
 void et_xnn_gemm_force_path(int path);
 

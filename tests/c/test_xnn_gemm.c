@@ -2,7 +2,8 @@
  * The CPU backend's GEMM micro kernels against a plain double-precision
  * reference, on odd shapes (M/N/K of 1, 3, 17, 255 and the edges of the
  * 6x16 tile), packed and in-place B, with bias and clamps, on every path the
- * machine has (plain C always; AVX2+FMA when the CPU has it).
+ * machine has (plain C always; AVX2+FMA when the CPU has it; NEON on
+ * aarch64, run under qemu-aarch64 by make test-aarch64).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,8 +91,13 @@ static void test_plain_c(void **state) {
 
 static void test_best_path(void **state) {
   (void)state;
-  /* On a machine without AVX2 this is the plain path again. */
+  /* The target's vector path: AVX2+FMA on x86 (the plain path again on a
+   * CPU without it), NEON on aarch64 (always there: it must be the one
+   * chosen, so that qemu-aarch64 runs test the NEON tile). */
   run_all(1);
+#if defined(__aarch64__) && defined(__ARM_NEON)
+  assert_int_equal(et_xnn_gemm_path(), 2);
+#endif
 }
 
 static void test_zero_k(void **state) {
