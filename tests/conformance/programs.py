@@ -414,9 +414,8 @@ def _bisect(cases: List[Case], library: frozenset) -> Dict[str, Exported]:
 def _screen(case: Case) -> Tuple[Optional[BaseException], bool]:
     """(trace error or None, whether the case must be exported alone).
 
-    Cases with buffers mutations or other unusual graph inputs/outputs are
-    exported alone; cases with effect tokens get the exporter's own verdict
-    on them (its lift() rejects token inputs) without a decomposition."""
+    Cases with buffers mutations, effect tokens or other unusual graph
+    inputs/outputs are exported alone."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -424,15 +423,6 @@ def _screen(case: Case) -> Tuple[Optional[BaseException], bool]:
         except Exception as e:  # noqa: BLE001
             return e, False
     sig = ep.graph_signature
-    if any(s.kind.name == "TOKEN" for s in sig.input_specs):
-        # Side-effect tokens: the exporter's lift() rejects the graph whatever
-        # the decomposition does; ask it directly instead of decomposing.
-        from edgetorch.export import passes
-        try:
-            passes.lift(ep, "forward")
-        except Exception as e:  # noqa: BLE001
-            return e, False
-        return None, True
     alone = any(s.kind.name not in ("USER_INPUT", "PARAMETER", "BUFFER", "CONSTANT_TENSOR",
                                     "USER_INPUT_MUTATION")
                 for s in sig.input_specs) or \
@@ -451,19 +441,29 @@ def export_batch(cases: Sequence[Case], library: frozenset) -> Dict[str, Exporte
     from edgetorch.export.program import EdgeProgram, _decomposition_table
 
     flat = [t for c in cases for t in c.tensors]
-    tokens: List[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             ep = torch.export.export(ManyCalls(cases), tuple(flat), strict=False)
             ep = ep.run_decompositions(_decomposition_table(library))
-            tokens = _token_cases(ep, cases)
+        except Exception as e:  # noqa: BLE001
+            first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            _note(f"batch of {len(cases)} ({cases[0].opname}) not exported: "
+                  f"{type(e).__name__}: {first}")
+            raise BatchError(str(e)) from e
+    tokens = _token_cases(ep, cases)
+    if tokens:
+        # Cases with effect tokens take the public path alone: cutting the
+        # batch into per-case graphs (below) would drop an effect (the
+        # linalg error checks) that no output depends on.
+        out = {c.key: export_single(c, library) for c in cases if c.key in tokens}
+        out.update(export_cases([c for c in cases if c.key not in tokens], library))
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
             m = passes.lift(ep, "forward")
         except Exception as e:  # noqa: BLE001
-            if tokens:
-                # lift() rejects effect tokens; each case whose ops take one
-                # fails the same way on its own.
-                raise BatchError(str(e), {k: e for k in tokens}) from e
             first = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
             _note(f"batch of {len(cases)} ({cases[0].opname}) not exported: "
                   f"{type(e).__name__}: {first}")

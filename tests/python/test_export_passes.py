@@ -246,6 +246,41 @@ def _run_ours(model, args, library=UPSTREAM):
     return p, outs
 
 
+def test_effect_tokens_are_dropped_and_the_effectful_op_still_needs_a_kernel():
+    """torch.export threads an effect token through linalg's error check: the
+    export names the operators the library lacks (the check among them)
+    instead of refusing the token input."""
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return torch.linalg.inv(x)
+
+    with pytest.raises(edgetorch.UnsupportedOperatorError) as ei:
+        edgetorch.export(M(), (torch.randn(4, 4),))
+    msg = str(ei.value)
+    assert "aten::_linalg_check_errors" in msg and "linalg_inv_ex" in msg
+    assert "TOKEN" not in msg
+
+
+def test_data_dependent_sizes_are_not_compared_as_equal():
+    """tensor_split at indices from a tensor: the pieces' sizes are unbacked
+    symbols; the no-op pass must not guard on them (it raised
+    GuardOnDataDependentSymNode) and the program runs like eager."""
+    class M(torch.nn.Module):
+        def forward(self, x, i):
+            return torch.tensor_split(x, i, 0)
+
+    from edgetorch import runtime as rt
+    x = torch.randn(5, 3)
+    p = edgetorch.export(M(), (x, torch.tensor([1, 3])))
+    method = rt.load_program(p.buffer).load_method("forward")
+    for idx in ([1, 3], [2, 4], [0, 5]):  # other indices, other piece sizes
+        i = torch.tensor(idx)
+        got, want = method.execute([x.numpy(), i.numpy()]), M()(x, i)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape) and (g == w.numpy()).all()
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_logit_keeps_its_kernel_which_rounds_like_eager(dtype):
     """torch's logit decomposition computes Half/BFloat16 in float and rounds

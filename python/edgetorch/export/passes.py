@@ -107,6 +107,21 @@ class EdgeMethod:
     size_bounds: Dict[Any, int] = field(default_factory=dict)
 
 
+def remove_effect_tokens(ep: torch.export.ExportedProgram) -> torch.export.ExportedProgram:
+    """torch.export threads an effect token through operators with side
+    effects (``with_effects``; the linalg error checks, for one). A program's
+    instructions already run in graph order, so the tokens are dropped (with
+    torch's own pass) and the operators stay as plain calls; each must still
+    have a kernel like any other operator, or the export names it."""
+    from torch.export.graph_signature import InputKind
+
+    if not any(s.kind == InputKind.TOKEN for s in ep.graph_signature.input_specs):
+        return ep
+    from torch.export._remove_effect_tokens_pass import _remove_effect_tokens
+
+    return _remove_effect_tokens(ep)
+
+
 def lift(ep: torch.export.ExportedProgram, name: str) -> EdgeMethod:
     """Turn parameters/constants into get_attr constants; tag placeholders."""
     from torch.export.graph_signature import InputKind, OutputKind
@@ -180,9 +195,17 @@ _IDENTITY = {aten.alias.default, aten.detach.default, aten.lift_fresh_copy.defau
 
 
 def _same_layout(a: Any, b: Any) -> bool:
+    """Same dtype, sizes and strides, as far as is known at export: a size
+    computed from data (an unbacked symbol) that is not provably equal
+    counts as different, so the op stays."""
+    from torch.fx.experimental.symbolic_shapes import statically_known_true
+
+    def same(x: Any, y: Any) -> bool:
+        return len(x) == len(y) and all(statically_known_true(p == q) for p, q in zip(x, y))
+
     return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
-            and a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
-            and tuple(a.stride()) == tuple(b.stride()))
+            and a.dtype == b.dtype and same(a.shape, b.shape)
+            and same(a.stride(), b.stride()))
 
 
 def remove_noops(gm: torch.fx.GraphModule) -> int:

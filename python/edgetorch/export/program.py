@@ -264,7 +264,7 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
         t0 = time.monotonic()
         ep = ep.run_decompositions(table)
         exported[name] = ep
-        lifted = copy.deepcopy(ep)
+        lifted = passes.remove_effect_tokens(copy.deepcopy(ep))
         m = passes.lift(lifted, name)
         passes.edge_passes(m, library, config.preserve_channels_last)
         methods[name] = m
