@@ -1,7 +1,8 @@
 """ETDump files from edgetorch, read by upstream's Inspector (the oracle).
 
-A CNN and a transformer block exported by edgetorch, and a program delegated
-to upstream's demo backend (exported by upstream), run on edgetorch-run with
+A CNN and a transformer block exported by edgetorch, a program delegated
+to upstream's demo backend and programs delegated to XNNPACK (exported by
+upstream with its XnnpackPartitioner, run on our CPU backend), run on edgetorch-run with
 ``--etdump`` (and ``--debug-buffer``) and through the Python binding
 (``load_method(etdump=True)``, ``Method.write_etdump``). Upstream's
 ``executorch.devtools.Inspector`` must open every file and find one event per
@@ -26,7 +27,7 @@ import torch
 import edgetorch
 from edgetorch.devtools.debug import eager_intermediates
 from edgetorch.runtime import load_program
-from devtools_models import CNN, MODELS, kernel_instructions
+from devtools_models import CNN, MODELS, kernel_instructions, xnnpack_delegate_nodes
 from runtime_harness import cli_path
 from upstream_corpus import corpus  # noqa: F401  (session fixture)
 
@@ -176,3 +177,53 @@ def test_etrecord_maps_events_to_graph_nodes(tmp_path):
         assert op_type.split(".")[0] == name, (e.name, op_type)
         assert len(e.debug_handles) == 1
     assert len({tuple(e.debug_handles) for e in native}) == len(native)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "block"])
+def test_xnnpack_delegate_nodes_in_inspector(tmp_path, name):
+    """Upstream-lowered XNNPACK programs: the CPU backend reports one event
+    per node it runs, identified by the node's debug handle, named by its
+    type; the Inspector lists each as a delegated event of its DELEGATE_CALL
+    with a positive time in every run. The expected nodes (type, handle,
+    order) are read from the payload with upstream's schema and flatc."""
+    import xnnpack_corpus
+
+    d = xnnpack_corpus.corpus_dir() / name
+    pte_bytes = (d / "model.pte").read_bytes()
+    call = np.load(d / "call0.npz")
+    inputs = []
+    for k in range(sum(1 for f in call.files if f.startswith("in_"))):
+        inputs += ["--input", str(tmp_path / f"in_{k}.npy")]
+        np.save(tmp_path / f"in_{k}.npy", call[f"in_{k}"])
+    etdp = tmp_path / "x.etdp"
+    runs = 2
+    r = subprocess.run([str(cli_path()), str(d / "model.pte"), *inputs, "--iterations",
+                        str(runs), "--etdump", str(etdp)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    block = _execute_block(_inspector(etdp))
+    expected = xnnpack_delegate_nodes(pte_bytes)
+    assert expected and sum(map(len, expected.values())) >= 4
+    dcalls = {e._instruction_id: e for e in block.events if e.name == "DELEGATE_CALL"}
+    assert sorted(dcalls) == sorted(expected)
+    delegated = [e for e in block.events if e.is_delegated_op]
+    # One event per executed node, delegate nodes included: as many as the
+    # payloads hold, none merged (nodes may share a debug handle).
+    assert len(delegated) == sum(map(len, expected.values()))
+    for instr, nodes in expected.items():
+        # In the order they ran (the Inspector groups events by handle).
+        events = sorted((e for e in delegated if e._instruction_id == instr),
+                        key=lambda e: e._start_time[0])
+        assert [e.delegate_debug_identifier for e in events] == [h for _, h in nodes]
+        # The node type rides along as the delegate debug metadata.
+        assert [e.raw_delegate_debug_metadatas for e in events] == [
+            [t[len("XNN"):].encode()] * runs for t, _ in nodes]
+        for e in events:
+            assert len(e.perf_data.raw) == runs and min(e.perf_data.raw) > 0, e
+        # The nodes run inside their delegate call, one after another.
+        for k in range(runs):
+            inside = sum(e.perf_data.raw[k] for e in events)
+            assert inside <= dcalls[instr].perf_data.raw[k] * (1 + 1e-6), (instr, k)
+    # Kernels between the delegates still have their events.
+    kernels = [e for e in block.events if e.name.startswith("native_call_")]
+    assert len(kernels) + len(dcalls) == len(
+        {e._instruction_id for e in block.events if e._instruction_id >= 0})
