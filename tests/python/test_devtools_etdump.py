@@ -227,3 +227,62 @@ def test_xnnpack_delegate_nodes_in_inspector(tmp_path, name):
     kernels = [e for e in block.events if e.name.startswith("native_call_")]
     assert len(kernels) + len(dcalls) == len(
         {e._instruction_id for e in block.events if e._instruction_id >= 0})
+
+
+# Graph operators each CPU backend node type may come from (for the models
+# below).
+_XNN_OPS = {"Conv2d": ("convolution",), "FullyConnected": ("linear", "addmm", "mm"),
+            "Sigmoid": ("sigmoid",), "MaxPooling2d": ("max_pool2d",),
+            "Hardswish": ("hardswish",)}
+
+
+def test_etrecord_maps_xnnpack_nodes(tmp_path):
+    """An upstream ETRecord of an XNNPACK-lowered program, completed by
+    edgetorch.devtools.etrecord.map_delegate_nodes (upstream's XNNPACK
+    preprocess leaves each delegate's map empty): the Inspector maps every
+    node event of the CPU backend, by its debug handle, to the graph node it
+    was lowered from, an operator of the node's type."""
+    from torch import nn
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.devtools import Inspector
+    from executorch.exir import to_edge_transform_and_lower
+
+    from edgetorch.devtools.etrecord import map_delegate_nodes
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Hardswish(),
+                          nn.Flatten(), nn.Linear(8 * 3 * 3, 10), nn.Sigmoid()).eval()
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        prog = to_edge_transform_and_lower(
+            torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()],
+            generate_etrecord=True).to_executorch()
+    pte, etr = tmp_path / "m.pte", tmp_path / "m.etrecord"
+    pte.write_bytes(prog.buffer)
+    prog.get_etrecord().save(str(etr))
+    np.save(tmp_path / "x.npy", x.numpy())
+    r = subprocess.run([str(cli_path()), str(pte), "--input", str(tmp_path / "x.npy"),
+                        "--etdump", str(tmp_path / "m.etdp")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    expected = xnnpack_delegate_nodes(prog.buffer)
+    real = {h for nodes in expected.values() for _, h in nodes if h != 65535}
+    assert map_delegate_nodes(etr, prog.buffer, tmp_path / "mapped.etrecord") == len(real)
+    ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
+                    etrecord=str(tmp_path / "mapped.etrecord"))
+    nodes = [e for e in _execute_block(ins).events if e.is_delegated_op]
+    assert len(nodes) == sum(map(len, expected.values()))
+    seen = set()
+    for e in nodes:
+        kind = e.raw_delegate_debug_metadatas[0].decode()
+        if e.delegate_debug_identifier == 65535:  # added by the lowering
+            assert not e.debug_handles, e
+            continue
+        assert e.delegate_backend_name == "XnnpackBackend"
+        assert e.debug_handles == [e.delegate_debug_identifier], (kind, e.debug_handles)
+        assert e.op_types, (kind, e.delegate_debug_identifier)
+        if kind in _XNN_OPS:
+            assert any(o in t for t in e.op_types for o in _XNN_OPS[kind]), (kind, e.op_types)
+            seen.add(kind)
+    assert {"Conv2d", "FullyConnected", "Sigmoid", "MaxPooling2d"} <= seen, seen
