@@ -564,7 +564,7 @@ typedef struct handle {
 } handle;
 
 /* Trace event names: the schema's XNodeUnion member names without "XNN". */
-static const char *const NODE_NAMES[XN_NODE_END] = {
+static const char *const NODE_NAMES[] = {
     "?", "Add", "FullyConnected", "Softmax", "Sigmoid", "StaticTranspose",
     "Clamp", "Conv2d", "Div", "StaticResizeBilinear2D", "StaticConstantPad",
     "AvgPooling2d", "Minimum", "DepthwiseConv2d", "MaxPooling2d", "Multiply",
@@ -575,6 +575,8 @@ static const char *const NODE_NAMES[XN_NODE_END] = {
     "ScaledDotProductAttention", "BatchMatrixMultiply", "Concatenate5",
     "ConvTranspose2d", "ReciprocalSquareRoot", "Log", "Gelu", "Tanh", "Exp",
     "Sin", "Copy", "Cos"};
+_Static_assert(sizeof NODE_NAMES / sizeof NODE_NAMES[0] == XN_NODE_END,
+               "one name per XNodeUnion tag");
 
 static bool is_weight_use(const xnn_node *n, unsigned k) {
   return (k == 1 || k == 2) &&
