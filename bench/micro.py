@@ -1,12 +1,16 @@
-"""Micro-benchmarks: dispatch overhead, large-weights load, single operators.
+"""Micro-benchmarks: dispatch overhead, large-weights load, single operators,
+and what edgetorch's event tracer hook costs.
 
-All three run programs on edgetorch's runtime and on upstream ExecuTorch's
-runtime at one thread, interleaved round-robin like the model benchmark.
+The first three run programs on edgetorch's runtime and on upstream
+ExecuTorch's runtime at one thread, interleaved round-robin like the model
+benchmark; the tracer overhead compares builds of edgetorch's own
+instruction loop (bench/tracer_overhead.py).
 """
 
 from __future__ import annotations
 
 import gc
+import subprocess
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -126,6 +130,26 @@ def dispatch_overhead(args: Any, log: Callable[[str], None]) -> Dict[str, Any]:
     log("  " + "; ".join(f"{r['runtime']} on {r['pte']}.pte: "
                          + (f"{r['per_instruction_ns']:.0f} ns/instr" if "per_instruction_ns"
                             in r else r.get("reason", "?")) for r in res["rows"]))
+    return res
+
+
+# ---------------------------------------------------------------------------
+
+
+def tracer_overhead(args: Any, log: Callable[[str], None]) -> Dict[str, Any]:
+    """ns per instruction with the tracer hook compiled out, present but
+    off, and a no-op tracer attached (bench/tracer_overhead.py)."""
+    from bench import tracer_overhead as T
+
+    rounds, runs, pads = (5, 1000, 4) if args.quick else (9, 3000, 8)
+    log(f"micro: tracer overhead ({T.N_ADDS} tiny adds; {pads} code placements x "
+        f"{rounds} rounds)")
+    try:
+        res = T.measure(rounds, runs, pads=pads, build_dir=Path(args.et_build_dir))
+    except (OSError, subprocess.CalledProcessError) as e:
+        return {"reason": A.short_reason(e)}
+    log("  " + "; ".join(f"{r['variant']} {r['median']:.1f} ns/instr "
+                         f"({r['minus_compiled_out']:+.1f})" for r in res["rows"]))
     return res
 
 

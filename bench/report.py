@@ -421,6 +421,7 @@ def micro_sections(results: Dict[str, Any]) -> List[str]:
                            f"{100 * et / pk:.0f}% | {t1:.1f} | {100 * t1 / pk:.0f}% | "
                            f"{t2:.1f} | {et / t1:.2f} |")
         out.append("")
+    out += tracer_section(micro.get("tracer"))
     po = micro.get("per_op")
     if po:
         out += ["## Single operators", "",
@@ -449,6 +450,34 @@ def micro_sections(results: Dict[str, Any]) -> List[str]:
                         f"({g['min_op']})."]
         out.append("")
     return out
+
+
+def tracer_section(tr: Optional[Dict[str, Any]]) -> List[str]:
+    """edgetorch's event tracer hook: what it costs when off (and a no-op
+    tracer's cost), from bench/tracer_overhead.py."""
+    if not tr:
+        return []
+    out = ["## Tracer overhead", "",
+           "edgetorch's event tracer hook (ETDump, `edgetorch profile`) when no tracer is "
+           "attached, against the same runtime built with the hook compiled out "
+           "(`-DET_TRACING=0`), and with a tracer whose callback does nothing: ns per "
+           "executed instruction on a program of "
+           f"{tr.get('instructions', '?')} × {tr.get('op', '?')}. Only the instruction loop "
+           "(`runtime/core/method_execute.c`) differs between builds. Best of "
+           f"{tr.get('runs', '?')} runs, median of {tr.get('rounds', '?')} interleaved "
+           f"rounds, for each of {tr.get('pads', '?')} code placements (the same binary "
+           "behind 0, 16, 32, … bytes of padding: where code lands moves these figures by "
+           "a few ns either way); \"vs compiled out\" is the median over placements of "
+           "the difference at equal placement. A benchmark, not a test: "
+           "`bench/tracer_overhead.py` runs it alone.", ""]
+    if tr.get("reason"):
+        return out + [_esc(tr["reason"]), ""]
+    out += ["| build | ns per instruction | fastest placement | slowest placement "
+            "| vs compiled out (ns) |", "|---|---|---|---|---|"]
+    for r in tr["rows"]:
+        out.append(f"| {r['variant']} | {r['median']:.1f} | {min(r['by_pad']):.1f} | "
+                   f"{max(r['by_pad']):.1f} | {r['minus_compiled_out']:+.1f} |")
+    return out + [""]
 
 
 def per_op_summary(po: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -490,6 +519,11 @@ def summary_text(results: Dict[str, Any]) -> str:
             f"{r['runtime']} on {'our' if r['pte'] == 'et' else 'upstream'} .pte "
             + (f"{r['per_instruction_ns']:.0f}" if "per_instruction_ns" in r else "n/a")
             for r in d["rows"]))
+    tr = (results.get("micro") or {}).get("tracer")
+    if tr and tr.get("rows"):
+        lines.append("tracer hook, ns per instruction (vs compiled out): " + ", ".join(
+            f"{r['variant']} {r['median']:.1f} ({r['minus_compiled_out']:+.1f})"
+            for r in tr["rows"]))
     po = (results.get("micro") or {}).get("per_op")
     if po:
         lines.append("single ops, upstream ×edgetorch: " + ", ".join(

@@ -463,6 +463,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         results["micro"]["dispatch"] = micro.dispatch_overhead(args, log)
         results["micro"]["per_op"] = micro.per_op(args, log)
         results["micro"]["gemm"] = micro.gemm(args, log)
+        results["micro"]["tracer"] = micro.tracer_overhead(args, log)
         if args.large_load == "yes" or (args.large_load == "auto" and not args.quick):
             results["micro"]["large_load"] = micro.large_load(args, log, probe, cli_probe)
 

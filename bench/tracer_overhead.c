@@ -2,8 +2,8 @@
  * Dispatch overhead of the event tracer hook (bench/tracer_overhead.py
  * builds and runs this). Loads a .pte, executes it N times and prints the
  * best time per executed instruction, in ns:
- *   off   no tracer attached (the default; compare with a build of the
- *         method.c from before the hook existed, -DET_NO_TRACER_API)
+ *   off   no tracer attached (compare with a -DET_TRACING=0 build of
+ *         runtime/core/method_execute.c)
  *   noop  a tracer whose callback does nothing (the hook's own cost)
  */
 #include <edgetorch/edgetorch.h>
@@ -13,12 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef ET_NO_TRACER_API
 static void noop(et_tracer *t, const struct et_method *m, int phase,
                  uint32_t c, uint32_t i, et_status st) {
   (void)t; (void)m; (void)phase; (void)c; (void)i; (void)st;
 }
-#endif
 
 int main(int argc, char **argv) {
   if (argc < 4) {
@@ -38,12 +36,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", d.message);
     return 1;
   }
-#ifndef ET_NO_TRACER_API
   et_tracer t = {noop, NULL};
   if (strcmp(argv[3], "noop") == 0) et_method_set_tracer(m, &t);
-#else
-  if (strcmp(argv[3], "noop") == 0) return 3;
-#endif
   /* Inputs: zeros of the planned shapes (the bench model has one float
    * input). */
   const et_value *in = et_method_input(m, 0);

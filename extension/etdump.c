@@ -39,6 +39,9 @@ typedef struct rec {
   uint32_t block;
   const char *name;  /* interned or static */
   const char *dstr;  /* delegate_debug_id_str, interned, or NULL */
+  const char *node;  /* backend event: the name the backend gave, or NULL */
+  uint32_t nth;      /* backend event: 1 + earlier events of that name in
+                        the same delegate call */
   int32_t chain, instr, did;
   uint64_t start, end;
   int64_t offset;    /* debug tensor: offset in the debug buffer */
@@ -71,6 +74,12 @@ struct et_etdump {
   int32_t chain, instr;
   open_backend stack[16];
   int depth;
+  /* Backend event names seen in the current instruction, and how often. */
+  struct {
+    const char *name;
+    uint32_t count;
+  } seen[64];
+  int n_seen;
   bool oom;
 };
 
@@ -229,6 +238,7 @@ static void on_event(et_tracer *self, const struct et_method *m, int phase,
     d->chain = (int32_t)chain;
     d->instr = (int32_t)instr;
     d->depth = 0;
+    d->n_seen = 0;
     d->instr_start = d->now(d->now_user);
     return;
   }
@@ -267,20 +277,25 @@ static void on_event(et_tracer *self, const struct et_method *m, int phase,
   d->instr = -1;
 }
 
+/* A backend's own event (a delegate node). Its name is kept even when it
+ * has an id: the ETDump carries the id (delegate_debug_id_int, what an
+ * ETRecord's delegate map resolves) and, as the event name, "<name> #<k>"
+ * (upstream's XNNPACK profiler's form) so that nodes sharing a debug handle
+ * stay distinct events; the name is also the delegate_debug_metadata. */
 static void on_backend_event(et_tracer *self, int phase, const char *name,
                              int32_t did) {
   et_etdump *d = (et_etdump *)self;
-  uint64_t now = d->now(d->now_user);
   if (phase == ET_TRACE_BACKEND_BEGIN) {
     if (d->depth < 16) {
       open_backend *o = &d->stack[d->depth];
       o->name = name ? intern(d, name, strlen(name)) : NULL;
       o->did = did;
-      o->start = now;
+      o->start = d->now(d->now_user); /* last: interning is not the node's */
     }
     d->depth++;
     return;
   }
+  uint64_t now = d->now(d->now_user);
   if (phase != ET_TRACE_BACKEND_END || d->depth == 0) return;
   d->depth--;
   if (d->depth >= 16) return;
@@ -289,6 +304,17 @@ static void on_backend_event(et_tracer *self, int phase, const char *name,
   if (!r) return;
   r->start = o->start;
   r->end = now;
+  r->node = o->name;
+  if (o->name) {
+    int k = 0;
+    while (k < d->n_seen && d->seen[k].name != o->name) k++;
+    if (k == d->n_seen && k < 64) {
+      d->seen[k].name = o->name;
+      d->seen[k].count = 0;
+      d->n_seen++;
+    }
+    r->nth = k < 64 ? ++d->seen[k].count : 0;
+  }
   if (o->did >= 0)
     r->did = o->did;
   else
@@ -415,7 +441,15 @@ static fbb_ref debug_value(fbb *b, const rec *r) {
 static fbb_ref event_ref(fbb *b, const rec *r) {
   fbb_ref inner;
   if (r->type == R_PROFILE) {
-    fbb_ref name = str_ref(b, r->dstr ? NULL : r->name);
+    const char *nm = r->dstr ? NULL : r->name;
+    char buf[96];
+    fbb_ref meta = 0;
+    if (r->did >= 0 && r->node) {
+      int n = snprintf(buf, sizeof buf, "%s #%u", r->node, (unsigned)r->nth);
+      nm = n > 0 ? buf : r->node;
+      meta = fbb_vector(b, r->node, strlen(r->node), 1, 1);
+    }
+    fbb_ref name = str_ref(b, nm);
     fbb_ref dstr = str_ref(b, r->dstr);
     fbb_table_start(b);
     fbb_add_u64(b, PE_START, r->start);
@@ -425,6 +459,7 @@ static fbb_ref event_ref(fbb *b, const rec *r) {
     fbb_add_u32(b, PE_INSTR, (uint32_t)r->instr);
     if (r->did >= 0) fbb_add_u32(b, PE_DID_INT, (uint32_t)r->did);
     fbb_add_ref(b, PE_DID_STR, dstr);
+    if (meta) fbb_add_ref(b, PE_METADATA, meta);
     inner = fbb_table_end(b);
   } else {
     fbb_ref value = debug_value(b, r);
@@ -522,8 +557,8 @@ bool et_etdump_event_get(const et_etdump *d, size_t i, et_etdump_event *out) {
   const rec *r = &d->recs[i];
   out->block = d->blocks[r->block];
   out->run = r->block;
-  out->name = r->dstr ? NULL : r->name;
-  out->delegate_name = r->dstr;
+  out->name = r->dstr || r->node ? NULL : r->name;
+  out->delegate_name = r->dstr ? r->dstr : r->node;
   out->chain = r->chain;
   out->instruction = r->instr;
   out->delegate_debug_id = r->did;

@@ -9,7 +9,11 @@
  *   block "Default":  "Program::load_method" and "Method::init" around init
  *   block "Execute" per run: "Method::execute"; per kernel instruction
  *     "OPERATOR_CALL" and "native_call_<name.overload>"; per delegate call
- *     "DELEGATE_CALL" plus the backend's own events (delegate_debug_id);
+ *     "DELEGATE_CALL" plus the backend's own events: by id
+ *     (delegate_debug_id_int, e.g. the CPU backend's node debug handles)
+ *     with the backend's name for the node as delegate_debug_metadata and,
+ *     numbered, as the event name ("Conv2d #2": nodes that share a handle
+ *     stay apart), or by name alone (delegate_debug_id_str);
  *     with capture on, one debug event per output tensor of each kernel and
  *     per argument of each delegate call, and the program outputs.
  * Profile events carry chain_index and instruction_id = the instruction's
@@ -77,7 +81,8 @@ typedef struct et_etdump_event {
   const char *block;  /* "Default" or "Execute" */
   uint32_t run;       /* index of the block */
   const char *name;   /* NULL for a delegate event named by id */
-  const char *delegate_name; /* backend event name, or NULL */
+  const char *delegate_name; /* backend event: its name (also when it has
+                                an id; "Conv2d"), or NULL */
   int32_t chain, instruction, delegate_debug_id;
   uint64_t start, end;
 } et_etdump_event;

@@ -130,8 +130,24 @@ et_status et_method_set_input_value(et_method *m, size_t i, const et_value *in) 
 
 /* ---- execute ------------------------------------------------------------- */
 
-static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
-                                bool *out) {
+/* GCC and clang optimizing for speed: the loop is instantiated twice,
+ * untraced and traced, each a function of its own (the traced one out of
+ * the hot text), and the loop's helpers stay calls in both; so the
+ * untraced loop is the same machine code, placed the same way, as in a
+ * -DET_TRACING=0 build. Builds for size (-Os) keep one loop. Other
+ * compilers may inline as they like. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
+#define ET_LOOP_INLINE static inline __attribute__((always_inline))
+#define ET_LOOP_COLD static __attribute__((noinline, cold))
+#define ET_LOOP_CALL static __attribute__((noinline))
+#else
+#define ET_LOOP_INLINE static inline
+#define ET_LOOP_COLD static
+#define ET_LOOP_CALL static
+#endif
+
+ET_LOOP_CALL et_status jump_condition(et_method *m, uint32_t pc,
+                                      const et_value *v, bool *out) {
   if (v->tag == ET_TAG_BOOL) {
     *out = v->u.b;
     return ET_OK;
@@ -153,8 +169,8 @@ static et_status jump_condition(et_method *m, uint32_t pc, const et_value *v,
 }
 
 /* The run-time checks init could not settle (see fill_kernel_call). */
-static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
-                            const et_kernel *k) {
+ET_LOOP_COLD et_status check_args(et_method *m, const et_instr *in,
+                                  uint32_t pc, const et_kernel *k) {
   for (uint32_t a = 0; a < in->n_args && a < 32; a++) {
     const et_tensor *t = in->args[a]->u.t;
     if ((in->check >> a & 1u) && !t->data && et_tensor_numel(t))
@@ -173,22 +189,16 @@ static et_status check_args(et_method *m, const et_instr *in, uint32_t pc,
   return ET_OK;
 }
 
-et_status et_method_execute(et_method *m) {
-  if (m->destroyed)
-    return et_diag_set(&m->diag, ET_INVALID_STATE, "method was destroyed");
-  et_diag_clear(&m->diag);
-  for (size_t i = 0; i < m->meta.n_inputs; i++) {
-    m->values[m->inputs[i]] = m->input_values[i];
-    if (!m->input_set[i])
-      return et_diag_set(&m->diag, ET_INVALID_STATE,
-                         "input %zu of method '%s' was not set", i,
-                         m->meta.name);
-  }
+/*
+ * The instruction loop. With tr == NULL (a constant: run_untraced) it
+ * compiles to the loop without the hook, what -DET_TRACING=0 gives; the
+ * traced copy (run_traced) is a separate function, so having no tracer
+ * attached costs one test of m->tracer per execute, none per instruction.
+ */
+ET_LOOP_INLINE et_status run(et_method *m, et_tracer *const tr,
+                             uint64_t *out_executed) {
   uint64_t executed = 0;
   et_status st = ET_OK;
-  /* -DET_TRACING=0 compiles the hook out (upstream's
-   * ET_EVENT_TRACER_ENABLED, inverted: on by default). */
-  et_tracer *const tr = ET_TRACING ? m->tracer : NULL;
   for (uint32_t c = 0; c < m->n_chains && !st; c++) {
     const uint32_t begin = m->chain_begin[c], end = m->chain_begin[c + 1];
     uint32_t pc = begin;
@@ -251,6 +261,46 @@ et_status et_method_execute(et_method *m) {
       if (st) break;
     }
   }
+  *out_executed = executed;
+  return st;
+}
+
+#ifndef __OPTIMIZE_SIZE__
+ET_LOOP_CALL et_status run_untraced(et_method *m, uint64_t *out_executed) {
+  return run(m, NULL, out_executed);
+}
+
+#if ET_TRACING
+ET_LOOP_COLD et_status run_traced(et_method *m, uint64_t *out_executed) {
+  return run(m, m->tracer, out_executed);
+}
+#endif
+#endif
+
+et_status et_method_execute(et_method *m) {
+  if (m->destroyed)
+    return et_diag_set(&m->diag, ET_INVALID_STATE, "method was destroyed");
+  et_diag_clear(&m->diag);
+  for (size_t i = 0; i < m->meta.n_inputs; i++) {
+    m->values[m->inputs[i]] = m->input_values[i];
+    if (!m->input_set[i])
+      return et_diag_set(&m->diag, ET_INVALID_STATE,
+                         "input %zu of method '%s' was not set", i,
+                         m->meta.name);
+  }
+  uint64_t executed;
+  et_status st;
+  /* -DET_TRACING=0 compiles the hook out (upstream's
+   * ET_EVENT_TRACER_ENABLED, inverted: on by default). Builds for size
+   * (-Os) keep one copy of the loop, which then tests the tracer pointer
+   * (in a register) twice per instruction. */
+#if defined(__OPTIMIZE_SIZE__)
+  st = run(m, ET_TRACING ? m->tracer : NULL, &executed);
+#elif ET_TRACING
+  st = m->tracer ? run_traced(m, &executed) : run_untraced(m, &executed);
+#else
+  st = run_untraced(m, &executed);
+#endif
   for (size_t i = 0; i < m->meta.n_outputs && !st; i++) {
     const et_value *v = &m->values[m->outputs[i]];
     if (v->tag == ET_TAG_TENSOR && !v->u.t->data && et_tensor_numel(v->u.t))

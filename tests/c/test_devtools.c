@@ -2,7 +2,9 @@
  * programs (extension). The program and its test vector come from
  * tests/fuzz/corpus_bundled/linear_relu.bpte (written by edgetorch.bundle
  * from Linear(3, 2) + ReLU; upstream's reader loads it, see
- * tests/python/test_devtools_bundle.py). */
+ * tests/python/test_devtools_bundle.py). The CPU backend's node events are
+ * checked on tests/fuzz/corpus_xnnpack/cnn-80324abe, the XNNPACK payload of
+ * an upstream-lowered CNN. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +13,9 @@
 
 #include <edgetorch/edgetorch.h>
 #include <edgetorch/module.h>
+#include <edgetorch/xnnpack_backend.h>
+
+#include "../../backends/xnnpack/xnn_internal.h"
 
 #include "bundled.h"
 #include "etdump.h"
@@ -216,12 +221,171 @@ static void test_bundled_damaged(void **state) {
   free(copy);
 }
 
+/* ---- the CPU backend's node events ---------------------------------------- */
+
+typedef struct node_rec {
+  et_tracer tracer;
+  unsigned n, open;
+  bool bad_order;
+  const char *names[64];
+  int32_t ids[64];
+} node_rec;
+
+static void node_event(et_tracer *self, int phase, const char *name,
+                       int32_t id) {
+  node_rec *r = (node_rec *)self;
+  if (phase == ET_TRACE_BACKEND_BEGIN) {
+    if (r->open || r->n >= 64) r->bad_order = true;
+    r->open = 1;
+    if (r->n < 64) {
+      r->names[r->n] = name;
+      r->ids[r->n] = id;
+    }
+    return;
+  }
+  /* The end names the node its begin named. */
+  if (phase != ET_TRACE_BACKEND_END || !r->open || r->n >= 64 ||
+      r->ids[r->n] != id || r->names[r->n] != name)
+    r->bad_order = true;
+  r->open = 0;
+  r->n++;
+}
+
+static et_status zeros_get(const et_data_map *m, const char *key,
+                           et_named_data *out) {
+  static float zeros[1 << 14];
+  (void)m;
+  (void)key;
+  memset(out, 0, sizeof *out);
+  out->data = zeros;
+  out->nbytes = sizeof zeros;
+  return ET_OK;
+}
+
+typedef struct xarg {
+  et_value v;
+  et_tensor t;
+  int32_t sizes[XNN_MAX_DIMS];
+  int64_t strides[XNN_MAX_DIMS];
+  uint8_t order[XNN_MAX_DIMS];
+} xarg;
+
+static void test_xnnpack_node_events(void **state) {
+  (void)state;
+  /* The payload's nodes (type, XNode.debug_handle) in order, as upstream's
+   * schema.fbs read by its flatc lists them (65535: nodes the lowering
+   * added, upstream's DEFAULT_DEBUG_HANDLE). */
+  static const char *const want_names[] = {
+      "StaticTranspose", "Conv2d", "DepthwiseConv2d", "Hardswish",
+      "DepthwiseConv2d", "Conv2d", "MaxPooling2d", "Conv2d", "AvgPooling2d",
+      "Conv2d", "Clamp", "ConvTranspose2d", "LeakyReLU", "ConvTranspose2d",
+      "GlobalAvgPooling2d", "StaticTranspose", "StaticReshape",
+      "FullyConnected"};
+  static const int32_t want_ids[] = {65535, 1,  4,  5,  6,  8,  9,  10, 11,
+                                     12,    13, 14, 15, 16, 17, 65535, 18, 19};
+  const unsigned n_want = sizeof want_ids / sizeof want_ids[0];
+  char path[1024];
+  const char *src = getenv("ET_SOURCE_DIR");
+  snprintf(path, sizeof path, "%s/tests/fuzz/corpus_xnnpack/cnn-80324abe",
+           src ? src : ET_SOURCE_DIR);
+  et_file_data f;
+  et_diag d;
+  et_diag_clear(&d);
+  assert_int_equal(et_file_read(path, &f, &d), ET_OK);
+  size_t bytes = 0;
+  assert_int_equal(et_xnnpack_backend.arena_bytes(f.data, f.size, NULL, 0,
+                                                  &bytes), ET_OK);
+  assert_true(bytes > 0);
+  void *mem = aligned_alloc(16, (bytes + 15) & ~(size_t)15);
+  assert_non_null(mem);
+  et_arena arena;
+  et_arena_init(&arena, mem, bytes);
+  et_data_map map = {zeros_get};
+  et_backend_ctx ctx = {"XnnpackBackend", 0, &d, &arena, NULL, NULL, &map};
+  void *h = NULL;
+  assert_int_equal(et_xnnpack_backend.init(&ctx, f.data, f.size, NULL, 0, &h),
+                   ET_OK);
+  const xnn_graph *g = (const xnn_graph *)h;
+  assert_int_equal(g->n_nodes, n_want);
+
+  /* Arguments at the declared shapes (contiguous, dim order 0..r-1). */
+  xarg args[8];
+  et_value *pv[8];
+  float *data[8] = {NULL};
+  assert_true(g->n_ext <= 8);
+  memset(args, 0, sizeof args);
+  for (uint32_t v = 0; v < g->n_vals; v++) {
+    const xnn_val *x = &g->vals[v];
+    if (x->kind != VK_INPUT && x->kind != VK_OUTPUT) continue;
+    xarg *a = &args[x->ext];
+    a->t.rank = x->rank;
+    a->t.dtype = ET_FLOAT;
+    a->t.dynamism = ET_STATIC;
+    a->t.sizes = a->sizes;
+    a->t.strides = a->strides;
+    a->t.dim_order = a->order;
+    int64_t st = 1;
+    for (int k = (int)x->rank - 1; k >= 0; k--) {
+      a->sizes[k] = (int32_t)x->bound[k];
+      a->order[k] = (uint8_t)k;
+      a->strides[k] = st;
+      st *= x->bound[k];
+    }
+    data[x->ext] = calloc(x->cap ? x->cap : 1, sizeof(float));
+    assert_non_null(data[x->ext]);
+    for (size_t i = 0; i < x->cap; i++)
+      data[x->ext][i] = (float)((int)(i % 7) - 3) * 0.25f;
+    a->t.data = data[x->ext];
+    a->t.capacity = x->cap * sizeof(float);
+    a->v.tag = ET_TAG_TENSOR;
+    a->v.u.t = &a->t;
+    pv[x->ext] = &a->v;
+  }
+  uint32_t out_ext = UINT32_MAX;
+  size_t out_n = 0;
+  for (uint32_t v = 0; v < g->n_vals; v++)
+    if (g->vals[v].kind == VK_OUTPUT) {
+      out_ext = g->vals[v].ext;
+      out_n = g->vals[v].cap;
+    }
+  assert_true(out_ext < g->n_ext && out_n > 0 && out_n <= 64);
+
+  /* Untraced, then traced: one begin/end pair per node, in order, with the
+   * node's debug handle and type, and the same output. */
+  et_backend_ctx run = {"XnnpackBackend", 0, &d, NULL, NULL, NULL, NULL};
+  assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+  float plain[64];
+  memcpy(plain, data[out_ext], out_n * sizeof(float));
+  node_rec r;
+  memset(&r, 0, sizeof r);
+  r.tracer.backend_event = node_event;
+  run.tracer = &r.tracer;
+  assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+  assert_false(r.bad_order);
+  assert_int_equal(r.open, 0);
+  assert_int_equal(r.n, n_want);
+  for (unsigned i = 0; i < n_want; i++) {
+    assert_int_equal(r.ids[i], want_ids[i]);
+    assert_string_equal(r.names[i], want_names[i]);
+  }
+  assert_memory_equal(plain, data[out_ext], out_n * sizeof(float));
+  /* A tracer without backend events is not called. */
+  et_tracer quiet = {NULL, NULL};
+  run.tracer = &quiet;
+  assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+
+  for (unsigned i = 0; i < 8; i++) free(data[i]);
+  free(mem);
+  et_file_release(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tracer_sees_every_instruction),
       cmocka_unit_test(test_etdump_serializes),
       cmocka_unit_test(test_bundled_verify),
       cmocka_unit_test(test_bundled_damaged),
+      cmocka_unit_test(test_xnnpack_node_events),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -58,6 +58,31 @@ typedef struct arg {
   float *data;
 } arg;
 
+/* Node events must pair up, one node at a time, each end naming its begin's
+ * node. */
+typedef struct pairs {
+  et_tracer tracer;
+  int open;
+  int32_t id;
+  const char *name;
+  uint32_t n;
+} pairs;
+
+static void on_node(et_tracer *self, int phase, const char *name, int32_t id) {
+  pairs *p = (pairs *)self;
+  if (!name) __builtin_trap();
+  if (phase == ET_TRACE_BACKEND_BEGIN) {
+    if (p->open) __builtin_trap();
+    p->open = 1;
+    p->id = id;
+    p->name = name;
+    return;
+  }
+  if (!p->open || p->id != id || p->name != name) __builtin_trap();
+  p->open = 0;
+  p->n++;
+}
+
 static void run(void *handle, size_t n_ext, et_diag *diag) {
   const xnn_graph *g = (const xnn_graph *)handle; /* the handle's first member */
   arg *args = calloc(n_ext ? n_ext : 1, sizeof(arg));
@@ -93,9 +118,8 @@ static void run(void *handle, size_t n_ext, et_diag *diag) {
     a->v.u.t = &a->t;
     pv[x->ext] = &a->v;
   }
-  if (et_xnnpack_backend.execute(&(et_backend_ctx){"XnnpackBackend", 0, diag,
-                                                   NULL, NULL, NULL},
-                                 handle, pv, n_ext) == ET_OK) {
+  et_backend_ctx ctx = {.backend_id = "XnnpackBackend", .diag = diag};
+  if (et_xnnpack_backend.execute(&ctx, handle, pv, n_ext) == ET_OK) {
     volatile float sink = 0;
     for (size_t e = 0; e < n_ext; e++)
       if (pv[e]) {
@@ -103,6 +127,12 @@ static void run(void *handle, size_t n_ext, et_diag *diag) {
         for (size_t i = 0; i < n; i++) sink += args[e].data[i];
       }
     (void)sink;
+    /* Traced: the same run, one event pair per node. */
+    pairs p = {{NULL, on_node}, 0, 0, NULL, 0};
+    ctx.tracer = &p.tracer;
+    et_status st = et_xnnpack_backend.execute(&ctx, handle, pv, n_ext);
+    if (st == ET_OK ? p.open || p.n != g->n_nodes : !diag->message[0])
+      __builtin_trap();
   } else if (!diag->message[0]) {
     __builtin_trap();
   }
@@ -128,7 +158,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&diag, 0, sizeof diag);
     if (mem) {
       et_arena_init(&arena, mem, bytes);
-      et_backend_ctx ctx = {"XnnpackBackend", 0, &diag, &arena, NULL, &map};
+      et_backend_ctx ctx = {.backend_id = "XnnpackBackend",
+                            .diag = &diag,
+                            .arena = &arena,
+                            .external = &map};
       void *h = NULL;
       et_status st = et_xnnpack_backend.init(&ctx, copy, size, NULL, 0, &h);
       if (arena.used > bytes) __builtin_trap();

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import Dict, List, Tuple
 
 import torch
 
@@ -59,4 +59,54 @@ def kernel_instructions(pte) -> List[str]:
         if hasattr(a, "op_index"):
             op = plan.operators[a.op_index]
             out.append(f"{op.name}.{op.overload}" if op.overload else op.name)
+    return out
+
+
+def xnnpack_delegate_nodes(pte_bytes: bytes) -> Dict[int, List[Tuple[str, int]]]:
+    """{instruction id of each DelegateCall to XnnpackBackend: [(node type,
+    debug handle) per XNode in execution order]}, read with upstream's own
+    tools (its .pte deserializer, its XNNPACK schema and flatc), so that the
+    expectation does not come from our parser."""
+    import json
+    import os
+    import re
+    import tempfile
+
+    from executorch.backends.xnnpack.serialization.xnnpack_graph_serialize import (
+        XNNHeader,
+        _get_schema_bytes,
+    )
+    from executorch.exir._serialize._flatbuffer import _flatc_decompile
+    from executorch.exir._serialize._program import deserialize_pte_binary
+    from executorch.exir.schema import DataLocation, DelegateCall
+
+    pte = deserialize_pte_binary(pte_bytes)
+    program = getattr(pte, "program", pte)
+    (plan,) = program.execution_plan
+    out: Dict[int, List[Tuple[str, int]]] = {}
+    for chain in plan.chains:
+        for i, ins in enumerate(chain.instructions):
+            call = ins.instr_args
+            if not isinstance(call, DelegateCall):
+                continue
+            d = plan.delegates[call.delegate_index]
+            assert d.id == "XnnpackBackend", d.id
+            # deserialize_pte_binary moves segment payloads back inline.
+            assert d.processed.location == DataLocation.INLINE
+            payload = bytes(program.backend_delegate_data[d.processed.index].data)
+            h = XNNHeader.from_bytes(payload[:XNNHeader.EXPECTED_LENGTH])
+            fb = payload[h.flatbuffer_offset:h.flatbuffer_offset + h.flatbuffer_size]
+            with tempfile.TemporaryDirectory() as tmp:
+                schema = os.path.join(tmp, "schema.fbs")
+                with open(schema, "wb") as f:
+                    f.write(_get_schema_bytes())
+                with open(os.path.join(tmp, "graph.bin"), "wb") as f:
+                    f.write(fb)
+                _flatc_decompile(tmp, schema, os.path.join(tmp, "graph.bin"))
+                with open(os.path.join(tmp, "graph.json")) as f:
+                    text = f.read()
+            # flatc writes the output clamp's infinities as bare inf.
+            text = re.sub(r'(?<![\w"])(-?)inf(?![\w"])', r"\1Infinity", text)
+            nodes = json.loads(text)["xnodes"]
+            out[i] = [(n["xnode_union_type"], n["debug_handle"]) for n in nodes]
     return out

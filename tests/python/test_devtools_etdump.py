@@ -1,7 +1,8 @@
 """ETDump files from edgetorch, read by upstream's Inspector (the oracle).
 
-A CNN and a transformer block exported by edgetorch, and a program delegated
-to upstream's demo backend (exported by upstream), run on edgetorch-run with
+A CNN and a transformer block exported by edgetorch, a program delegated
+to upstream's demo backend and programs delegated to XNNPACK (exported by
+upstream with its XnnpackPartitioner, run on our CPU backend), run on edgetorch-run with
 ``--etdump`` (and ``--debug-buffer``) and through the Python binding
 (``load_method(etdump=True)``, ``Method.write_etdump``). Upstream's
 ``executorch.devtools.Inspector`` must open every file and find one event per
@@ -26,7 +27,7 @@ import torch
 import edgetorch
 from edgetorch.devtools.debug import eager_intermediates
 from edgetorch.runtime import load_program
-from devtools_models import CNN, MODELS, kernel_instructions
+from devtools_models import CNN, MODELS, kernel_instructions, xnnpack_delegate_nodes
 from runtime_harness import cli_path
 from upstream_corpus import corpus  # noqa: F401  (session fixture)
 
@@ -176,3 +177,112 @@ def test_etrecord_maps_events_to_graph_nodes(tmp_path):
         assert op_type.split(".")[0] == name, (e.name, op_type)
         assert len(e.debug_handles) == 1
     assert len({tuple(e.debug_handles) for e in native}) == len(native)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "block"])
+def test_xnnpack_delegate_nodes_in_inspector(tmp_path, name):
+    """Upstream-lowered XNNPACK programs: the CPU backend reports one event
+    per node it runs, identified by the node's debug handle, named by its
+    type; the Inspector lists each as a delegated event of its DELEGATE_CALL
+    with a positive time in every run. The expected nodes (type, handle,
+    order) are read from the payload with upstream's schema and flatc."""
+    import xnnpack_corpus
+
+    d = xnnpack_corpus.corpus_dir() / name
+    pte_bytes = (d / "model.pte").read_bytes()
+    call = np.load(d / "call0.npz")
+    inputs = []
+    for k in range(sum(1 for f in call.files if f.startswith("in_"))):
+        inputs += ["--input", str(tmp_path / f"in_{k}.npy")]
+        np.save(tmp_path / f"in_{k}.npy", call[f"in_{k}"])
+    etdp = tmp_path / "x.etdp"
+    runs = 2
+    r = subprocess.run([str(cli_path()), str(d / "model.pte"), *inputs, "--iterations",
+                        str(runs), "--etdump", str(etdp)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    block = _execute_block(_inspector(etdp))
+    expected = xnnpack_delegate_nodes(pte_bytes)
+    assert expected and sum(map(len, expected.values())) >= 4
+    dcalls = {e._instruction_id: e for e in block.events if e.name == "DELEGATE_CALL"}
+    assert sorted(dcalls) == sorted(expected)
+    delegated = [e for e in block.events if e.is_delegated_op]
+    # One event per executed node, delegate nodes included: as many as the
+    # payloads hold, none merged (nodes may share a debug handle).
+    assert len(delegated) == sum(map(len, expected.values()))
+    for instr, nodes in expected.items():
+        # In the order they ran (the Inspector groups events by handle).
+        events = sorted((e for e in delegated if e._instruction_id == instr),
+                        key=lambda e: e._start_time[0])
+        assert [e.delegate_debug_identifier for e in events] == [h for _, h in nodes]
+        # The node type rides along as the delegate debug metadata.
+        assert [e.raw_delegate_debug_metadatas for e in events] == [
+            [t[len("XNN"):].encode()] * runs for t, _ in nodes]
+        for e in events:
+            assert len(e.perf_data.raw) == runs and min(e.perf_data.raw) > 0, e
+        # The nodes run inside their delegate call, one after another.
+        for k in range(runs):
+            inside = sum(e.perf_data.raw[k] for e in events)
+            assert inside <= dcalls[instr].perf_data.raw[k] * (1 + 1e-6), (instr, k)
+    # Kernels between the delegates still have their events.
+    kernels = [e for e in block.events if e.name.startswith("native_call_")]
+    assert len(kernels) + len(dcalls) == len(
+        {e._instruction_id for e in block.events if e._instruction_id >= 0})
+
+
+# Graph operators each CPU backend node type may come from (for the models
+# below).
+_XNN_OPS = {"Conv2d": ("convolution",), "FullyConnected": ("linear", "addmm", "mm"),
+            "Sigmoid": ("sigmoid",), "MaxPooling2d": ("max_pool2d",),
+            "Hardswish": ("hardswish",)}
+
+
+def test_etrecord_maps_xnnpack_nodes(tmp_path):
+    """An upstream ETRecord of an XNNPACK-lowered program, completed by
+    edgetorch.devtools.etrecord.map_delegate_nodes (upstream's XNNPACK
+    preprocess leaves each delegate's map empty): the Inspector maps every
+    node event of the CPU backend, by its debug handle, to the graph node it
+    was lowered from, an operator of the node's type."""
+    from torch import nn
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.devtools import Inspector
+    from executorch.exir import to_edge_transform_and_lower
+
+    from edgetorch.devtools.etrecord import map_delegate_nodes
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Hardswish(),
+                          nn.Flatten(), nn.Linear(8 * 3 * 3, 10), nn.Sigmoid()).eval()
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        prog = to_edge_transform_and_lower(
+            torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()],
+            generate_etrecord=True).to_executorch()
+    pte, etr = tmp_path / "m.pte", tmp_path / "m.etrecord"
+    pte.write_bytes(prog.buffer)
+    prog.get_etrecord().save(str(etr))
+    np.save(tmp_path / "x.npy", x.numpy())
+    r = subprocess.run([str(cli_path()), str(pte), "--input", str(tmp_path / "x.npy"),
+                        "--etdump", str(tmp_path / "m.etdp")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    expected = xnnpack_delegate_nodes(prog.buffer)
+    real = {h for nodes in expected.values() for _, h in nodes if h != 65535}
+    assert map_delegate_nodes(etr, prog.buffer, tmp_path / "mapped.etrecord") == len(real)
+    ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
+                    etrecord=str(tmp_path / "mapped.etrecord"))
+    nodes = [e for e in _execute_block(ins).events if e.is_delegated_op]
+    assert len(nodes) == sum(map(len, expected.values()))
+    seen = set()
+    for e in nodes:
+        kind = e.raw_delegate_debug_metadatas[0].decode()
+        if e.delegate_debug_identifier == 65535:  # added by the lowering
+            assert not e.debug_handles, e
+            continue
+        assert e.delegate_backend_name == "XnnpackBackend"
+        assert e.debug_handles == [e.delegate_debug_identifier], (kind, e.debug_handles)
+        assert e.op_types, (kind, e.delegate_debug_identifier)
+        if kind in _XNN_OPS:
+            assert any(o in t for t in e.op_types for o in _XNN_OPS[kind]), (kind, e.op_types)
+            seen.add(kind)
+    assert {"Conv2d", "FullyConnected", "Sigmoid", "MaxPooling2d"} <= seen, seen

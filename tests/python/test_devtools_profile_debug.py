@@ -4,6 +4,9 @@ Profiles: per-operator counts must equal what the program executes (one
 call per kernel instruction per run); the Chrome trace must parse as JSON
 trace events that nest inside their run; the plot must be a PNG.
 
+On an upstream-lowered XNNPACK program, the CPU backend's nodes are listed
+by type: as many calls of each type as the payloads hold nodes of it.
+
 Numeric debugging: with a deliberately wrong kernel (a kernel table put in
 front of the portable one that adds 0.5 to one operator's output), compare
 must name that operator's instruction as the first divergence; with the
@@ -27,7 +30,7 @@ import edgetorch
 import edgetorch.debug
 from edgetorch.devtools.profile import profile
 from edgetorch.runtime import load_program
-from devtools_models import CNN, kernel_instructions
+from devtools_models import CNN, kernel_instructions, xnnpack_delegate_nodes
 
 warnings.filterwarnings("ignore")
 
@@ -82,6 +85,33 @@ def test_profile_cli(tmp_path, exported):
     assert "convolution.out" in r.stdout and "share" in r.stdout
     json.loads((tmp_path / "t.json").read_text())["traceEvents"]
     assert (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_profile_lists_delegate_nodes_by_type():
+    import xnnpack_corpus
+
+    path = xnnpack_corpus.corpus_dir() / "cnn" / "model.pte"
+    nodes = xnnpack_delegate_nodes(path.read_bytes())
+    want = Counter(t[len("XNN"):] for ns in nodes.values() for t, _ in ns)
+    assert len(want) >= 5, want
+    prof = profile(path, iterations=3)
+    assert {o.name: o.calls for o in prof.delegate_nodes} == {k: 3 * v for k, v in want.items()}
+    assert all(o.total_ns > 0 for o in prof.delegate_nodes)
+    # Node time is part of the delegate call's, not added to it.
+    (dcall,) = [o for o in prof.ops if o.name == "DELEGATE_CALL"]
+    assert dcall.calls == 3 * len(nodes)
+    assert sum(o.total_ns for o in prof.delegate_nodes) <= dcall.total_ns
+    assert abs(sum(float(line.split()[-1].rstrip("%")) for line in
+                   prof.table().splitlines()[1:1 + len(prof.ops)]) - 100.0) < 0.5
+    # The command prints them, by type, under the operators.
+    r = subprocess.run([sys.executable, "-m", "edgetorch", "profile", str(path),
+                        "--iterations", "2"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("delegate nodes by type")]
+    rows = {line.split()[0]: int(line.split()[1]) for line in lines[at + 1:]
+            if line.startswith("  ")}
+    assert rows == {k: 2 * v for k, v in want.items()}
 
 
 def test_compare_clean(exported):

@@ -6,8 +6,10 @@
  * The core keeps no clock and no buffer and builds no event records: the
  * host's callback reads its own clock, asks et_method_trace_info() what the
  * instruction is (operator name, arguments) and records what it wants
- * (extension/etdump.h writes upstream's ETDump format). With no tracer the
- * execute loop only tests a pointer that stays in a register.
+ * (extension/etdump.h writes upstream's ETDump format). With no tracer,
+ * execute tests the pointer once and runs a copy of the loop without the
+ * hook (the same code as a -DET_TRACING=0 build; builds for size keep one
+ * loop, which tests the pointer, held in a register, per instruction).
  *
  * Method-level events (init, execute) are the host's: it makes those calls,
  * so it times them itself (extension/etdump.c does).
