@@ -338,6 +338,16 @@ def _leaky_lower(L: _Lowering, n):
 _rule([aten.leaky_relu.default], _unary_check, _leaky_lower)
 
 
+def _reciprocal_lower(L: _Lowering, n):   # XNNPACK has no reciprocal: 1 / x
+    layout = L.layout_of(n.args[0])
+    one = L.g.static(torch.ones(1))
+    L.emit(X.XNNDiv(input1_id=one, input2_id=L.get(n.args[0], layout),
+                    output_id=L.define(n, layout)))
+
+
+_rule([aten.reciprocal.default], _unary_check, _reciprocal_lower)
+
+
 def _clamp_bounds(n) -> Tuple[float, float]:
     if n.target == aten.relu.default:
         return 0.0, INF
