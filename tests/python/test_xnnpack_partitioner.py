@@ -328,6 +328,39 @@ def test_payload_layout() -> None:
             assert list(vals[vid].dims) == list(t.sizes)
 
 
+def test_methods_share_weights_in_named_data() -> None:
+    """Two methods over one linear layer: each gets its delegate, the weight
+    and bias are stored once (named data is the program's, keyed by hash)."""
+    torch.manual_seed(0)
+    fc = nn.Linear(24, 12)
+
+    class Head(nn.Module):
+        def __init__(self, act) -> None:
+            super().__init__()
+            self.fc, self.act = fc, act
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+
+    a, b = Head(torch.tanh).eval(), Head(torch.sigmoid).eval()
+    xa, xb = _inputs((2, 24)), _inputs((5, 24), seed=2)
+    eps = {"forward": torch.export.export(a, xa), "other": torch.export.export(b, xb)}
+    edge = edgetorch.to_edge_transform_and_lower(
+        eps, partitioner={"forward": [edgetorch.XnnpackPartitioner()],
+                          "other": [edgetorch.XnnpackPartitioner()]})
+    pte = edge.to_executorch()
+    assert _instructions(pte, "forward") == ["DelegateCall"]
+    assert _instructions(pte, "other") == ["DelegateCall"]
+    f = read_pte(pte.buffer)
+    assert len(f.program.named_data) == 2   # weight and bias, once
+    for meth, model, args in (("forward", a, xa), ("other", b, xb)):
+        want = _eager(model, args)[0]
+        for run in (run_ours, run_upstream):
+            got = np.asarray(run(pte.buffer, [args], method=meth)[0][0])
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL,
+                                       err_msg=f"{run.__name__} {meth}")
+
+
 # ---------------------------------------------------------------------------
 # what stays undelegated
 
