@@ -11,7 +11,10 @@ how many DelegateCall instructions the program has.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import subprocess
 import struct
 from typing import Dict, List, Sequence, Tuple
 
@@ -422,3 +425,95 @@ def test_foreign_partitioner_is_refused() -> None:
     ep = torch.export.export(MLP().eval(), _inputs((2, 37)))
     with pytest.raises(edgetorch.ExportError, match="XnnpackPartitioner"):
         edgetorch.to_edge_transform_and_lower(ep, partitioner=[object()])
+
+
+# ---------------------------------------------------------------------------
+# the schema, against upstream's schema.fbs and flatc
+
+
+def _sample(cls, seed: int):
+    """An instance of a payload table with every field set to a distinct,
+    non-default value (unions get their first member)."""
+    kw = {}
+    for k, (name, fid, kind) in enumerate(cls._fb):
+        v = seed * 100 + k + 1
+        if isinstance(kind, tuple) and kind[0] == "union":
+            member = kind[1].by_tag[1 + (seed + k) % len(kind[1].by_tag)]
+            kw[name] = _sample(member, seed + 1)
+        elif isinstance(kind, tuple) and kind[0] == "table":
+            kw[name] = _sample(kind[1], seed + 1)
+        elif isinstance(kind, tuple) and kind[0] == "vec":
+            kw[name] = [v, v + 1, v + 2] if kind[1] != "f32" else [0.5, -1.25, 3.0]
+        elif kind == "f32":
+            kw[name] = v + 0.25
+        elif kind == "str":
+            kw[name] = f"key{v}"
+        elif name == "datatype":
+            kw[name] = 1 + k % 14
+        else:
+            kw[name] = v
+    return cls(**kw)
+
+
+def _as_json(obj):
+    """What flatc's JSON of `obj` holds (union members by type name, enums by name)."""
+    out = {}
+    for name, fid, kind in type(obj)._fb:
+        v = getattr(obj, name)
+        if isinstance(kind, tuple) and kind[0] == "union":
+            out[name + "_type"] = type(v).__name__
+            out[name] = _as_json(v)
+        elif isinstance(kind, tuple) and kind[0] == "table":
+            out[name] = _as_json(v)
+        elif isinstance(kind, tuple) and kind[0] == "vec" and isinstance(kind[1], tuple):
+            out[name] = [_as_json(x) for x in v]
+        elif name == "datatype":
+            out[name] = "xnn_datatype_" + X.XNNDatatype(v).name
+        else:
+            out[name] = v
+    return out
+
+
+def test_schema_matches_upstream_for_every_table() -> None:
+    """Every node type and value type, written by edgetorch's encoder, reads
+    back through upstream's schema.fbs with flatc field for field (no field
+    missing or extra); flatc's binary of the same JSON reads back through
+    edgetorch's decoder as the same tables."""
+    import executorch.backends.xnnpack.serialization.xnnpack_graph_serialize as ser
+    from executorch.exir._serialize._flatbuffer import _get_flatc_path
+
+    import pathlib
+    import tempfile
+
+    schema = pathlib.Path(ser.__file__).with_name("schema.fbs")
+    graph = X.XNNGraph(
+        version="0",
+        xnodes=[X.XNode(xnode_union=_sample(cls, i), debug_handle=i + 1,
+                        output_min_max=X.OutputMinMax(output_min=-1.5 - i, output_max=2.5))
+                for i, cls in enumerate(X.XNODE_MEMBERS)],
+        xvalues=[X.XValue(_sample(X.XNNTensorValue, 1))] + [
+            X.XValue(X.XNNQuantizedTensorValue(tensor_value=_sample(X.XNNTensorValue, 2),
+                                               quant_params=_sample(q, 3)))
+            for q in X.XNNQuantParams.by_tag.values()],
+        num_externs=3, input_ids=[0, 1], output_ids=[2],
+        constant_data=[X.ConstantDataOffset(offset=0, size=0, named_key=""),
+                       X.ConstantDataOffset(offset=X.UINT64_MAX, size=64, named_key="ab" * 32)])
+    want = _as_json(graph)
+    flatc = _get_flatc_path()
+    with tempfile.TemporaryDirectory() as d:
+        d = pathlib.Path(d)
+        (d / "ours.bin").write_bytes(edgetorch.pte.flatbuffer.encode(graph, X.XNN_FILE_IDENTIFIER))
+        subprocess.run([flatc, "--json", "--strict-json", "--defaults-json", "--raw-binary",
+                        "-o", str(d), str(schema), "--", str(d / "ours.bin")], check=True)
+        got = json.loads((d / "ours.json").read_text())
+        assert len(got["xnodes"]) == len(X.XNODE_MEMBERS) == 47
+        for k, (g, w) in enumerate(zip(got["xnodes"], want["xnodes"])):
+            assert g == w, (k, g, w)
+        assert got == want
+        # and back: flatc's own binary of that JSON, read by our decoder
+        (d / "theirs.json").write_text(json.dumps(want))
+        subprocess.run([flatc, "--binary", "-o", str(d), str(schema), str(d / "theirs.json")],
+                       check=True)
+        theirs = edgetorch.pte.flatbuffer.decode((d / "theirs.bin").read_bytes(), X.XNNGraph,
+                                                 X.XNN_FILE_IDENTIFIER)
+    assert theirs == graph
