@@ -421,6 +421,28 @@ def test_dynamic_shapes_stay_portable() -> None:
     _check_numbers(pte.buffer, model, [_inputs((4, 37)), _inputs((7, 37), seed=3)])
 
 
+def test_one_call_export_and_cli_delegate(tmp_path) -> None:
+    """edgetorch.export(..., partitioner=[...]) and `edgetorch export --xnnpack`
+    (a built-in model: the KWS depthwise-separable CNN) delegate too."""
+    from edgetorch import cli, models
+
+    torch.manual_seed(0)
+    model, args = MLP().eval(), _inputs((3, 37))
+    pte = edgetorch.export(model, args, partitioner=[edgetorch.XnnpackPartitioner()])
+    assert _instructions(pte) == ["DelegateCall"]
+    _check_numbers(pte.buffer, model, [args])
+
+    out = tmp_path / "kws.pte"
+    assert cli.main(["export", "kws_dscnn", "-o", str(out), "--xnnpack"]) == 0
+    buf = out.read_bytes()
+    f = read_pte(buf)
+    plan = f.program.execution_plan[0]
+    assert plan.delegates and {d.id for d in plan.delegates} == {"XnnpackBackend"}
+    assert not any(o.name == "aten::convolution" for o in plan.operators)
+    model, example = models.get("kws_dscnn")
+    _check_numbers(buf, model, [example])
+
+
 def test_foreign_partitioner_is_refused() -> None:
     ep = torch.export.export(MLP().eval(), _inputs((2, 37)))
     with pytest.raises(edgetorch.ExportError, match="XnnpackPartitioner"):

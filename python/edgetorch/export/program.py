@@ -380,8 +380,12 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
            example_kwargs: Optional[Dict[str, Any]] = None,
            dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
            strict: bool = False, progress: ProgressFn = None,
-           etrecord: Optional[Union[str, os.PathLike]] = None) -> PteProgram:
+           etrecord: Optional[Union[str, os.PathLike]] = None,
+           partitioner: Any = None) -> PteProgram:
     """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch).
+
+    ``partitioner``: delegate what it takes first, as
+    ``to_edge_transform_and_lower`` does (``[edgetorch.XnnpackPartitioner()]``).
 
     ``etrecord``: also write an ETRecord there (upstream's Inspector maps
     ETDump events to graph nodes with it; edgetorch.devtools.etrecord)."""
@@ -397,7 +401,11 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
         for m in switched:
             m.training = True
     say(f"torch.export done in {time.monotonic() - t0:.2f}s")
-    edge = to_edge(ep, config=config, progress=progress)
+    if partitioner:
+        edge = to_edge_transform_and_lower(ep, partitioner=partitioner, config=config,
+                                           progress=progress)
+    else:
+        edge = to_edge(ep, config=config, progress=progress)
     pte = edge.to_executorch(config, progress=progress)
     if etrecord is not None:
         from ..devtools.etrecord import write_etrecord
