@@ -443,6 +443,23 @@ def test_one_call_export_and_cli_delegate(tmp_path) -> None:
     _check_numbers(buf, model, [example])
 
 
+def test_docs_list_every_delegated_operator() -> None:
+    import pathlib
+
+    from edgetorch.export.xnnpack import supported_operators
+
+    doc = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "delegation.md").read_text()
+    missing = [op for op in supported_operators() if op != "getitem"
+               and op.split("::")[-1].split(".")[0].replace("_copy", "") not in doc]
+    assert not missing, f"docs/delegation.md does not mention {missing}"
+
+
+def test_why_not_names_operators_without_a_lowering() -> None:
+    model, args = Several(), _inputs((3, 16))
+    _, part, _ = _lower(model, args)
+    assert part.why_not["cumsum"] == "no XNNPACK lowering for aten::cumsum"
+
+
 def test_foreign_partitioner_is_refused() -> None:
     ep = torch.export.export(MLP().eval(), _inputs((2, 37)))
     with pytest.raises(edgetorch.ExportError, match="XnnpackPartitioner"):

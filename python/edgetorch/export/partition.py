@@ -116,7 +116,15 @@ def lower_method(gm: torch.fx.GraphModule, partitioner: Partitioner,
     lowered = []
     for nodes in groups:
         sub = _subgraph(nodes, partitioner, order)
-        result = partitioner.preprocess(sub)
+        try:
+            result = partitioner.preprocess(sub)
+        except ExportError:
+            raise
+        except Exception as e:  # a backend's bug must name what it was lowering
+            names = ", ".join(f"{n.name} ({_op_name(n)})" for n in nodes[:8])
+            raise ExportError(f"{partitioner.backend_id}: lowering the subgraph of "
+                              f"{len(nodes)} nodes [{names}{', ...' if len(nodes) > 8 else ''}] "
+                              f"failed: {type(e).__name__}: {e}") from e
         d = LoweredDelegate(partitioner.backend_id, result.processed,
                             first_index + len(lowered), named_data=result.named_data,
                             compile_specs=result.compile_specs,

@@ -871,6 +871,8 @@ class XnnpackPartitioner(Partitioner):
         rule = _RULES.get(node.target)
         if rule is not None and self.consts.value(node) is not None:
             rule = None   # a constant (a weight's transpose): embedded, not run
+        elif rule is None and node.op == "call_function":
+            self.why_not[node.name] = f"no XNNPACK lowering for {_target_name(node.target)}"
         if rule is not None:
             try:
                 self._check_common(node)
@@ -915,13 +917,13 @@ class XnnpackPartitioner(Partitioner):
         return Preprocessed(processed=payload, named_data=named)
 
 
+def _target_name(t: Any) -> str:
+    s = getattr(t, "_schema", None)
+    if s is not None:
+        return s.name + (f".{s.overload_name}" if s.overload_name else "")
+    return getattr(t, "kernel", None) or getattr(t, "__name__", str(t))
+
+
 def supported_operators() -> List[str]:
     """The operators the partitioner knows (documentation and tests)."""
-    names = []
-    for t in _RULES:
-        s = getattr(t, "_schema", None)
-        if s is not None:
-            names.append(s.name + (f".{s.overload_name}" if s.overload_name else ""))
-        else:
-            names.append(getattr(t, "kernel", getattr(t, "__name__", str(t))))
-    return sorted(set(names))
+    return sorted({_target_name(t) for t in _RULES})
