@@ -302,6 +302,20 @@ def test_elementwise_and_shapes() -> None:
     _check_numbers(pte.buffer, model, [args])
 
 
+def test_lstm_is_one_delegate() -> None:
+    """The built-in LSTM classifier: the unrolled cell (fully connected,
+    sigmoid, tanh, slices, selects of time steps) is one delegate; the zero
+    initial state is a constant."""
+    from edgetorch import models
+
+    model, args = models.get("lstm")
+    edge, part, pte = _lower(model, args)
+    assert _instructions(pte) == ["DelegateCall"], (_instructions(pte), part.why_not)
+    ops = sum(_delegated_ops(edge), [])
+    assert "aten::select.int" in ops and "aten::sigmoid" in ops and "aten::tanh" in ops
+    _check_numbers(pte.buffer, model, [args, _inputs(tuple(args[0].shape), seed=9)])
+
+
 def test_payload_layout() -> None:
     """Header fields, 16-byte alignment of the graph, external ids in
     DelegateCall order (inputs, then outputs), dense value ids."""

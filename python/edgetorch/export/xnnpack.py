@@ -62,7 +62,15 @@ _PURE = {aten.permute.default, aten.view.default, aten._unsafe_view.default,
          aten.reshape.default, aten.t.default, aten.transpose.int, aten.unsqueeze.default,
          aten.squeeze.dim, aten.squeeze.dims, aten.squeeze.default, aten.clone.default,
          aten.contiguous.default, aten.expand.default, aten.alias.default,
+         aten.slice.Tensor, aten.select.int,
          oplib.CLONE_DIM_ORDER, oplib.TO_DIM_ORDER_COPY}
+
+
+# Tensor factories: constants when small (a larger one is cheaper made at run
+# time by its kernel than stored in the file).
+_FACTORIES = {aten.full.default, aten.zeros.default, aten.ones.default,
+              aten.scalar_tensor.default}
+_FACTORY_MAX_BYTES = 16 * 1024
 
 
 class _Constants:
@@ -79,6 +87,16 @@ class _Constants:
         v: Optional[torch.Tensor] = None
         if passes.is_const(n):
             v = n.meta["val"]
+        elif n.op == "call_function" and n.target in _FACTORIES and not n.all_input_nodes:
+            out = n.meta.get("val")
+            if isinstance(out, torch.Tensor) and passes.tensor_is_static(out) and \
+                    out.numel() * out.element_size() <= _FACTORY_MAX_BYTES:
+                kwargs = dict(n.kwargs)
+                kwargs["device"] = "cpu"
+                try:
+                    v = n.target(*n.args, **kwargs)
+                except Exception:  # noqa: BLE001 - not evaluable here: not a constant
+                    v = None
         elif n.op == "call_function" and n.target in _PURE and n.all_input_nodes and all(
                 self.value(a) is not None for a in n.all_input_nodes):
             args = torch.fx.node.map_arg(n.args, lambda a: self.value(a))
@@ -794,6 +812,26 @@ _rule([aten.slice.Tensor, aten.slice_copy.Tensor], _slice_check, _slice_lower,
       compute=False)
 
 
+def _select_lower(L: _Lowering, n):   # a slice of size 1, then the dim dropped
+    src = n.args[0]
+    shape = _shape(src)
+    dim = _norm_dim(int(n.args[1]), len(shape))
+    index = int(n.args[2])
+    index = index + shape[dim] if index < 0 else index
+    kept = list(shape)
+    kept[dim] = 1
+    offsets = [0] * len(shape)
+    offsets[dim] = index
+    part = L.g.value(kept)
+    L.emit(X.XNNStaticSlice(num_dims=len(shape), offsets=offsets, sizes=kept,
+                            input_id=L.get(src), output_id=part, flags=0))
+    L.emit(X.XNNStaticReshape(num_dims=len(_shape(n)), new_shape=_shape(n), input_id=part,
+                              output_id=L.define(n), flags=0))
+
+
+_rule([aten.select.int, aten.select_copy.int], _shape_check, _select_lower, compute=False)
+
+
 def _split_check(n, p):
     _act(p, n.args[0])
     _need(all(u.target is operator.getitem for u in n.users), "a split used whole")
@@ -869,7 +907,7 @@ class XnnpackPartitioner(Partitioner):
             return self._memo[node]
         ok = False
         rule = _RULES.get(node.target)
-        if rule is not None and self.consts.value(node) is not None:
+        if node.op == "call_function" and self.consts.value(node) is not None:
             rule = None   # a constant (a weight's transpose): embedded, not run
         elif rule is None and node.op == "call_function":
             self.why_not[node.name] = f"no XNNPACK lowering for {_target_name(node.target)}"
