@@ -11,7 +11,6 @@ how many DelegateCall instructions the program has.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import subprocess

@@ -32,7 +32,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.fx
-from torch._subclasses.fake_tensor import FakeTensor
 
 from ..pte import xnnpack as X
 from . import oplib, passes

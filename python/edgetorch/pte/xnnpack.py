@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field
-from typing import ClassVar, Dict, List, Optional, Tuple, Type
+from typing import ClassVar, Dict, List, Optional
 
 from . import flatbuffer as fb
 from .schema import UnionSpec
@@ -503,6 +503,3 @@ def read_payload(data: bytes) -> Payload:
 def node_name(node: object) -> str:
     return type(node).__name__
 
-
-__all__ = [n for n in dir() if n.startswith(("XNN", "XN", "X", "serialize_", "read_",
-                                             "Payload", "Output", "Constant", "Per"))]
