@@ -141,6 +141,20 @@ class Elementwise(nn.Module):
         return out[:, 2:30], torch.softmax(out, dim=-1)
 
 
+class Misc(nn.Module):
+    """A product of two activations (mm), softmax over a conv's channels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.fc = nn.Linear(10, 10)
+
+    def forward(self, x, a):
+        s = torch.softmax(self.conv(x), dim=1) * 2.0
+        m = torch.mm(self.fc(a), a.t())
+        return s, torch.relu(m)
+
+
 def _inputs(*shapes: Sequence[int], seed: int = 1) -> Tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
     return tuple(torch.randn(*s, generator=g) for s in shapes)
@@ -313,6 +327,23 @@ def test_lstm_is_one_delegate() -> None:
     ops = sum(_delegated_ops(edge), [])
     assert "aten::select.int" in ops and "aten::sigmoid" in ops and "aten::tanh" in ops
     _check_numbers(pte.buffer, model, [args, _inputs(tuple(args[0].shape), seed=9)])
+
+
+def test_activation_products_and_channel_softmax() -> None:
+    torch.manual_seed(0)
+    model, args = Misc(), _inputs((2, 3, 5, 5), (4, 10))
+    edge, part, pte = _lower(model, args)
+    assert _instructions(pte) == ["DelegateCall"], (_instructions(pte), part.why_not)
+    (payload, named), = _payloads(pte.buffer)
+    kinds = [type(n.xnode_union).__name__ for n in payload.graph.xnodes]
+    assert "XNNBatchMatrixMultiply" in kinds and "XNNSoftmax" in kinds
+    # the softmax reads the convolution's NHWC output directly
+    soft = next(n.xnode_union for n in payload.graph.xnodes
+                if isinstance(n.xnode_union, X.XNNSoftmax))
+    conv = next(n.xnode_union for n in payload.graph.xnodes
+                if isinstance(n.xnode_union, X.XNNConv2d))
+    assert soft.input_id == conv.output_id
+    _check_numbers(pte.buffer, model, [args])
 
 
 def test_payload_layout() -> None:

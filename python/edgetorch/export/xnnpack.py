@@ -473,6 +473,9 @@ def _fc_check(n, p):
               "bias is not one value per output")
     elif n.target == aten.mm.default:
         _act(p, n.args[0])
+        if p.consts.value(n.args[1]) is None:   # two activations: a batch of one
+            _act(p, n.args[1])
+            return
         w = _const(p, n.args[1], "weight")
     else:
         _act(p, n.args[0])
@@ -484,6 +487,9 @@ def _fc_check(n, p):
 
 
 def _fc_lower(L: _Lowering, n):
+    if n.target == aten.mm.default and L.consts.value(n.args[1]) is None:
+        _mm_as_bmm(L, n)
+        return
     x, w, b = _fc_parts(n, L.consts)
     filt = L.g.static(w)
     bias = X.XNN_INVALID_VALUE_ID if b is None else L.g.static(b.reshape(-1))
@@ -492,6 +498,21 @@ def _fc_lower(L: _Lowering, n):
 
 
 _rule([aten.addmm.default, aten.mm.default, aten.linear.default], _fc_check, _fc_lower)
+
+
+def _mm_as_bmm(L: _Lowering, n):
+    """mm of two activations: [1, M, K] x [1, K, N] as a batch matrix multiply."""
+    ids = []
+    for a in n.args[:2]:
+        r = L.g.value([1] + _shape(a))
+        L.emit(X.XNNStaticReshape(num_dims=3, new_shape=[1] + _shape(a), input_id=L.get(a),
+                                  output_id=r, flags=0))
+        ids.append(r)
+    prod = L.g.value([1] + _shape(n))
+    L.emit(X.XNNBatchMatrixMultiply(input1_id=ids[0], input2_id=ids[1], output_id=prod,
+                                    flags=0))
+    L.emit(X.XNNStaticReshape(num_dims=2, new_shape=_shape(n), input_id=prod,
+                              output_id=L.define(n), flags=0))
 
 
 def _bmm_check(n, p):
@@ -677,12 +698,19 @@ _rule([aten.mean.dim, aten._adaptive_avg_pool2d.default], _gap_check, _gap_lower
 def _softmax_check(n, p):
     _act(p, n.args[0])
     rank = len(_shape(n.args[0]))
-    _need(_norm_dim(int(n.args[1]), rank) == rank - 1, "softmax over another dim than the last")
+    dim = _norm_dim(int(n.args[1]), rank)
+    _need(dim == rank - 1 or (rank == 4 and dim == 1),
+          "softmax over another dim than the last (or the channels of a 4-D tensor)")
     _need(not n.args[2], "half_to_float")
 
 
 def _softmax_lower(L: _Lowering, n):
-    L.emit(X.XNNSoftmax(input_id=L.get(n.args[0]), output_id=L.define(n), flags=0))
+    # XNNPACK's softmax runs over the innermost dim: the channels are
+    # innermost in NHWC.
+    rank = len(_shape(n))
+    layout = "nchw" if _norm_dim(int(n.args[1]), rank) == rank - 1 else "nhwc"
+    L.emit(X.XNNSoftmax(input_id=L.get(n.args[0], layout), output_id=L.define(n, layout),
+                        flags=0))
 
 
 _rule([aten._softmax.default], _softmax_check, _softmax_lower)
