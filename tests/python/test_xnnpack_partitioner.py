@@ -346,6 +346,16 @@ def test_activation_products_and_channel_softmax() -> None:
     _check_numbers(pte.buffer, model, [args])
 
 
+@pytest.mark.parametrize("name", ["digits_cnn", "resnet18", "mobilenet_v2"])
+def test_builtin_models_are_one_delegate(name) -> None:
+    from edgetorch import models
+
+    model, args = models.get(name)
+    edge, part, pte = _lower(model, args)
+    assert _instructions(pte) == ["DelegateCall"], (_instructions(pte), part.why_not)
+    _check_numbers(pte.buffer, model, [args])
+
+
 def test_payload_layout() -> None:
     """Header fields, 16-byte alignment of the graph, external ids in
     DelegateCall order (inputs, then outputs), dense value ids."""
