@@ -465,14 +465,57 @@ def test_integer_input_is_left_to_the_kernels() -> None:
     _check_numbers(pte.buffer, model, [args])
 
 
-def test_dynamic_shapes_stay_portable() -> None:
+def test_dynamic_shapes() -> None:
+    """Dynamic sizes with an upper bound are delegated: the payload's dims are
+    the bounds, a reshape infers its one dynamic size (0), and both runtimes
+    run calls of different sizes up to the bound."""
     torch.manual_seed(0)
-    model = MLP()
     batch = torch.export.Dim("batch", min=1, max=8)
-    edge, part, pte = _lower(model, _inputs((4, 37)), dynamic_shapes=({0: batch},))
-    assert "DelegateCall" not in _instructions(pte)
-    assert "dynamic shape" in part.why_not.values()
-    _check_numbers(pte.buffer, model, [_inputs((4, 37)), _inputs((7, 37), seed=3)])
+    model = CNN()
+    calls = [_inputs((2, 3, 20, 20)), _inputs((5, 3, 20, 20), seed=3), _inputs((1, 3, 20, 20))]
+    edge, part, pte = _lower(model, calls[0], dynamic_shapes=({0: batch},))
+    assert _instructions(pte).count("DelegateCall") == 1, (_instructions(pte), part.why_not)
+    (payload, named), = _payloads(pte.buffer)
+    ext_in = next(v.xvalue_union for v in payload.graph.xvalues if v.xvalue_union.flags == 1)
+    assert ext_in.dims == [8, 3, 20, 20]   # the bound
+    reshape = next(n.xnode_union for n in payload.graph.xnodes
+                   if isinstance(n.xnode_union, X.XNNStaticReshape))
+    assert reshape.new_shape == [0, 12]    # flatten: the batch is inferred
+    _check_numbers(pte.buffer, model, calls)
+
+    # Attention scores have two dynamic sizes (T x T): their reshapes stay
+    # portable, the rest of the block is delegated around them.
+    seq = torch.export.Dim("seq", min=2, max=16)
+    model = Block()
+    calls = [_inputs((1, 9, 32)), _inputs((1, 5, 32), seed=4)]
+    edge, part, pte = _lower(model, calls[0], dynamic_shapes=({1: seq},))
+    instrs = _instructions(pte)
+    assert instrs.count("DelegateCall") >= 2 and "aten::view_copy.out" in instrs, instrs
+    assert "a reshape to more than one dynamic size" in part.why_not.values()
+    _no_heavy_kernels(pte)
+    _check_numbers(pte.buffer, model, calls)
+
+
+class DataDependent(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        y = torch.relu(self.fc(x))
+        z = torch.masked_select(y, y > 0.1)
+        return torch.sigmoid(z) * 2.0
+
+
+def test_sizes_computed_from_data_stay_portable() -> None:
+    torch.manual_seed(0)
+    model, args = DataDependent(), _inputs((3, 6))
+    edge, part, pte = _lower(model, args)
+    instrs = _instructions(pte)
+    assert instrs[0] == "DelegateCall" and instrs.count("DelegateCall") == 1, instrs
+    assert "aten::sigmoid.out" in instrs
+    assert part.why_not["sigmoid"] == "a size computed from data"
+    _check_numbers(pte.buffer, model, [args])
 
 
 def test_one_call_export_and_cli_delegate(tmp_path) -> None:

@@ -153,7 +153,10 @@ def _subgraph(nodes: List[torch.fx.Node], partitioner: Partitioner,
     outputs: List[torch.fx.Node] = []
     for n in nodes:
         for a in n.all_input_nodes:
-            if a not in inside and a not in inputs and not partitioner.is_constant(a):
+            # Only tensors cross into a delegate: a symbolic size read by a
+            # reshape is the backend's to infer at run time.
+            if a not in inside and a not in inputs and not partitioner.is_constant(a) \
+                    and isinstance(a.meta.get("val"), torch.Tensor):
                 inputs.append(a)
         if any(u not in inside for u in n.users):
             if isinstance(n.meta.get("val"), (tuple, list)):

@@ -19,8 +19,10 @@ conventions are the ones upstream's own lowering writes:
 * ``relu``/``hardtanh``/``clamp`` after a fully connected or convolution
   node that nothing else reads become that node's ``output_min_max``.
 
-Only static shapes and float32 tensors of rank 1 to 6 are taken; anything
-else stays a portable operator (``XnnpackPartitioner.why_not`` says why).
+Only float32 tensors of rank 1 to 6 are taken, dynamic sizes when bounded
+(the payload's dims are the bounds; a reshape infers one dynamic size);
+anything else stays a portable operator (``XnnpackPartitioner.why_not`` says
+why).
 """
 
 from __future__ import annotations
@@ -164,7 +166,35 @@ class _Graph:
 
 
 def _shape(n: Any) -> List[int]:
-    return [int(s) for s in n.meta["val"].shape]
+    """The sizes, a dynamic size at its upper bound (a value's dims in the
+    payload are bounds; the runtimes propagate the actual sizes)."""
+    v = n.meta["val"] if isinstance(n, torch.fx.Node) else n
+    if isinstance(v, (tuple, list)):   # max pooling's (values, indices)
+        v = v[0]
+    out = []
+    for s in v.shape:
+        b = passes.sym_upper_bound(s)
+        if b is None:
+            raise Unsupported("a dynamic size without an upper bound")
+        out.append(b)
+    return out
+
+
+def _new_shape(n: Any) -> List[int]:
+    """A reshape's target sizes for XNNPACK: a dynamic size becomes 0 (the
+    size XNNPACK infers); at most one may be dynamic."""
+    dims = [0 if passes.is_sym(s) else int(s) for s in n.meta["val"].shape]
+    _need(sum(passes.is_sym(s) for s in n.meta["val"].shape) <= 1,
+          "a reshape to more than one dynamic size")
+    return dims
+
+
+def _dynamic(n: Any) -> bool:
+    return any(passes.is_sym(s) for s in n.meta["val"].shape)
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    return [str(s) for s in a.meta["val"].shape] == [str(s) for s in b.meta["val"].shape]
 
 
 def _norm_dim(d: int, rank: int) -> int:
@@ -475,6 +505,8 @@ def _fc_check(n, p):
         _act(p, n.args[0])
         if p.consts.value(n.args[1]) is None:   # two activations: a batch of one
             _act(p, n.args[1])
+            for x in (n.args[0], n.args[1], n):
+                _new_shape(x)
             return
         w = _const(p, n.args[1], "weight")
     else:
@@ -505,13 +537,13 @@ def _mm_as_bmm(L: _Lowering, n):
     ids = []
     for a in n.args[:2]:
         r = L.g.value([1] + _shape(a))
-        L.emit(X.XNNStaticReshape(num_dims=3, new_shape=[1] + _shape(a), input_id=L.get(a),
-                                  output_id=r, flags=0))
+        L.emit(X.XNNStaticReshape(num_dims=3, new_shape=[1] + _new_shape(a),
+                                  input_id=L.get(a), output_id=r, flags=0))
         ids.append(r)
     prod = L.g.value([1] + _shape(n))
     L.emit(X.XNNBatchMatrixMultiply(input1_id=ids[0], input2_id=ids[1], output_id=prod,
                                     flags=0))
-    L.emit(X.XNNStaticReshape(num_dims=2, new_shape=_shape(n), input_id=prod,
+    L.emit(X.XNNStaticReshape(num_dims=2, new_shape=_new_shape(n), input_id=prod,
                               output_id=L.define(n), flags=0))
 
 
@@ -621,6 +653,8 @@ def _maxpool_check(n, p):
     k, s, pad, dil, ceil = _pool_args(n)
     _need(k[0] * k[1] > 1, "a 1x1 window")
     _need(s[0] <= k[0] and s[1] <= k[1], "stride larger than the window")
+    _need(not (ceil and any(passes.is_sym(d) for d in n.args[0].meta["val"].shape[2:])),
+          "ceil mode on a dynamic height or width")
 
 
 def _maxpool_lower(L: _Lowering, n):
@@ -628,8 +662,7 @@ def _maxpool_lower(L: _Lowering, n):
     shape = _shape(n.args[0])
     extra = [_ceil_extra(shape[2 + i], k[i], s[i], pad[i], dil[i]) if ceil else 0
              for i in range(2)]
-    out_shape = _shape(n) if n.target == aten.max_pool2d.default else \
-        [int(d) for d in n.meta["val"][0].shape]
+    out_shape = _shape(n)
     L.emit(X.XNNMaxPooling2d(padding_top=pad[0], padding_right=pad[1] + extra[1],
                              padding_bottom=pad[0] + extra[0], padding_left=pad[1],
                              pooling_height=k[0], pooling_width=k[1], stride_height=s[0],
@@ -675,6 +708,8 @@ def _gap_check(n, p):
         dims = sorted(_norm_dim(int(d), 4) for d in (n.args[1] or []))
         _need(dims == [2, 3], "mean over other dimensions than H and W")
         _need(n.kwargs.get("dtype") is None, "mean with a dtype")
+        if not (len(n.args) > 2 and n.args[2]):
+            _new_shape(n)
 
 
 def _gap_lower(L: _Lowering, n):
@@ -686,8 +721,8 @@ def _gap_lower(L: _Lowering, n):
     if _shape(n) == keep:
         L.ids[n] = {"nhwc": out}
     else:   # keepdim=False: [N, 1, 1, C] holds the bytes of [N, C]
-        L.emit(X.XNNStaticReshape(num_dims=len(_shape(n)), new_shape=_shape(n), input_id=out,
-                                  output_id=L.define(n), flags=0))
+        L.emit(X.XNNStaticReshape(num_dims=len(_shape(n)), new_shape=_new_shape(n),
+                                  input_id=out, output_id=L.define(n), flags=0))
 
 
 _rule([aten.mean.dim, aten._adaptive_avg_pool2d.default], _gap_check, _gap_lower)
@@ -754,17 +789,22 @@ def _shape_check(n, p):
     _act(p, n.args[0])
 
 
+def _reshape_check(n, p):
+    _act(p, n.args[0])
+    _new_shape(n)
+
+
 def _reshape_lower(L: _Lowering, n):
-    if _shape(n) == _shape(n.args[0]):
+    if _same_shape(n, n.args[0]):
         L.alias(n, n.args[0])
         return
-    L.emit(X.XNNStaticReshape(num_dims=len(_shape(n)), new_shape=_shape(n),
+    L.emit(X.XNNStaticReshape(num_dims=len(_shape(n)), new_shape=_new_shape(n),
                               input_id=L.get(n.args[0]), output_id=L.define(n), flags=0))
 
 
 _rule([aten.view.default, aten._unsafe_view.default, aten.reshape.default, aten.squeeze.dim,
        aten.squeeze.dims, aten.squeeze.default, aten.unsqueeze.default, aten.view_copy.default],
-      _shape_check, _reshape_lower, compute=False)
+      _reshape_check, _reshape_lower, compute=False)
 
 
 def _perm(n) -> List[int]:
@@ -816,8 +856,13 @@ def _slice(L: _Lowering, n, src, dim: int, start: int, size: int):
                             input_id=L.get(src), output_id=L.define(n), flags=0))
 
 
-def _slice_check(n, p):
+def _static_input(n, p):
     _act(p, n.args[0])
+    _need(not _dynamic(n.args[0]), "a slice of a dynamic size")
+
+
+def _slice_check(n, p):
+    _static_input(n, p)
     _need(int(_arg(n, 4, "step", 1)) == 1, "a step other than 1")
 
 
@@ -856,11 +901,11 @@ def _select_lower(L: _Lowering, n):   # a slice of size 1, then the dim dropped
                               output_id=L.define(n), flags=0))
 
 
-_rule([aten.select.int, aten.select_copy.int], _shape_check, _select_lower, compute=False)
+_rule([aten.select.int, aten.select_copy.int], _static_input, _select_lower, compute=False)
 
 
 def _split_check(n, p):
-    _act(p, n.args[0])
+    _static_input(n, p)
     _need(all(u.target is operator.getitem for u in n.users), "a split used whole")
 
 
@@ -897,6 +942,12 @@ _rule([operator.getitem], _getitem_check, _getitem_lower, compute=False)
 
 # ---------------------------------------------------------------------------
 # the partitioner
+
+
+def _unbacked(t: torch.Tensor) -> bool:
+    from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
+
+    return bool(free_unbacked_symbols(t))
 
 
 def _tensors(v: Any) -> List[torch.Tensor]:
@@ -967,9 +1018,11 @@ class XnnpackPartitioner(Partitioner):
                     vals += self._results(a)
         for t in vals:
             _need(t.dtype == torch.float32, f"dtype {t.dtype} (only float32 is delegated)")
-            _need(passes.tensor_is_static(t), "dynamic shape")
+            _need(not _unbacked(t), "a size computed from data")
+            _need(all(passes.sym_upper_bound(d) is not None for d in t.shape),
+                  "a dynamic size without an upper bound")
             _need(1 <= t.dim() <= MAX_DIMS, f"rank {t.dim()}")
-            _need(t.numel() > 0, "an empty tensor")
+            _need(not any(isinstance(d, int) and d == 0 for d in t.shape), "an empty tensor")
             _need(passes.dim_order_of(t, self.channels_last) == list(range(t.dim())),
                   "a channels-last tensor at the boundary")
 
