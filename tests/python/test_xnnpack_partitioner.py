@@ -142,7 +142,8 @@ class Elementwise(nn.Module):
 
 
 class Misc(nn.Module):
-    """A product of two activations (mm), softmax over a conv's channels."""
+    """A product of two activations (mm), softmax over a conv's channels,
+    constant padding in NHWC and in NCHW."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -152,7 +153,7 @@ class Misc(nn.Module):
     def forward(self, x, a):
         s = torch.softmax(self.conv(x), dim=1) * 2.0
         m = torch.mm(self.fc(a), a.t())
-        return s, torch.relu(m)
+        return F.pad(s, (1, 2, 0, 1), value=0.25), torch.relu(F.pad(m, (2, 0)))
 
 
 def _inputs(*shapes: Sequence[int], seed: int = 1) -> Tuple[torch.Tensor, ...]:
@@ -337,6 +338,12 @@ def test_activation_products_and_channel_softmax() -> None:
     (payload, named), = _payloads(pte.buffer)
     kinds = [type(n.xnode_union).__name__ for n in payload.graph.xnodes]
     assert "XNNBatchMatrixMultiply" in kinds and "XNNSoftmax" in kinds
+    assert kinds.count("XNNStaticConstantPad") == 2
+    # the pad of the NHWC softmax output pads NHWC (H and W are dims 1, 2)
+    pad = next(n.xnode_union for n in payload.graph.xnodes
+               if isinstance(n.xnode_union, X.XNNStaticConstantPad)
+               and len(n.xnode_union.pre_paddings) == 4)
+    assert (pad.pre_paddings, pad.post_paddings) == ([0, 0, 1, 0], [0, 1, 2, 0])
     # the softmax reads the convolution's NHWC output directly
     soft = next(n.xnode_union for n in payload.graph.xnodes
                 if isinstance(n.xnode_union, X.XNNSoftmax))

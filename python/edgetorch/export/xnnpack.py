@@ -856,6 +856,33 @@ def _slice(L: _Lowering, n, src, dim: int, start: int, size: int):
                             input_id=L.get(src), output_id=L.define(n), flags=0))
 
 
+def _pad_check(n, p):
+    _act(p, n.args[0])
+    pad = [int(x) for x in n.args[1]]
+    _need(len(pad) % 2 == 0 and len(pad) // 2 <= len(_shape(n.args[0])), "a malformed padding")
+    _need(all(x >= 0 for x in pad), "negative padding (cropping)")
+    _need(isinstance(_arg(n, 2, "value", 0.0), (int, float)), "a padding value that is not a number")
+
+
+def _pad_lower(L: _Lowering, n):
+    src = n.args[0]
+    rank = len(_shape(src))
+    pad = [int(x) for x in n.args[1]]
+    pre, post = [0] * rank, [0] * rank
+    for i in range(len(pad) // 2):   # torch lists the last dim first
+        pre[rank - 1 - i], post[rank - 1 - i] = pad[2 * i], pad[2 * i + 1]
+    layout = L.layout_of(src)
+    if layout == "nhwc":
+        pre, post = [pre[d] for d in NCHW_TO_NHWC], [post[d] for d in NCHW_TO_NHWC]
+    L.emit(X.XNNStaticConstantPad(pre_paddings=pre, post_paddings=post,
+                                  padding_value=float(_arg(n, 2, "value", 0.0)),
+                                  input_id=L.get(src, layout), output_id=L.define(n, layout),
+                                  flags=0))
+
+
+_rule([aten.constant_pad_nd.default], _pad_check, _pad_lower)
+
+
 def _static_input(n, p):
     _act(p, n.args[0])
     _need(not _dynamic(n.args[0]), "a slice of a dynamic size")
