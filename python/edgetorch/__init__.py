@@ -15,7 +15,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORT_NAMES = ("CompileConfigError", "EdgeCompileConfig", "EdgeProgram", "ExportConfig", "ExportError", "PteProgram",
-                 "UnsupportedOperatorError", "export", "to_edge")
+                 "UnsupportedOperatorError", "XnnpackPartitioner", "export", "to_edge",
+                "to_edge_transform_and_lower")
 
 __all__ = list(_EXPORT_NAMES) + ["models", "__version__"]
 

@@ -136,7 +136,11 @@ def cmd_export(ns: argparse.Namespace) -> int:
     _say(f"exporting {name} with example inputs "
          f"{[tuple(a.shape) if hasattr(a, 'shape') else a for a in args]} ...")
     try:
-        prog = et_export(model, args, config=cfg, progress=_say)
+        parts = None
+        if ns.xnnpack:
+            from .export import XnnpackPartitioner
+            parts = [XnnpackPartitioner()]
+        prog = et_export(model, args, config=cfg, progress=_say, partitioner=parts)
     except ExportError as e:
         _say(f"export failed: {e}")
         _say(f"no file written ({out})")
@@ -245,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--target", default="edgetorch", choices=["edgetorch", "upstream"],
                    help="kernel library to check operators against")
     e.add_argument("--report", action="store_true", help="print the memory plan")
+    e.add_argument("--xnnpack", action="store_true",
+                   help="delegate the float32 subgraphs XNNPACK runs to XnnpackBackend "
+                        "(docs/delegation.md)")
     e.set_defaults(fn=cmd_export)
 
     r = sub.add_parser("run", help="run a .pte with the edgetorch C runtime")

@@ -7,10 +7,12 @@ from .compile_config import CompileConfigError, EdgeCompileConfig
 from .config import ExportConfig
 from .errors import ExportError, UnsupportedOperatorError
 from .layouts import ChannelsLastError
-from .program import EdgeProgram, PteProgram, export, to_edge
+from .program import EdgeProgram, PteProgram, export, to_edge, to_edge_transform_and_lower
+from .xnnpack import XnnpackPartitioner
 
 __all__ = ["ChannelsLastError", "CompileConfigError", "EdgeCompileConfig", "ExportConfig", "ExportError",
-           "UnsupportedOperatorError", "EdgeProgram", "PteProgram", "export", "to_edge"]
+           "UnsupportedOperatorError", "EdgeProgram", "PteProgram", "export", "to_edge",
+           "to_edge_transform_and_lower", "XnnpackPartitioner"]
 
 
 class _ExportPackage(types.ModuleType):

@@ -22,6 +22,7 @@ from ..pte import schema as S
 from .errors import ExportError, source_location
 from .memory_planning import Storage, lifetimes, merge
 from .kernel_selection import Kernel
+from .partition import LoweredDelegate
 from .passes import EdgeMethod, dim_order_of, node_val, sym_upper_bound
 
 # ---------------------------------------------------------------------------
@@ -116,6 +117,25 @@ class ProgramState:
         self.external_constants = external_constants
         self.external: Dict[str, Tuple[bytes, S.TensorLayout]] = {}
         self._external_by_hash: Dict[Tuple[str, str], str] = {}
+        # Backend payloads (BackendDelegate.processed refers to them INLINE
+        # until serialize_pte moves them to segments) and the named data they
+        # read (key -> (bytes, alignment)), shared by all methods.
+        self.delegate_data: List[bytes] = []
+        self._delegate_index: Dict[bytes, int] = {}
+        self.named_data: Dict[str, Tuple[bytes, int]] = {}
+
+    def delegate_index(self, payload: bytes) -> int:
+        idx = self._delegate_index.get(payload)
+        if idx is None:
+            idx = self._delegate_index[payload] = len(self.delegate_data)
+            self.delegate_data.append(payload)
+        return idx
+
+    def add_named_data(self, key: str, data: bytes, alignment: int) -> None:
+        old = self.named_data.get(key)
+        if old is not None and old[0] != data:
+            raise ExportError(f"named data {key!r} is given two different values")
+        self.named_data[key] = (data, max(alignment, old[1] if old else 1))
 
     def constant_index(self, data: bytes) -> int:
         h = hashlib.sha256(data).hexdigest()
@@ -172,6 +192,7 @@ class MethodEmitter:
         self.instr_names: List[str] = []
         self.instr_nodes: List[Optional[torch.fx.Node]] = []
         self.operators: List[S.Operator] = []
+        self.delegates: List[S.BackendDelegate] = []
         self._op_index: Dict[Tuple[str, str], int] = {}
         self._const_values: Dict[Tuple, int] = {}
         self.inputs: List[int] = []
@@ -552,10 +573,38 @@ class MethodEmitter:
             return _LazyAlias(n, b, n.args[0])
         if t is torch.ops.higher_order.cond:
             return self.emit_cond(n, env)
+        if isinstance(t, LoweredDelegate):
+            return self.emit_delegate(n, t, env)
         k = n.meta.get("et_kernel")
         if k is None:
             raise ExportError(f"no kernel selected for {n.name} ({t}) at {source_location(n)}")
         return self.emit_kernel(n, k, env)
+
+    def emit_delegate(self, n: torch.fx.Node, lowered: LoweredDelegate, env: Dict) -> List[int]:
+        """A delegated subgraph: one DelegateCall whose arguments are the
+        subgraph's inputs, then its outputs (planned tensors the backend
+        writes), as upstream's emitter lays them out."""
+        args: List[int] = []
+        for a in n.args:
+            idx = self.get(env, a) if isinstance(a, torch.fx.Node) else None
+            if not isinstance(idx, int) or not isinstance(self.values[idx].val, S.Tensor):
+                raise ExportError(f"{lowered.__name__}: input {a} is not a tensor value "
+                                  f"(at {source_location(n)})")
+            args.append(idx)
+        outs = [self.planned_tensor(v, "activation", n.name) for v in node_val(n)]
+        for key, (data, align) in lowered.named_data.items():
+            self.state.add_named_data(key, data, align)
+        self.delegates.append(S.BackendDelegate(
+            id=lowered.backend_id,
+            processed=S.BackendDelegateDataReference(
+                location=int(S.DataLocation.INLINE),
+                index=self.state.delegate_index(lowered.processed)),
+            compile_specs=[S.CompileSpec(key=k, value=v) for k, v in lowered.compile_specs]))
+        self.add_instruction(S.DelegateCall(delegate_index=len(self.delegates) - 1,
+                                            args=args + outs), lowered.backend_id)
+        for o in outs:
+            self.storage_of[o].ops.append(lowered.backend_id)
+        return outs
 
     def emit_placeholder(self, n: torch.fx.Node) -> int:
         kind = n.meta.get("et_kind")
@@ -701,7 +750,8 @@ class MethodEmitter:
                 encoded_out_str=_spec_str(self.m.out_spec)),
             values=self.values, inputs=self.inputs, outputs=self.outputs,
             chains=[S.Chain(inputs=[], outputs=[], instructions=self.instructions)],
-            operators=self.operators, delegates=[], non_const_buffer_sizes=sizes)
+            operators=self.operators, delegates=self.delegates,
+            non_const_buffer_sizes=sizes)
         return EmittedMethod(plan=plan, storages=roots, instr_names=self.instr_names,
                              instr_nodes=self.instr_nodes,
                              num_instructions=len(self.instructions))

@@ -18,6 +18,7 @@ import torch.fx
 
 from . import oplib
 from .errors import collect
+from .partition import LoweredDelegate
 from .passes import subgraphs
 
 
@@ -75,8 +76,8 @@ def select_kernels(gm: torch.fx.GraphModule, library: frozenset) -> None:
                 continue
             if n.target is operator.getitem or n.meta.get("et_alias"):
                 continue
-            if n.target is torch.ops.higher_order.cond:
-                continue
+            if n.target is torch.ops.higher_order.cond or isinstance(n.target, LoweredDelegate):
+                continue  # a delegate runs in its backend, not on a kernel
             if isinstance(n.target, torch._ops.HigherOrderOperator):
                 problems.append((str(n.target.name()), "control flow not supported", n))
                 continue

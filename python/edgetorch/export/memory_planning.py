@@ -303,7 +303,7 @@ def lifetimes(storages: List[Storage], storage_of: Dict[int, Storage], values: S
         touch(i, 0)
     for i, ins in enumerate(instructions):
         a = ins.instr_args
-        if isinstance(a, S.KernelCall):
+        if isinstance(a, (S.KernelCall, S.DelegateCall)):
             for idx in a.args:
                 touch(idx, i + 1)
         elif isinstance(a, S.JumpFalseCall):

@@ -15,7 +15,7 @@ from ..pte import schema as S
 from ..pte.program import serialize_pte, serialize_ptd
 from . import memory_planning as mp
 from . import compile_config as compile_config_mod
-from . import decompositions, kernel_selection, layouts, oplib, passes
+from . import decompositions, kernel_selection, layouts, oplib, partition, passes
 from .config import ExportConfig
 from .emit import MethodEmitter, ProgramState
 from .errors import ExportError
@@ -39,6 +39,8 @@ class EdgeProgram:
         self.methods = methods
         self._exported = exported
         self.library = library
+        # method -> the delegates lowered into it (to_backend)
+        self.delegates: Dict[str, List[partition.LoweredDelegate]] = {}
 
     def exported_program(self, name: str = "forward") -> torch.export.ExportedProgram:
         """The decomposed (core ATen) ExportedProgram of a method."""
@@ -58,6 +60,33 @@ class EdgeProgram:
                         k = kernel_selection.display_name(n.target)
                         counts[k] = counts.get(k, 0) + 1
         return counts
+
+    def to_backend(self, partitioner: Any) -> "EdgeProgram":
+        """Delegate what ``partitioner`` takes (one partitioner, a list, or a
+        dict from method name to a list), in place; returns self.
+
+        Each partitioner in turn finds the subgraphs its backend runs and
+        replaces each by a delegate call (``export/partition.py``); what none
+        takes stays on the kernel library."""
+        for name in sorted(self.methods):
+            if isinstance(partitioner, Mapping):
+                todo = partitioner.get(name) or []
+            else:
+                todo = partitioner
+            if not isinstance(todo, (list, tuple)):
+                todo = [todo]
+            m = self.methods[name]
+            for p in todo:
+                if not isinstance(p, partition.Partitioner):
+                    raise ExportError(
+                        f"partitioner {p!r} is not an edgetorch partitioner; use "
+                        "edgetorch.XnnpackPartitioner() (upstream's partitioner objects "
+                        "lower with upstream's own flow)")
+                p.channels_last = getattr(self, "_channels_last", False)
+                done = sum(len(d) for d in self.delegates.values())
+                found = partition.lower_method(m.gm, p, first_index=done)
+                self.delegates.setdefault(name, []).extend(found)
+        return self
 
     def to_executorch(self, config: Optional[ExportConfig] = None, *,
                       progress: ProgressFn = None) -> "PteProgram":
@@ -121,6 +150,8 @@ class EdgeProgram:
         program = S.Program(version=0, execution_plan=plans)
         buf = serialize_pte(program, state.constant_buffers,
                             mutable_buffers=state.mutable_buffers,
+                            named_data=state.named_data,
+                            delegate_data=state.delegate_data,
                             constant_tensor_alignment=config.constant_tensor_alignment,
                             segment_alignment=config.segment_alignment)
         say(f"serialized {len(buf)} bytes")
@@ -269,7 +300,48 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
         passes.edge_passes(m, library, config.preserve_channels_last)
         methods[name] = m
         say(f"[{name}] decomposed to core ATen in {time.monotonic() - t0:.2f}s")
-    return EdgeProgram(methods, exported, library)
+    edge = EdgeProgram(methods, exported, library)
+    edge._channels_last = config.preserve_channels_last
+    return edge
+
+
+def to_edge_transform_and_lower(
+        programs: Union[torch.export.ExportedProgram,
+                        Mapping[str, torch.export.ExportedProgram]],
+        transform_passes: Any = None,
+        partitioner: Any = None,
+        constant_methods: Optional[Mapping[str, Any]] = None,
+        compile_config: Any = None,
+        generate_etrecord: bool = False, *,
+        config: Optional[ExportConfig] = None,
+        progress: ProgressFn = None) -> EdgeProgram:
+    """``to_edge``, then the transform passes, then delegation, with
+    upstream's argument names (``executorch.exir.to_edge_transform_and_lower``):
+
+        edge = edgetorch.to_edge_transform_and_lower(
+            ep, partitioner=[edgetorch.XnnpackPartitioner()])
+        edge.to_executorch().write_to_file("model.pte")
+
+    ``partitioner`` is a list of edgetorch partitioners (or a dict from
+    method name to such a list); ``transform_passes`` callables run on each
+    method's graph module before partitioning."""
+    edge = to_edge(programs, constant_methods, compile_config, generate_etrecord,
+                   config=config, progress=progress)
+    if transform_passes:
+        for name in sorted(edge.methods):
+            todo = transform_passes.get(name, []) if isinstance(transform_passes, Mapping) \
+                else transform_passes
+            gm = edge.methods[name].gm
+            for fn in todo:
+                fn(gm)
+                gm.recompile()
+    if partitioner:
+        say = progress or (lambda s: None)
+        edge.to_backend(partitioner)
+        for name, ds in sorted(edge.delegates.items()):
+            say(f"[{name}] {len(ds)} delegate(s): "
+                + "; ".join(f"{d.backend_id} {len(d.ops)} ops" for d in ds))
+    return edge
 
 
 def _overloads(op: Any) -> List[Any]:
@@ -308,8 +380,12 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
            example_kwargs: Optional[Dict[str, Any]] = None,
            dynamic_shapes: Any = None, config: Optional[ExportConfig] = None,
            strict: bool = False, progress: ProgressFn = None,
-           etrecord: Optional[Union[str, os.PathLike]] = None) -> PteProgram:
+           etrecord: Optional[Union[str, os.PathLike]] = None,
+           partitioner: Any = None) -> PteProgram:
     """nn.Module -> `.pte` in one call (torch.export, to_edge, to_executorch).
+
+    ``partitioner``: delegate what it takes first, as
+    ``to_edge_transform_and_lower`` does (``[edgetorch.XnnpackPartitioner()]``).
 
     ``etrecord``: also write an ETRecord there (upstream's Inspector maps
     ETDump events to graph nodes with it; edgetorch.devtools.etrecord)."""
@@ -325,7 +401,11 @@ def export(model: torch.nn.Module, example_args: Tuple[Any, ...], *,
         for m in switched:
             m.training = True
     say(f"torch.export done in {time.monotonic() - t0:.2f}s")
-    edge = to_edge(ep, config=config, progress=progress)
+    if partitioner:
+        edge = to_edge_transform_and_lower(ep, partitioner=partitioner, config=config,
+                                           progress=progress)
+    else:
+        edge = to_edge(ep, config=config, progress=progress)
     pte = edge.to_executorch(config, progress=progress)
     if etrecord is not None:
         from ..devtools.etrecord import write_etrecord

@@ -23,7 +23,8 @@ import numpy as np
 from . import flatbuffer as fb
 from .schema import (
     ELEMENT_SIZE, NUMPY_DTYPE, PTD_FILE_IDENTIFIER, PTD_HEADER_MAGIC,
-    PTE_FILE_IDENTIFIER, PTE_HEADER_MAGIC, DataSegment, FlatTensor, NamedData,
+    PTE_FILE_IDENTIFIER, PTE_HEADER_MAGIC, BackendDelegateInlineData, DataLocation,
+    DataSegment, FlatTensor, NamedData,
     Program, PtdNamedData, ScalarType, SubsegmentOffsets, Tensor, TensorDataLocation,
     TensorLayout,
 )
@@ -61,6 +62,37 @@ def _layout_segments(datas: Sequence[Tuple[bytes, int]], segment_alignment: int
     return segs, bytes(blob)
 
 
+def _place_delegates(program: Program, delegate_data: Sequence[bytes],
+                     seg_datas: List[Tuple[bytes, int]]) -> None:
+    """Move delegate payloads to segments (see serialize_pte)."""
+    segment_of: Dict[int, int] = {}
+    by_bytes: Dict[bytes, int] = {}
+    inline: List[BackendDelegateInlineData] = []
+    inline_of: Dict[int, int] = {}
+    for plan in program.execution_plan:
+        for d in plan.delegates or []:
+            ref = d.processed
+            if ref is None or ref.location != DataLocation.INLINE:
+                raise ValueError(f"delegate {d.id}: processed data must be given inline")
+            if not 0 <= ref.index < len(delegate_data):
+                raise ValueError(f"delegate {d.id}: no payload {ref.index}")
+            data = bytes(delegate_data[ref.index])
+            if not data:
+                if ref.index not in inline_of:
+                    inline_of[ref.index] = len(inline)
+                    inline.append(BackendDelegateInlineData(data=b""))
+                ref.index = inline_of[ref.index]
+                continue
+            if ref.index not in segment_of:
+                if data not in by_bytes:
+                    by_bytes[data] = len(seg_datas)
+                    seg_datas.append((data, 1))
+                segment_of[ref.index] = by_bytes[data]
+            ref.location = DataLocation.SEGMENT
+            ref.index = segment_of[ref.index]
+    program.backend_delegate_data = inline
+
+
 def _insert_header(flatbuffer: bytes, header: bytes) -> bytes:
     root = struct.unpack_from("<I", flatbuffer, 0)[0] + len(header)
     return struct.pack("<I", root) + flatbuffer[4:8] + header + flatbuffer[8:]
@@ -69,6 +101,7 @@ def _insert_header(flatbuffer: bytes, header: bytes) -> bytes:
 def serialize_pte(program: Program, constant_buffers: Sequence[bytes], *,
                   mutable_buffers: Optional[Sequence[bytes]] = None,
                   named_data: Optional[Dict[str, Tuple[bytes, int]]] = None,
+                  delegate_data: Optional[Sequence[bytes]] = None,
                   constant_tensor_alignment: int = 16,
                   segment_alignment: int = 128) -> bytes:
     """Lay out segments, fill the program's segment tables, and write bytes.
@@ -77,7 +110,13 @@ def serialize_pte(program: Program, constant_buffers: Sequence[bytes], *,
     the rest by ``data_buffer_idx``.  ``mutable_buffers`` (initial state of
     planned buffers, index 0 reserved too) becomes the mutable-data segment
     when it holds more than the placeholder.  ``named_data`` maps a key to
-    ``(bytes, alignment)``.
+    ``(bytes, alignment)``.  ``delegate_data`` holds the backends' processed
+    payloads; every ``BackendDelegate.processed`` of the program must say
+    INLINE with an index into it.  As upstream does (``extract_delegate_segments``),
+    each non-empty payload moves to a segment (identical payloads share one)
+    and its reference becomes SEGMENT with the segment's index; empty ones stay
+    inline in ``Program.backend_delegate_data``.  Segment order is upstream's:
+    constants, mutable data, delegate payloads, named data.
     """
     if constant_tensor_alignment <= 0 or constant_tensor_alignment & (constant_tensor_alignment - 1):
         raise ValueError("constant_tensor_alignment must be a power of two")
@@ -96,6 +135,7 @@ def serialize_pte(program: Program, constant_buffers: Sequence[bytes], *,
         program.mutable_data_segments = [
             SubsegmentOffsets(segment_index=len(seg_datas), offsets=moffs)]
         seg_datas.append((mblob, constant_tensor_alignment))
+    _place_delegates(program, delegate_data or [], seg_datas)
     program.named_data = None
     if named_data:
         program.named_data = []
