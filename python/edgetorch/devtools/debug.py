@@ -75,8 +75,8 @@ def runtime_intermediates(program: Any, args: Sequence[Any], method: str = "forw
     m.execute([_to_numpy(a) for a in args])
     _, dbg = m.etdump_bytes()
     out: Dict[int, List[np.ndarray]] = {}
-    for run, chain, instr, tag, dtype, sizes, offset, _scalar in m.debug_values():
-        if instr < 0 or tag != _TAG_TENSOR or dtype not in _NP_DTYPE:
+    for run, chain, instr, tag, dtype, sizes, offset, _scalar, did in m.debug_values():
+        if instr < 0 or did >= 0 or tag != _TAG_TENSOR or dtype not in _NP_DTYPE:
             continue
         npd = np.dtype(_NP_DTYPE[dtype])
         n = int(np.prod(sizes)) if sizes else 1
