@@ -413,3 +413,37 @@ def test_xnnpack_node_outputs_in_inspector(tmp_path, kind):
     assert r.returncode == 0, r.stderr
     plain = _execute_block(Inspector(etdump_path=str(tmp_path / "p.etdp")))
     assert not any(e.debug_data for e in plain.events if e.is_delegated_op)
+
+
+def test_compare_delegated_names_perturbed_node(tmp_path):
+    """edgetorch.debug.compare on an upstream XNNPACK-lowered program: one
+    row per delegate node (by debug handle) with its error against eager;
+    in a copy of the program whose FullyConnected weights were changed in
+    the payload's constant bytes, compare names that node first."""
+    from edgetorch.devtools.debug import compare
+
+    model, x, buf, _pte, etr, _mapped = _lower_xnnpack(tmp_path, "cnn")
+    expected = xnnpack_delegate_nodes(buf)
+    real = [h for nodes in expected.values() for _, h in nodes if h != 65535]
+    res = compare(model, (x,), buf, etrecord=etr, rtol=1e-3, atol=1e-4)
+    assert [r.handle for r in res.delegate_rows] == list(dict.fromkeys(real))
+    assert res.first_divergent is None, res.table()
+    assert any(r.layout == "NHWC" for r in res.delegate_rows)  # conv outputs
+    # The linear's weight as upstream stored it (float32, [out, in]) occurs
+    # once in the file: perturb one output row of it.
+    w = model.fc.weight.detach().numpy().astype(np.float32)
+    at = buf.find(w.tobytes())
+    assert at >= 0 and buf.find(w.tobytes(), at + 1) < 0
+    bad = bytearray(buf)
+    row = w[3] + 0.5
+    bad[at + 3 * w.shape[1] * 4: at + 4 * w.shape[1] * 4] = row.tobytes()
+    res = compare(model, (x,), bytes(bad), etrecord=etr, rtol=1e-3, atol=1e-4)
+    first = res.first_divergent
+    assert first is not None, res.table()
+    assert first.kind == "FullyConnected", res.table()
+    assert first.node.startswith("aten_linear"), res.table()
+    assert "first divergence" in res.table() and "FullyConnected" in res.table()
+    # Nodes before it are still right; the sigmoid after it is not.
+    k = res.delegate_rows.index(first)
+    assert all(r.within_tolerance for r in res.delegate_rows[:k])
+    assert not res.delegate_rows[-1].within_tolerance
