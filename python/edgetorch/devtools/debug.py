@@ -21,6 +21,7 @@ the fused node; channels-last values are compared transposed back).
 from __future__ import annotations
 
 import operator
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -244,6 +245,9 @@ def _compare_delegated(example_args: Tuple[Any, ...], program: Any, etrecord: An
                        method: str, rtol: float, atol: float) -> Comparison:
     from edgetorch.devtools.etrecord import xnnpack_delegate_handles
 
+    if isinstance(program, (str, os.PathLike)):
+        with open(program, "rb") as f:
+            program = f.read()
     buf = bytes(program.buffer if hasattr(program, "buffer") else program)
     et = _load_etrecord(etrecord)
     ep = et.edge_dialect_program
@@ -337,7 +341,7 @@ def compare(model: Any, example_args: Tuple[Any, ...], program: Any = None, *,
     run instead of a fresh one (one with extra kernel tables, say).
 
     ``etrecord``: for a program lowered to XNNPACK by upstream (its bytes,
-    or an object with ``.buffer``), its ETRecord (a path, or a parsed
+    a .pte path, or an object with ``.buffer``), its ETRecord (a path, or a parsed
     upstream ETRecord): each CPU backend node is compared with eager at the
     ETRecord edge graph's node (``Comparison.delegate_rows``, one per debug
     handle, in execution order).
