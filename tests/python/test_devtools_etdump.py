@@ -447,3 +447,25 @@ def test_compare_delegated_names_perturbed_node(tmp_path):
     k = res.delegate_rows.index(first)
     assert all(r.within_tolerance for r in res.delegate_rows[:k])
     assert not res.delegate_rows[-1].within_tolerance
+
+
+def test_compare_delegated_block_every_instruction(tmp_path):
+    """compare on the XNNPACK-lowered transformer block: a row for every
+    kernel instruction between the delegates and for every delegate node
+    with a graph node, all within tolerance of eager."""
+    from edgetorch.devtools.debug import compare
+
+    model, x, buf, _pte, etr, _mapped = _lower_xnnpack(tmp_path, "block")
+    res = compare(model, (x,), buf, etrecord=etr, rtol=1e-3, atol=1e-4)
+    expected = xnnpack_delegate_nodes(buf)
+    real = [(i, h) for i, nodes in expected.items() for _, h in nodes if h != 65535]
+    assert [(r.instruction, r.handle) for r in res.delegate_rows] == list(dict.fromkeys(real))
+    from types import SimpleNamespace
+
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    upstream = deserialize_pte_binary(buf)  # upstream's reader, not ours
+    kernels = kernel_instructions(SimpleNamespace(program=getattr(upstream, "program", upstream)))
+    assert kernels and len(res.rows) == len(kernels), res.table()
+    assert not res.unmatched, res.unmatched
+    assert res.first_divergent is None, res.table()

@@ -87,13 +87,9 @@ class Comparison:
         lines = [f"{'instr':>5}  {'operator':<{w}}  {'node':<{n}}  {'max abs':>10}  "
                  f"{'max rel':>10}"]
         first = self.first_divergent
-        for r in self.rows:
+        for r in self._ordered():
             mark = "  <-- first divergence" if r is first else ("  !" if not r.within_tolerance else "")
-            lines.append(f"{r.instruction:>5}  {r.operator:<{w}}  {r.node:<{n}}  "
-                         f"{r.max_abs:>10.3g}  {r.max_rel:>10.3g}{mark}")
-        for r in self.delegate_rows:
-            mark = "  <-- first divergence" if r is first else ("  !" if not r.within_tolerance else "")
-            op = f"{r.kind} (handle {r.handle})"
+            op = f"{r.kind} (handle {r.handle})" if isinstance(r, NodeError) else r.operator
             lines.append(f"{r.instruction:>5}  {op:<{w}}  {r.node:<{n}}  "
                          f"{r.max_abs:>10.3g}  {r.max_rel:>10.3g}{mark}")
         if first is None:
@@ -280,7 +276,60 @@ def _compare_delegated(example_args: Tuple[Any, ...], program: Any, etrecord: An
             continue
         ma, mr, ok = _error(ref[0], got, rtol, atol)
         res.delegate_rows.append(NodeError(instr, did, kind, name, ma, mr, ok, layout))
+    _compare_kernels(res, buf, ep, hmap, eager, example_args, method, rtol, atol)
     return res
+
+
+def _compare_kernels(res: Comparison, buf: bytes, ep: Any, hmap: Dict[int, List[int]],
+                     eager: Dict[str, Any], example_args: Tuple[Any, ...], method: str,
+                     rtol: float, atol: float) -> None:
+    """Rows for the kernel instructions of a program lowered by upstream: an
+    instruction's handle (the ETRecord's debug_handle_map) names a group of
+    graph nodes; a kernel of an operator with that handle is the group's
+    first node of that operator whose eager outputs have the shapes of the
+    kernel's captured outputs."""
+    from edgetorch.pte.program import read_pte
+
+    plan = next((p for p in read_pte(buf).program.execution_plan if p.name == method), None)
+    if plan is None or not plan.chains:
+        return
+    groups: Dict[Tuple[int, str], List[str]] = {}
+    for n in ep.graph.nodes:
+        h = n.meta.get("debug_handle") if n.op == "call_function" else None
+        if isinstance(h, int):
+            op = str(getattr(n.target, "__name__", n.target)).split(".")[-2:][0]
+            groups.setdefault((h, op.split("::")[-1]), []).append(n.name)
+    runtime = runtime_intermediates(buf, example_args, method)
+    taken: set = set()
+    for i, ins in enumerate(plan.chains[0].instructions):
+        a = ins.instr_args
+        if not hasattr(a, "op_index") or i not in runtime:
+            continue
+        op = plan.operators[a.op_index]
+        handles = hmap.get(i, [])
+        got = runtime[i]
+        # The group's first node of the operator, not yet matched, whose
+        # eager outputs have the captured shapes (the emitter may order a
+        # group's kernels differently from the graph).
+        names = [m for m in groups.get((handles[0], op.name.split("::")[-1]), [])
+                 if m not in taken and m in eager] if len(set(handles)) == 1 else []
+        pick = next((m for m in names if [r.shape for r in _flat(eager[m])][:len(got)]
+                     == [g.shape for g in got][:len(_flat(eager[m]))]), None)
+        if pick is None:
+            res.unmatched.append(i)
+            continue
+        taken.add(pick)
+        ref = _flat(eager[pick])
+        max_abs = max_rel = 0.0
+        ok, any_ = True, False
+        for r, g in zip(ref, got):
+            if r.shape != g.shape or r.dtype.kind not in "fc" or r.size == 0:
+                continue
+            ma, mr, o = _error(r, g, rtol, atol)
+            max_abs, max_rel, ok, any_ = max(max_abs, ma), max(max_rel, mr), ok and o, True
+        if any_:
+            name = f"{op.name}.{op.overload}" if op.overload else op.name
+            res.rows.append(OpError(i, name, pick, max_abs, max_rel, ok))
 
 
 def eager_intermediates(ep: Any, args: Sequence[Any]) -> Dict[str, Any]:
