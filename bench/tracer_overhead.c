@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", d.message);
     return 1;
   }
-  et_tracer t = {noop, NULL};
+  et_tracer t = {.event = noop};
   if (strcmp(argv[3], "noop") == 0) et_method_set_tracer(m, &t);
   /* Inputs: zeros of the planned shapes (the bench model has one float
    * input). */

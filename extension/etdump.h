@@ -15,7 +15,10 @@
  *     numbered, as the event name ("Conv2d #2": nodes that share a handle
  *     stay apart), or by name alone (delegate_debug_id_str);
  *     with capture on, one debug event per output tensor of each kernel and
- *     per argument of each delegate call, and the program outputs.
+ *     per argument of each delegate call, one per node output a backend
+ *     reports (tracer.h backend_output; with the node's
+ *     delegate_debug_id_int, as upstream's delegate intermediate outputs),
+ *     and the program outputs.
  * Profile events carry chain_index and instruction_id = the instruction's
  * index in its chain (upstream's debug handle, what an ETRecord maps).
  *
@@ -100,6 +103,7 @@ typedef struct et_etdump_debug {
   int64_t offset;             /* tensor bytes in the debug buffer; -1: none */
   int64_t i;
   double d;
+  int32_t delegate_debug_id;  /* a backend node's output: its id; else -1 */
 } et_etdump_debug;
 bool et_etdump_debug_get(const et_etdump *d, size_t i, et_etdump_debug *out);
 

@@ -925,6 +925,28 @@ static et_status run_traced(handle *h, et_tracer *tr, et_diag *d) {
     et_status st = et_xnn_run(g, &g->nodes[i], d);
     et_tracer_backend_event(tr, ET_TRACE_BACKEND_END, name, h->debug[i]);
     if (st) return st;
+    if (et_tracer_wants_outputs(tr)) {
+      /* The node's output as a float32 view at its current dims, in the
+       * graph's layout (NHWC where the lowering made the value so). */
+      const xnn_val *o = &g->vals[g->nodes[i].out];
+      int32_t sizes[XNN_MAX_DIMS];
+      int64_t strides[XNN_MAX_DIMS];
+      int64_t step = 1;
+      for (uint32_t k = o->rank; k-- > 0;) {
+        sizes[k] = (int32_t)o->dims[k];
+        strides[k] = step;
+        step *= o->dims[k];
+      }
+      et_tensor t;
+      memset(&t, 0, sizeof t);
+      t.data = o->data;
+      t.sizes = sizes;
+      t.strides = strides;
+      t.rank = o->rank;
+      t.dtype = ET_FLOAT;
+      t.capacity = o->cap * sizeof(float);
+      et_tracer_backend_output(tr, name, h->debug[i], &t);
+    }
   }
   return ET_OK;
 }

@@ -229,7 +229,32 @@ typedef struct node_rec {
   bool bad_order;
   const char *names[64];
   int32_t ids[64];
+  /* backend_output: per call, the node count at the time, and the view. */
+  unsigned n_out;
+  unsigned out_after[64];
+  int32_t out_ids[64];
+  uint32_t out_rank[64];
+  int32_t out_sizes[64][XNN_MAX_DIMS];
+  const void *out_data[64];
+  int8_t out_dtype[64];
 } node_rec;
+
+static void node_output(et_tracer *self, const char *name, int32_t id,
+                        const et_tensor *t) {
+  node_rec *r = (node_rec *)self;
+  (void)name;
+  unsigned k = r->n_out++;
+  if (k >= 64 || r->open || t->rank > XNN_MAX_DIMS) {
+    r->bad_order = true;
+    return;
+  }
+  r->out_after[k] = r->n;
+  r->out_ids[k] = id;
+  r->out_rank[k] = t->rank;
+  for (uint32_t j = 0; j < t->rank; j++) r->out_sizes[k][j] = t->sizes[j];
+  r->out_data[k] = t->data;
+  r->out_dtype[k] = t->dtype;
+}
 
 static void node_event(et_tracer *self, int phase, const char *name,
                        int32_t id) {
@@ -369,10 +394,44 @@ static void test_xnnpack_node_events(void **state) {
     assert_string_equal(r.names[i], want_names[i]);
   }
   assert_memory_equal(plain, data[out_ext], out_n * sizeof(float));
+  assert_int_equal(r.n_out, 0); /* no output callback: none reported */
+  /* With backend_output: one call per node, after its END event, with the
+   * node's output value as a float32 view at its current dims. */
+  memset(&r, 0, sizeof r);
+  r.tracer.backend_event = node_event;
+  r.tracer.backend_output = node_output;
+  run.tracer = &r.tracer;
+  assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+  assert_false(r.bad_order);
+  assert_int_equal(r.n, n_want);
+  assert_int_equal(r.n_out, n_want);
+  for (unsigned i = 0; i < n_want; i++) {
+    const xnn_val *o = &g->vals[g->nodes[i].out];
+    assert_int_equal(r.out_after[i], i + 1);
+    assert_int_equal(r.out_ids[i], want_ids[i]);
+    assert_int_equal(r.out_dtype[i], ET_FLOAT);
+    assert_int_equal(r.out_rank[i], o->rank);
+    assert_true(o->rank > 0);
+    for (uint32_t j = 0; j < o->rank; j++)
+      assert_int_equal(r.out_sizes[i][j], (int32_t)o->dims[j]);
+    assert_ptr_equal(r.out_data[i], o->data);
+  }
+  /* The last node writes the delegate's output: its view is that tensor,
+   * NHWC dims of the first conv's output are [1, H, W, 16]. */
+  assert_ptr_equal(r.out_data[n_want - 1], data[out_ext]);
+  assert_int_equal(r.out_rank[1], 4);
+  assert_int_equal(r.out_sizes[1][3], 16);
+  assert_memory_equal(plain, data[out_ext], out_n * sizeof(float));
   /* A tracer without backend events is not called. */
-  et_tracer quiet = {NULL, NULL};
+  et_tracer quiet = {.event = NULL};
   run.tracer = &quiet;
   assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+  /* Without a tracer, outputs are not reported either. */
+  memset(&r, 0, sizeof r);
+  r.tracer.backend_output = node_output;
+  run.tracer = NULL;
+  assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
+  assert_int_equal(r.n_out, 0);
 
   for (unsigned i = 0; i < 8; i++) free(data[i]);
   free(mem);

@@ -286,3 +286,186 @@ def test_etrecord_maps_xnnpack_nodes(tmp_path):
             assert any(o in t for t in e.op_types for o in _XNN_OPS[kind]), (kind, e.op_types)
             seen.add(kind)
     assert {"Conv2d", "FullyConnected", "Sigmoid", "MaxPooling2d"} <= seen, seen
+
+
+# ---- delegate-node intermediate outputs ------------------------------------
+
+
+class _XnnCNN(torch.nn.Module):
+    """Conv + batch norm + ReLU (folded into the conv by the lowering), a
+    pool, hardswish, a linear head. Shapes keep C, H and W apart, so that a
+    channels-last value is told from its NCHW reading by its shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.conv2 = torch.nn.Conv2d(8, 12, 3, padding=1)
+        self.fc = torch.nn.Linear(12 * 5 * 3, 10)
+        with torch.no_grad():
+            self.bn.running_mean.uniform_(-0.5, 0.5)
+            self.bn.running_var.uniform_(0.5, 1.5)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        x = torch.nn.functional.hardswish(self.conv2(torch.nn.functional.max_pool2d(x, 2)))
+        return torch.sigmoid(self.fc(torch.flatten(x, 1)))
+
+
+class _XnnBlock(torch.nn.Module):
+    """A transformer block's attention and MLP (the linears, softmax and
+    matmuls go to XNNPACK; what it does not take runs as kernels)."""
+
+    def __init__(self, d: int = 16) -> None:
+        super().__init__()
+        self.qkv = torch.nn.Linear(d, 3 * d)
+        self.proj = torch.nn.Linear(d, d)
+        self.fc1 = torch.nn.Linear(d, 2 * d)
+        self.fc2 = torch.nn.Linear(2 * d, d)
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).chunk(3, dim=-1)
+        att = torch.softmax(q @ k.transpose(-2, -1) * 0.25, dim=-1)
+        x = x + self.proj(att @ v)
+        return x + self.fc2(torch.relu(self.fc1(x)))
+
+
+_XNN_MODELS = {"cnn": (_XnnCNN, (1, 3, 12, 8)), "block": (_XnnBlock, (1, 6, 16))}
+
+
+def _lower_xnnpack(tmp_path: Path, kind: str):
+    """Upstream's XNNPACK lowering of one of the models above, with its
+    ETRecord (delegate maps completed by map_delegate_nodes)."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.exir import to_edge_transform_and_lower
+
+    from edgetorch.devtools.etrecord import map_delegate_nodes
+
+    cls, shape = _XNN_MODELS[kind]
+    torch.manual_seed(0)
+    model = cls().eval()
+    x = torch.randn(*shape)
+    with torch.no_grad():
+        prog = to_edge_transform_and_lower(
+            torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()],
+            generate_etrecord=True).to_executorch()
+    pte, etr = tmp_path / "m.pte", tmp_path / "m.etrecord"
+    pte.write_bytes(prog.buffer)
+    prog.get_etrecord().save(str(etr))
+    map_delegate_nodes(etr, prog.buffer, tmp_path / "mapped.etrecord")
+    np.save(tmp_path / "x.npy", x.numpy())
+    return model, x, prog.buffer, pte, etr, tmp_path / "mapped.etrecord"
+
+
+@pytest.mark.parametrize("kind", sorted(_XNN_MODELS))
+def test_xnnpack_node_outputs_in_inspector(tmp_path, kind):
+    """With --debug-buffer, the CPU backend's node outputs are debug events
+    with the node's delegate_debug_id_int: upstream's Inspector attaches
+    them to the node events (one per node), and each equals what the eager
+    edge graph (the ETRecord's) computes at the node the handle maps to."""
+    from executorch.devtools import Inspector
+
+    from edgetorch.devtools.debug import delegate_references, to_reference_layout
+
+    model, x, buf, pte, _etr, mapped = _lower_xnnpack(tmp_path, kind)
+    etdp, dbg = tmp_path / "m.etdp", tmp_path / "m.bin"
+    runs = 2
+    r = subprocess.run([str(cli_path()), str(pte), "--input", str(tmp_path / "x.npy"),
+                        "--iterations", str(runs), "--etdump", str(etdp),
+                        "--debug-buffer", str(dbg)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ins = Inspector(etdump_path=str(etdp), etrecord=str(mapped), debug_buffer_path=str(dbg))
+    block = _execute_block(ins)
+    expected = xnnpack_delegate_nodes(buf)
+    delegated = [e for e in block.events if e.is_delegated_op]
+    assert len(delegated) == sum(map(len, expected.values()))
+    ep = ins._etrecord.edge_dialect_program
+    eager = eager_intermediates(ep, (x,))
+    hmap = {int(k): v if isinstance(v, list) else [v]
+            for k, v in ins._etrecord._debug_handle_map["forward"].items()}
+    checked = set()
+    for instr, nodes in expected.items():
+        handles = [h for _, h in nodes]
+        refs = delegate_references(ep, hmap[instr], handles)
+        for e in (e for e in delegated if e._instruction_id == instr):
+            h = e.delegate_debug_identifier
+            # One output per node that carries the handle (nodes sharing a
+            # handle share the Inspector's event group).
+            assert e.debug_data is not None and len(e.debug_data) == handles.count(h), (
+                kind, h, e.debug_data and len(e.debug_data))
+            if h == 65535:  # added by the lowering: no graph node
+                continue
+            assert e.debug_handles == [h]
+            ref = eager[refs[h]]
+            assert isinstance(ref, torch.Tensor), (kind, h, refs[h], type(ref))
+            # The last node with the handle computes the graph node's value.
+            got, _layout = to_reference_layout(e.debug_data[-1].numpy(), tuple(ref.shape))
+            torch.testing.assert_close(torch.from_numpy(got), ref.detach(),
+                                       rtol=1e-3, atol=1e-4, msg=f"{kind} handle {h}")
+            checked.add(h)
+    real = {h for nodes in expected.values() for _, h in nodes if h != 65535}
+    assert checked == real and len(real) >= 4, (checked, real)
+    # Without --debug-buffer nothing is captured.
+    r = subprocess.run([str(cli_path()), str(pte), "--input", str(tmp_path / "x.npy"),
+                        "--etdump", str(tmp_path / "p.etdp")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    plain = _execute_block(Inspector(etdump_path=str(tmp_path / "p.etdp")))
+    assert not any(e.debug_data for e in plain.events if e.is_delegated_op)
+
+
+def test_compare_delegated_names_perturbed_node(tmp_path):
+    """edgetorch.debug.compare on an upstream XNNPACK-lowered program: one
+    row per delegate node (by debug handle) with its error against eager;
+    in a copy of the program whose FullyConnected weights were changed in
+    the payload's constant bytes, compare names that node first."""
+    from edgetorch.devtools.debug import compare
+
+    model, x, buf, _pte, etr, _mapped = _lower_xnnpack(tmp_path, "cnn")
+    expected = xnnpack_delegate_nodes(buf)
+    real = [h for nodes in expected.values() for _, h in nodes if h != 65535]
+    res = compare(model, (x,), buf, etrecord=etr, rtol=1e-3, atol=1e-4)
+    assert [r.handle for r in res.delegate_rows] == list(dict.fromkeys(real))
+    assert res.first_divergent is None, res.table()
+    assert any(r.layout == "NHWC" for r in res.delegate_rows)  # conv outputs
+    # The linear's weight as upstream stored it (float32, [out, in]) occurs
+    # once in the file: perturb one output row of it.
+    w = model.fc.weight.detach().numpy().astype(np.float32)
+    at = buf.find(w.tobytes())
+    assert at >= 0 and buf.find(w.tobytes(), at + 1) < 0
+    bad = bytearray(buf)
+    row = w[3] + 0.5
+    bad[at + 3 * w.shape[1] * 4: at + 4 * w.shape[1] * 4] = row.tobytes()
+    res = compare(model, (x,), bytes(bad), etrecord=etr, rtol=1e-3, atol=1e-4)
+    first = res.first_divergent
+    assert first is not None, res.table()
+    assert first.kind == "FullyConnected", res.table()
+    assert first.node.startswith("aten_linear"), res.table()
+    assert "first divergence" in res.table() and "FullyConnected" in res.table()
+    # Nodes before it are still right; the sigmoid after it is not.
+    k = res.delegate_rows.index(first)
+    assert all(r.within_tolerance for r in res.delegate_rows[:k])
+    assert not res.delegate_rows[-1].within_tolerance
+
+
+def test_compare_delegated_block_every_instruction(tmp_path):
+    """compare on the XNNPACK-lowered transformer block: a row for every
+    kernel instruction between the delegates and for every delegate node
+    with a graph node, all within tolerance of eager."""
+    from edgetorch.devtools.debug import compare
+
+    model, x, buf, _pte, etr, _mapped = _lower_xnnpack(tmp_path, "block")
+    res = compare(model, (x,), buf, etrecord=etr, rtol=1e-3, atol=1e-4)
+    expected = xnnpack_delegate_nodes(buf)
+    real = [(i, h) for i, nodes in expected.items() for _, h in nodes if h != 65535]
+    assert [(r.instruction, r.handle) for r in res.delegate_rows] == list(dict.fromkeys(real))
+    from types import SimpleNamespace
+
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    upstream = deserialize_pte_binary(buf)  # upstream's reader, not ours
+    kernels = kernel_instructions(SimpleNamespace(program=getattr(upstream, "program", upstream)))
+    assert kernels and len(res.rows) == len(kernels), res.table()
+    assert not res.unmatched, res.unmatched
+    assert res.first_divergent is None, res.table()

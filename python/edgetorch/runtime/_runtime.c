@@ -1781,8 +1781,9 @@ static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
 }
 
 /* Method.debug_values() -> [(run, chain, instruction, tag, dtype, sizes,
- * offset, scalar)]: the captured values; tensors as offsets into
- * etdump_bytes()[1]. */
+ * offset, scalar, delegate_debug_id)]: the captured values; tensors as
+ * offsets into etdump_bytes()[1]; delegate_debug_id >= 0 for a backend
+ * node's output. */
 static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
   (void)unused;
   if (need_etdump(self) < 0) return NULL;
@@ -1798,9 +1799,10 @@ static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
                        : e.tag == ET_TAG_BOOL ? PyBool_FromLong((long)e.i)
                                               : PyLong_FromLongLong(e.i);
     PyObject *t = sizes && scalar
-                      ? Py_BuildValue("(IiiiiOLO)", e.run, e.chain,
+                      ? Py_BuildValue("(IiiiiOLOi)", e.run, e.chain,
                                       e.instruction, e.tag, e.dtype, sizes,
-                                      (long long)e.offset, scalar)
+                                      (long long)e.offset, scalar,
+                                      (int)e.delegate_debug_id)
                       : NULL;
     Py_XDECREF(sizes);
     Py_XDECREF(scalar);
@@ -1831,7 +1833,7 @@ static PyMethodDef Method_methods[] = {
      "instruction, delegate_debug_id, start_ns, end_ns)."},
     {"debug_values", (PyCFunction)Method_debug_values, METH_NOARGS,
      "debug_values() -> list of (run, chain, instruction, tag, dtype, sizes, "
-     "offset, scalar): values captured with load_method(..., "
+     "offset, scalar, delegate_debug_id): values captured with load_method(..., "
      "debug_buffer=True); tensor bytes at offset in etdump_bytes()[1]."},
     {"reset_etdump", (PyCFunction)Method_reset_etdump, METH_NOARGS,
      "reset_etdump(): forget the recorded events."},

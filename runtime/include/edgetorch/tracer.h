@@ -18,6 +18,21 @@
  * ET_TRACE_INSTR_END the instruction's outputs are readable through the
  * args of et_method_trace_info (intermediate outputs).
  *
+ * Backend intermediate outputs: a backend that runs a graph of its own
+ * (the CPU backend) reports each node's output through backend_output,
+ * after the node's END event, so the copy the host makes is not timed as
+ * the node. The tensor is a view valid for the call only; its layout is
+ * the backend's (the CPU backend's values are channels-last, NHWC dims,
+ * where upstream's XNNPACK lowering made them so; see
+ * docs/devtools.md).
+ *
+ * Compatibility: members are only ever appended. A host that initializes
+ * its et_tracer with designated initializers or zeroes it (as it must:
+ * every callback but event is optional) gets NULL for members it does not
+ * know and so no calls to them. Binary compatibility with a host compiled
+ * against an older header is not promised: the runtime and the host are
+ * linked together.
+ *
  * Thread-safety: callbacks run on the thread executing the method.
  */
 #ifndef EDGETORCH_TRACER_H
@@ -69,6 +84,10 @@ struct et_tracer {
   /* Optional: backend events (name or delegate_debug_id >= 0). */
   void (*backend_event)(et_tracer *self, int phase, const char *name,
                         int32_t delegate_debug_id);
+  /* Optional: the output of a backend's node (name or delegate_debug_id
+   * >= 0, as its events), a view readable during the call only. */
+  void (*backend_output)(et_tracer *self, const char *name,
+                         int32_t delegate_debug_id, const et_tensor *output);
 };
 
 /* For backends: report the start or end of one of their nodes. A no-op
@@ -77,6 +96,20 @@ static inline void et_tracer_backend_event(et_tracer *t, int phase,
                                            const char *name,
                                            int32_t delegate_debug_id) {
   if (t && t->backend_event) t->backend_event(t, phase, name, delegate_debug_id);
+}
+
+/* For backends: report the output of the node that just ended. A no-op
+ * when tracing is off or the tracer takes no outputs; backends call it only
+ * on their traced path (build the view only when t->backend_output is set:
+ * et_tracer_wants_outputs). */
+static inline int et_tracer_wants_outputs(const et_tracer *t) {
+  return t && t->backend_output;
+}
+static inline void et_tracer_backend_output(et_tracer *t, const char *name,
+                                            int32_t delegate_debug_id,
+                                            const et_tensor *output) {
+  if (t && t->backend_output)
+    t->backend_output(t, name, delegate_debug_id, output);
 }
 
 #ifdef __cplusplus
