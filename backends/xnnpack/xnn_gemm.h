@@ -8,10 +8,17 @@
  * time when the CPU has it, the plain C one otherwise. Results may differ
  * from a plain dot product by FMA rounding (allowed in backends).
  *
+ * The _par variants split C into MR x NR tiles over `par` (parallel.h;
+ * NULL: serial): every tile is computed by the same micro kernel over the
+ * whole K whatever thread runs it, so C is bit-identical for every thread
+ * count. Work under ET_XNN_GRAIN_FMA multiply-adds per task stays serial.
+ *
  * No allocation, no OS; thread-safety: pure functions.
  */
 #ifndef EDGETORCH_XNN_GEMM_H
 #define EDGETORCH_XNN_GEMM_H
+
+#include <edgetorch/parallel.h>
 
 #include <stddef.h>
 
@@ -31,6 +38,15 @@ void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
 void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
                  const float *b, size_t ldb, float *c, size_t ldc, float lo,
                  float hi);
+/* Multiply-adds one parallel task should at least do (~10 us). */
+#define ET_XNN_GRAIN_FMA ((size_t)1 << 18)
+void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
+                            const float *a, size_t lda, const float *packed,
+                            const float *bias, float *c, size_t ldc, float lo,
+                            float hi);
+void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
+                     const float *a, size_t lda, const float *b, size_t ldb,
+                     float *c, size_t ldc, float lo, float hi);
 /* 0: plain C, 1: AVX2+FMA. For tests: force a path (-1: automatic). */
 int et_xnn_gemm_path(void);
 void et_xnn_gemm_force_path(int path);
