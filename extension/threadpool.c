@@ -141,7 +141,13 @@ static void pool_run(et_parallel *self, size_t n, size_t grain,
 
   unsigned g = atomic_load_explicit(&p->gen, memory_order_relaxed);
   atomic_store(&p->gen, g + 1u); /* odd: rewriting the job */
-  while (atomic_load(&p->active) != 0) cpu_relax();
+  /* A worker still leaving the last job (it only reads the counters). */
+  for (unsigned i = 0; atomic_load(&p->active) != 0; i++) {
+    if (i < SPIN_ITERS)
+      cpu_relax();
+    else
+      sched_yield();
+  }
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;

@@ -2,6 +2,7 @@
 #include "xnn_gemm.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__) && \
@@ -213,9 +214,9 @@ static void gemm_tiles(void *ctx, size_t begin, size_t end) {
 static void gemm_run(et_parallel *par, gemm_job *j, size_t panels) {
   j->m_tiles = (j->m + MR - 1) / MR;
   size_t tiles = panels * j->m_tiles;
-  size_t rows = j->m < MR ? j->m : MR;
-  size_t per_tile = rows * NR * j->k;
-  size_t grain = per_tile ? ET_XNN_GRAIN_FMA / per_tile + 1 : tiles;
+  uint64_t rows = j->m < MR ? j->m : MR;
+  uint64_t per_tile = rows * NR * j->k; /* no wrap where size_t is 32 bits */
+  size_t grain = per_tile ? (size_t)(ET_XNN_GRAIN_FMA / per_tile) + 1 : tiles;
   et_parallel_for(par, tiles, grain, gemm_tiles, j);
 }
 

@@ -542,11 +542,11 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
   /* Split the output rows over the im2col slots when each slot gets enough
    * work; else one slot, the GEMM of each row split instead. */
   size_t rows = (size_t)B * OH;
-  size_t row_fma = (size_t)OW * OC * K;
+  uint64_t work = (uint64_t)rows * OW * OC * K; /* multiply-adds */
   size_t slots = et_parallel_threads(g->par);
   if (slots > XNN_CONV_SLOTS) slots = XNN_CONV_SLOTS;
   if (slots > rows) slots = rows;
-  if (row_fma && rows * row_fma / ET_XNN_GRAIN_FMA < 2 * slots) slots = 1;
+  if (work / ET_XNN_GRAIN_FMA < 2 * (uint64_t)slots) slots = 1;
   if (slots <= 1) {
     conv2d_rows(g, n, 0, rows, n->scratch, g->par);
     return;
