@@ -49,7 +49,8 @@ struct et_module {
   size_t *shared_sizes;
   size_t n_shared;
   /* Threads: `parallel` is what methods get: the owned pool's hook, a
-   * caller's (external), or NULL. n_threads 0: et_cpu_count(). */
+   * caller's (external), or NULL. n_threads 0: et_cpu_count(); a new
+   * module has 1 (serial: no thread is started unless asked for). */
   uint32_t n_threads;
   bool external_parallel;
   et_threadpool *pool;
@@ -143,6 +144,7 @@ static et_status new_module(et_module **out, et_diag *diag) {
   m->registry.n_backends = 1;
   m->data_map.get = module_data_get;
   m->memory_limit = ET_MODULE_DEFAULT_MEMORY_LIMIT;
+  m->n_threads = 1;
   *out = m;
   return ET_OK;
 }

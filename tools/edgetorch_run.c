@@ -127,7 +127,7 @@ typedef struct options {
   size_t n_data;
   const char *output_dir;
   unsigned long iterations;
-  unsigned long threads; /* 0: et_cpu_count() */
+  unsigned long threads; /* 0 (default): et_cpu_count() */
   unsigned long long max_memory;       /* 0: the module's default */
   unsigned long long max_instructions; /* 0: the method's default */
   size_t max_generated;

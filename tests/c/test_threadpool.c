@@ -25,6 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The cross suites run under qemu-user, which cannot start threads here
+ * (CMakeLists.txt sets ET_TEST_NO_THREADS): those tests are skipped, loudly. */
+static void need_threads(void) {
+  const char *why = getenv("ET_TEST_NO_THREADS");
+  if (why && why[0]) {
+    print_message("skipped: no threads under %s\n", why);
+    skip();
+  }
+}
+
 typedef struct cover {
   atomic_uchar *hits;
   size_t n, grain;
@@ -63,6 +73,7 @@ static size_t run_cover(et_parallel *p, size_t n, size_t grain) {
 
 static void test_every_index_once(void **state) {
   (void)state;
+  need_threads();
   static const size_t ns[] = {0, 1, 2, 3, 7, 8, 63, 64, 65, 1000, 4097, 100003};
   static const size_t grains[] = {0, 1, 2, 3, 16, 64, 1000, 5000};
   static const uint32_t threads[] = {1, 2, 3, 4, 8};
@@ -121,6 +132,7 @@ static void outer_fn(void *ctx, size_t begin, size_t end) {
 
 static void test_nested_runs_serially(void **state) {
   (void)state;
+  need_threads();
   et_threadpool *pool = NULL;
   assert_int_equal(et_threadpool_create(4, &pool), ET_OK);
   nested s = {et_threadpool_parallel(pool), 0};
@@ -140,6 +152,7 @@ static void sum_fn(void *ctx, size_t begin, size_t end) {
 
 static void test_many_dispatches(void **state) {
   (void)state;
+  need_threads();
   et_threadpool *pool = NULL;
   assert_int_equal(et_threadpool_create(3, &pool), ET_OK);
   et_parallel *p = et_threadpool_parallel(pool);
@@ -173,6 +186,7 @@ static void *caller_main(void *arg) {
 
 static void test_concurrent_callers(void **state) {
   (void)state;
+  need_threads();
   /* Two threads share one pool: one gets the workers, the other runs on
    * itself; both get every index once. */
   et_threadpool *pool = NULL;
@@ -190,6 +204,7 @@ static void test_concurrent_callers(void **state) {
 
 static void test_create_destroy(void **state) {
   (void)state;
+  need_threads();
   for (uint32_t r = 0; r < 200; r++) {
     et_threadpool *pool = NULL;
     assert_int_equal(et_threadpool_create(1 + r % 5, &pool), ET_OK);
@@ -220,6 +235,7 @@ static float frand(unsigned *s) {
  * in-place B, on shapes whose tiles split unevenly. */
 static void test_gemm_bit_identical(void **state) {
   (void)state;
+  need_threads();
   static const size_t shapes[][3] = {
       {1, 3072, 768}, {197, 77, 129}, {64, 64, 600}, {7, 1000, 300}};
   et_threadpool *pools[4] = {NULL, NULL, NULL, NULL};

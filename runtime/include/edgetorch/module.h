@@ -12,11 +12,12 @@
  * The one exception: et_module_load_buffer uses a 16-byte-aligned caller
  * buffer in place (zero copy), so that buffer must outlive the module; an
  * unaligned buffer is copied and may be freed after the call.
- * Threads: a module runs its methods' heavy kernels and delegates on a
- * thread pool it owns (extension/threadpool.h), by default of as many
- * threads as the process may use CPUs (et_module_set_num_threads), created
- * with the first method; or on a hook the caller shares between modules
- * (et_module_set_parallel). Results do not depend on the thread count.
+ * Threads: a module runs its methods serially until asked for threads:
+ * et_module_set_num_threads gives it a thread pool of its own
+ * (extension/threadpool.h; 0: as many threads as the process may use CPUs,
+ * what edgetorch-run and the Python binding ask for by default), and
+ * et_module_set_parallel a hook the caller shares between modules. Results
+ * do not depend on the thread count.
  *
  * Thread-safety: one thread at a time per module. et_module_execute also
  * refuses (InvalidState) to start a method that another thread is
@@ -139,8 +140,8 @@ void et_module_set_memory_limit(et_module *m, size_t bytes);
 et_status et_module_share_planned_memory(et_module *m, et_diag *diag);
 
 /*
- * Threads for this module's methods, the caller included: 0 restores the
- * default (the CPUs this process may use, et_cpu_count()), 1 runs serially.
+ * Threads for this module's methods, the caller included: 0 means the CPUs
+ * this process may use (et_cpu_count()), 1 serial (a new module's default).
  * Replaces any hook set with et_module_set_parallel. The pool is made with
  * the first method (et_module_method) and remade here; call only while none
  * of the module's methods executes.
