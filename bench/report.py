@@ -98,8 +98,6 @@ def _runtime_rows(model: Dict[str, Any]) -> List[Tuple[str, str]]:
             if c.get("status") == "skip":
                 continue
             rows.append((rdef.key, str(t)))
-        if rdef.key == "edgetorch" and model["cells"].get("edgetorch"):
-            rows.append(("edgetorch", "2"))
     return rows
 
 

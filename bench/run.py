@@ -125,7 +125,8 @@ def cli_probe(args: argparse.Namespace, pte: str, inputs: List[Path], mmap: bool
     cli = cli_path(args)
     if not cli.exists():
         return {"error": f"not built ({cli})"}
-    cmd = [str(cli), pte] + [a for p in inputs for a in ("--input", str(p))]
+    cmd = [str(cli), pte, "--threads", "1"] + [
+        a for p in inputs for a in ("--input", str(p))]
     if mmap:
         cmd.append("--mmap")
     return run_cli_probe(cmd)

@@ -32,11 +32,12 @@ class RuntimeDef:
 
 
 RUNTIMES: List[RuntimeDef] = [
-    RuntimeDef("edgetorch", "edgetorch", "et", (1,)),
-    RuntimeDef("edgetorch_up", "edgetorch runtime (upstream .pte)", "up", (1,), conditional=True),
+    RuntimeDef("edgetorch", "edgetorch", "et", (1, 2)),
+    RuntimeDef("edgetorch_up", "edgetorch runtime (upstream .pte)", "up", (1, 2),
+               conditional=True),
     # Upstream's XNNPACK-delegated file on edgetorch's runtime and its
     # XnnpackBackend: runtime speed apart from exporter wins.
-    RuntimeDef("edgetorch_xnn", "edgetorch runtime (upstream XNNPACK .pte)", "xnn", (1,)),
+    RuntimeDef("edgetorch_xnn", "edgetorch runtime (upstream XNNPACK .pte)", "xnn", (1, 2)),
     RuntimeDef("et_portable", "upstream ET 1.5.1 portable*", "up", (1, 2)),
     RuntimeDef("et_xnnpack", "upstream ET 1.5.1 + XNNPACK", "xnn", (1, 2)),
     RuntimeDef("eager", "PyTorch eager", "eager", (1, 2)),
@@ -247,8 +248,16 @@ def make_runner(key: str, path: str, threads: int, eager_modules: Sequence[str] 
     raise KeyError(key)
 
 
+def edgetorch_set_threads(n: int) -> None:
+    """edgetorch's process-wide pool (attached to a method at each execute,
+    so it may change with methods loaded)."""
+    edgetorch_extension().set_num_threads(n)
+
+
 def set_global_threads(key: str, n: int) -> None:
-    if key in ("et_portable", "et_xnnpack"):
+    if key in ("edgetorch", "edgetorch_up", "edgetorch_xnn"):
+        edgetorch_set_threads(n)
+    elif key in ("et_portable", "et_xnnpack"):
         upstream_set_threads(n)
     elif key == "eager":
         eager_set_threads(n)

@@ -4,7 +4,9 @@
 #include <edgetorch/module.h>
 
 #include "file_data.h"
+#include "threadpool.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@ typedef struct module_method {
   void *scratch;
   size_t bytes; /* arena + planned buffers */
   bool shared;  /* planned[] are the module's shared buffers, not owned */
+  atomic_flag running; /* et_module_execute in progress */
 } module_method;
 
 typedef struct module_data {
@@ -45,7 +48,71 @@ struct et_module {
   void **shared;
   size_t *shared_sizes;
   size_t n_shared;
+  /* Threads: `parallel` is what methods get: the owned pool's hook, a
+   * caller's (external), or NULL. n_threads 0: et_cpu_count(); a new
+   * module has 1 (serial: no thread is started unless asked for). */
+  uint32_t n_threads;
+  bool external_parallel;
+  et_threadpool *pool;
+  et_parallel *parallel;
 };
+
+/* Give every initialized method the current hook. */
+static void apply_parallel(et_module *m) {
+  for (module_method *mm = m->methods; mm; mm = mm->next)
+    et_method_set_parallel(mm->method, m->parallel);
+}
+
+/* Make the owned pool if threads are wanted and none exists yet. A pool that
+ * cannot be made leaves the module serial (results are the same). */
+static void ensure_pool(et_module *m) {
+  if (m->external_parallel || m->pool) return;
+  uint32_t n = m->n_threads ? m->n_threads : et_cpu_count();
+  if (n <= 1) return;
+  if (et_threadpool_create(n, &m->pool) != ET_OK) m->pool = NULL;
+  m->parallel = et_threadpool_parallel(m->pool);
+  apply_parallel(m);
+}
+
+static void drop_pool(et_module *m) {
+  m->parallel = NULL;
+  apply_parallel(m);
+  et_threadpool_destroy(m->pool);
+  m->pool = NULL;
+}
+
+et_status et_module_set_num_threads(et_module *m, uint32_t n_threads) {
+  if (!m) return ET_INVALID_ARGUMENT;
+  if (n_threads > ET_THREADPOOL_MAX) n_threads = ET_THREADPOOL_MAX;
+  if (m->pool && et_threadpool_threads(m->pool) ==
+                     (n_threads ? n_threads : et_cpu_count()) &&
+      !m->external_parallel) {
+    m->n_threads = n_threads;
+    return ET_OK;
+  }
+  drop_pool(m);
+  m->external_parallel = false;
+  m->n_threads = n_threads;
+  if (m->methods) ensure_pool(m);
+  return ET_OK;
+}
+
+uint32_t et_module_num_threads(const et_module *m) {
+  if (!m) return 0;
+  if (m->external_parallel) return et_parallel_threads(m->parallel);
+  if (m->pool) return et_threadpool_threads(m->pool);
+  uint32_t n = m->n_threads ? m->n_threads : et_cpu_count();
+  return n ? n : 1;
+}
+
+void et_module_set_parallel(et_module *m, et_parallel *parallel) {
+  if (!m) return;
+  et_threadpool_destroy(m->pool);
+  m->pool = NULL;
+  m->external_parallel = true;
+  m->parallel = parallel;
+  apply_parallel(m);
+}
 
 void et_module_set_memory_limit(et_module *m, size_t bytes) {
   m->memory_limit = bytes ? bytes : ET_MODULE_DEFAULT_MEMORY_LIMIT;
@@ -77,6 +144,7 @@ static et_status new_module(et_module **out, et_diag *diag) {
   m->registry.n_backends = 1;
   m->data_map.get = module_data_get;
   m->memory_limit = ET_MODULE_DEFAULT_MEMORY_LIMIT;
+  m->n_threads = 1;
   *out = m;
   return ET_OK;
 }
@@ -175,6 +243,7 @@ static void free_method(module_method *mm) {
 
 void et_module_free(et_module *m) {
   if (!m) return;
+  et_threadpool_destroy(m->pool);
   module_method *mm = m->methods;
   while (mm) {
     module_method *next = mm->next;
@@ -359,6 +428,7 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
   }
   module_method *found = find_method(m, name);
   if (found) {
+    ensure_pool(m);
     *out = found->method;
     return ET_OK;
   }
@@ -444,8 +514,11 @@ et_status et_module_method(et_module *m, const char *name, et_method **out,
                        local.message[0] ? local.message
                                         : et_status_name(st));
   }
+  atomic_flag_clear(&mm->running);
   mm->next = m->methods;
   m->methods = mm;
+  ensure_pool(m);
+  et_method_set_parallel(mm->method, m->parallel);
   *out = mm->method;
   return ET_OK;
 
@@ -520,6 +593,22 @@ oom:
   m->n_shared = 0;
   return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
                      "cannot allocate the shared planned memory");
+}
+
+et_status et_module_execute(et_module *m, const char *name, et_diag *diag) {
+  et_method *method = NULL;
+  et_status st = et_module_method(m, name, &method, diag);
+  if (st) return st;
+  module_method *mm = find_method(m, name);
+  if (atomic_flag_test_and_set(&mm->running))
+    return et_diag_set(diag, ET_INVALID_STATE,
+                       "method '%s' is already executing on another thread",
+                       name);
+  ensure_pool(m);
+  st = et_method_execute(method);
+  atomic_flag_clear(&mm->running);
+  if (st) et_diag_set(diag, st, "%s", et_method_message(method));
+  return st;
 }
 
 size_t et_module_method_memory(const et_module *m, const char *name) {

@@ -16,6 +16,7 @@
 #include "file_kind.h"
 #include "host_tensor.h"
 #include "npy.h"
+#include "threadpool.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,6 +52,9 @@ static const char kUsage[] =
     "  --data FILE.ptd    tensor data the program keeps outside itself (an\n"
     "                     exporter's external constants); repeatable\n"
     "  --mmap             map the file(s) read-only instead of reading them\n"
+    "  --threads N        run kernels and delegates on N threads (default:\n"
+    "                     the CPUs this process may use, from its affinity\n"
+    "                     mask; 1: serial); results are the same for any N\n"
     "  --max-memory BYTES refuse a method needing more memory (arena and\n"
     "                     planned buffers; default 1 GiB), before allocating\n"
     "  --max-instructions N  fail an execute that runs more than N\n"
@@ -123,6 +127,7 @@ typedef struct options {
   size_t n_data;
   const char *output_dir;
   unsigned long iterations;
+  unsigned long threads; /* 0 (default): et_cpu_count() */
   unsigned long long max_memory;       /* 0: the module's default */
   unsigned long long max_instructions; /* 0: the method's default */
   size_t max_generated;
@@ -185,6 +190,7 @@ static int parse_args(int argc, char **argv, options *o) {
                        strcmp(a, "--data") == 0 ||
                        strcmp(a, "--output-dir") == 0 ||
                        strcmp(a, "--iterations") == 0 ||
+                       strcmp(a, "--threads") == 0 ||
                        strcmp(a, "--max-memory") == 0 ||
                        strcmp(a, "--max-instructions") == 0 ||
                        strcmp(a, "--max-generated-bytes") == 0 ||
@@ -247,6 +253,17 @@ static int parse_args(int argc, char **argv, options *o) {
                     "--iterations wants a positive integer, got '%s'", val);
       }
       o->iterations = n;
+    } else if (strcmp(a, "--threads") == 0) {
+      char *end = NULL;
+      errno = 0;
+      unsigned long n = strtoul(val, &end, 10);
+      if (errno || !end || *end || val[0] == '-' || val[0] == '\0' || n == 0 ||
+          n > ET_THREADPOOL_MAX) {
+        return fail(EXIT_USAGE, ET_INVALID_ARGUMENT,
+                    "--threads wants an integer from 1 to %u, got '%s'",
+                    ET_THREADPOOL_MAX, val);
+      }
+      o->threads = n;
     } else if (strcmp(a, "--max-memory") == 0 ||
                strcmp(a, "--max-instructions") == 0) {
       char *end = NULL;
@@ -802,6 +819,7 @@ static int run(const options *o) {
   et_status st = et_module_load_file(
       o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
   if (st) return fail_load(o->model, ET_KIND_PTE, st, d.message);
+  et_module_set_num_threads(mod, (uint32_t)o->threads);
   if (o->max_memory)
     et_module_set_memory_limit(mod, o->max_memory > SIZE_MAX
                                         ? SIZE_MAX
@@ -858,9 +876,10 @@ static int run(const options *o) {
     rc = fail(EXIT_RUNTIME, ET_MEMORY_ALLOCATION_FAILED, "out of memory");
     goto done;
   }
-  printf("method %s: %zu input(s), %zu output(s), %zu bytes of memory\n",
+  printf("method %s: %zu input(s), %zu output(s), %zu bytes of memory, "
+         "%u thread(s)\n",
          name, meta->n_inputs, meta->n_outputs,
-         et_module_method_memory(mod, name));
+         et_module_method_memory(mod, name), et_module_num_threads(mod));
   for (unsigned long it = 0; it < o->iterations; it++) {
     if (it > 0 && (rc = apply_tensor_inputs(m, &rs))) goto done;
     uint64_t t0 = et_pal_time_ns();
@@ -918,6 +937,7 @@ static int run_bundled(const options *o) {
     rc = fail(EXIT_RUNTIME, st, "%s: %s", o->bundled, d.message);
     goto done;
   }
+  et_module_set_num_threads(mod, (uint32_t)o->threads);
   printf("bundled program %s: %u test suite(s), rtol %g, atol %g\n",
          o->bundled, b.n_suites, o->rtol, o->atol);
   for (uint32_t s = 0; s < b.n_suites; s++) {

@@ -704,11 +704,12 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
                   !n->p.conv.pl && !n->p.conv.pb && !n->p.conv.pr &&
                   n->p.conv.groups == 1;
     if (!direct) {
-      if (ow && n->k > MAX_ELEMS / ow)
+      if (ow && n->k > MAX_ELEMS / XNN_CONV_SLOTS / ow)
         return bad(d, "XnnpackBackend: node %u: convolution scratch too "
                       "large (type %u)", i, n->type);
       n->scratch_floats = ow * n->k;
-      n->scratch = (float *)take(b, n->scratch_floats * sizeof(float));
+      n->scratch = (float *)take(
+          b, XNN_CONV_SLOTS * n->scratch_floats * sizeof(float));
     }
   }
   (void)g;
@@ -1019,6 +1020,7 @@ static et_status xnn_execute(et_backend_ctx *ctx, void *hv, et_value **args,
     }
     memcpy(o->dims, dims, sizeof dims);
   }
+  g->par = ctx->parallel;
   if (ctx->tracer) return run_traced(h, ctx->tracer, d);
   for (uint32_t i = 0; i < g->n_nodes; i++) {
     et_status st = et_xnn_run(g, &g->nodes[i], d);

@@ -1,6 +1,8 @@
 /* See xnn_gemm.h. */
 #include "xnn_gemm.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__) && \
@@ -196,32 +198,38 @@ static void tile_neon(size_t mr, size_t k, const float *a, size_t lda,
 }
 #endif
 
-static int forced = -1;
-static int detected = -1;
+/* Atomic: methods on different threads may ask at once (relaxed: every
+ * writer stores the same value). */
+static atomic_int forced = -1;
+static atomic_int detected = -1;
 
 int et_xnn_gemm_path(void) {
-  if (forced >= 0) return forced;
-  if (detected < 0) {
-    detected = 0;
+  int f = atomic_load_explicit(&forced, memory_order_relaxed);
+  if (f >= 0) return f;
+  int d = atomic_load_explicit(&detected, memory_order_relaxed);
+  if (d < 0) {
+    d = 0;
 #ifdef XG_X86
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      detected = 1;
+      d = 1;
 #endif
 #ifdef XG_NEON
-    detected = 2; /* every aarch64 CPU has NEON (Advanced SIMD) */
+    d = 2; /* every aarch64 CPU has NEON (Advanced SIMD) */
 #endif
+    atomic_store_explicit(&detected, d, memory_order_relaxed);
   }
-  return detected;
+  return d;
 }
 
 void et_xnn_gemm_force_path(int path) {
 #if defined(XG_X86)
-  forced = path > 1 ? 1 : path;
+  int f = path > 1 ? 1 : path;
 #elif defined(XG_NEON)
-  forced = path > 0 ? 2 : path;
+  int f = path > 0 ? 2 : path;
 #else
-  forced = path < 0 ? -1 : 0;
+  int f = path < 0 ? -1 : 0;
 #endif
+  atomic_store_explicit(&forced, f, memory_order_relaxed);
 }
 
 static tile_fn *pick(void) {
@@ -234,54 +242,100 @@ static tile_fn *pick(void) {
   return tile_c;
 }
 
-void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
-                        size_t lda, const float *packed, const float *bias,
-                        float *c, size_t ldc, float lo, float hi) {
-  tile_fn *tile = pick();
+/* One GEMM split into tiles: task t is panel t / m_tiles, row tile
+ * t % m_tiles (a range of tasks walks the rows under one panel, which stays
+ * in cache). Unpacked B: the panel past the last full one (`tail`) is the
+ * columns too few to read NR of in place, done by a plain loop. */
+typedef struct gemm_job {
+  tile_fn *tile;
+  size_t m, n, k, lda, ldb, ldc, m_tiles, full;
+  const float *a, *b, *bias;
+  float *c;
+  float lo, hi;
+  int packed;
+} gemm_job;
+
+static void gemm_tail_rows(const gemm_job *j, size_t i0, size_t mr) {
+  size_t full = j->full, k = j->k;
+  for (size_t i = i0; i < i0 + mr; i++) {
+    float acc[NR] = {0};
+    for (size_t kk = 0; kk < k; kk++) {
+      float av = j->a[i * j->lda + kk];
+      const float *br = j->b + kk * j->ldb + full;
+      for (size_t jj = 0; jj < j->n - full; jj++) acc[jj] += av * br[jj];
+    }
+    for (size_t jj = 0; jj < j->n - full; jj++)
+      j->c[i * j->ldc + full + jj] = clampf(acc[jj], j->lo, j->hi);
+  }
+}
+
+static void gemm_tiles(void *ctx, size_t begin, size_t end) {
+  const gemm_job *j = (const gemm_job *)ctx;
+  for (size_t t = begin; t < end; t++) {
+    size_t p = (t / j->m_tiles) * NR, i = (t % j->m_tiles) * MR;
+    size_t mr = j->m - i < MR ? j->m - i : MR;
+    if (j->packed) {
+      size_t nr = j->n - p < NR ? j->n - p : NR;
+      j->tile(mr, j->k, j->a + i * j->lda, j->lda, j->b + (p / NR) * NR * j->k,
+              NR, j->c + i * j->ldc + p, j->ldc, nr,
+              j->bias ? j->bias + p : NULL, j->lo, j->hi);
+    } else if (p < j->full) {
+      j->tile(mr, j->k, j->a + i * j->lda, j->lda, j->b + p, j->ldb,
+              j->c + i * j->ldc + p, j->ldc, NR, NULL, j->lo, j->hi);
+    } else {
+      gemm_tail_rows(j, i, mr);
+    }
+  }
+}
+
+static void gemm_run(et_parallel *par, gemm_job *j, size_t panels) {
+  j->m_tiles = (j->m + MR - 1) / MR;
+  size_t tiles = panels * j->m_tiles;
+  uint64_t rows = j->m < MR ? j->m : MR;
+  uint64_t per_tile = rows * NR * j->k; /* no wrap where size_t is 32 bits */
+  size_t grain = per_tile ? (size_t)(ET_XNN_GRAIN_FMA / per_tile) + 1 : tiles;
+  et_parallel_for(par, tiles, grain, gemm_tiles, j);
+}
+
+void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
+                            const float *a, size_t lda, const float *packed,
+                            const float *bias, float *c, size_t ldc, float lo,
+                            float hi) {
   if (k == 0) { /* nothing to multiply (A and B may be NULL) */
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++)
         c[i * ldc + j] = clampf(bias ? bias[j] : 0.0f, lo, hi);
     return;
   }
-  for (size_t p = 0; p < n; p += NR) {
-    size_t nr = n - p < NR ? n - p : NR;
-    const float *panel = packed + (p / NR) * NR * k;
-    const float *bp = bias ? bias + p : NULL;
-    for (size_t i = 0; i < m; i += MR) {
-      size_t mr = m - i < MR ? m - i : MR;
-      tile(mr, k, a + i * lda, lda, panel, NR, c + i * ldc + p, ldc, nr, bp,
-           lo, hi);
-    }
-  }
+  if (m == 0 || n == 0) return;
+  gemm_job j = {pick(), m, n, k, lda, NR, ldc, 0, n, a, packed, bias, c,
+                lo, hi, 1};
+  gemm_run(par, &j, (n + NR - 1) / NR);
 }
 
-void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
-                 const float *b, size_t ldb, float *c, size_t ldc, float lo,
-                 float hi) {
-  tile_fn *tile = pick();
+void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
+                     const float *a, size_t lda, const float *b, size_t ldb,
+                     float *c, size_t ldc, float lo, float hi) {
   if (k == 0) {
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++) c[i * ldc + j] = clampf(0.0f, lo, hi);
     return;
   }
+  if (m == 0 || n == 0) return;
   size_t full = n / NR * NR;
-  for (size_t p = 0; p < full; p += NR)
-    for (size_t i = 0; i < m; i += MR) {
-      size_t mr = m - i < MR ? m - i : MR;
-      tile(mr, k, a + i * lda, lda, b + p, ldb, c + i * ldc + p, ldc, NR, NULL,
-           lo, hi);
-    }
-  if (full == n) return;
-  /* The last columns: too few to read NR of them in place. */
-  for (size_t i = 0; i < m; i++) {
-    float acc[NR] = {0};
-    for (size_t kk = 0; kk < k; kk++) {
-      float av = a[i * lda + kk];
-      const float *br = b + kk * ldb + full;
-      for (size_t j = 0; j < n - full; j++) acc[j] += av * br[j];
-    }
-    for (size_t j = 0; j < n - full; j++)
-      c[i * ldc + full + j] = clampf(acc[j], lo, hi);
-  }
+  gemm_job j = {pick(), m, n, k, lda, ldb, ldc, 0, full, a, b, NULL, c,
+                lo, hi, 0};
+  gemm_run(par, &j, full / NR + (full != n));
+}
+
+void et_xnn_gemm_packed(size_t m, size_t n, size_t k, const float *a,
+                        size_t lda, const float *packed, const float *bias,
+                        float *c, size_t ldc, float lo, float hi) {
+  et_xnn_gemm_packed_par(NULL, m, n, k, a, lda, packed, bias, c, ldc, lo, hi);
+}
+
+void et_xnn_gemm(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                 const float *b, size_t ldb, float *c, size_t ldc, float lo,
+                 float hi) {
+  et_xnn_gemm_par(NULL, m, n, k, a, lda, b, ldb, c, ldc, lo, hi);
 }

@@ -24,6 +24,12 @@
 #define XNN_MAX_ELEMS ((size_t)1 << 28)
 #endif
 #define XNN_INVALID_ID 0xFFFFFFFFu
+/* Convolutions through im2col split their output rows over at most this
+ * many threads, each with its own im2col row in the node's scratch (which
+ * holds this many rows): more threads than slots share the slots' work. */
+#ifndef XNN_CONV_SLOTS
+#define XNN_CONV_SLOTS 4u
+#endif
 
 /* XNodeUnion tags (schema.fbs order). */
 enum {
@@ -79,14 +85,15 @@ typedef struct xnn_node {
   const float *w;    /* packed filter (FC, conv, deconv, depthwise) */
   const float *bias; /* copied bias or NULL */
   size_t k, n;       /* FC/conv GEMM sizes per group */
-  float *scratch;    /* conv im2col rows */
-  size_t scratch_floats;
+  float *scratch;    /* conv: XNN_CONV_SLOTS im2col rows; FC: packed filter */
+  size_t scratch_floats; /* conv: one slot's floats */
 } xnn_node;
 
 typedef struct xnn_graph {
   uint32_t n_vals, n_nodes, n_ext;
   xnn_val *vals;
   xnn_node *nodes;
+  et_parallel *par; /* execute: the method's parallel-for hook or NULL */
 } xnn_graph;
 
 /* Shape of a node's output from its inputs' current dims; false (with a

@@ -280,7 +280,25 @@ static void bstrides(const xnn_val *v, size_t *st) {
   }
 }
 
-static void binary(const xnn_graph *g, const xnn_node *n) {
+/* Elements one task of a cheap element-wise loop should at least cover, and
+ * of one with a transcendental function per element. */
+#define GRAIN_CHEAP ((size_t)1 << 16)
+#define GRAIN_COSTLY ((size_t)1 << 12)
+
+static size_t grain_rows(size_t elems_per_row, size_t grain_elems) {
+  return elems_per_row ? grain_elems / elems_per_row + 1 : 1;
+}
+
+/* A node split over index ranges (rows, tiles, channels) by et_parallel. */
+typedef struct node_job {
+  const xnn_graph *g;
+  const xnn_node *n;
+} node_job;
+
+static void binary_rows(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_graph *g = J->g;
+  const xnn_node *n = J->n;
   const xnn_val *a = V(g, n->in[0]), *b = V(g, n->in[1]), *o = V(g, n->out);
   uint32_t od[XNN_MAX_DIMS];
   size_t sa[XNN_MAX_DIMS], sb[XNN_MAX_DIMS];
@@ -293,9 +311,12 @@ static void binary(const xnn_graph *g, const xnn_node *n) {
   const float *pa = a->data, *pb = b->data;
   float *po = o->data;
   size_t inner = od[5], ia = sa[5], ib = sb[5];
-  size_t outer = numel(5, od);
   uint32_t ctr[5] = {0};
-  for (size_t q = 0; q < outer; q++) {
+  for (size_t i = 5, q = begin; i-- > 0;) { /* row `begin`'s index */
+    ctr[i] = (uint32_t)(q % od[i]);
+    q /= od[i];
+  }
+  for (size_t q = begin; q < end; q++) {
     size_t oa = 0, ob = 0;
     for (int i = 0; i < 5; i++) {
       oa += ctr[i] * sa[i];
@@ -330,14 +351,39 @@ static void binary(const xnn_graph *g, const xnn_node *n) {
       ctr[i] = 0;
     }
   }
-  clamp_buf(po, numel(o->rank, o->dims), n->lo, n->hi);
+  clamp_buf(po + begin * inner, (end - begin) * inner, n->lo, n->hi);
 }
 
-static void unary(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
-  size_t cnt = numel(o->rank, o->dims);
-  const float *x = a->data;
-  float *z = o->data;
+static void binary(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  size_t inner = o->rank ? o->dims[o->rank - 1] : 1;
+  size_t total = numel(o->rank, o->dims);
+  if (!total) return;
+  size_t outer = total / inner;
+  node_job J = {g, n};
+  et_parallel_for(g->par, outer,
+                  grain_rows(inner, n->type == XN_DIV ? GRAIN_COSTLY * 4
+                                                      : GRAIN_CHEAP),
+                  binary_rows, &J);
+}
+
+static bool costly_unary(uint8_t type) {
+  switch (type) {
+    case XN_SIGMOID: case XN_SQRT: case XN_RSQRT: case XN_LOG: case XN_EXP:
+    case XN_SIN: case XN_COS: case XN_TANH: case XN_GELU: case XN_ELU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+static void unary_range(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *o = V(J->g, n->out);
+  size_t cnt = end - begin;
+  const float *x = a->data + begin;
+  float *z = o->data + begin;
   float al = n->p.alpha;
 #define LOOP(expr)                         \
   for (size_t j = 0; j < cnt; j++) {       \
@@ -372,11 +418,20 @@ static void unary(const xnn_graph *g, const xnn_node *n) {
   clamp_buf(z, cnt, n->lo, n->hi);
 }
 
-static void softmax(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+/* In place (z == x) is fine too: each index reads only its own element. */
+static void unary(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  node_job J = {g, n};
+  et_parallel_for(g->par, numel(o->rank, o->dims),
+                  costly_unary(n->type) ? GRAIN_COSTLY : GRAIN_CHEAP,
+                  unary_range, &J);
+}
+
+static void softmax_rows(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_val *a = V(J->g, J->n->in[0]), *o = V(J->g, J->n->out);
   size_t c = o->dims[o->rank - 1];
-  size_t rows = c ? numel(o->rank, o->dims) / c : 0;
-  for (size_t r = 0; r < rows; r++) {
+  for (size_t r = begin; r < end; r++) {
     const float *x = a->data + r * c;
     float *z = o->data + r * c;
     float m = -INFINITY, s = 0.0f;
@@ -388,6 +443,14 @@ static void softmax(const xnn_graph *g, const xnn_node *n) {
     float inv = 1.0f / s;
     for (size_t j = 0; j < c; j++) z[j] *= inv;
   }
+}
+
+static void softmax(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  size_t c = o->dims[o->rank - 1];
+  size_t rows = c ? numel(o->rank, o->dims) / c : 0;
+  node_job J = {g, n};
+  et_parallel_for(g->par, rows, grain_rows(c, GRAIN_COSTLY), softmax_rows, &J);
 }
 
 static void fully_connected(const xnn_graph *g, const xnn_node *n) {
@@ -407,58 +470,103 @@ static void fully_connected(const xnn_graph *g, const xnn_node *n) {
                        n->hi);
     return;
   }
-  et_xnn_gemm_packed(M, N, K, a->data, K, w, n->bias, o->data, N, n->lo, n->hi);
+  et_xnn_gemm_packed_par(g->par, M, N, K, a->data, K, w, n->bias, o->data, N,
+                         n->lo, n->hi);
+}
+
+/* Output rows [r0, r1) (row = batch * OH + oy) of an im2col convolution,
+ * with im2col row buffer `col`; the GEMM splits over `par` when given. */
+static void conv2d_rows(const xnn_graph *g, const xnn_node *n, size_t r0,
+                        size_t r1, float *col, et_parallel *par) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
+  size_t K = n->k, N = n->n, per = et_xnn_packed_floats(K, N);
+  for (size_t r = r0; r < r1; r++) {
+    uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+    for (uint32_t gi = 0; gi < c->groups; gi++) {
+      for (uint32_t ox = 0; ox < OW; ox++) {
+        float *row = col + (size_t)ox * K;
+        for (uint32_t ky = 0; ky < c->kh; ky++) {
+          int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          for (uint32_t kx = 0; kx < c->kw; kx++) {
+            int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+            float *dst = row + ((size_t)ky * c->kw + kx) * c->gic;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+              memset(dst, 0, c->gic * sizeof(float));
+            } else {
+              const float *src = a->data +
+                                 (((size_t)b * H + (size_t)iy) * W +
+                                  (size_t)ix) * C + (size_t)gi * c->gic;
+              memcpy(dst, src, c->gic * sizeof(float));
+            }
+          }
+        }
+      }
+      float *out = o->data + (((size_t)b * OH + oy) * OW) * OC +
+                   (size_t)gi * N;
+      et_xnn_gemm_packed_par(par, OW, N, K, col, K, n->w + gi * per,
+                             n->bias ? n->bias + (size_t)gi * N : NULL, out,
+                             OC, n->lo, n->hi);
+    }
+  }
+}
+
+typedef struct conv_job {
+  const xnn_graph *g;
+  const xnn_node *n;
+  size_t rows, slots;
+} conv_job;
+
+/* Task s: its share of the rows, in im2col slot s (each slot is used by the
+ * one call whose range holds it). */
+static void conv2d_slots(void *ctx, size_t begin, size_t end) {
+  const conv_job *J = (const conv_job *)ctx;
+  for (size_t s = begin; s < end; s++)
+    conv2d_rows(J->g, J->n, J->rows * s / J->slots,
+                J->rows * (s + 1) / J->slots,
+                J->n->scratch + s * J->n->scratch_floats, NULL);
 }
 
 static void conv2d(const xnn_graph *g, const xnn_node *n) {
   const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
-  const xnn_conv *c = &n->p.conv;
   uint32_t B = a->dims[0], H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
-  size_t K = n->k, N = n->n, per = et_xnn_packed_floats(K, N);
+  size_t K = n->k, N = n->n;
   if (!n->scratch) { /* 1x1, stride 1, no padding, one group */
-    et_xnn_gemm_packed((size_t)B * H * W, N, K, a->data, C, n->w, n->bias,
-                       o->data, OC, n->lo, n->hi);
+    et_xnn_gemm_packed_par(g->par, (size_t)B * H * W, N, K, a->data, C, n->w,
+                           n->bias, o->data, OC, n->lo, n->hi);
     return;
   }
-  for (uint32_t b = 0; b < B; b++)
-    for (uint32_t oy = 0; oy < OH; oy++)
-      for (uint32_t gi = 0; gi < c->groups; gi++) {
-        float *col = n->scratch;
-        for (uint32_t ox = 0; ox < OW; ox++) {
-          float *row = col + (size_t)ox * K;
-          for (uint32_t ky = 0; ky < c->kh; ky++) {
-            int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
-            for (uint32_t kx = 0; kx < c->kw; kx++) {
-              int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
-              float *dst = row + ((size_t)ky * c->kw + kx) * c->gic;
-              if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
-                memset(dst, 0, c->gic * sizeof(float));
-              } else {
-                const float *src = a->data +
-                                   (((size_t)b * H + (size_t)iy) * W +
-                                    (size_t)ix) * C + (size_t)gi * c->gic;
-                memcpy(dst, src, c->gic * sizeof(float));
-              }
-            }
-          }
-        }
-        float *out = o->data + (((size_t)b * OH + oy) * OW) * OC +
-                     (size_t)gi * N;
-        et_xnn_gemm_packed(OW, N, K, col, K, n->w + gi * per,
-                           n->bias ? n->bias + (size_t)gi * N : NULL, out, OC,
-                           n->lo, n->hi);
-      }
+  /* Split the output rows over the im2col slots when each slot gets enough
+   * work; else one slot, the GEMM of each row split instead. */
+  size_t rows = (size_t)B * OH;
+  uint64_t work = (uint64_t)rows * OW * OC * K; /* multiply-adds */
+  size_t slots = et_parallel_threads(g->par);
+  if (slots > XNN_CONV_SLOTS) slots = XNN_CONV_SLOTS;
+  if (slots > rows) slots = rows;
+  if (work / ET_XNN_GRAIN_FMA < 2 * (uint64_t)slots) slots = 1;
+  if (slots <= 1) {
+    conv2d_rows(g, n, 0, rows, n->scratch, g->par);
+    return;
+  }
+  conv_job J = {g, n, rows, slots};
+  et_parallel_for(g->par, slots, 1, conv2d_slots, &J);
 }
 
-static void dwconv2d(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+/* Output rows [begin, end) (row = batch * OH + oy). */
+static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *o = V(J->g, n->out);
   const xnn_conv *c = &n->p.conv;
-  uint32_t B = a->dims[0], H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
   uint32_t mult = c->goc; /* output channels per input channel */
-  for (uint32_t b = 0; b < B; b++)
-    for (uint32_t oy = 0; oy < OH; oy++)
+  for (size_t r = begin; r < end; r++) {
+    uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+    {
       for (uint32_t ox = 0; ox < OW; ox++) {
         float *z = o->data + (((size_t)b * OH + oy) * OW + ox) * OC;
         for (uint32_t k = 0; k < OC; k++) z[k] = n->bias ? n->bias[k] : 0.0f;
@@ -480,15 +588,32 @@ static void dwconv2d(const xnn_graph *g, const xnn_node *n) {
         for (uint32_t k = 0; k < OC; k++)
           z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
       }
+    }
+  }
 }
 
-static void deconv2d(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+static void dwconv2d(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  node_job J = {g, n};
+  size_t row = (size_t)o->dims[2] * o->dims[3] * c->kh * c->kw;
+  et_parallel_for(g->par, (size_t)o->dims[0] * o->dims[1],
+                  grain_rows(row, ET_XNN_GRAIN_FMA), dwconv2d_rows, &J);
+}
+
+/* Output channels [begin, end) (channel = group * goc + oc): each task
+ * scatters every input pixel into its own channels only. */
+static void deconv2d_channels(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *o = V(J->g, n->out);
   const xnn_conv *c = &n->p.conv;
   uint32_t B = a->dims[0], H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
-  size_t total = numel(4, o->dims);
-  for (size_t i = 0; i < total; i++) o->data[i] = n->bias ? n->bias[i % OC] : 0;
+  size_t pixels = (size_t)B * OH * OW;
+  for (size_t px = 0; px < pixels; px++)
+    for (size_t k = begin; k < end; k++)
+      o->data[px * OC + k] = n->bias ? n->bias[k] : 0.0f;
   for (uint32_t b = 0; b < B; b++)
     for (uint32_t iy = 0; iy < H; iy++)
       for (uint32_t ix = 0; ix < W; ix++) {
@@ -501,30 +626,48 @@ static void deconv2d(const xnn_graph *g, const xnn_node *n) {
             if (ox < 0 || ox >= OW) continue;
             float *z = o->data + (((size_t)b * OH + (size_t)oy) * OW +
                                   (size_t)ox) * OC;
-            for (uint32_t gi = 0; gi < c->groups; gi++)
-              for (uint32_t oc = 0; oc < c->goc; oc++) {
-                const float *w =
-                    n->w + ((((size_t)gi * c->goc + oc) * c->kh + ky) * c->kw +
-                            kx) * c->gic;
-                const float *xi = x + (size_t)gi * c->gic;
-                float s = 0.0f;
-                for (uint32_t ci = 0; ci < c->gic; ci++) s += xi[ci] * w[ci];
-                z[(size_t)gi * c->goc + oc] += s;
-              }
+            for (size_t k = begin; k < end; k++) {
+              size_t gi = k / c->goc, oc = k % c->goc;
+              const float *w =
+                  n->w + (((gi * c->goc + oc) * c->kh + ky) * c->kw + kx) *
+                             c->gic;
+              const float *xi = x + gi * c->gic;
+              float s = 0.0f;
+              for (uint32_t ci = 0; ci < c->gic; ci++) s += xi[ci] * w[ci];
+              z[k] += s;
+            }
           }
         }
       }
-  clamp_buf(o->data, total, n->lo, n->hi);
+  for (size_t px = 0; px < pixels; px++) {
+    float *z = o->data + px * OC;
+    for (size_t k = begin; k < end; k++)
+      z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
+  }
 }
 
-static void pool(const xnn_graph *g, const xnn_node *n) {
+static void deconv2d(const xnn_graph *g, const xnn_node *n) {
   const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
   const xnn_conv *c = &n->p.conv;
-  uint32_t B = a->dims[0], H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  node_job J = {g, n};
+  size_t per_channel = (size_t)a->dims[0] * a->dims[1] * a->dims[2] * c->kh *
+                       c->kw * c->gic;
+  et_parallel_for(g->par, o->dims[3], grain_rows(per_channel, ET_XNN_GRAIN_FMA),
+                  deconv2d_channels, &J);
+}
+
+/* Output rows [begin, end) (row = batch * OH + oy). */
+static void pool_rows(void *ctx, size_t begin, size_t end) {
+  const node_job *J = (const node_job *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *o = V(J->g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2];
   bool mx = n->type == XN_MAX_POOL;
-  for (uint32_t b = 0; b < B; b++)
-    for (uint32_t oy = 0; oy < OH; oy++)
+  for (size_t r = begin; r < end; r++) {
+    uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+    {
       for (uint32_t ox = 0; ox < OW; ox++) {
         float *z = o->data + (((size_t)b * OH + oy) * OW + ox) * C;
         uint32_t cnt = 0;
@@ -552,6 +695,17 @@ static void pool(const xnn_graph *g, const xnn_node *n) {
         for (uint32_t k = 0; k < C; k++)
           z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
       }
+    }
+  }
+}
+
+static void pool(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  node_job J = {g, n};
+  size_t row = (size_t)o->dims[2] * o->dims[3] * c->kh * c->kw;
+  et_parallel_for(g->par, (size_t)o->dims[0] * o->dims[1],
+                  grain_rows(row, GRAIN_CHEAP), pool_rows, &J);
 }
 
 static void global_avg(const xnn_graph *g, const xnn_node *n) {
@@ -572,36 +726,43 @@ static void global_avg(const xnn_graph *g, const xnn_node *n) {
   clamp_buf(o->data, (size_t)B * C, n->lo, n->hi);
 }
 
-static void bmm(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *b = V(g, n->in[1]), *o = V(g, n->out);
+typedef struct bmm_job {
+  const xnn_graph *g;
+  const xnn_node *n;
+  et_parallel *par; /* for each batch's GEMM (NULL when batches split) */
+} bmm_job;
+
+/* Batches [begin, end) of the output (batch dims broadcast). */
+static void bmm_batches(void *ctx, size_t begin, size_t end) {
+  const bmm_job *J = (const bmm_job *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *b = V(J->g, n->in[1]),
+                *o = V(J->g, n->out);
   uint32_t r = o->rank;
   size_t M = o->dims[r - 2], N = o->dims[r - 1], K = a->dims[a->rank - 1];
   bool tb = n->flags & FLAG_TRANSPOSE_W;
-  /* Batch dims broadcast: walk the output's batch index. */
-  uint32_t od[XNN_MAX_DIMS] = {0};
   size_t sa[XNN_MAX_DIMS] = {0}, sb[XNN_MAX_DIMS] = {0};
-  size_t nb = 1, stA = 1, stB = 1;
+  size_t stA = 1, stB = 1;
   for (int i = (int)r - 3; i >= 0; i--) {
     int ai = i - ((int)r - (int)a->rank), bi = i - ((int)r - (int)b->rank);
     uint32_t da = ai >= 0 ? a->dims[ai] : 1, db = bi >= 0 ? b->dims[bi] : 1;
-    od[i] = o->dims[i];
     sa[i] = da == 1 ? 0 : stA;
     sb[i] = db == 1 ? 0 : stB;
     stA *= da;
     stB *= db;
-    nb *= od[i];
   }
-  uint32_t ctr[XNN_MAX_DIMS] = {0};
-  for (size_t q = 0; q < nb; q++) {
-    size_t ia = 0, ib = 0;
-    for (uint32_t i = 0; i + 2 < r; i++) {
-      ia += ctr[i] * sa[i];
-      ib += ctr[i] * sb[i];
+  for (size_t q = begin; q < end; q++) {
+    size_t ia = 0, ib = 0, rest = q;
+    for (int i = (int)r - 3; i >= 0; i--) {
+      size_t ci = rest % o->dims[i];
+      rest /= o->dims[i];
+      ia += ci * sa[i];
+      ib += ci * sb[i];
     }
     const float *pa = a->data + ia * M * K, *pb = b->data + ib * K * N;
     float *pc = o->data + q * M * N;
     if (!tb && K) {
-      et_xnn_gemm(M, N, K, pa, K, pb, N, pc, N, n->lo, n->hi);
+      et_xnn_gemm_par(J->par, M, N, K, pa, K, pb, N, pc, N, n->lo, n->hi);
     } else {
       for (size_t i = 0; i < M; i++)
         for (size_t j = 0; j < N; j++) {
@@ -611,10 +772,25 @@ static void bmm(const xnn_graph *g, const xnn_node *n) {
           pc[i * N + j] = s < n->lo ? n->lo : (s > n->hi ? n->hi : s);
         }
     }
-    for (int i = (int)r - 3; i >= 0; i--) {
-      if (++ctr[i] < od[i]) break;
-      ctr[i] = 0;
-    }
+  }
+}
+
+/* Many small batches (attention heads) split by batch; few large ones split
+ * each GEMM into tiles. */
+static void bmm(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  uint32_t r = o->rank;
+  size_t M = o->dims[r - 2], N = o->dims[r - 1], K = a->dims[a->rank - 1];
+  size_t nb = numel(r - 2, o->dims);
+  size_t per = M * N * (K ? K : 1);
+  bool tb = n->flags & FLAG_TRANSPOSE_W;
+  if (nb >= 2 * et_parallel_threads(g->par) || tb || !K) {
+    bmm_job J = {g, n, NULL};
+    et_parallel_for(g->par, nb, grain_rows(per, ET_XNN_GRAIN_FMA), bmm_batches,
+                    &J);
+  } else {
+    bmm_job J = {g, n, g->par};
+    bmm_batches(&J, 0, nb);
   }
 }
 

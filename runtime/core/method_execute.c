@@ -347,6 +347,12 @@ et_status et_method_trace_info(const et_method *m, uint32_t chain,
   return ET_OK;
 }
 
+void et_method_set_parallel(et_method *m, et_parallel *parallel) {
+  m->kctx.parallel = parallel;
+  for (size_t d = 0; d < m->meta.n_delegates; d++)
+    m->delegates[d].ctx.parallel = parallel;
+}
+
 void et_method_set_tracer(et_method *m, et_tracer *tracer) {
   m->tracer = tracer;
   for (size_t d = 0; d < m->meta.n_delegates; d++)

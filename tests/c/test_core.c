@@ -177,7 +177,7 @@ static void test_kernel_table(void **state) {
   assert_null(et_kernel_table_find(&table, ""));
 
   et_diag d = {0};
-  et_kernel_ctx ctx = {"aten::add.out", &d, NULL, 0, 0};
+  et_kernel_ctx ctx = {"aten::add.out", &d, NULL, 0, 0, NULL};
   assert_int_equal(et_kernel_fail(&ctx, ET_INVALID_ARGUMENT, "bad %s", "dim"),
                    ET_INVALID_ARGUMENT);
   assert_string_equal(d.message, "aten::add.out: bad dim");

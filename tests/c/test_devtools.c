@@ -326,7 +326,8 @@ static void test_xnnpack_node_events(void **state) {
   et_arena arena;
   et_arena_init(&arena, mem, bytes);
   et_data_map map = {zeros_get};
-  et_backend_ctx ctx = {"XnnpackBackend", 0, &d, &arena, NULL, NULL, &map};
+  et_backend_ctx ctx = {.backend_id = "XnnpackBackend", .diag = &d,
+                        .arena = &arena, .external = &map};
   void *h = NULL;
   assert_int_equal(et_xnnpack_backend.init(&ctx, f.data, f.size, NULL, 0, &h),
                    ET_OK);
@@ -377,7 +378,7 @@ static void test_xnnpack_node_events(void **state) {
 
   /* Untraced, then traced: one begin/end pair per node, in order, with the
    * node's debug handle and type, and the same output. */
-  et_backend_ctx run = {"XnnpackBackend", 0, &d, NULL, NULL, NULL, NULL};
+  et_backend_ctx run = {.backend_id = "XnnpackBackend", .diag = &d};
   assert_int_equal(et_xnnpack_backend.execute(&run, h, pv, g->n_ext), ET_OK);
   float plain[64];
   memcpy(plain, data[out_ext], out_n * sizeof(float));

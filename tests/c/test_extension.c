@@ -9,6 +9,10 @@
 #include <edgetorch/module.h>
 
 #include "file_data.h"
+#include "threadpool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +422,113 @@ static void test_unknown_method_lists_methods(void **state) {
   et_module_free(mod);
 }
 
+/* A kernel standing in for aten::add.out: records the parallel hook it
+ * sees, can hold the execute open (to test a second caller), then runs the
+ * portable kernel. */
+static struct {
+  et_kernel_fn real;
+  atomic_int calls;
+  atomic_int threads_seen; /* et_parallel_threads of the last call */
+  atomic_int hold, entered;
+} g_spy;
+
+static et_status spy_add(et_kernel_ctx *ctx, et_value **args) {
+  atomic_fetch_add(&g_spy.calls, 1);
+  atomic_store(&g_spy.threads_seen, (int)et_parallel_threads(ctx->parallel));
+  atomic_store(&g_spy.entered, 1);
+  while (atomic_load(&g_spy.hold)) {
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+  return g_spy.real(ctx, args);
+}
+
+static void set_add_input(et_module *mod) {
+  et_method *m = NULL;
+  assert_int_equal(et_module_method(mod, "forward", &m, NULL), ET_OK);
+  static const float x[6] = {0.5f, -1.0f, 2.0f, 10.0f, 0.0f, -6.0f};
+  const int64_t sizes[2] = {2, 3};
+  assert_int_equal(et_method_set_input_tensor(m, 0, ET_FLOAT, 2, sizes, x, sizeof x),
+                   ET_OK);
+}
+
+static void *execute_forward(void *arg) {
+  static et_status st;
+  st = et_module_execute((et_module *)arg, "forward", NULL);
+  return &st;
+}
+
+static void test_module_threads(void **state) {
+  (void)state;
+  const char *no_threads = getenv("ET_TEST_NO_THREADS");
+  if (no_threads && no_threads[0]) { /* see CMakeLists.txt */
+    print_message("skipped: no threads under %s\n", no_threads);
+    skip();
+  }
+  const et_kernel *add = et_kernel_table_find(&et_portable_kernels, "aten::add.out");
+  assert_non_null(add);
+  static et_kernel spy[1];
+  spy[0] = *add;
+  spy[0].fn = spy_add;
+  static const et_kernel_table spy_table = {spy, 1};
+  g_spy.real = add->fn;
+  atomic_store(&g_spy.calls, 0);
+  atomic_store(&g_spy.hold, 0);
+
+  et_module *mod = NULL;
+  assert_int_equal(
+      et_module_load_buffer(kAddConstPte, sizeof kAddConstPte, &mod, NULL), ET_OK);
+  assert_int_equal(et_module_add_kernels(mod, &spy_table), ET_OK);
+  /* A new module is serial; 0 asks for the CPUs in the affinity mask. */
+  assert_int_equal(et_module_num_threads(mod), 1);
+  assert_int_equal(et_module_set_num_threads(mod, 0), ET_OK);
+  assert_int_equal(et_module_num_threads(mod), et_cpu_count());
+  assert_int_equal(et_module_set_num_threads(mod, 3), ET_OK);
+  assert_int_equal(et_module_num_threads(mod), 3);
+  set_add_input(mod);
+  et_diag d;
+  et_diag_clear(&d);
+  assert_int_equal(et_module_execute(mod, "forward", &d), ET_OK);
+  assert_int_equal(atomic_load(&g_spy.calls), 1);
+  assert_int_equal(atomic_load(&g_spy.threads_seen), 3);
+  /* Serial: the kernels see no hook. */
+  assert_int_equal(et_module_set_num_threads(mod, 1), ET_OK);
+  assert_int_equal(et_module_num_threads(mod), 1);
+  set_add_input(mod);
+  assert_int_equal(et_module_execute(mod, "forward", &d), ET_OK);
+  assert_int_equal(atomic_load(&g_spy.threads_seen), 1);
+  /* A caller's hook, shared. */
+  et_threadpool *pool = NULL;
+  assert_int_equal(et_threadpool_create(2, &pool), ET_OK);
+  et_module_set_parallel(mod, et_threadpool_parallel(pool));
+  assert_int_equal(et_module_num_threads(mod), 2);
+  set_add_input(mod);
+  assert_int_equal(et_module_execute(mod, "forward", &d), ET_OK);
+  assert_int_equal(atomic_load(&g_spy.threads_seen), 2);
+
+  /* A second caller of the method while it executes is refused. */
+  set_add_input(mod);
+  atomic_store(&g_spy.entered, 0);
+  atomic_store(&g_spy.hold, 1);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, execute_forward, mod), 0);
+  while (!atomic_load(&g_spy.entered)) {
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+  assert_int_equal(et_module_execute(mod, "forward", &d), ET_INVALID_STATE);
+  assert_non_null(strstr(d.message, "already executing"));
+  atomic_store(&g_spy.hold, 0);
+  void *res = NULL;
+  pthread_join(t, &res);
+  assert_int_equal(*(et_status *)res, ET_OK);
+  /* Afterwards it runs again, and the outputs are right. */
+  atomic_store(&g_spy.hold, 0);
+  check_forward(mod);
+  et_module_free(mod);
+  et_threadpool_destroy(pool); /* after the module that used it */
+}
+
 static et_status dummy_execute(et_backend_ctx *ctx, void *handle,
                                et_value **args, size_t n_args) {
   (void)ctx;
@@ -499,6 +610,7 @@ int main(void) {
       cmocka_unit_test(test_bad_program_fails_with_path),
       cmocka_unit_test(test_unknown_method_lists_methods),
       cmocka_unit_test(test_add_backend),
+      cmocka_unit_test(test_module_threads),
       cmocka_unit_test(test_pal_time_is_monotonic),
   };
   return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

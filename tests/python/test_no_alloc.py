@@ -1,8 +1,9 @@
 """The core runtime, the portable kernels and the CPU backend never allocate,
-abort or print.
+abort, print or start threads.
 
 Inspects the undefined symbols of the object files in the built static
-libraries: any reference to the heap, to abort/exit or to stdio fails.
+libraries: any reference to the heap, to abort/exit, to stdio or to threads
+fails.
 """
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ FORBIDDEN = {
     "stdout", "stderr", "__printf_chk", "__fprintf_chk", "__sprintf_chk",
     "__snprintf_chk", "__vsnprintf_chk", "__vfprintf_chk", "__fread_chk",
     "_IO_putc", "_IO_getc",
+    # threads and the scheduler: only extension/threadpool.c starts threads;
+    # the rest sees them through the et_parallel hook
+    "pthread_create", "pthread_join", "pthread_mutex_lock", "pthread_mutex_unlock",
+    "pthread_cond_wait", "pthread_cond_signal", "pthread_cond_broadcast",
+    "pthread_once", "pthread_self", "thrd_create", "mtx_lock", "cnd_wait",
+    "sched_yield", "sched_getaffinity", "sysconf", "syscall", "usleep", "nanosleep",
 }
 # The core may use only these from libc.
 CORE_ALLOWED = {"memcpy", "memmove", "memset", "memcmp", "memchr", "strcmp", "strlen"}
@@ -85,3 +92,19 @@ def test_detector_catches_a_malloc(tmp_path: Path) -> None:
     subprocess.run(["ar", "rcs", str(lib), str(obj)], check=True)
     syms = undefined_symbols(lib)
     assert any("malloc" in s for s in syms.values())
+
+
+def test_detector_catches_a_thread(tmp_path: Path) -> None:
+    """A kernel that started a thread would be caught too."""
+    src = tmp_path / "bad.c"
+    src.write_text("#include <pthread.h>\nstatic void *g(void *a){return a;}\n"
+                   "int f(pthread_t *t){return pthread_create(t, 0, g, 0);}\n")
+    obj = tmp_path / "bad.o"
+    subprocess.run(["cc", "-c", str(src), "-o", str(obj)], check=True)
+    lib = tmp_path / "libbad.a"
+    subprocess.run(["ar", "rcs", str(lib), str(obj)], check=True)
+    syms = undefined_symbols(lib)
+    assert any(s & FORBIDDEN for s in syms.values()), syms
+    # And the real pool, in the extension library, is seen using threads.
+    ext = undefined_symbols(library("edgetorch_extension"))
+    assert any("pthread_create" in s for obj, s in ext.items() if "threadpool" in obj), ext.keys()

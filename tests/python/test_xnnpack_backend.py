@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ def _calls(d, n):
 
 
 MODELS = ["mlp", "cnn", "block", "lstm", "several", "elementwise", "shapes",
-          "dynamic_mlp", "dynamic_block"]
+          "dynamic_mlp", "dynamic_block", "wide"]
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -146,3 +147,146 @@ def test_damaged_payloads_never_crash(corpus, name):
     assert m and int(m.group(2)) == 0 and int(m.group(1)) == PAYLOAD_COUNT + 1, report
     # The damage reached the backend: some variants were refused by it.
     assert "init failed" in proc.stdout, report
+
+
+# ---- threads ----------------------------------------------------------------
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.fixture
+def threads_restored():
+    rt = H.et_runtime()
+    before = rt.get_num_threads()
+    yield rt
+    rt.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_threads_match_eager_and_each_other(corpus, name, threads_restored):
+    """Every delegated program at 1 and at 2 threads: both match eager, and
+    the two runs give the same bits (the backend splits only over outputs,
+    never over a reduction). "wide" is sized so that its convolutions,
+    depthwise, pooling, deconvolution, linear and element-wise nodes are
+    really split at 2 threads."""
+    rt = threads_restored
+    info = _manifest(corpus)[name]
+    d = corpus / name
+    runs = {}
+    for t in (1, 2):
+        rt.set_num_threads(t)
+        assert rt.get_num_threads() == t
+        m = rt.load_program(str(d / "model.pte")).load_method("forward")
+        runs[t] = []
+        for ins, expected in _calls(d, info["calls"]):
+            outs = [np.array(o) for o in m.execute(ins)]
+            for k, (o, e) in enumerate(zip(outs, expected)):
+                np.testing.assert_allclose(o, e, rtol=RTOL, atol=ATOL,
+                                           err_msg=f"{name} output {k}, {t} thread(s)")
+            runs[t].append(outs)
+    for c, (one, two) in enumerate(zip(runs[1], runs[2])):
+        for k, (a, b) in enumerate(zip(one, two)):
+            assert _same_bits(a, b), f"{name} call {c} output {k}: 1 and 2 threads differ"
+
+
+def test_thread_count_changes_between_executes(corpus, threads_restored):
+    """One loaded method keeps working while the thread count changes under
+    it (the pool is attached per execute), with the same bits."""
+    rt = threads_restored
+    d = corpus / "wide"
+    ins, _ = next(_calls(d, 1))
+    m = rt.load_program(str(d / "model.pte")).load_method("forward")
+    rt.set_num_threads(2)
+    ref = [np.array(o) for o in m.execute(ins)]
+    for t in (1, 3, 2, 1):
+        rt.set_num_threads(t)
+        outs = [np.array(o) for o in m.execute(ins)]
+        assert all(_same_bits(a, b) for a, b in zip(ref, outs)), t
+
+
+def test_set_num_threads_rejects_bad_counts(threads_restored):
+    rt = threads_restored
+    for bad in (0, -1, 100000):
+        with pytest.raises(ValueError):
+            rt.set_num_threads(bad)
+    with pytest.raises(TypeError):
+        rt.set_num_threads("2")
+
+
+def test_default_threads_follow_the_affinity_mask():
+    """Without set_num_threads, the count is the CPUs the process may run
+    on: a child restricted to one CPU gets 1; an unrestricted one gets its
+    whole mask."""
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no sched_setaffinity on this platform")
+    code = "import edgetorch.runtime as r; print(r.get_num_threads())"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(H.REPO_ROOT / "python")] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    mask = sorted(os.sched_getaffinity(0))
+    full = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert full.returncode == 0, full.stderr
+    assert int(full.stdout.strip()) == len(mask)
+    one = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=120,
+                         preexec_fn=lambda: os.sched_setaffinity(0, {mask[0]}))
+    assert one.returncode == 0, one.stderr
+    assert int(one.stdout.strip()) == 1
+
+
+def test_upstream_api_uses_the_thread_setting(corpus, threads_restored):
+    """The upstream-compatible API (Runtime.get()) runs on the same pool:
+    same bits at 1 and 2 threads, matching eager."""
+    torch = pytest.importorskip("torch")
+    rt = threads_restored
+    from edgetorch.runtime import Runtime
+
+    d = corpus / "wide"
+    ins, expected = next(_calls(d, 1))
+    outs = {}
+    for t in (1, 2):
+        rt.set_num_threads(t)
+        prog = Runtime.get().load_program(d / "model.pte")
+        res = prog.load_method("forward").execute([torch.from_numpy(x) for x in ins])
+        outs[t] = [r.numpy().copy() for r in res]
+    for k, (a, b, e) in enumerate(zip(outs[1], outs[2], expected)):
+        np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL)
+        assert _same_bits(a, b), k
+
+
+def test_cli_threads(corpus, tmp_path):
+    """edgetorch-run --threads N: reports N, same bits for 1 and 2; the
+    default is the affinity mask's CPU count; bad counts are usage errors."""
+    d = corpus / "wide"
+    ins, expected = next(_calls(d, 1))
+    paths = []
+    for k, a in enumerate(ins):
+        p = tmp_path / f"in_{k}.npy"
+        np.save(p, a)
+        paths.append(p)
+    res = {}
+    for t in (1, 2):
+        r = H.run_cli(d / "model.pte", "forward", paths, tmp_path / f"out{t}",
+                      extra=["--threads", str(t)])
+        assert r.returncode == 0, r.stderr
+        assert f"{t} thread(s)" in r.stdout, r.stdout
+        res[t] = r.outputs
+    assert len(res[1]) == len(expected)
+    for a, b, e in zip(res[1], res[2], expected):
+        np.testing.assert_allclose(a, e, rtol=RTOL, atol=ATOL)
+        assert _same_bits(a, b)
+    r = H.run_cli(d / "model.pte", "forward", paths, tmp_path / "default")
+    assert r.returncode == 0, r.stderr
+    assert f"{len(os.sched_getaffinity(0))} thread(s)" in r.stdout, r.stdout
+    for bad in ("0", "-2", "x", "100000"):
+        r = H.run_cli(d / "model.pte", "forward", paths, tmp_path / "bad",
+                      extra=["--threads", bad])
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+        assert "--threads wants an integer" in r.stderr
+    help_text = subprocess.run([str(H.cli_path()), "--help"], capture_output=True,
+                               text=True, timeout=60).stdout
+    assert "--threads N" in help_text

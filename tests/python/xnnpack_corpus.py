@@ -157,6 +157,31 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
             w = torch.softmax(x.permute(0, 2, 3, 1) * 3.0, dim=-1)
             return p, s, u, w, v.sum(dim=1, keepdim=True) + 1.0
 
+    class Wide(nn.Module):
+        """Nodes large enough that the backend splits them over 2 threads:
+        im2col and 1x1 convolutions, depthwise, element-wise, pooling,
+        deconvolution, a K=2304 linear (so the thread tests compare real
+        splits, not serial runs)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1 = nn.Conv2d(16, 48, 3, padding=1)
+            self.dw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
+            self.pw = nn.Conv2d(48, 64, 1)
+            self.up = nn.ConvTranspose2d(64, 16, 2, stride=2)
+            self.fc = nn.Linear(2304, 256)
+
+        def forward(self, x):
+            y = F.relu(self.c1(x))
+            y = F.hardswish(self.dw(y))
+            y = self.pw(y)
+            y = y + torch.sigmoid(y) * y
+            u = self.up(F.max_pool2d(y, 2))
+            f = self.fc(x.reshape(16, 2304))
+            q = f.reshape(16, 4, 64).transpose(0, 1)
+            att = torch.softmax(q @ q.transpose(1, 2) * 0.125, dim=-1) @ q
+            return torch.tanh(u), F.gelu(f), att
+
     g = torch.Generator().manual_seed(1)
 
     def r(*s):
@@ -182,6 +207,7 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
             ({0: batch},),
         ),
         "dynamic_block": (Block(), [r(1, 16, 48), r(1, 5, 48)], ({1: seq},)),
+        "wide": (Wide(), [r(1, 16, 48, 48)], None),
     }
     for m, _, _ in models.values():
         m.eval()

@@ -16,6 +16,10 @@ outputs as ml_dtypes.bfloat16 arrays), or Python int/float/bool for scalar
 outputs. Failures raise :class:`EdgetorchError`, whose ``status`` is upstream
 ExecuTorch's name of the error ("InvalidArgument") and ``code`` its number.
 
+Kernels and delegates run on a thread pool shared by every program:
+``set_num_threads(n)`` (1: serial) and ``get_num_threads()`` (default: the
+CPUs this process may use). Results are the same for every thread count.
+
 This package needs only numpy and ml_dtypes; it never imports torch.
 
 Upstream ExecuTorch's own Python API (``executorch.runtime``: ``Runtime.get()``,
@@ -36,8 +40,10 @@ from edgetorch.runtime._runtime import (
     __version__,
     backend_names,
     dtype_name,
+    get_num_threads,
     kernel_names,
     load_program,
+    set_num_threads,
     status_name,
 )
 from edgetorch.runtime.upstream_api import (
@@ -61,7 +67,9 @@ __all__ = [
     "Program",
     "TensorInfo",
     "__version__",
+    "get_num_threads",
     "kernel_names",
     "load_program",
+    "set_num_threads",
     "status_name",
 ]

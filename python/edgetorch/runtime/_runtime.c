@@ -9,8 +9,14 @@
  *            reference to the Program, so the module (and the method memory
  *            it owns) lives at least as long as any Method.
  *
+ * Threads: kernels and delegates run on one process-wide thread pool
+ * (set_num_threads / get_num_threads; default: the CPUs the process may
+ * use), attached to a method for each execute. A pool that
+ * set_num_threads replaces lives on until the executes using it finish.
+ *
  * Thread-safety: an et_module belongs to one thread at a time, so every call
- * that touches a module holds the Program's lock. The lock is only ever
+ * that touches a module holds the Program's lock (a method never runs
+ * concurrently with itself). The lock is only ever
  * waited for with the GIL released, so a thread that holds the lock may take
  * the GIL back (to build output arrays) without deadlocking.
  *
@@ -27,6 +33,9 @@
 #include "etdump.h"
 #include "file_kind.h"
 #include "host_tensor.h"
+#include "threadpool.h"
+
+#include <pthread.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -241,6 +250,76 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* Threads: one pool for the process, guarded by the GIL                     */
+
+typedef struct shared_pool {
+  et_threadpool *tp;
+  Py_ssize_t users; /* executes running on it */
+} shared_pool;
+
+static shared_pool *g_pool;     /* current; made on first use */
+static uint32_t g_num_threads;  /* 0: et_cpu_count() */
+
+static uint32_t num_threads(void) {
+  return g_num_threads ? g_num_threads : et_cpu_count();
+}
+
+static void pool_free(shared_pool *sp) {
+  et_threadpool_destroy(sp->tp); /* joins idle workers: no GIL needed */
+  PyMem_RawFree(sp);
+}
+
+/* The current pool for one execute (NULL: serial; also when a pool cannot
+ * be made, which changes speed, not results). GIL held. */
+static shared_pool *pool_acquire(void) {
+  if (num_threads() <= 1) return NULL;
+  if (!g_pool) {
+    shared_pool *sp = PyMem_RawCalloc(1, sizeof *sp);
+    if (!sp) return NULL;
+    if (et_threadpool_create(num_threads(), &sp->tp) != ET_OK) {
+      PyMem_RawFree(sp);
+      return NULL;
+    }
+    g_pool = sp;
+  }
+  g_pool->users++;
+  return g_pool;
+}
+
+static void pool_release(shared_pool *sp) {
+  if (sp && --sp->users == 0 && sp != g_pool) pool_free(sp);
+}
+
+/* A forked child has no workers: forget the parent's pool (its memory
+ * leaks; its threads do not exist here) and make a new one on demand. */
+static void pool_atfork_child(void) { g_pool = NULL; }
+
+static PyObject *rt_set_num_threads(PyObject *self, PyObject *arg) {
+  (void)self;
+  long n = PyLong_AsLong(arg);
+  if (n == -1 && PyErr_Occurred()) return NULL;
+  if (n < 1 || n > (long)ET_THREADPOOL_MAX) {
+    PyErr_Format(PyExc_ValueError,
+                 "set_num_threads: want 1 to %u threads, got %ld",
+                 ET_THREADPOOL_MAX, n);
+    return NULL;
+  }
+  if ((uint32_t)n != num_threads()) {
+    shared_pool *old = g_pool;
+    g_pool = NULL;
+    if (old && old->users == 0) pool_free(old);
+  }
+  g_num_threads = (uint32_t)n;
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_get_num_threads(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  return PyLong_FromUnsignedLong(num_threads());
+}
+
+/* ------------------------------------------------------------------------ */
 /* Program                                                                   */
 
 typedef struct {
@@ -296,6 +375,8 @@ static ProgramObject *program_new(et_module *mod, PyObject *owner) {
     return NULL;
   }
   p->mod = mod;
+  /* Threads come from the process-wide pool at each execute. */
+  et_module_set_parallel(mod, NULL);
   p->owner = owner;
   Py_XINCREF(owner);
   p->locked = 0;
@@ -1525,6 +1606,8 @@ static PyObject *Method_execute(MethodObject *self, PyObject *args,
   if (program_lock(prog) < 0) goto out;
   et_status status = ET_OK;
   size_t failed_input = SIZE_MAX;
+  shared_pool *pool = pool_acquire();
+  et_method_set_parallel(m, pool ? et_threadpool_parallel(pool->tp) : NULL);
   Py_BEGIN_ALLOW_THREADS
   for (Py_ssize_t k = 0; k < n && status == ET_OK; k++) {
     staged *s = &st[k];
@@ -1540,6 +1623,8 @@ static PyObject *Method_execute(MethodObject *self, PyObject *args,
     status = self->etdump ? et_etdump_execute(self->etdump, m)
                           : et_method_execute(m);
   Py_END_ALLOW_THREADS
+  et_method_set_parallel(m, NULL);
+  pool_release(pool);
   if (status != ET_OK) {
     const char *why = et_method_message(m);
     if (!why) why = "";
@@ -1987,6 +2072,14 @@ static PyMethodDef module_methods[] = {
      "None."},
     {"status_name", rt_status_name, METH_O,
      "status_name(code) -> str\n\nUpstream's name of a status code."},
+    {"set_num_threads", rt_set_num_threads, METH_O,
+     "set_num_threads(n) -> None\n\nRun kernels and delegates on n threads "
+     "(1: serial) from now on, for every program (the calling thread is one "
+     "of them). Results are the same for every n."},
+    {"get_num_threads", rt_get_num_threads, METH_NOARGS,
+     "get_num_threads() -> int\n\nThe threads executes use: "
+     "set_num_threads's value, by default the number of CPUs this process "
+     "may run on (its affinity mask)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {
@@ -2022,6 +2115,7 @@ PyMODINIT_FUNC PyInit__runtime(void) {
 
   PyObject *m = PyModule_Create(&module_def);
   if (!m) return NULL;
+  pthread_atfork(NULL, NULL, pool_atfork_child);
 
   PyObject *dict = Py_BuildValue("{sOsO}", "status", Py_None, "code", Py_None);
   if (!dict) goto fail;

@@ -36,6 +36,11 @@ runs the same code on both runtimes):
 * Errors are RuntimeError (edgetorch's ``EdgetorchError`` is one), with a
   message that names the method, input or instruction.
 
+Threads: methods run on edgetorch's process-wide pool, sized with
+``edgetorch.runtime.set_num_threads(n)`` (default: the CPUs the process may
+use); upstream sizes its own pool with
+``portable_lib._unsafe_reset_threadpool(n)``. Results do not depend on it.
+
 Differences: programs are always verified completely (``Verification.Minimal``
 is accepted and verifies more than it asks for); ETDump (``enable_etdump``)
 is not available here.

@@ -19,6 +19,7 @@
 #define EDGETORCH_BACKEND_H
 
 #include <edgetorch/data_map.h>
+#include <edgetorch/parallel.h>
 #include <edgetorch/status.h>
 #include <edgetorch/tracer.h>
 #include <edgetorch/value.h>
@@ -50,6 +51,10 @@ typedef struct et_backend_ctx {
    * (a .ptd; NULL when none). Both outlive the method. */
   const struct et_program *program;
   const et_data_map *external;
+  /* execute only: the method's parallel-for hook (parallel.h) or NULL for
+   * serial. Results must not depend on it beyond what the backend's own
+   * tolerance allows (ours: bit-identical for every thread count). */
+  et_parallel *parallel;
 } et_backend_ctx;
 
 typedef struct et_backend {

@@ -36,6 +36,7 @@
 #ifndef EDGETORCH_KERNEL_H
 #define EDGETORCH_KERNEL_H
 
+#include <edgetorch/parallel.h>
 #include <edgetorch/status.h>
 #include <edgetorch/value.h>
 
@@ -49,6 +50,10 @@ typedef struct et_kernel_ctx {
   uint8_t *scratch;    /* caller-provided scratch memory, reset per call */
   size_t scratch_size;
   size_t scratch_used;
+  /* The method's parallel-for hook (parallel.h) or NULL: serial. A kernel
+   * may split its outputs with et_parallel_for(); the portable kernels run
+   * serially. */
+  et_parallel *parallel;
 } et_kernel_ctx;
 
 typedef et_status (*et_kernel_fn)(et_kernel_ctx *ctx, et_value **args);

@@ -12,12 +12,17 @@
  * Lifecycle: et_method_init -> (set inputs -> execute -> read outputs)* ->
  * et_method_destroy (calls backend destroy hooks; frees nothing else).
  *
- * Thread-safety: a method belongs to one thread at a time.
+ * Thread-safety: a method belongs to one thread at a time: it is never
+ * executed by two callers at once (hosts guard this; et_module's users and
+ * the Python binding do). Different methods may run at once. Inside one
+ * execute, kernels and backends may use the method's parallel-for hook
+ * (et_method_set_parallel); without one everything runs on the caller.
  */
 #ifndef EDGETORCH_METHOD_H
 #define EDGETORCH_METHOD_H
 
 #include <edgetorch/data_map.h>
+#include <edgetorch/parallel.h>
 #include <edgetorch/program.h>
 #include <edgetorch/tracer.h>
 
@@ -87,6 +92,11 @@ et_status et_method_execute(et_method *m);
 /* Attach (or with NULL, detach) a tracer (tracer.h) to an initialized
  * method; its delegates see it in et_backend_ctx.tracer. */
 void et_method_set_tracer(et_method *m, et_tracer *tracer);
+/* Attach (or with NULL, detach: serial) a parallel-for hook (parallel.h)
+ * to an initialized method: its kernels (et_kernel_ctx.parallel) and
+ * delegates (et_backend_ctx.parallel) may split work with it. Change it
+ * only between executions. */
+void et_method_set_parallel(et_method *m, et_parallel *parallel);
 /* What instruction `instr` of chain `chain` is (for tracers). */
 et_status et_method_trace_info(const et_method *m, uint32_t chain,
                                uint32_t instr, et_trace_event *out);

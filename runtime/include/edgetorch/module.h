@@ -12,12 +12,22 @@
  * The one exception: et_module_load_buffer uses a 16-byte-aligned caller
  * buffer in place (zero copy), so that buffer must outlive the module; an
  * unaligned buffer is copied and may be freed after the call.
- * Thread-safety: one thread at a time per module.
+ * Threads: a module runs its methods serially until asked for threads:
+ * et_module_set_num_threads gives it a thread pool of its own
+ * (extension/threadpool.h; 0: as many threads as the process may use CPUs,
+ * what edgetorch-run and the Python binding ask for by default), and
+ * et_module_set_parallel a hook the caller shares between modules. Results
+ * do not depend on the thread count.
+ *
+ * Thread-safety: one thread at a time per module. et_module_execute also
+ * refuses (InvalidState) to start a method that another thread is
+ * executing through it, so a method never runs concurrently with itself.
  */
 #ifndef EDGETORCH_MODULE_H
 #define EDGETORCH_MODULE_H
 
 #include <edgetorch/method.h>
+#include <edgetorch/parallel.h>
 #include <edgetorch/program.h>
 
 #ifdef __cplusplus
@@ -128,6 +138,31 @@ void et_module_set_memory_limit(et_module *m, size_t bytes);
  * InvalidState afterwards.
  */
 et_status et_module_share_planned_memory(et_module *m, et_diag *diag);
+
+/*
+ * Threads for this module's methods, the caller included: 0 means the CPUs
+ * this process may use (et_cpu_count()), 1 serial (a new module's default).
+ * Replaces any hook set with et_module_set_parallel. The pool is made with
+ * the first method (et_module_method) and remade here; call only while none
+ * of the module's methods executes.
+ */
+et_status et_module_set_num_threads(et_module *m, uint32_t n_threads);
+/* The threads the module's methods use (1: serial). */
+uint32_t et_module_num_threads(const et_module *m);
+/*
+ * Use a caller's parallel-for hook (NULL: serial) instead of the module's
+ * own pool, for every method, present and future; the hook must outlive the
+ * module or the next call. Frees the module's own pool if it had one.
+ */
+void et_module_set_parallel(et_module *m, et_parallel *parallel);
+
+/*
+ * Execute method `name` (initialized by et_module_method on first use) with
+ * the module's threads. InvalidState when another thread is executing the
+ * same method through the module at that moment; the method's own failures
+ * otherwise, with its message in `diag`.
+ */
+et_status et_module_execute(et_module *m, const char *name, et_diag *diag);
 
 /* Bytes the module allocated for method `name` (arena + planned buffers),
  * 0 if it is not initialized. */
