@@ -53,9 +53,10 @@ void et_k_nchw_strides(const et_tensor *t, int64_t s[4]);
 
 /*
  * Offset of plane `p` (the flat index over [N, C], p = n * C + c) of an
- * [N, C, ...] tensor with `C` channels and ncdhw or nchw strides `s`.
+ * [N, C, ...] tensor with `C` channels and ncdhw or nchw strides `s` (4 or 5
+ * of them; only s[0] and s[1] are read).
  */
-static inline int64_t et_k_plane_offset(const int64_t s[5], int64_t C, int64_t p) {
+static inline int64_t et_k_plane_offset(const int64_t *s, int64_t C, int64_t p) {
   return (p / C) * s[0] + (p % C) * s[1];
 }
 
