@@ -97,6 +97,19 @@ def test_profile_lists_delegate_nodes_by_type():
     prof = profile(path, iterations=3)
     assert {o.name: o.calls for o in prof.delegate_nodes} == {k: 3 * v for k, v in want.items()}
     assert all(o.total_ns > 0 for o in prof.delegate_nodes)
+    # At 2 threads: the same events (recorded by the executing thread), and
+    # the runtime's thread count is put back afterwards.
+    from edgetorch.runtime import get_num_threads, set_num_threads
+    before = get_num_threads()
+    set_num_threads(3)
+    try:
+        two = profile(path, iterations=3, threads=2)
+        assert get_num_threads() == 3
+    finally:
+        set_num_threads(before)
+    assert {o.name: o.calls for o in two.delegate_nodes} == \
+        {o.name: o.calls for o in prof.delegate_nodes}
+    assert {o.name: o.calls for o in two.ops} == {o.name: o.calls for o in prof.ops}
     # Node time is part of the delegate call's, not added to it.
     (dcall,) = [o for o in prof.ops if o.name == "DELEGATE_CALL"]
     assert dcall.calls == 3 * len(nodes)

@@ -15,11 +15,8 @@ def _say(msg: str) -> None:
 def cmd_profile(ns: argparse.Namespace) -> int:
     from .profile import profile
 
-    if ns.threads and ns.threads > 1:
-        _say(f"note: --threads {ns.threads}: this runtime runs a method on one "
-             "thread; the profile is of that thread")
     prof = profile(ns.program, method=ns.method, iterations=ns.iterations,
-                   warmup=ns.warmup, data_files=ns.data or None)
+                   warmup=ns.warmup, data_files=ns.data or None, threads=ns.threads)
     print(prof.table(top=ns.top))
     if ns.trace:
         prof.write_trace(ns.trace)
@@ -57,8 +54,10 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--method", help="method to run (default: forward, else the first)")
     p.add_argument("--iterations", type=int, default=10, help="timed runs (default 10)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="accepted for scripts; the runtime runs one thread")
+    p.add_argument("--threads", type=int,
+                   help="runtime threads for the runs (default: the runtime's, the CPUs "
+                        "this process may use); events are the executing thread's, a "
+                        "node's parallel work counts in its time")
     p.add_argument("--data", action="append", help=".ptd file (repeatable)")
     p.add_argument("--top", type=int, help="only the N most expensive operators")
     p.add_argument("--trace", help="write a Chrome/Perfetto trace (JSON)")

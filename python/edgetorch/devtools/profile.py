@@ -195,12 +195,32 @@ def example_inputs(meta: Any, seed: int = 0) -> List[Any]:
 def profile(program: Union[PathLike, bytes, Any], *, method: Optional[str] = None,
             iterations: int = 10, warmup: int = 1,
             inputs: Optional[Sequence[Any]] = None, seed: int = 0,
-            data_files: Any = None) -> Profile:
-    """Run ``method`` ``warmup + iterations`` times and profile the last ones."""
-    from edgetorch.runtime import load_program
+            data_files: Any = None, threads: Optional[int] = None) -> Profile:
+    """Run ``method`` ``warmup + iterations`` times and profile the last ones.
+
+    ``threads``: the runtime's thread count for these runs (restored after;
+    None: as set). Events are recorded by the thread that executes the
+    method: the parallel parts of a node count in that node's time."""
+    from edgetorch.runtime import get_num_threads, set_num_threads
 
     if iterations < 1:
         raise ValueError("iterations must be at least 1")
+    if threads is None:
+        return _profile(program, method, iterations, warmup, inputs, seed, data_files)
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    before = get_num_threads()
+    set_num_threads(threads)
+    try:
+        return _profile(program, method, iterations, warmup, inputs, seed, data_files)
+    finally:
+        set_num_threads(before)
+
+
+def _profile(program: Any, method: Optional[str], iterations: int, warmup: int,
+             inputs: Optional[Sequence[Any]], seed: int, data_files: Any) -> Profile:
+    from edgetorch.runtime import load_program
+
     if hasattr(program, "buffer") and not isinstance(program, (bytes, bytearray)):
         program = program.buffer
     prog = load_program(program, data_files=data_files) if data_files else load_program(program)
