@@ -585,20 +585,27 @@ static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
               for (uint32_t k = 0; k < OC; k++) z[k] += x[k / mult] * w[k];
           }
         }
-        for (uint32_t k = 0; k < OC; k++)
-          z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
+        clamp_buf(z, OC, n->lo, n->hi);
       }
     }
   }
 }
 
-static void dwconv2d(const xnn_graph *g, const xnn_node *n) {
+/* A window node (depthwise convolution, pooling) split by output rows
+ * (batch x height); `grain`: the work one task should at least do, in
+ * window taps. */
+static void window_rows(const xnn_graph *g, const xnn_node *n, size_t grain,
+                        et_parallel_fn rows) {
   const xnn_val *o = V(g, n->out);
   const xnn_conv *c = &n->p.conv;
   node_job J = {g, n};
   size_t row = (size_t)o->dims[2] * o->dims[3] * c->kh * c->kw;
   et_parallel_for(g->par, (size_t)o->dims[0] * o->dims[1],
-                  grain_rows(row, ET_XNN_GRAIN_FMA), dwconv2d_rows, &J);
+                  grain_rows(row, grain), rows, &J);
+}
+
+static void dwconv2d(const xnn_graph *g, const xnn_node *n) {
+  window_rows(g, n, ET_XNN_GRAIN_FMA, dwconv2d_rows);
 }
 
 /* Output channels [begin, end) (channel = group * goc + oc): each task
@@ -641,8 +648,7 @@ static void deconv2d_channels(void *ctx, size_t begin, size_t end) {
       }
   for (size_t px = 0; px < pixels; px++) {
     float *z = o->data + px * OC;
-    for (size_t k = begin; k < end; k++)
-      z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
+    clamp_buf(z + begin, end - begin, n->lo, n->hi);
   }
 }
 
@@ -692,20 +698,14 @@ static void pool_rows(void *ctx, size_t begin, size_t end) {
           float inv = cnt ? 1.0f / (float)cnt : 0.0f;
           for (uint32_t k = 0; k < C; k++) z[k] *= inv;
         }
-        for (uint32_t k = 0; k < C; k++)
-          z[k] = z[k] < n->lo ? n->lo : (z[k] > n->hi ? n->hi : z[k]);
+        clamp_buf(z, C, n->lo, n->hi);
       }
     }
   }
 }
 
 static void pool(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *o = V(g, n->out);
-  const xnn_conv *c = &n->p.conv;
-  node_job J = {g, n};
-  size_t row = (size_t)o->dims[2] * o->dims[3] * c->kh * c->kw;
-  et_parallel_for(g->par, (size_t)o->dims[0] * o->dims[1],
-                  grain_rows(row, GRAIN_CHEAP), pool_rows, &J);
+  window_rows(g, n, GRAIN_CHEAP, pool_rows);
 }
 
 static void global_avg(const xnn_graph *g, const xnn_node *n) {
