@@ -18,7 +18,7 @@ from __future__ import annotations
 import subprocess
 import warnings
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 import pytest
@@ -236,25 +236,15 @@ _XNN_OPS = {"Conv2d": ("convolution",), "FullyConnected": ("linear", "addmm", "m
             "Hardswish": ("hardswish",)}
 
 
-def test_etrecord_maps_xnnpack_nodes(tmp_path):
-    """An upstream ETRecord of an XNNPACK-lowered program, completed by
-    edgetorch.devtools.etrecord.map_delegate_nodes (upstream's XNNPACK
-    preprocess leaves each delegate's map empty): the Inspector maps every
-    node event of the CPU backend, by its debug handle, to the graph node it
-    was lowered from, an operator of the node's type."""
-    from torch import nn
+def _upstream_lowered(tmp_path: Path, model: torch.nn.Module, x: torch.Tensor):
+    """Upstream's XNNPACK lowering of ``model`` with its ETRecord; writes
+    m.pte, m.etrecord and the input x.npy under tmp_path and returns (the
+    program's bytes, the .pte path, the ETRecord path)."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
         XnnpackPartitioner,
     )
-    from executorch.devtools import Inspector
     from executorch.exir import to_edge_transform_and_lower
 
-    from edgetorch.devtools.etrecord import map_delegate_nodes
-
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Hardswish(),
-                          nn.Flatten(), nn.Linear(8 * 3 * 3, 10), nn.Sigmoid()).eval()
-    x = torch.randn(1, 3, 8, 8)
     with torch.no_grad():
         prog = to_edge_transform_and_lower(
             torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()],
@@ -263,12 +253,30 @@ def test_etrecord_maps_xnnpack_nodes(tmp_path):
     pte.write_bytes(prog.buffer)
     prog.get_etrecord().save(str(etr))
     np.save(tmp_path / "x.npy", x.numpy())
+    return prog.buffer, pte, etr
+
+
+def test_etrecord_maps_xnnpack_nodes(tmp_path):
+    """An upstream ETRecord of an XNNPACK-lowered program, completed by
+    edgetorch.devtools.etrecord.map_delegate_nodes (upstream's XNNPACK
+    preprocess leaves each delegate's map empty): the Inspector maps every
+    node event of the CPU backend, by its debug handle, to the graph node it
+    was lowered from, an operator of the node's type."""
+    from torch import nn
+    from executorch.devtools import Inspector
+
+    from edgetorch.devtools.etrecord import map_delegate_nodes
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Hardswish(),
+                          nn.Flatten(), nn.Linear(8 * 3 * 3, 10), nn.Sigmoid()).eval()
+    buf, pte, etr = _upstream_lowered(tmp_path, model, torch.randn(1, 3, 8, 8))
     r = subprocess.run([str(cli_path()), str(pte), "--input", str(tmp_path / "x.npy"),
                         "--etdump", str(tmp_path / "m.etdp")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    expected = xnnpack_delegate_nodes(prog.buffer)
+    expected = xnnpack_delegate_nodes(buf)
     real = {h for nodes in expected.values() for _, h in nodes if h != 65535}
-    assert map_delegate_nodes(etr, prog.buffer, tmp_path / "mapped.etrecord") == len(real)
+    assert map_delegate_nodes(etr, buf, tmp_path / "mapped.etrecord") == len(real)
     ins = Inspector(etdump_path=str(tmp_path / "m.etdp"),
                     etrecord=str(tmp_path / "mapped.etrecord"))
     nodes = [e for e in _execute_block(ins).events if e.is_delegated_op]
@@ -336,27 +344,15 @@ _XNN_MODELS = {"cnn": (_XnnCNN, (1, 3, 12, 8)), "block": (_XnnBlock, (1, 6, 16))
 def _lower_xnnpack(tmp_path: Path, kind: str):
     """Upstream's XNNPACK lowering of one of the models above, with its
     ETRecord (delegate maps completed by map_delegate_nodes)."""
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
-        XnnpackPartitioner,
-    )
-    from executorch.exir import to_edge_transform_and_lower
-
     from edgetorch.devtools.etrecord import map_delegate_nodes
 
     cls, shape = _XNN_MODELS[kind]
     torch.manual_seed(0)
     model = cls().eval()
     x = torch.randn(*shape)
-    with torch.no_grad():
-        prog = to_edge_transform_and_lower(
-            torch.export.export(model, (x,)), partitioner=[XnnpackPartitioner()],
-            generate_etrecord=True).to_executorch()
-    pte, etr = tmp_path / "m.pte", tmp_path / "m.etrecord"
-    pte.write_bytes(prog.buffer)
-    prog.get_etrecord().save(str(etr))
-    map_delegate_nodes(etr, prog.buffer, tmp_path / "mapped.etrecord")
-    np.save(tmp_path / "x.npy", x.numpy())
-    return model, x, prog.buffer, pte, etr, tmp_path / "mapped.etrecord"
+    buf, pte, etr = _upstream_lowered(tmp_path, model, x)
+    map_delegate_nodes(etr, buf, tmp_path / "mapped.etrecord")
+    return model, x, buf, pte, etr, tmp_path / "mapped.etrecord"
 
 
 @pytest.mark.parametrize("kind", sorted(_XNN_MODELS))

@@ -90,14 +90,19 @@ def test_quantized_is_refused_by_name(corpus):
     assert "quantized XNNPACK values are the quantization issue's" in str(ei.value)
 
 
+def _save_inputs(ins, tmp_path):
+    """The inputs as in_<k>.npy files for edgetorch-run; their paths."""
+    paths = []
+    for k, a in enumerate(ins):
+        paths.append(tmp_path / f"in_{k}.npy")
+        np.save(paths[-1], a)
+    return paths
+
+
 def test_cli_runs_delegated_program(corpus, tmp_path):
     d = corpus / "cnn"
     ins, expected = next(_calls(d, 1))
-    paths = []
-    for k, a in enumerate(ins):
-        p = tmp_path / f"in_{k}.npy"
-        np.save(p, a)
-        paths.append(p)
+    paths = _save_inputs(ins, tmp_path)
     res = H.run_cli(d / "model.pte", "forward", paths, tmp_path / "out")
     assert res.returncode == 0, res.stderr
     np.testing.assert_allclose(res.outputs[0], expected[0], rtol=RTOL, atol=ATOL)
@@ -263,11 +268,7 @@ def test_cli_threads(corpus, tmp_path):
     default is the affinity mask's CPU count; bad counts are usage errors."""
     d = corpus / "wide"
     ins, expected = next(_calls(d, 1))
-    paths = []
-    for k, a in enumerate(ins):
-        p = tmp_path / f"in_{k}.npy"
-        np.save(p, a)
-        paths.append(p)
+    paths = _save_inputs(ins, tmp_path)
     res = {}
     for t in (1, 2):
         r = H.run_cli(d / "model.pte", "forward", paths, tmp_path / f"out{t}",
