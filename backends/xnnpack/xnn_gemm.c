@@ -248,7 +248,8 @@ static tile_fn *pick(void) {
  * columns too few to read NR of in place, done by a plain loop. */
 typedef struct gemm_job {
   tile_fn *tile;
-  size_t m, n, k, lda, ldb, ldc, m_tiles, full;
+  size_t m, n, k, lda, ldb, ldc, m_tiles, full, panels;
+  int rows_first;
   const float *a, *b, *bias;
   float *c;
   float lo, hi;
@@ -272,7 +273,14 @@ static void gemm_tail_rows(const gemm_job *j, size_t i0, size_t mr) {
 static void gemm_tiles(void *ctx, size_t begin, size_t end) {
   const gemm_job *j = (const gemm_job *)ctx;
   for (size_t t = begin; t < end; t++) {
-    size_t p = (t / j->m_tiles) * NR, i = (t % j->m_tiles) * MR;
+    size_t p, i;
+    if (j->rows_first) { /* B in cache: all panels of one row tile */
+      p = (t % j->panels) * NR;
+      i = (t / j->panels) * MR;
+    } else { /* one panel under all row tiles */
+      p = (t / j->m_tiles) * NR;
+      i = (t % j->m_tiles) * MR;
+    }
     size_t mr = j->m - i < MR ? j->m - i : MR;
     if (j->packed) {
       size_t nr = j->n - p < NR ? j->n - p : NR;
@@ -288,8 +296,16 @@ static void gemm_tiles(void *ctx, size_t begin, size_t end) {
   }
 }
 
+/* Bytes of B under which tasks walk the row tiles, each over every panel:
+ * B then stays in L2 while A's rows and C's rows are each touched once
+ * (small K and N, as in the 1x1 convolutions of mobile networks). Above
+ * it a panel stays in cache under every row tile. */
+#define ROWS_FIRST_B_BYTES ((size_t)256 << 10)
+
 static void gemm_run(et_parallel *par, gemm_job *j, size_t panels) {
   j->m_tiles = (j->m + MR - 1) / MR;
+  j->panels = panels;
+  j->rows_first = j->k * panels * NR * sizeof(float) <= ROWS_FIRST_B_BYTES;
   size_t tiles = panels * j->m_tiles;
   uint64_t rows = j->m < MR ? j->m : MR;
   uint64_t per_tile = rows * NR * j->k; /* no wrap where size_t is 32 bits */
@@ -308,8 +324,9 @@ void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
     return;
   }
   if (m == 0 || n == 0) return;
-  gemm_job j = {pick(), m, n, k, lda, NR, ldc, 0, n, a, packed, bias, c,
-                lo, hi, 1};
+  gemm_job j = {.tile = pick(), .m = m, .n = n, .k = k, .lda = lda,
+                .ldb = NR, .ldc = ldc, .full = n, .a = a, .b = packed,
+                .bias = bias, .c = c, .lo = lo, .hi = hi, .packed = 1};
   gemm_run(par, &j, (n + NR - 1) / NR);
 }
 
@@ -323,8 +340,9 @@ void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
   }
   if (m == 0 || n == 0) return;
   size_t full = n / NR * NR;
-  gemm_job j = {pick(), m, n, k, lda, ldb, ldc, 0, full, a, b, NULL, c,
-                lo, hi, 0};
+  gemm_job j = {.tile = pick(), .m = m, .n = n, .k = k, .lda = lda,
+                .ldb = ldb, .ldc = ldc, .full = full, .a = a, .b = b,
+                .c = c, .lo = lo, .hi = hi, .packed = 0};
   gemm_run(par, &j, full / NR + (full != n));
 }
 

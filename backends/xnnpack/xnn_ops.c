@@ -5,6 +5,7 @@
  */
 #include "xnn_gemm.h"
 #include "xnn_internal.h"
+#include "xnn_vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -555,6 +556,10 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
   et_parallel_for(g->par, slots, 1, conv2d_slots, &J);
 }
 
+/* Window taps the vector depthwise path takes (8 x 8); larger windows and
+ * channel multipliers above 1 take the plain loop. */
+#define DW_MAX_TAPS 64
+
 /* Output rows [begin, end) (row = batch * OH + oy). */
 static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
   const node_job *J = (const node_job *)ctx;
@@ -564,6 +569,32 @@ static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
   uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
   uint32_t mult = c->goc; /* output channels per input channel */
+  size_t window = (size_t)c->kh * c->kw;
+  if (mult == 1 && window <= DW_MAX_TAPS) {
+    /* The vector pixel kernel over the taps inside the input. */
+    et_xnn_dw_fn *pixel = et_xnn_dw_pick();
+    const float *xs[DW_MAX_TAPS], *ws[DW_MAX_TAPS];
+    for (size_t r = begin; r < end; r++) {
+      uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+      for (uint32_t ox = 0; ox < OW; ox++) {
+        size_t taps = 0;
+        for (uint32_t ky = 0; ky < c->kh; ky++) {
+          int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          if (iy < 0 || iy >= H) continue;
+          for (uint32_t kx = 0; kx < c->kw; kx++) {
+            int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+            if (ix < 0 || ix >= W) continue;
+            xs[taps] = a->data +
+                       (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C;
+            ws[taps++] = n->w + ((size_t)ky * c->kw + kx) * OC;
+          }
+        }
+        pixel(OC, taps, xs, ws, n->bias,
+              o->data + (((size_t)b * OH + oy) * OW + ox) * OC, n->lo, n->hi);
+      }
+    }
+    return;
+  }
   for (size_t r = begin; r < end; r++) {
     uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
     {
