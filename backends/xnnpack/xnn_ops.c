@@ -386,13 +386,22 @@ static void unary_range(void *ctx, size_t begin, size_t end) {
   const float *x = a->data + begin;
   float *z = o->data + begin;
   float al = n->p.alpha;
+  int vf = n->type == XN_EXP       ? ET_XNN_V_EXP
+           : n->type == XN_SIGMOID ? ET_XNN_V_SIGMOID
+           : n->type == XN_TANH    ? ET_XNN_V_TANH
+           : n->type == XN_GELU    ? ET_XNN_V_GELU
+                                   : -1;
+  if (vf >= 0) {
+    et_xnn_vfn_pick(vf)(cnt, x, z);
+    clamp_buf(z, cnt, n->lo, n->hi);
+    return;
+  }
 #define LOOP(expr)                         \
   for (size_t j = 0; j < cnt; j++) {       \
     float u = x[j];                        \
     z[j] = (expr);                         \
   }
   switch (n->type) {
-    case XN_SIGMOID: LOOP(1.0f / (1.0f + expf(-u))) break;
     case XN_FLOOR: LOOP(floorf(u)) break;
     case XN_CEIL: LOOP(ceilf(u)) break;
     case XN_SQRT: LOOP(sqrtf(u)) break;
@@ -403,12 +412,8 @@ static void unary_range(void *ctx, size_t begin, size_t end) {
     case XN_SQUARE: LOOP(u * u) break;
     case XN_ABS: LOOP(fabsf(u)) break;
     case XN_LOG: LOOP(logf(u)) break;
-    case XN_EXP: LOOP(expf(u)) break;
     case XN_SIN: LOOP(sinf(u)) break;
     case XN_COS: LOOP(cosf(u)) break;
-    case XN_TANH: LOOP(tanhf(u)) break;
-    case XN_GELU: LOOP(0.5f * u * (1.0f + erff(u * 0.70710678118654752f)))
-      break;
     case XN_ELU: LOOP(u > 0.0f ? u : al * expm1f(u)) break;
     case XN_LEAKY_RELU: LOOP(u >= 0.0f ? u : u * al) break;
     default: /* clamp, copy, convert */
@@ -432,18 +437,8 @@ static void softmax_rows(void *ctx, size_t begin, size_t end) {
   const node_job *J = (const node_job *)ctx;
   const xnn_val *a = V(J->g, J->n->in[0]), *o = V(J->g, J->n->out);
   size_t c = o->dims[o->rank - 1];
-  for (size_t r = begin; r < end; r++) {
-    const float *x = a->data + r * c;
-    float *z = o->data + r * c;
-    float m = -INFINITY, s = 0.0f;
-    for (size_t j = 0; j < c; j++) m = x[j] > m ? x[j] : m;
-    for (size_t j = 0; j < c; j++) {
-      z[j] = expf(x[j] - m);
-      s += z[j];
-    }
-    float inv = 1.0f / s;
-    for (size_t j = 0; j < c; j++) z[j] *= inv;
-  }
+  et_xnn_softmax_fn *row = et_xnn_softmax_pick();
+  for (size_t r = begin; r < end; r++) row(c, a->data + r * c, o->data + r * c);
 }
 
 static void softmax(const xnn_graph *g, const xnn_node *n) {

@@ -22,4 +22,23 @@ typedef void et_xnn_dw_fn(size_t c, size_t taps, const float *const *x,
                           float lo, float hi);
 et_xnn_dw_fn *et_xnn_dw_pick(void);
 
+/* Element-wise functions: z[i] = f(x[i]) for i < n (z may be x). The
+ * vector versions keep within 4 ulp of the exact result (GELU: plus
+ * 1.5e-7 times |x| and |result|, from its erf approximation), give NaN for
+ * NaN and the exact limits at the infinities; results below FLT_MIN may be
+ * off by up to FLT_MIN. */
+enum {
+  ET_XNN_V_EXP,     /* e^x */
+  ET_XNN_V_SIGMOID, /* 1 / (1 + e^-x) */
+  ET_XNN_V_TANH,
+  ET_XNN_V_GELU, /* x / 2 * (1 + erf(x / sqrt 2)) */
+  ET_XNN_V_COUNT
+};
+typedef void et_xnn_vfn(size_t n, const float *x, float *z);
+et_xnn_vfn *et_xnn_vfn_pick(int fn);
+
+/* One softmax row: z[i] = e^(x[i] - max x) / sum_j e^(x[j] - max x). */
+typedef void et_xnn_softmax_fn(size_t n, const float *x, float *z);
+et_xnn_softmax_fn *et_xnn_softmax_pick(void);
+
 #endif
