@@ -284,6 +284,41 @@ et_xnn_softmax_fn *et_xnn_softmax_pick(void) {
   return softmax_c;
 }
 
+static void axpy_c(size_t n, float a, const float *x, float *y) {
+  for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+#ifdef XV_X86
+__attribute__((target("avx2,fma"))) static void axpy_avx2(size_t n, float a,
+                                                          const float *x,
+                                                          float *y) {
+  const __m256 va = _mm256_set1_ps(a);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i),
+                                            _mm256_loadu_ps(y + i)));
+    _mm256_storeu_ps(y + i + 8, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i + 8),
+                                                _mm256_loadu_ps(y + i + 8)));
+  }
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i),
+                                            _mm256_loadu_ps(y + i)));
+  if (i < n) {
+    const __m256i m = tail_mask(n - i);
+    _mm256_maskstore_ps(y + i, m,
+                        _mm256_fmadd_ps(va, _mm256_maskload_ps(x + i, m),
+                                        _mm256_maskload_ps(y + i, m)));
+  }
+}
+#endif
+
+et_xnn_axpy_fn *et_xnn_axpy_pick(void) {
+#ifdef XV_X86
+  if (et_xnn_gemm_path() == 1) return axpy_avx2;
+#endif
+  return axpy_c;
+}
+
 et_xnn_dw_fn *et_xnn_dw_pick(void) {
 #ifdef XV_X86
   if (et_xnn_gemm_path() == 1) return dw_avx2;

@@ -22,6 +22,10 @@ typedef void et_xnn_dw_fn(size_t c, size_t taps, const float *const *x,
                           float lo, float hi);
 et_xnn_dw_fn *et_xnn_dw_pick(void);
 
+/* y[i] += a * x[i] for i < n (x and y do not overlap). */
+typedef void et_xnn_axpy_fn(size_t n, float a, const float *x, float *y);
+et_xnn_axpy_fn *et_xnn_axpy_pick(void);
+
 /* Element-wise functions: z[i] = f(x[i]) for i < n (z may be x). The
  * vector versions keep within 4 ulp of the exact result (GELU: plus
  * 1.5e-7 times |x| and |result|, from its erf approximation), give NaN for

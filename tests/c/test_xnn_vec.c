@@ -7,7 +7,7 @@
  * sigmoid, tanh and GELU on a sweep of 200,000 values across the float range
  * and on the special ones (0, -0, infinities, NaN, the overflow and
  * underflow edges), every length from 0 to 17 (the masked tails); softmax
- * rows.
+ * rows; axpy over every length from 0 to 41.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +201,40 @@ static void test_softmax_best_path(void **state) {
   run_softmax(1);
 }
 
+static void run_axpy(int path) {
+  et_xnn_gemm_force_path(path);
+  unsigned s = 3;
+  for (size_t n = 0; n <= 41; n++) {
+    float *x = malloc(sizeof(float) * (n ? n : 1)), *y = malloc(sizeof(float) * (n + 1));
+    double ref[42];
+    for (size_t i = 0; i < n; i++) {
+      x[i] = frand(&s);
+      y[i] = frand(&s);
+      ref[i] = y[i] + 0.75 * (double)x[i];
+    }
+    y[n] = 1234.5f;
+    et_xnn_axpy_pick()(n, 0.75f, x, y);
+    for (size_t i = 0; i < n; i++)
+      if (fabs(y[i] - ref[i]) > 1e-6)
+        fail_msg("axpy n=%zu: y[%zu]=%.9g, reference %.9g (path %d)", n, i, y[i], ref[i],
+                 et_xnn_gemm_path());
+    assert_true(y[n] == 1234.5f);
+    free(x);
+    free(y);
+  }
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_axpy_plain_c(void **state) {
+  (void)state;
+  run_axpy(0);
+}
+
+static void test_axpy_best_path(void **state) {
+  (void)state;
+  run_axpy(1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dw_plain_c),
@@ -209,6 +243,8 @@ int main(void) {
       cmocka_unit_test(test_functions_best_path),
       cmocka_unit_test(test_softmax_plain_c),
       cmocka_unit_test(test_softmax_best_path),
+      cmocka_unit_test(test_axpy_plain_c),
+      cmocka_unit_test(test_axpy_best_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

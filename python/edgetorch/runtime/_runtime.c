@@ -313,6 +313,24 @@ static PyObject *rt_set_num_threads(PyObject *self, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+/* Programs loaded from now on use the optimized kernels (default) or the
+ * portable ones alone (set_optimized_kernels). */
+static int g_optimized_kernels = 1;
+
+static PyObject *rt_set_optimized_kernels(PyObject *self, PyObject *arg) {
+  (void)self;
+  int on = PyObject_IsTrue(arg);
+  if (on < 0) return NULL;
+  g_optimized_kernels = on;
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_get_optimized_kernels(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  return PyBool_FromLong(g_optimized_kernels);
+}
+
 static PyObject *rt_get_num_threads(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
@@ -510,6 +528,7 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
 static PyObject *program_with_data(et_module *mod, PyObject *files,
                                    int use_mmap, PyObject *program_bytes,
                                    int share) {
+  if (!g_optimized_kernels) et_module_remove_kernels(mod, &et_optimized_kernels);
   PyObject *keep = PyList_New(0);
   if (!keep || (program_bytes && PyList_Append(keep, program_bytes) < 0) ||
       add_data_files(mod, files, use_mmap, keep) < 0) {
@@ -2076,6 +2095,16 @@ static PyMethodDef module_methods[] = {
      "set_num_threads(n) -> None\n\nRun kernels and delegates on n threads "
      "(1: serial) from now on, for every program (the calling thread is one "
      "of them). Results are the same for every n."},
+    {"set_optimized_kernels", rt_set_optimized_kernels, METH_O,
+     "set_optimized_kernels(on) -> None\n\nPrograms loaded afterwards use "
+     "the optimized kernels before the portable ones (True, the default: "
+     "float32 convolution, matrix products, softmax and activations on "
+     "vector micro kernels with threads, within float tolerance of eager) "
+     "or the portable kernels alone (False: exact, the same bits on every "
+     "machine). Programs already loaded keep their kernels."},
+    {"get_optimized_kernels", rt_get_optimized_kernels, METH_NOARGS,
+     "get_optimized_kernels() -> bool\n\nset_optimized_kernels's value "
+     "(default True)."},
     {"get_num_threads", rt_get_num_threads, METH_NOARGS,
      "get_num_threads() -> int\n\nThe threads executes use: "
      "set_num_threads's value, by default the number of CPUs this process "
