@@ -586,6 +586,7 @@ bool et_etdump_event_get(const et_etdump *d, size_t i, et_etdump_event *out) {
   out->delegate_debug_id = r->did;
   out->start = r->start;
   out->end = r->end;
+  out->nth = r->node ? r->nth : 0;
   return true;
 }
 

@@ -88,6 +88,9 @@ typedef struct et_etdump_event {
                                 an id; "Conv2d"), or NULL */
   int32_t chain, instruction, delegate_debug_id;
   uint64_t start, end;
+  /* Backend event with a name: k in the ETDump's event name "<name> #k"
+   * (k-th event of that name in its delegate call); else 0. */
+  uint32_t nth;
 } et_etdump_event;
 /* Records (profile and debug); event_get is false for a debug record. */
 size_t et_etdump_event_count(const et_etdump *d);
