@@ -16,7 +16,8 @@ def cmd_profile(ns: argparse.Namespace) -> int:
     from .profile import profile
 
     prof = profile(ns.program, method=ns.method, iterations=ns.iterations,
-                   warmup=ns.warmup, data_files=ns.data or None, threads=ns.threads)
+                   warmup=ns.warmup, data_files=ns.data or None, threads=ns.threads,
+                   thread_events=ns.thread_events)
     print(prof.table(top=ns.top))
     if ns.trace:
         prof.write_trace(ns.trace)
@@ -56,11 +57,16 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
     p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     p.add_argument("--threads", type=int,
                    help="runtime threads for the runs (default: the runtime's, the CPUs "
-                        "this process may use); events are the executing thread's, a "
-                        "node's parallel work counts in its time")
+                        "this process may use); the table's times are the executing "
+                        "thread's (a node's parallel work counts in its time); the trace "
+                        "has a track per thread with the chunks each one ran")
+    p.add_argument("--thread-events", type=int,
+                   help="room for this many thread-pool events in the trace (default: "
+                        "sized from the warmup runs; 0: no worker tracks)")
     p.add_argument("--data", action="append", help=".ptd file (repeatable)")
     p.add_argument("--top", type=int, help="only the N most expensive operators")
-    p.add_argument("--trace", help="write a Chrome/Perfetto trace (JSON)")
+    p.add_argument("--trace", help="write a Chrome/Perfetto trace (JSON, one track per "
+                                   "thread)")
     p.add_argument("--plot", help="write a PNG bar chart of the top operators")
     p.set_defaults(fn=cmd_profile)
 
