@@ -1901,9 +1901,9 @@ static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
 }
 
 /* Method.debug_values() -> [(run, chain, instruction, tag, dtype, sizes,
- * offset, scalar, delegate_debug_id)]: the captured values; tensors as
- * offsets into etdump_bytes()[1]; delegate_debug_id >= 0 for a backend
- * node's output. */
+ * offset, scalar, delegate_debug_id, delegate_name)]: the captured values;
+ * tensors as offsets into etdump_bytes()[1]; a backend node's output has
+ * delegate_debug_id >= 0 or, for a node without an id, its name. */
 static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
   (void)unused;
   if (need_etdump(self) < 0) return NULL;
@@ -1919,10 +1919,11 @@ static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
                        : e.tag == ET_TAG_BOOL ? PyBool_FromLong((long)e.i)
                                               : PyLong_FromLongLong(e.i);
     PyObject *t = sizes && scalar
-                      ? Py_BuildValue("(IiiiiOLOi)", e.run, e.chain,
+                      ? Py_BuildValue("(IiiiiOLOiz)", e.run, e.chain,
                                       e.instruction, e.tag, e.dtype, sizes,
                                       (long long)e.offset, scalar,
-                                      (int)e.delegate_debug_id)
+                                      (int)e.delegate_debug_id,
+                                      e.delegate_name)
                       : NULL;
     Py_XDECREF(sizes);
     Py_XDECREF(scalar);
@@ -1992,7 +1993,8 @@ static PyMethodDef Method_methods[] = {
      "backend node, k in its ETDump event name '<delegate_name> #k'."},
     {"debug_values", (PyCFunction)Method_debug_values, METH_NOARGS,
      "debug_values() -> list of (run, chain, instruction, tag, dtype, sizes, "
-     "offset, scalar, delegate_debug_id): values captured with load_method(..., "
+     "offset, scalar, delegate_debug_id, delegate_name): values captured with "
+     "load_method(..., "
      "debug_buffer=True); tensor bytes at offset in etdump_bytes()[1]."},
     {"reset_etdump", (PyCFunction)Method_reset_etdump, METH_NOARGS,
      "reset_etdump(): forget the recorded events (thread events too)."},
