@@ -462,7 +462,9 @@ class MethodEmitter:
             if len(rets) != 1:
                 raise ExportError(f"{k.name}: functional kernels must return one value")
             rk = rets[0].type.kind()
-            if rk == "TensorType":
+            if k.inplace:
+                result = args[0]  # the tensor written in place is the result
+            elif rk == "TensorType":
                 result = self.planned_tensor(val, "activation", n.name)
             elif rk == "BoolType" or isinstance(val, (bool, torch.SymBool)):
                 result = self.add_value(S.Bool(False))
