@@ -759,6 +759,52 @@ class MethodEmitter:
                              num_instructions=len(self.instructions))
 
 
+def check_constant_method(name: str, value: Any) -> None:
+    """Raise unless ``value`` is what a constant method may return: bool,
+    int, float, str, dtype, layout or tensor, or lists, tuples and dicts of
+    them (upstream's ``_emit_prim_getters``)."""
+    leaves, _ = torch.utils._pytree.tree_flatten(value)
+    for v in leaves:
+        if not isinstance(v, (bool, int, float, str, torch.dtype, torch.layout, torch.Tensor)):
+            raise ExportError(f"constant method {name!r} returns a {type(v).__name__} "
+                              f"({v!r}); constant methods return bool, int, float, str, "
+                              "dtype or tensor values, or lists/tuples/dicts of them")
+
+
+def emit_constant_method(name: str, value: Any, state: ProgramState) -> S.ExecutionPlan:
+    """A method with no inputs and no instructions whose outputs are
+    constants, laid out as upstream's emitter lays out ``constant_methods``
+    (one output per leaf of the flattened value; ``get_eos_ids`` -> [a, b]
+    is two Int outputs)."""
+    check_constant_method(name, value)
+    leaves, spec = torch.utils._pytree.tree_flatten(value)
+    values: List[S.EValue] = []
+    for v in leaves:
+        if isinstance(v, bool):
+            values.append(S.EValue(S.Bool(v)))
+        elif isinstance(v, int):
+            values.append(S.EValue(S.Int(v)))
+        elif isinstance(v, float):
+            values.append(S.EValue(S.Double(v)))
+        elif isinstance(v, str):
+            values.append(S.EValue(S.String(v)))
+        elif isinstance(v, (torch.dtype, torch.layout)):
+            values.append(S.EValue(S.Int(_enum_int(v))))
+        else:
+            t = v.detach().contiguous()
+            values.append(S.EValue(S.Tensor(
+                scalar_type=scalar_type(t.dtype), sizes=[int(x) for x in t.shape],
+                dim_order=list(range(t.dim())),
+                data_buffer_idx=state.constant_index(tensor_bytes(t)))))
+    return S.ExecutionPlan(
+        name=name,
+        container_meta_type=S.ContainerMetadata(encoded_inp_str="",
+                                                encoded_out_str=_spec_str(spec)),
+        values=values, inputs=[], outputs=list(range(len(values))),
+        chains=[S.Chain(inputs=[], outputs=[], instructions=[])],
+        operators=[], delegates=[], non_const_buffer_sizes=[0])
+
+
 @dataclass
 class _LazyAlias:
     node: torch.fx.Node

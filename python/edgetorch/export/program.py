@@ -17,7 +17,7 @@ from . import memory_planning as mp
 from . import compile_config as compile_config_mod
 from . import decompositions, kernel_selection, layouts, oplib, partition, passes
 from .config import ExportConfig
-from .emit import MethodEmitter, ProgramState
+from .emit import MethodEmitter, ProgramState, check_constant_method, emit_constant_method
 from .errors import ExportError
 
 ProgressFn = Optional[Callable[[str], None]]
@@ -35,10 +35,13 @@ class EdgeProgram:
 
     def __init__(self, methods: Dict[str, passes.EdgeMethod],
                  exported: Dict[str, torch.export.ExportedProgram],
-                 library: frozenset) -> None:
+                 library: frozenset,
+                 constant_methods: Optional[Mapping[str, Any]] = None) -> None:
         self.methods = methods
         self._exported = exported
         self.library = library
+        # name -> value: methods that return constants (get_max_seq_len ...)
+        self.constant_methods: Dict[str, Any] = dict(constant_methods or {})
         # method -> the delegates lowered into it (to_backend)
         self.delegates: Dict[str, List[partition.LoweredDelegate]] = {}
 
@@ -147,6 +150,8 @@ class EdgeProgram:
                 f"lower bound {res.lower_bound}; "
                 + ", ".join(f"{k} {v}" for k, v in alternatives.items())
                 + f") in {time.monotonic() - t0:.2f}s")
+        for name in sorted(self.constant_methods):
+            plans.append(emit_constant_method(name, self.constant_methods[name], state))
         program = S.Program(version=0, execution_plan=plans)
         buf = serialize_pte(program, state.constant_buffers,
                             mutable_buffers=state.mutable_buffers,
@@ -265,13 +270,16 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     The positional arguments are upstream's (``executorch.exir.to_edge``):
     ``compile_config`` takes an ``EdgeCompileConfig`` (edgetorch's or
     upstream's; see ``edgetorch.export.compile_config`` for what each field
-    does). ``constant_methods`` and ``generate_etrecord=True`` are not
-    supported and say so."""
-    if constant_methods:
-        raise ExportError(
-            f"to_edge: constant_methods ({', '.join(map(str, constant_methods))}) are not "
-            "supported by edgetorch yet; export the values as outputs of a method instead "
-            "(a method that returns constants), or drop constant_methods")
+    does). ``constant_methods`` maps a method name to the value it returns
+    (bool, int, float, str, dtype or tensor, or lists/tuples/dicts of them),
+    emitted as upstream emits them: a method with no inputs and no
+    instructions whose outputs are those values (LLM metadata such as
+    ``get_max_seq_len`` is read this way). ``generate_etrecord=True`` is not
+    supported and says so."""
+    for cname, value in (constant_methods or {}).items():
+        if not isinstance(cname, str) or not cname:
+            raise ExportError(f"to_edge: constant method name {cname!r} is not a string")
+        check_constant_method(cname, value)
     if generate_etrecord:
         raise ExportError("to_edge: generate_etrecord=True is not supported by edgetorch "
                           "(it writes no ETRecord); call to_edge without it")
@@ -287,6 +295,9 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     for op in resolved.preserve_ops:
         for key in _overloads(op):
             table.pop(key, None)
+    clash = sorted(set(programs) & set(constant_methods or {}))
+    if clash:
+        raise ExportError(f"to_edge: {', '.join(clash)} is both a method and a constant method")
     methods, exported = {}, {}
     for name in sorted(programs):
         ep = programs[name]
@@ -300,7 +311,7 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
         passes.edge_passes(m, library, config.preserve_channels_last)
         methods[name] = m
         say(f"[{name}] decomposed to core ATen in {time.monotonic() - t0:.2f}s")
-    edge = EdgeProgram(methods, exported, library)
+    edge = EdgeProgram(methods, exported, library, constant_methods)
     edge._channels_last = config.preserve_channels_last
     return edge
 
