@@ -277,9 +277,11 @@ class KVCache(nn.Module):
 
     def update(self, index: torch.Tensor, k: torch.Tensor, v: torch.Tensor
                ) -> Tuple[torch.Tensor, torch.Tensor]:
-        # k, v: [1, n_kv_heads, S, head_dim]; index: [S] cache rows
-        self.k_cache[:, :, index] = k
-        self.v_cache[:, :, index] = v
+        # k, v: [1, n_kv_heads, S, head_dim]; index: [S] cache rows. Called
+        # directly (not cache[:, :, index] = k, which drops k's leading 1):
+        # upstream's index_put_ wants values of the cache's rank.
+        torch.ops.aten.index_put_(self.k_cache, [None, None, index], k)
+        torch.ops.aten.index_put_(self.v_cache, [None, None, index], v)
         return self.k_cache, self.v_cache
 
 
