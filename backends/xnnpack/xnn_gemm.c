@@ -124,9 +124,10 @@ tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
   }
   __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   for (size_t i = 0; i < mr; i++) {
-    /* max/min with the accumulator first keeps a NaN result NaN. */
-    __m256 r0 = _mm256_min_ps(_mm256_max_ps(acc[i][0], vlo), vhi);
-    __m256 r1 = _mm256_min_ps(_mm256_max_ps(acc[i][1], vlo), vhi);
+    /* maxps/minps return their second operand when either is NaN: the
+     * bound first and the value second keeps a NaN result NaN. */
+    __m256 r0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][0]));
+    __m256 r1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][1]));
     if (nr == NR) {
       _mm256_storeu_ps(c + i * ldc, r0);
       _mm256_storeu_ps(c + i * ldc + 8, r1);

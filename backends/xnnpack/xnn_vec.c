@@ -33,8 +33,9 @@ __attribute__((target("avx2,fma"))) static inline __m256i tail_mask(size_t n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* max/min with the value first keeps a NaN NaN (as the GEMM tile does). */
-#define XV_CLAMP(v) _mm256_min_ps(_mm256_max_ps((v), vlo), vhi)
+/* maxps/minps return their second operand when either is NaN: the bound
+ * first and the value second keeps a NaN NaN (as the GEMM tile does). */
+#define XV_CLAMP(v) _mm256_min_ps(vhi, _mm256_max_ps(vlo, (v)))
 
 /* 32 channels (four independent accumulator chains, enough to hide the FMA
  * latency) at a time, then 8, then a masked tail. */

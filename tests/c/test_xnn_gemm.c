@@ -108,11 +108,45 @@ static void test_zero_k(void **state) {
   assert_true(c[0] == 1 && c[1] == 2 && c[2] == 2.5f && c[5] == 2.5f);
 }
 
+/* A NaN in A makes its row of C NaN, clamped or not, on every path (the
+ * vector clamps must not turn it into a bound). */
+static void check_nan(int path) {
+  et_xnn_gemm_force_path(path);
+  enum { M = 7, N = 21, K = 5 };
+  float a[M * K], b[K * N], pk[3 * 16 * K], c[M * N];
+  unsigned s = 9;
+  for (int i = 0; i < M * K; i++) a[i] = frand(&s);
+  for (int i = 0; i < K * N; i++) b[i] = frand(&s);
+  a[2 * K + 3] = NAN; /* row 2 */
+  et_xnn_pack_b(pk, b, K, N, N, 1);
+  const float bounds[2][2] = {{-INFINITY, INFINITY}, {0.0f, 6.0f}};
+  for (int bi = 0; bi < 2; bi++)
+    for (int packed = 0; packed < 2; packed++) {
+      if (packed)
+        et_xnn_gemm_packed(M, N, K, a, K, pk, NULL, c, N, bounds[bi][0], bounds[bi][1]);
+      else
+        et_xnn_gemm(M, N, K, a, K, b, N, c, N, bounds[bi][0], bounds[bi][1]);
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+          if ((i == 2) != (isnan(c[i * N + j]) != 0))
+            fail_msg("path %d packed %d bounds %d: c[%d][%d] = %g", et_xnn_gemm_path(),
+                     packed, bi, i, j, c[i * N + j]);
+    }
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_nan_propagates(void **state) {
+  (void)state;
+  check_nan(0);
+  check_nan(1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_c),
       cmocka_unit_test(test_best_path),
       cmocka_unit_test(test_zero_k),
+      cmocka_unit_test(test_nan_propagates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,16 @@ static void check_dw(size_t c, size_t taps, int with_bias, float lo, float hi) {
   free(z);
 }
 
+/* A NaN input channel gives a NaN output channel, clamped or not. */
+static void check_dw_nan(void) {
+  float x0[9], x1[9], w0[9], w1[9], z[9];
+  for (int k = 0; k < 9; k++) x0[k] = 1.0f, x1[k] = 2.0f, w0[k] = 0.5f, w1[k] = -0.25f;
+  x1[4] = NAN;
+  const float *xs[2] = {x0, x1}, *ws[2] = {w0, w1};
+  et_xnn_dw_pick()(9, 2, xs, ws, NULL, z, 0.0f, 6.0f);
+  for (int k = 0; k < 9; k++) assert_true((k == 4) == (isnan(z[k]) != 0));
+}
+
 static void run_dw(int path) {
   static const size_t C[] = {1, 2, 3, 5, 7, 8, 9, 16, 31, 32, 33, 40, 65};
   static const size_t T[] = {0, 1, 4, 9, 25};
@@ -69,6 +79,7 @@ static void run_dw(int path) {
       check_dw(C[i], T[j], (int)((i + j) & 1), -INFINITY, INFINITY);
       check_dw(C[i], T[j], 1, 0.0f, 0.5f);
     }
+  check_dw_nan();
   et_xnn_gemm_force_path(-1);
 }
 
