@@ -1,7 +1,7 @@
 /*
  * The CPU backend's GEMM micro kernels against a plain double-precision
  * reference, on odd shapes (M/N/K of 1, 3, 17, 255 and the edges of the
- * 6x16 tile), packed and in-place B, with bias and clamps, on every path the
+ * 6x16 tile; K of 257 to 1024), packed and in-place B, with bias and clamps, on every path the
  * machine has (plain C always; AVX2+FMA when the CPU has it; NEON on
  * aarch64, run under qemu-aarch64 by make test-aarch64).
  */
@@ -79,6 +79,13 @@ static void run_all(int path) {
         check(m, n, k, 0, 0, -INFINITY, INFINITY);
       }
   check(255, 255, 255, 1, 1, -INFINITY, INFINITY);
+  /* longer sums (as a K-blocked kernel would split them) */
+  check(13, 37, 300, 1, 1, -INFINITY, INFINITY);
+  check(13, 37, 300, 0, 0, -INFINITY, INFINITY);
+  check(6, 16, 257, 1, 1, -0.5f, 0.5f);
+  check(7, 17, 513, 0, 0, -0.5f, 0.5f);
+  check(25, 33, 700, 1, 0, 0.0f, INFINITY);
+  check(1, 100, 1024, 0, 0, -INFINITY, INFINITY);
   check(17, 33, 17, 1, 1, -0.25f, 0.5f);
   check(7, 17, 3, 0, 0, 0.0f, INFINITY);
   et_xnn_gemm_force_path(-1);
