@@ -2,8 +2,9 @@
  * The CPU backend's GEMM micro kernels against a plain double-precision
  * reference, on odd shapes (M/N/K of 1, 3, 17, 255 and the edges of the
  * 6x16 tile; K of 257 to 1024), packed and in-place B, with bias and
- * clamps, on every path the machine has (plain C always; AVX2+FMA when the CPU has it; NEON on
- * aarch64, run under qemu-aarch64 by make test-aarch64).
+ * clamps, on every path the machine has (plain C always; AVX2+FMA when the
+ * CPU has it; NEON on aarch64, run under qemu-aarch64 by make
+ * test-aarch64).
  */
 #include <stdarg.h>
 #include <stddef.h>
