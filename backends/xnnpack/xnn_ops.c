@@ -539,7 +539,10 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
    * work; else one slot, the GEMM of each row split instead. */
   size_t rows = (size_t)B * OH;
   uint64_t work = (uint64_t)rows * OW * OC * K; /* multiply-adds */
-  size_t slots = et_parallel_threads(g->par);
+  /* Twice as many slots as threads (tasks are claimed as threads come
+   * free, so a thread that starts late takes fewer rows, not half). */
+  size_t threads = et_parallel_threads(g->par);
+  size_t slots = threads > 1 ? 2 * threads : 1;
   if (slots > XNN_CONV_SLOTS) slots = XNN_CONV_SLOTS;
   if (slots > rows) slots = rows;
   if (work / ET_XNN_GRAIN_FMA < 2 * (uint64_t)slots) slots = 1;
