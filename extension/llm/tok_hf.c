@@ -45,16 +45,8 @@ typedef struct loader {
   et_tokenizer *t;
   et_diag *diag;
   uint32_t byte_char[256];
-  int16_t char_byte[324];
   tok_buf tmp, tmp2;
-  /* decoder steps */
-  int dec[TOK_MAX_STEPS];
-  uint32_t dec_a_off[TOK_MAX_STEPS], dec_a_len[TOK_MAX_STEPS];
-  uint32_t dec_b_off[TOK_MAX_STEPS], dec_b_len[TOK_MAX_STEPS];
-  int n_dec;
 } loader;
-
-enum { DEC_BYTELEVEL = 1, DEC_REPLACE, DEC_BYTEFALLBACK, DEC_FUSE, DEC_STRIP, DEC_METASPACE };
 
 static et_status bad(loader *L, const char *fmt, const char *what) {
   return et_diag_set(L->diag, ET_INVALID_ARGUMENT, fmt, what);
@@ -261,24 +253,25 @@ static et_status parse_decoder(loader *L, const et_json *n, int depth) {
     }
     return ET_OK;
   }
-  if (L->n_dec >= TOK_MAX_STEPS) return bad(L, "tokenizer.json: %s decoder steps", "too many");
-  int k = L->n_dec;
+  if (L->t->n_decs >= TOK_MAX_STEPS) return bad(L, "tokenizer.json: %s decoder steps", "too many");
+  int k = L->t->n_decs;
+  tok_dec *dk = &L->t->decs[k];
   et_status st;
   if (et_json_is_str(type, "ByteLevel")) {
-    L->dec[k] = DEC_BYTELEVEL;
+    dk->kind = DEC_BYTELEVEL;
   } else if (et_json_is_str(type, "ByteFallback")) {
-    L->dec[k] = DEC_BYTEFALLBACK;
+    dk->kind = DEC_BYTEFALLBACK;
   } else if (et_json_is_str(type, "Fuse")) {
-    L->dec[k] = DEC_FUSE;
+    dk->kind = DEC_FUSE;
   } else if (et_json_is_str(type, "Replace")) {
     const et_json *ps = et_json_get(et_json_get(n, "pattern"), "String");
     const et_json *c = et_json_get(n, "content");
     if (!ps || ps->type != ET_JSON_STRING || ps->len == 0 || !c || c->type != ET_JSON_STRING)
       return bad(L, "tokenizer.json: decoder Replace needs a String pattern and %s",
                  "a content string");
-    L->dec[k] = DEC_REPLACE;
-    if ((st = add_str(L, ps, &L->dec_a_off[k], &L->dec_a_len[k])) != ET_OK) return st;
-    if ((st = add_str(L, c, &L->dec_b_off[k], &L->dec_b_len[k])) != ET_OK) return st;
+    dk->kind = DEC_REPLACE;
+    if ((st = add_str(L, ps, &dk->a_off, &dk->a_len)) != ET_OK) return st;
+    if ((st = add_str(L, c, &dk->b_off, &dk->b_len)) != ET_OK) return st;
   } else if (et_json_is_str(type, "Strip")) {
     const et_json *c = et_json_get(n, "content");
     const et_json *start = et_json_get(n, "start");
@@ -288,28 +281,28 @@ static et_status parse_decoder(loader *L, const et_json *n, int depth) {
       return et_diag_set(L->diag, ET_NOT_SUPPORTED,
                          "tokenizer.json: decoder Strip is supported only for content ' ', "
                          "start 0..16 and stop 0");
-    L->dec[k] = DEC_STRIP;
+    dk->kind = DEC_STRIP;
     L->t->strip_left = (uint32_t)start->integer;
   } else if (et_json_is_str(type, "Metaspace")) {
     const et_json *r = et_json_get(n, "replacement");
-    L->dec[k] = DEC_METASPACE;
+    dk->kind = DEC_METASPACE;
     if (r && r->type == ET_JSON_STRING && r->len > 0) {
-      if ((st = add_str(L, r, &L->dec_a_off[k], &L->dec_a_len[k])) != ET_OK) return st;
+      if ((st = add_str(L, r, &dk->a_off, &dk->a_len)) != ET_OK) return st;
     } else {
-      L->dec_a_off[k] = tok_str_add(L->t, "\xE2\x96\x81", 3);
-      if (L->dec_a_off[k] == UINT32_MAX) return oom(L);
-      L->dec_a_len[k] = 3;
+      dk->a_off = tok_str_add(L->t, "\xE2\x96\x81", 3);
+      if (dk->a_off == UINT32_MAX) return oom(L);
+      dk->a_len = 3;
     }
     int scheme;
     if ((st = parse_prepend_scheme(L, n, &scheme)) != ET_OK) return st;
-    if (scheme != PREPEND_NEVER) L->t->strip_left = 1;
+    if (scheme != PREPEND_NEVER) L->t->dec_first_token = 1;
   } else {
     return et_diag_set(L->diag, ET_NOT_SUPPORTED,
                        "tokenizer.json: decoder '%s' is not supported (supported: ByteLevel, "
                        "Replace, ByteFallback, Fuse, Strip, Metaspace, Sequence)",
                        shown(type, buf, sizeof buf));
   }
-  L->n_dec++;
+  L->t->n_decs++;
   return ET_OK;
 }
 
@@ -330,31 +323,24 @@ static int replace_all(const uint8_t *in, size_t n, const uint8_t *a, size_t al,
   return 1;
 }
 
-/* The decoder's per-token steps applied to one token's text. */
-static et_status decode_piece(loader *L, const uint8_t *s, size_t n, uint32_t *off,
-                              uint32_t *len) {
-  et_tokenizer *t = L->t;
-  tok_buf *cur = &L->tmp, *nxt = &L->tmp2;
+tok_buf *tok_hf_decode_text(const et_tokenizer *t, const uint8_t *s, size_t n, int first,
+                            tok_buf *a, tok_buf *b) {
+  tok_buf *cur = a, *nxt = b, *x;
   cur->len = 0;
-  if (!tok_buf_put(cur, s, n)) return oom(L);
-  for (int k = 0; k < L->n_dec; k++) {
-    switch (L->dec[k]) {
+  if (!tok_buf_put(cur, s, n)) return NULL;
+  for (int k = 0; k < t->n_decs; k++) {
+    const tok_dec *d = &t->decs[k];
+    switch (d->kind) {
     case DEC_BYTELEVEL:
-      if (byte_level_to_bytes(L->char_byte, cur->p, cur->len, nxt)) {
-        tok_buf x = *cur;
-        *cur = *nxt;
-        *nxt = x;
-      }
+      if (byte_level_to_bytes(t->char_byte, cur->p, cur->len, nxt)) x = cur, cur = nxt, nxt = x;
       break;
     case DEC_REPLACE:
     case DEC_METASPACE: {
-      const uint8_t *b = L->dec[k] == DEC_REPLACE ? t->strs + L->dec_b_off[k] : (const uint8_t *)" ";
-      size_t bl = L->dec[k] == DEC_REPLACE ? L->dec_b_len[k] : 1;
-      if (!replace_all(cur->p, cur->len, t->strs + L->dec_a_off[k], L->dec_a_len[k], b, bl, nxt))
-        return oom(L);
-      tok_buf x = *cur;
-      *cur = *nxt;
-      *nxt = x;
+      int drop = d->kind == DEC_METASPACE && first && t->dec_first_token;
+      const uint8_t *to = d->kind == DEC_REPLACE ? t->strs + d->b_off : (const uint8_t *)" ";
+      size_t tl = d->kind == DEC_REPLACE ? d->b_len : (drop ? 0 : 1);
+      if (!replace_all(cur->p, cur->len, t->strs + d->a_off, d->a_len, to, tl, nxt)) return NULL;
+      x = cur, cur = nxt, nxt = x;
       break;
     }
     case DEC_BYTEFALLBACK: {
@@ -369,9 +355,17 @@ static et_status decode_piece(loader *L, const uint8_t *s, size_t n, uint32_t *o
       break;
     }
   }
-  *off = tok_str_add(t, cur->p, cur->len);
+  return cur;
+}
+
+static et_status decode_piece(loader *L, const uint8_t *s, size_t n, uint32_t *off,
+                              uint32_t *len) {
+  et_tokenizer *t = L->t;
+  tok_buf *r = tok_hf_decode_text(t, s, n, 0, &L->tmp, &L->tmp2);
+  if (!r) return oom(L);
+  *off = tok_str_add(t, r->p ? r->p : (const uint8_t *)"", r->len);
   if (*off == UINT32_MAX) return oom(L);
-  *len = (uint32_t)cur->len;
+  *len = (uint32_t)r->len;
   return ET_OK;
 }
 
@@ -384,7 +378,7 @@ static int model_form(loader *L, const uint8_t *s, size_t n, const uint8_t **out
     *out_len = n;
     return 1;
   }
-  if (!byte_level_to_bytes(L->char_byte, s, n, &L->tmp)) return 0;
+  if (!byte_level_to_bytes(L->t->char_byte, s, n, &L->tmp)) return 0;
   *out = L->tmp.p ? L->tmp.p : (const uint8_t *)"";
   *out_len = L->tmp.len;
   return 1;
@@ -616,6 +610,9 @@ static et_status load(loader *L, const et_json *root, const char *dir) {
     p->off = tok_str_add(t, ms, ml);
     if (p->off == UINT32_MAX) return oom(L);
     p->len = (uint32_t)ml;
+    p->src_off = tok_str_add(t, e->key, e->key_len);
+    if (p->src_off == UINT32_MAX) return oom(L);
+    p->src_len = e->key_len;
     if ((st = decode_piece(L, (const uint8_t *)e->key, e->key_len, &p->dec_off, &p->dec_len)) != ET_OK)
       return st;
   }
@@ -644,6 +641,8 @@ static et_status load(loader *L, const et_json *root, const char *dir) {
       p->len = ad->len;
     }
     p->special = ad->special;
+    p->src_off = ad->off;
+    p->src_len = ad->len;
     if ((st = decode_piece(L, (const uint8_t *)c->str, c->len, &p->dec_off, &p->dec_len)) != ET_OK)
       return st;
   }
@@ -701,7 +700,7 @@ et_status tok_load_hf_json(const void *data, size_t size, const char *dir,
     et_json_doc_free(doc);
     return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "tokenizer.json: out of memory");
   }
-  byte_level_tables(L.byte_char, L.char_byte);
+  byte_level_tables(L.byte_char, L.t->char_byte);
   st = load(&L, et_json_doc_root(doc), dir);
   et_json_doc_free(doc);
   free(L.tmp.p);

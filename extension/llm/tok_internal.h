@@ -21,6 +21,7 @@ enum {
 
 typedef struct tok_piece {
   uint32_t off, len;         /* model-space text in strs */
+  uint32_t src_off, src_len; /* the token's text as the file writes it */
   uint32_t dec_off, dec_len; /* decoded bytes in strs */
   float score;
   uint8_t type;
@@ -70,6 +71,13 @@ typedef struct tok_pre {
 
 #define TOK_MAX_STEPS 8
 
+/* Decoder steps (tokenizer.json), applied to one token's text. */
+enum { DEC_BYTELEVEL = 1, DEC_REPLACE, DEC_BYTEFALLBACK, DEC_FUSE, DEC_STRIP, DEC_METASPACE };
+typedef struct tok_dec {
+  int kind;
+  uint32_t a_off, a_len, b_off, b_len; /* REPLACE a -> b; METASPACE a */
+} tok_dec;
+
 struct et_tokenizer {
   et_tokenizer_kind kind;
   uint32_t n;
@@ -92,6 +100,13 @@ struct et_tokenizer {
   int n_pres;
   tok_added *added;
   uint32_t n_added;
+  tok_dec decs[TOK_MAX_STEPS];
+  int n_decs;
+  /* Hugging Face's Metaspace decoder (prepend scheme first / always) drops
+   * every replacement character of the first token, not only a leading
+   * one: the first token is decoded on its own (tok_hf_decode_text). */
+  int dec_first_token;
+  int16_t char_byte[324]; /* byte-level character -> byte, or -1 */
 
   /* SentencePiece */
   int add_dummy_prefix, remove_extra_ws, escape_ws, spm_byte_fallback;
@@ -144,6 +159,11 @@ et_status tok_encode_hf(const et_tokenizer *t, const uint8_t *s, size_t n,
                         tok_ids *out, et_diag *diag);
 et_status tok_encode_spm(const et_tokenizer *t, const uint8_t *s, size_t n,
                          tok_ids *out, et_diag *diag);
+
+/* The decoder's per-token steps on s[0..n) (first: as the sequence's first
+ * token). The result is in one of a / b, returned; NULL when out of memory. */
+tok_buf *tok_hf_decode_text(const et_tokenizer *t, const uint8_t *s, size_t n, int first,
+                            tok_buf *a, tok_buf *b);
 
 /* ---- pre-tokenizer patterns (pretok.c) ---- */
 /* Name of a Split/ByteLevel regex pattern, or 0 if not one we implement. */

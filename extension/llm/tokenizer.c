@@ -464,11 +464,14 @@ et_status et_tokenizer_decode(const et_tokenizer *tok, const int32_t *ids,
     return et_diag_set(diag, ET_INVALID_ARGUMENT, "decode: bad arguments");
   *out_text = NULL;
   *out_len = 0;
-  tok_buf b = {0};
+  tok_buf b = {0}, fa = {0}, fb = {0};
   uint32_t strip = tok->strip_left;
+  int seen = 0;
   for (size_t i = 0; i < n; i++) {
     if (ids[i] < 0 || (uint32_t)ids[i] >= tok->n) {
       free(b.p);
+      free(fa.p);
+      free(fb.p);
       return et_diag_set(diag, ET_INVALID_ARGUMENT,
                          "decode: token id %d at position %zu is outside the "
                          "vocabulary of %u",
@@ -478,13 +481,30 @@ et_status et_tokenizer_decode(const et_tokenizer *tok, const int32_t *ids,
     if (skip_special && p->special) continue;
     const uint8_t *s = tok->strs + p->dec_off;
     size_t l = p->dec_len;
+    if (tok->dec_first_token && !seen) {
+      tok_buf *r = tok_hf_decode_text(tok, tok->strs + p->src_off, p->src_len, 1, &fa, &fb);
+      if (!r) {
+        free(b.p);
+        free(fa.p);
+        free(fb.p);
+        return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
+      }
+      s = r->p ? r->p : (const uint8_t *)"";
+      l = r->len;
+    }
+    seen = 1;
     while (strip && l && b.len == 0 && s[0] == ' ') s++, l--, strip--;
     if (l) strip = 0;
-    if (!tok_buf_put(&b, s, l)) {
+    int put = tok_buf_put(&b, s, l);
+    if (!put) {
       free(b.p);
+      free(fa.p);
+      free(fb.p);
       return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
     }
   }
+  free(fa.p);
+  free(fb.p);
   if (!tok_buf_put(&b, "", 1)) {
     free(b.p);
     return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
@@ -582,9 +602,24 @@ et_status et_token_stream_push(et_token_stream *s, int32_t id, char *out,
   if (s->skip_special && p->special) return ET_OK;
   const uint8_t *b = tok->strs + p->dec_off;
   size_t l = p->dec_len;
+  tok_buf fa = {0}, fb = {0};
+  if (tok->dec_first_token && !s->seen) {
+    tok_buf *r = tok_hf_decode_text(tok, tok->strs + p->src_off, p->src_len, 1, &fa, &fb);
+    if (!r) {
+      free(fa.p);
+      free(fb.p);
+      return ET_MEMORY_ALLOCATION_FAILED;
+    }
+    b = r->p ? r->p : (const uint8_t *)"";
+    l = r->len;
+  }
+  s->seen = 1;
   while (s->strip_left && l && !s->started && b[0] == ' ') b++, l--, s->strip_left--;
   if (l) s->started = 1, s->strip_left = 0;
-  return stream_bytes(s, b, l, out, cap, out_len);
+  et_status st = stream_bytes(s, b, l, out, cap, out_len);
+  free(fa.p);
+  free(fb.p);
+  return st;
 }
 
 et_status et_token_stream_flush(et_token_stream *s, char *out, size_t cap,

@@ -104,7 +104,8 @@ typedef struct et_token_stream {
   uint8_t npending;
   uint8_t skip_special;
   uint32_t strip_left; /* leading spaces still to strip */
-  int started;
+  int started;         /* some output was produced */
+  int seen;            /* some token was pushed */
 } et_token_stream;
 
 void et_token_stream_init(et_token_stream *s, const et_tokenizer *tok,
