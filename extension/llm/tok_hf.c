@@ -675,6 +675,15 @@ static et_status load(loader *L, const et_json *root, const char *dir) {
   for (size_t i = 0; t->eos_id < 0 && i < sizeof eos_names / sizeof *eos_names; i++)
     t->eos_id = find_added_or_vocab(t, eos_names[i]);
   if (dir) read_config(t, dir);
+  int fallback_dec = 0;
+  for (int k = 0; k < t->n_decs; k++) fallback_dec |= t->decs[k].kind == DEC_BYTEFALLBACK;
+  t->fffd_per_byte = fallback_dec;
+  for (uint32_t id = 0; id < t->n; id++) {
+    tok_piece *p = &t->pieces[id];
+    p->strip_ok = 1;
+    p->is_byte = fallback_dec && p->type != TOK_HOLE &&
+                 tok_parse_byte_piece(t->strs + p->src_off, p->src_len) >= 0;
+  }
   tok_finish(t);
   return ET_OK;
 }

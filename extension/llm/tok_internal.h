@@ -27,6 +27,8 @@ typedef struct tok_piece {
   uint8_t type;
   uint8_t special;  /* decode with skip_special leaves it out */
   uint8_t in_map;   /* reachable through the string map */
+  uint8_t is_byte;  /* a byte-fallback token (<0xNN>), decoded in runs */
+  uint8_t strip_ok; /* the decoder's leading-space strip may apply */
 } tok_piece;
 
 /* Open-addressing map from a string in strs to an id. */
@@ -91,6 +93,7 @@ struct et_tokenizer {
   uint32_t max_dec_len;  /* longest decoded token */
   uint32_t max_piece_len; /* longest model-space string */
   uint32_t strip_left;   /* decoder: leading spaces stripped from the output */
+  int fffd_per_byte;     /* invalid byte-token runs: one U+FFFD per byte */
 
   /* tokenizer.json */
   int byte_level, byte_fallback, fuse_unk, ignore_merges;

@@ -243,6 +243,7 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
   t->escape_ws = sp.escape_ws;
   t->spm_byte_fallback = sp.byte_fallback;
   t->strip_left = sp.add_dummy_prefix ? 1 : 0;
+  t->fffd_per_byte = 1;
   if ((st = tok_alloc_pieces(t, count, diag)) != ET_OK) return st;
   if ((st = check_id(sp.unk_id, count, "unk_id", diag)) != ET_OK) return st;
   if ((st = check_id(sp.bos_id, count, "bos_id", diag)) != ET_OK) return st;
@@ -281,6 +282,8 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
     p->score = score;
     p->in_map = 1;
     p->special = type == TOK_CONTROL;
+    p->is_byte = type == TOK_BYTE;
+    p->strip_ok = type == TOK_NORMAL || type == TOK_USER || type == TOK_UNUSED;
     p->off = tok_str_add(t, ps, pl);
     p->len = (uint32_t)pl;
     if (p->off == UINT32_MAX) break;

@@ -457,6 +457,50 @@ et_status et_tokenizer_token_bytes(const et_tokenizer *tok, int32_t id,
   return ET_OK;
 }
 
+/* Decoding state: output, the leading-space strip, the run of byte tokens. */
+typedef struct dec_out {
+  const et_tokenizer *t;
+  tok_buf b, group, fa, fb;
+  uint32_t strip;
+  int seen;
+} dec_out;
+
+static int put_text(dec_out *d, const uint8_t *s, size_t l, int strippable) {
+  while (strippable && d->strip && l && d->b.len == 0 && s[0] == ' ') s++, l--, d->strip--;
+  if (l) d->strip = 0;
+  return tok_buf_put(&d->b, s, l);
+}
+
+static const uint8_t kFFFD[3] = {0xEF, 0xBF, 0xBD};
+
+/* A finished run of byte tokens: SentencePiece replaces each byte that does
+ * not start a valid character; Hugging Face's ByteFallback replaces every
+ * byte of a run that is not valid UTF-8 as a whole. */
+static int flush_group(dec_out *d) {
+  const et_tokenizer *t = d->t;
+  tok_buf *g = &d->group;
+  if (!g->len) return 1;
+  int ok = 1;
+  if (t->kind == ET_TOKENIZER_HF_BPE) {
+    if (et_utf8_valid(g->p, g->len)) {
+      ok = put_text(d, g->p, g->len, 1);
+    } else {
+      for (size_t i = 0; ok && i < g->len; i++) ok = put_text(d, kFFFD, 3, 1);
+    }
+  } else {
+    for (size_t i = 0; ok && i < g->len;) {
+      size_t l;
+      if (et_utf8_decode(g->p + i, g->len - i, &l) == ET_UC_INVALID)
+        ok = put_text(d, kFFFD, 3, 0);
+      else
+        ok = put_text(d, g->p + i, l, 0);
+      i += l;
+    }
+  }
+  g->len = 0;
+  return ok;
+}
+
 et_status et_tokenizer_decode(const et_tokenizer *tok, const int32_t *ids,
                               size_t n, int skip_special, char **out_text,
                               size_t *out_len, et_diag *diag) {
@@ -464,53 +508,56 @@ et_status et_tokenizer_decode(const et_tokenizer *tok, const int32_t *ids,
     return et_diag_set(diag, ET_INVALID_ARGUMENT, "decode: bad arguments");
   *out_text = NULL;
   *out_len = 0;
-  tok_buf b = {0}, fa = {0}, fb = {0};
-  uint32_t strip = tok->strip_left;
-  int seen = 0;
-  for (size_t i = 0; i < n; i++) {
+  dec_out d;
+  memset(&d, 0, sizeof d);
+  d.t = tok;
+  d.strip = tok->strip_left;
+  et_status st = ET_OK;
+  for (size_t i = 0; i < n && st == ET_OK; i++) {
     if (ids[i] < 0 || (uint32_t)ids[i] >= tok->n) {
-      free(b.p);
-      free(fa.p);
-      free(fb.p);
-      return et_diag_set(diag, ET_INVALID_ARGUMENT,
-                         "decode: token id %d at position %zu is outside the "
-                         "vocabulary of %u",
-                         (int)ids[i], i, tok->n);
+      st = et_diag_set(diag, ET_INVALID_ARGUMENT,
+                       "decode: token id %d at position %zu is outside the vocabulary of %u",
+                       (int)ids[i], i, tok->n);
+      break;
     }
     const tok_piece *p = &tok->pieces[ids[i]];
     if (skip_special && p->special) continue;
+    int first = !d.seen;
+    d.seen = 1;
+    if (p->is_byte) {
+      if (!tok_buf_put(&d.group, tok->strs + p->dec_off, p->dec_len)) st = ET_MEMORY_ALLOCATION_FAILED;
+      continue;
+    }
+    if (!flush_group(&d)) {
+      st = ET_MEMORY_ALLOCATION_FAILED;
+      break;
+    }
     const uint8_t *s = tok->strs + p->dec_off;
     size_t l = p->dec_len;
-    if (tok->dec_first_token && !seen) {
-      tok_buf *r = tok_hf_decode_text(tok, tok->strs + p->src_off, p->src_len, 1, &fa, &fb);
+    if (tok->dec_first_token && first) {
+      tok_buf *r = tok_hf_decode_text(tok, tok->strs + p->src_off, p->src_len, 1, &d.fa, &d.fb);
       if (!r) {
-        free(b.p);
-        free(fa.p);
-        free(fb.p);
-        return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
+        st = ET_MEMORY_ALLOCATION_FAILED;
+        break;
       }
       s = r->p ? r->p : (const uint8_t *)"";
       l = r->len;
     }
-    seen = 1;
-    while (strip && l && b.len == 0 && s[0] == ' ') s++, l--, strip--;
-    if (l) strip = 0;
-    int put = tok_buf_put(&b, s, l);
-    if (!put) {
-      free(b.p);
-      free(fa.p);
-      free(fb.p);
-      return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
-    }
+    if (!put_text(&d, s, l, p->strip_ok)) st = ET_MEMORY_ALLOCATION_FAILED;
   }
-  free(fa.p);
-  free(fb.p);
-  if (!tok_buf_put(&b, "", 1)) {
-    free(b.p);
-    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "decode: out of memory");
+  if (st == ET_OK && (!flush_group(&d) || !tok_buf_put(&d.b, "", 1)))
+    st = ET_MEMORY_ALLOCATION_FAILED;
+  free(d.group.p);
+  free(d.fa.p);
+  free(d.fb.p);
+  if (st != ET_OK) {
+    free(d.b.p);
+    if (st == ET_MEMORY_ALLOCATION_FAILED)
+      et_diag_set(diag, st, "decode: out of memory");
+    return st;
   }
-  *out_text = (char *)b.p;
-  *out_len = b.len - 1;
+  *out_text = (char *)d.b.p;
+  *out_len = d.b.len - 1;
   return ET_OK;
 }
 
@@ -576,8 +623,12 @@ static et_status stream_bytes(et_token_stream *s, const uint8_t *p, size_t n,
       }
       if (!valid_prefix(s->pending, s->npending)) {
         /* The bytes before the offending one are a maximal subpart: one
-         * replacement for them, then retry the offending byte as a lead. */
-        if (!out_put(out, cap, len, kReplacement, 3)) return ET_OUT_OF_RESOURCES;
+         * replacement for them (one per byte where the reference decoder
+         * replaces byte tokens byte by byte), then retry the offending
+         * byte as a lead. */
+        size_t reps = s->tok->fffd_per_byte ? (size_t)s->npending - 1 : 1;
+        for (size_t r = 0; r < reps; r++)
+          if (!out_put(out, cap, len, kReplacement, 3)) return ET_OUT_OF_RESOURCES;
         uint8_t last = s->pending[s->npending - 1];
         s->pending[0] = last;
         s->npending = 1;
@@ -614,7 +665,8 @@ et_status et_token_stream_push(et_token_stream *s, int32_t id, char *out,
     l = r->len;
   }
   s->seen = 1;
-  while (s->strip_left && l && !s->started && b[0] == ' ') b++, l--, s->strip_left--;
+  while (p->strip_ok && s->strip_left && l && !s->started && b[0] == ' ')
+    b++, l--, s->strip_left--;
   if (l) s->started = 1, s->strip_left = 0;
   et_status st = stream_bytes(s, b, l, out, cap, out_len);
   free(fa.p);
@@ -625,9 +677,9 @@ et_status et_token_stream_push(et_token_stream *s, int32_t id, char *out,
 et_status et_token_stream_flush(et_token_stream *s, char *out, size_t cap,
                                 size_t *out_len) {
   *out_len = 0;
-  if (s->npending) {
-    s->npending = 0;
+  size_t reps = s->npending && s->tok && s->tok->fffd_per_byte ? s->npending : (s->npending ? 1 : 0);
+  s->npending = 0;
+  for (size_t r = 0; r < reps; r++)
     if (!out_put(out, cap, out_len, kReplacement, 3)) return ET_OUT_OF_RESOURCES;
-  }
   return ET_OK;
 }
