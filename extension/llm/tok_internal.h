@@ -94,6 +94,7 @@ struct et_tokenizer {
   uint32_t max_piece_len; /* longest model-space string */
   uint32_t strip_left;   /* decoder: leading spaces stripped from the output */
   int fffd_per_byte;     /* invalid byte-token runs: one U+FFFD per byte */
+  int strip_each_piece;  /* SentencePiece: strip one space per piece until output starts */
 
   /* tokenizer.json */
   int byte_level, byte_fallback, fuse_unk, ignore_merges;

@@ -244,15 +244,8 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
   t->spm_byte_fallback = sp.byte_fallback;
   t->strip_left = sp.add_dummy_prefix ? 1 : 0;
   t->fffd_per_byte = 1;
+  t->strip_each_piece = sp.add_dummy_prefix && sp.remove_extra_ws;
   if ((st = tok_alloc_pieces(t, count, diag)) != ET_OK) return st;
-  if ((st = check_id(sp.unk_id, count, "unk_id", diag)) != ET_OK) return st;
-  if ((st = check_id(sp.bos_id, count, "bos_id", diag)) != ET_OK) return st;
-  if ((st = check_id(sp.eos_id, count, "eos_id", diag)) != ET_OK) return st;
-  if (sp.unk_id < 0)
-    return et_diag_set(diag, ET_INVALID_ARGUMENT, "tokenizer.model: unk_id must be set");
-  t->unk_id = (int32_t)sp.unk_id;
-  t->bos_id = (int32_t)sp.bos_id;
-  t->eos_id = (int32_t)sp.eos_id;
   if (sp.unk_surface) {
     t->unk_surface_off = tok_str_add(t, sp.unk_surface, sp.unk_surface_len);
     t->unk_surface_len = (uint32_t)sp.unk_surface_len;
@@ -322,9 +315,17 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
   }
   free(dec.p);
   if (id != count) goto oom;
+  if ((st = check_id(sp.unk_id, count, "unk_id", diag)) != ET_OK) return st;
+  if (sp.unk_id < 0)
+    return et_diag_set(diag, ET_INVALID_ARGUMENT, "tokenizer.model: unk_id must be set");
+  t->unk_id = (int32_t)sp.unk_id;
   if (t->pieces[t->unk_id].type != TOK_UNKNOWN)
     return et_diag_set(diag, ET_INVALID_ARGUMENT,
                        "tokenizer.model: unk_id %d is not a piece of type UNKNOWN", (int)t->unk_id);
+  if ((st = check_id(sp.bos_id, count, "bos_id", diag)) != ET_OK) return st;
+  if ((st = check_id(sp.eos_id, count, "eos_id", diag)) != ET_OK) return st;
+  t->bos_id = (int32_t)sp.bos_id;
+  t->eos_id = (int32_t)sp.eos_id;
   if ((st = tok_build_map(t, diag)) != ET_OK) return st;
   if (t->n_user) {
     t->user_ids = malloc(t->n_user * sizeof *t->user_ids);

@@ -466,6 +466,12 @@ typedef struct dec_out {
 } dec_out;
 
 static int put_text(dec_out *d, const uint8_t *s, size_t l, int strippable) {
+  if (d->t->strip_each_piece) {
+    /* SentencePiece: every piece loses one leading space while nothing has
+     * been written yet. */
+    if (strippable && d->b.len == 0 && l && s[0] == ' ') s++, l--;
+    return tok_buf_put(&d->b, s, l);
+  }
   while (strippable && d->strip && l && d->b.len == 0 && s[0] == ' ') s++, l--, d->strip--;
   if (l) d->strip = 0;
   return tok_buf_put(&d->b, s, l);
@@ -665,8 +671,12 @@ et_status et_token_stream_push(et_token_stream *s, int32_t id, char *out,
     l = r->len;
   }
   s->seen = 1;
-  while (p->strip_ok && s->strip_left && l && !s->started && b[0] == ' ')
-    b++, l--, s->strip_left--;
+  if (tok->strip_each_piece) {
+    if (p->strip_ok && l && !s->started && b[0] == ' ') b++, l--;
+  } else {
+    while (p->strip_ok && s->strip_left && l && !s->started && b[0] == ' ')
+      b++, l--, s->strip_left--;
+  }
   if (l) s->started = 1, s->strip_left = 0;
   et_status st = stream_bytes(s, b, l, out, cap, out_len);
   free(fa.p);

@@ -64,7 +64,7 @@ MULTILINGUAL = [
 
 def _stdlib_text() -> list[str]:
     out = []
-    for name in ["os", "json", "re", "collections", "argparse", "inspect", "typing",
+    for name in ["os", "json", "re", "collections", "argparse", "inspect",
                  "subprocess", "email.message", "http.client", "unittest", "logging",
                  "pathlib", "functools", "itertools", "textwrap", "string", "decimal",
                  "fractions", "statistics", "datetime", "calendar", "csv", "zipfile",
