@@ -438,10 +438,17 @@ static et_status load_merges(loader *L, const et_json *merges) {
       size_t ml;
       ids[k] = model_form(L, parts[k], lens[k], &ms, &ml) ? tok_map_find(t, ms, ml) : -1;
       if (ids[k] < 0) {
+        char shown_tok[48];
+        size_t sl = lens[k] < sizeof shown_tok - 1 ? lens[k] : sizeof shown_tok - 1;
+        memcpy(shown_tok, parts[k], sl);
+        shown_tok[sl] = 0;
+        for (size_t j = 0; j < sl; j++)
+          if ((uint8_t)shown_tok[j] < 0x20) shown_tok[j] = '?';
         free(ab.p);
         return et_diag_set(L->diag, ET_INVALID_ARGUMENT,
-                           "tokenizer.json: merge %u uses a token that is not in the vocabulary",
-                           r);
+                           "tokenizer.json: merge %u uses a token that is not in the "
+                           "vocabulary ('%s')",
+                           r, shown_tok);
       }
     }
     tok_pairmap_put(&t->merges, ids[0], ids[1], r, ids[2]);

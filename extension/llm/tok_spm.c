@@ -100,7 +100,8 @@ static et_status malformed(et_diag *diag, const char *where, size_t off) {
                      "tokenizer.model: malformed protobuf in %s at byte %zu", where, off);
 }
 
-static et_status read_trainer(const uint8_t *s, size_t n, spm_spec *sp, et_diag *diag) {
+static et_status read_trainer(const uint8_t *s, size_t n, spm_spec *sp, et_diag *diag,
+                              size_t file_off) {
   pb r = {s, n, 0};
   pb_field f;
   int k;
@@ -120,11 +121,12 @@ static et_status read_trainer(const uint8_t *s, size_t n, spm_spec *sp, et_diag 
       sp->unk_surface_len = f.len;
     }
   }
-  if (k < 0) return malformed(diag, "trainer_spec", r.i);
+  if (k < 0) return malformed(diag, "trainer_spec", file_off + r.i);
   return ET_OK;
 }
 
-static et_status read_normalizer(const uint8_t *s, size_t n, spm_spec *sp, et_diag *diag) {
+static et_status read_normalizer(const uint8_t *s, size_t n, spm_spec *sp, et_diag *diag,
+                                 size_t file_off) {
   pb r = {s, n, 0};
   pb_field f;
   int k;
@@ -142,13 +144,13 @@ static et_status read_normalizer(const uint8_t *s, size_t n, spm_spec *sp, et_di
       sp->escape_ws = f.v != 0;
     }
   }
-  if (k < 0) return malformed(diag, "normalizer_spec", r.i);
+  if (k < 0) return malformed(diag, "normalizer_spec", file_off + r.i);
   return ET_OK;
 }
 
 static et_status read_piece(const uint8_t *s, size_t n, const uint8_t **piece,
                             size_t *plen, float *score, int *type, et_diag *diag,
-                            uint32_t index) {
+                            uint32_t index, size_t file_off) {
   pb r = {s, n, 0};
   pb_field f;
   int k;
@@ -166,7 +168,10 @@ static et_status read_piece(const uint8_t *s, size_t n, const uint8_t **piece,
       *type = f.v > 100 ? 100 : (int)f.v;
     }
   }
-  if (k < 0) return malformed(diag, "a piece", r.i);
+  if (k < 0)
+    return et_diag_set(diag, ET_INVALID_ARGUMENT,
+                       "tokenizer.model: malformed protobuf in piece %u at byte %zu", index,
+                       file_off + r.i);
   if (!*piece || *plen == 0)
     return et_diag_set(diag, ET_INVALID_ARGUMENT, "tokenizer.model: piece %u is empty", index);
   if (!et_utf8_valid(*piece, *plen))
@@ -212,9 +217,10 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
                            "tokenizer.model: more than %u pieces", ET_TOKENIZER_MAX_VOCAB);
       count++;
     } else if (f.num == 2) {
-      if ((st = read_trainer(f.s, f.len, &sp, diag)) != ET_OK) return st;
+      if ((st = read_trainer(f.s, f.len, &sp, diag, (size_t)(f.s - data))) != ET_OK) return st;
     } else if (f.num == 3) {
-      if ((st = read_normalizer(f.s, f.len, &sp, diag)) != ET_OK) return st;
+      if ((st = read_normalizer(f.s, f.len, &sp, diag, (size_t)(f.s - data))) != ET_OK)
+        return st;
     }
   }
   if (k < 0) return malformed(diag, "the model", r.i);
@@ -266,7 +272,8 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
     size_t pl;
     float score;
     int type;
-    if ((st = read_piece(f.s, f.len, &ps, &pl, &score, &type, diag, id)) != ET_OK) {
+    if ((st = read_piece(f.s, f.len, &ps, &pl, &score, &type, diag, id,
+                         (size_t)(f.s - data))) != ET_OK) {
       free(dec.p);
       return st;
     }
