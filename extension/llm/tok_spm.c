@@ -563,13 +563,13 @@ done:
   return ok;
 }
 
-/* Path scores are doubles, as in SentencePiece's Viterbi (and tokenizers'
- * Unigram); piece scores are the model's floats. Over a long text a float
- * path score would round differently and pick other pieces. */
+/* Path scores are floats, as in SentencePiece's optimized Viterbi; ties
+ * between segmentations of equal score are then broken as it breaks them
+ * (the first candidate for an end position wins). */
 typedef struct vnode {
   int32_t id;
   int32_t starts_at;
-  double score;
+  float score;
 } vnode;
 
 static int unigram_encode(const et_tokenizer *t, const uint8_t *s, size_t n, tok_ids *out) {
@@ -581,7 +581,7 @@ static int unigram_encode(const et_tokenizer *t, const uint8_t *s, size_t n, tok
   const float unk_score = t->min_score - 10.0f;
   for (size_t st = 0; st < n; st++) {
     if (st > 0 && best[st].starts_at < 0) continue; /* unreachable */
-    double till = best[st].score;
+    float till = best[st].score;
     size_t mblen = et_utf8_unit(s + st, n - st);
     int single = 0;
     size_t maxl = t->max_piece_len < n - st ? t->max_piece_len : n - st;
@@ -591,18 +591,27 @@ static int unigram_encode(const et_tokenizer *t, const uint8_t *s, size_t n, tok
       const tok_piece *p = &t->pieces[id];
       if (!in_pieces(p) || p->type == TOK_UNUSED) continue;
       vnode *tg = &best[st + len];
-      double sc = p->type == TOK_USER ? (double)len * (double)t->max_score - 0.1 : (double)p->score;
-      double c = sc + till;
-      if (tg->starts_at == -1 || c > tg->score) {
-        tg->score = c;
-        tg->starts_at = (int32_t)st;
-        tg->id = id;
+      if (p->type == TOK_USER) {
+        /* the user-defined bonus is computed in double, then stored */
+        double c = (double)len * (double)t->max_score - 0.1 + (double)till;
+        if (tg->starts_at == -1 || c > (double)tg->score) {
+          tg->score = (float)c;
+          tg->starts_at = (int32_t)st;
+          tg->id = id;
+        }
+      } else {
+        float c = p->score + till;
+        if (tg->starts_at == -1 || c > tg->score) {
+          tg->score = c;
+          tg->starts_at = (int32_t)st;
+          tg->id = id;
+        }
       }
       if (len == mblen) single = 1;
     }
     if (!single) {
       vnode *tg = &best[st + mblen];
-      double cand = (double)unk_score + till;
+      float cand = unk_score + till;
       if (tg->starts_at == -1 || cand > tg->score) {
         tg->score = cand;
         tg->starts_at = (int32_t)st;

@@ -63,6 +63,16 @@ def test_encode_matches_oracle(pair):
     assert not bad, _report(bad, "encodings differ")
 
 
+def test_long_input_and_runs(pair):
+    """One 100 KB call (corpus text: tables of '=' and '-' runs included), and
+    runs whose segmentations tie in score."""
+    kind, _, enc, _, tok = pair
+    text = "\n".join(F.corpus())[:100_000]
+    assert tok.encode(text) == enc(text)
+    for s in ["-" * 43, "x " + "-" * 43, "=" * 25, "a " + "=" * 57 + " b", "." * 100, "ab" * 80]:
+        assert tok.encode(s) == enc(s), s
+
+
 def test_decode_matches_oracle(pair):
     kind, _, enc, dec, tok = pair
     bad = []
