@@ -117,6 +117,8 @@ struct et_tokenizer {
   float min_score, max_score;
   uint32_t unk_surface_off, unk_surface_len;
   int32_t *user_ids; /* USER_DEFINED pieces, longest first */
+  uint32_t cmap_off, cmap_units;        /* precompiled character map: trie */
+  uint32_t cmap_norm_off, cmap_norm_len; /* and its replacement strings */
   uint32_t n_user;
 };
 

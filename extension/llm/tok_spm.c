@@ -91,6 +91,7 @@ typedef struct spm_spec {
   size_t unk_surface_len;
   const uint8_t *norm_name;
   size_t norm_name_len;
+  const uint8_t *charsmap;
   size_t charsmap_len;
   int add_dummy_prefix, remove_extra_ws, escape_ws;
 } spm_spec;
@@ -135,6 +136,7 @@ static et_status read_normalizer(const uint8_t *s, size_t n, spm_spec *sp, et_di
       sp->norm_name = f.s;
       sp->norm_name_len = f.len;
     } else if (f.wire == 2 && f.num == 2) {
+      sp->charsmap = f.s;
       sp->charsmap_len = f.len;
     } else if (f.wire == 0 && f.num == 3) {
       sp->add_dummy_prefix = f.v != 0;
@@ -238,12 +240,27 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
   if (sp.suffix)
     return et_diag_set(diag, ET_NOT_SUPPORTED,
                        "tokenizer.model: treat_whitespace_as_suffix is not supported");
-  if (sp.charsmap_len > 0)
-    return et_diag_set(diag, ET_NOT_SUPPORTED,
-                       "tokenizer.model: normalizer '%.*s' with a precompiled character "
-                       "map is not supported (identity normalization only)",
-                       (int)(sp.norm_name_len > 64 ? 64 : sp.norm_name_len),
-                       sp.norm_name ? (const char *)sp.norm_name : "");
+  if (sp.charsmap_len > 0) {
+    /* A precompiled character map (nmt_nfkc and the other built-in rules):
+     * a little-endian u32 trie size, a darts-clone double array of that many
+     * bytes, then the NUL-separated replacement strings. */
+    const uint8_t *c = sp.charsmap;
+    uint32_t trie_size = sp.charsmap_len >= 4 ? (uint32_t)c[0] | (uint32_t)c[1] << 8 |
+                                                    (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24
+                                              : 0;
+    if (sp.charsmap_len < 8 || trie_size < 4 || trie_size % 4 != 0 ||
+        trie_size > sp.charsmap_len - 4)
+      return et_diag_set(diag, ET_INVALID_ARGUMENT,
+                         "tokenizer.model: the precompiled character map of %zu bytes is "
+                         "malformed (trie of %u bytes)",
+                         sp.charsmap_len, trie_size);
+    uint32_t off = tok_str_add(t, c + 4, sp.charsmap_len - 4);
+    if (off == UINT32_MAX) goto oom;
+    t->cmap_off = off;
+    t->cmap_units = trie_size / 4;
+    t->cmap_norm_off = off + trie_size;
+    t->cmap_norm_len = (uint32_t)(sp.charsmap_len - 4 - trie_size);
+  }
   t->add_dummy_prefix = sp.add_dummy_prefix;
   t->remove_extra_ws = sp.remove_extra_ws;
   t->escape_ws = sp.escape_ws;
@@ -374,28 +391,101 @@ et_status tok_load_spm(const void *data, size_t size, et_tokenizer **out, et_dia
 
 static const uint8_t kSpace[3] = {0xE2, 0x96, 0x81}; /* U+2581 */
 
-/* SentencePiece's normalization with the identity rule: leading, trailing
- * and repeated spaces removed (remove_extra_whitespaces), the dummy prefix,
- * spaces escaped as U+2581. */
+static size_t user_match(const et_tokenizer *t, const uint8_t *s, size_t n, size_t i, int32_t *id);
+
+/* Longest rule of the precompiled character map matching s[0..n) (at most
+ * the first 32 matches are considered, as SentencePiece does): its length,
+ * and the replacement in *rep / *rep_len. 0 when none. Every index into the
+ * map is checked (the map is untrusted). */
+static size_t cmap_match(const et_tokenizer *t, const uint8_t *s, size_t n, const uint8_t **rep,
+                         size_t *rep_len) {
+  const uint8_t *a = t->strs + t->cmap_off;
+  size_t units = t->cmap_units;
+#define UNIT(k) ((uint32_t)a[4 * (k)] | (uint32_t)a[4 * (k) + 1] << 8 | \
+                 (uint32_t)a[4 * (k) + 2] << 16 | (uint32_t)a[4 * (k) + 3] << 24)
+#define OFFSET(u) (((u) >> 10) << (((u) & (1u << 9)) >> 6))
+  size_t best = 0, found = 0;
+  uint32_t value = 0;
+  size_t pos = OFFSET(UNIT(0));
+  for (size_t i = 0; i < n && found < 32; i++) {
+    pos ^= s[i];
+    if (pos >= units) break;
+    uint32_t u = UNIT(pos);
+    if ((u & ((1u << 31) | 0xFFu)) != s[i]) break;
+    pos ^= OFFSET(u);
+    if (pos >= units) break;
+    if ((u >> 8) & 1u) {
+      found++;
+      best = i + 1;
+      value = UNIT(pos) & ((1u << 31) - 1);
+    }
+  }
+#undef UNIT
+#undef OFFSET
+  if (!best || value >= t->cmap_norm_len) return 0;
+  const uint8_t *str = t->strs + t->cmap_norm_off + value;
+  const uint8_t *end = memchr(str, 0, t->cmap_norm_len - value);
+  *rep = str;
+  *rep_len = end ? (size_t)(end - str) : t->cmap_norm_len - value;
+  return best;
+}
+
+/* SentencePiece's NormalizePrefix: a user-defined symbol as it is, else the
+ * longest character-map rule, else one character (U+FFFD for a byte that is
+ * not UTF-8). Returns the bytes consumed. */
+static size_t norm_prefix(const et_tokenizer *t, const uint8_t *s, size_t n, size_t i,
+                          const uint8_t **rep, size_t *rep_len) {
+  int32_t uid;
+  size_t l = user_match(t, s, n, i, &uid);
+  if (l) {
+    *rep = s + i;
+    *rep_len = l;
+    return l;
+  }
+  if (t->cmap_units && (l = cmap_match(t, s + i, n - i, rep, rep_len)) > 0) return l;
+  if (et_utf8_decode(s + i, n - i, &l) == ET_UC_INVALID) {
+    *rep = (const uint8_t *)"\xEF\xBF\xBD";
+    *rep_len = 3;
+    return 1;
+  }
+  *rep = s + i;
+  *rep_len = l;
+  return l;
+}
+
+/* SentencePiece's normalization: leading, trailing and repeated spaces
+ * removed (remove_extra_whitespaces), the dummy prefix, spaces escaped as
+ * U+2581, each character through the character map when there is one. */
 static int spm_normalize(const et_tokenizer *t, const uint8_t *s, size_t n, tok_buf *out) {
   out->len = 0;
   size_t i = 0;
-  if (t->remove_extra_ws)
-    while (i < n && s[i] == ' ') i++;
+  const uint8_t *rep;
+  size_t rl;
+  if (t->remove_extra_ws) {
+    while (i < n) {
+      size_t c = norm_prefix(t, s, n, i, &rep, &rl);
+      if (rl != 1 || rep[0] != ' ') break;
+      i += c;
+    }
+  }
   if (i == n) return 1;
   const uint8_t *sp = t->escape_ws ? kSpace : (const uint8_t *)" ";
   size_t spl = t->escape_ws ? 3 : 1;
   if (t->add_dummy_prefix && !tok_buf_put(out, sp, spl)) return 0;
   int prev_space = t->remove_extra_ws;
-  for (; i < n; i++) {
-    if (s[i] == ' ') {
-      if (prev_space && t->remove_extra_ws) continue;
-      if (!tok_buf_put(out, sp, spl)) return 0;
-      prev_space = 1;
-    } else {
-      if (!tok_buf_put(out, s + i, 1)) return 0;
-      prev_space = 0;
+  while (i < n) {
+    size_t c = norm_prefix(t, s, n, i, &rep, &rl);
+    if (prev_space)
+      while (rl && rep[0] == ' ') rep++, rl--;
+    if (rl) {
+      for (size_t k = 0; k < rl; k++) {
+        int ok = rep[k] == ' ' ? tok_buf_put(out, sp, spl) : tok_buf_put(out, rep + k, 1);
+        if (!ok) return 0;
+      }
+      prev_space = rep[rl - 1] == ' ';
     }
+    if (!t->remove_extra_ws) prev_space = 0;
+    i += c;
   }
   if (t->remove_extra_ws)
     while (out->len >= spl && memcmp(out->p + out->len - spl, sp, spl) == 0) out->len -= spl;

@@ -16,6 +16,8 @@ Each kind mirrors a real model family's file:
   spm_bpe      SentencePiece tokenizer.model, BPE, byte_fallback
   spm_unigram  SentencePiece tokenizer.model, Unigram, byte_fallback
   spm_unigram_nofallback  Unigram without byte fallback (unknowns)
+  spm_unigram_nfkc, spm_bpe_nfkc  the trainer's default normalization
+               (nmt_nfkc: a precompiled character map in the file)
 
 Files are cached under $ET_BUILD_DIR/testdata/tokenizers/<key>/ (key: this
 file and the package versions), so only the first run trains (~20 s).
@@ -103,7 +105,7 @@ def corpus_lines() -> list[str]:
 
 
 KINDS = ["gpt2", "gpt2_prefix", "llama3", "qwen2", "llama2_json", "metaspace",
-         "spm_bpe", "spm_unigram", "spm_unigram_nofallback"]
+         "spm_bpe", "spm_unigram", "spm_unigram_nofallback", "spm_unigram_nfkc", "spm_bpe_nfkc"]
 SPECIALS = {
     "gpt2": ["<|endoftext|>", "<|im_start|>"],
     "gpt2_prefix": ["<|endoftext|>"],
@@ -115,6 +117,8 @@ SPECIALS = {
     "spm_bpe": ["<s>", "</s>"],
     "spm_unigram": ["<s>", "</s>"],
     "spm_unigram_nofallback": ["<s>", "</s>"],
+    "spm_unigram_nfkc": ["<s>", "</s>"],
+    "spm_bpe_nfkc": ["<s>", "</s>"],
 }
 FILE = {k: ("tokenizer.model" if k.startswith("spm") else "tokenizer.json") for k in KINDS}
 
@@ -204,12 +208,13 @@ def _spm(kind: str, text_file: Path, path: Path) -> None:
     import sentencepiece as spm
 
     prefix = path.parent / "spm"
+    bpe = kind.startswith("spm_bpe")
     spm.SentencePieceTrainer.train(
         input=str(text_file), model_prefix=str(prefix),
-        vocab_size=2000 if kind == "spm_bpe" else 1500,
-        model_type="bpe" if kind == "spm_bpe" else "unigram",
+        vocab_size=2000 if bpe else 1500,
+        model_type="bpe" if bpe else "unigram",
         byte_fallback=(kind != "spm_unigram_nofallback"),
-        normalization_rule_name="identity",
+        normalization_rule_name="nmt_nfkc" if kind.endswith("nfkc") else "identity",
         character_coverage=0.9995, num_threads=1, minloglevel=2,
         user_defined_symbols=["<sep>", "[MASK]"] if kind == "spm_unigram" else [],
         remove_extra_whitespaces=(kind != "spm_bpe"),

@@ -154,7 +154,7 @@ def test_vocab_and_special_ids(pair):
         assert tok.vocab_size == sp.get_piece_size()
         assert (tok.bos_id, tok.eos_id) == (sp.bos_id(), sp.eos_id())
         assert tok.is_special(sp.bos_id()) and not tok.is_special(sp.unk_id())
-        assert tok.kind == ("sentencepiece_bpe" if kind == "spm_bpe" else "sentencepiece_unigram")
+        assert tok.kind == ("sentencepiece_bpe" if "bpe" in kind else "sentencepiece_unigram")
         return
     from tokenizers import Tokenizer as HF
 
@@ -405,9 +405,12 @@ def _spm_cases():
          "unk_id 300 is not a piece of type UNKNOWN"),
         ("spm_bos_range", _spm_case(lambda m: setattr(m.trainer_spec, "bos_id", 5000)),
          "InvalidArgument", "bos_id 5000 is outside"),
-        ("spm_charsmap", _spm_case(lambda m: setattr(m.normalizer_spec, "precompiled_charsmap",
-                                                     b"\x00" * 16)),
-         "NotSupported", "precompiled character map"),
+        ("spm_charsmap_short", _spm_case(lambda m: setattr(m.normalizer_spec,
+                                                           "precompiled_charsmap", b"\x00" * 7)),
+         "InvalidArgument", "precompiled character map of 7 bytes is malformed"),
+        ("spm_charsmap_trie_size", _spm_case(lambda m: setattr(
+            m.normalizer_spec, "precompiled_charsmap", b"\xff\xff\x00\x00" + b"\x00" * 12)),
+         "InvalidArgument", "malformed (trie of 65535 bytes)"),
         ("spm_suffix", _spm_case(lambda m: setattr(m.trainer_spec, "treat_whitespace_as_suffix",
                                                    True)),
          "NotSupported", "treat_whitespace_as_suffix"),
