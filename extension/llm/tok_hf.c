@@ -596,6 +596,13 @@ static et_status load(loader *L, const et_json *root, const char *dir) {
     any = 1;
   }
   if (!any) return bad(L, "tokenizer.json: the vocabulary is %s", "empty");
+  /* Ids are dense in real files; a tiny file must not make us allocate the
+   * table of a huge id. */
+  uint64_t entries = (uint64_t)vocab->len + n_added;
+  if ((uint64_t)max_id >= entries * 2 + 1024)
+    return et_diag_set(L->diag, ET_INVALID_ARGUMENT,
+                       "tokenizer.json: ids are too sparse: id %u for %llu tokens", max_id,
+                       (unsigned long long)entries);
   if ((st = tok_alloc_pieces(t, max_id + 1, L->diag)) != ET_OK) return st;
 
   for (uint32_t i = 0; i < vocab->len; i++) {

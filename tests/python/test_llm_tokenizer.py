@@ -296,6 +296,8 @@ JSON_CASES = [
      "InvalidArgument", "must be an integer id"),
     ("id_bignum", json.dumps(BASE_JSON).replace('"a": 0', '"a": 123456789012345678901234567890').encode(),
      "InvalidArgument", "must be an integer id"),
+    ("id_sparse", _json_case(_set(["model", "vocab", "a"], 2**24 - 1)), "InvalidArgument",
+     "ids are too sparse: id 16777215 for 8 tokens"),
     ("id_twice", _json_case(_set(["model", "vocab", "c"], 0)), "InvalidArgument",
      "id 0 is used by two vocabulary entries"),
     ("merge_unknown", _json_case(_set(["model", "merges"], ["a zz"])), "InvalidArgument",
