@@ -117,6 +117,8 @@ struct et_tokenizer {
   float min_score, max_score;
   uint32_t unk_surface_off, unk_surface_len;
   int32_t *user_ids; /* USER_DEFINED pieces, longest first */
+  uint64_t *prefixes; /* tok_build_prefixes; NULL: none */
+  size_t prefix_mask;
   uint32_t cmap_off, cmap_units;        /* precompiled character map: trie */
   uint32_t cmap_norm_off, cmap_norm_len; /* and its replacement strings */
   uint32_t n_user;
@@ -145,6 +147,18 @@ et_status tok_alloc_pieces(et_tokenizer *t, uint32_t n, et_diag *diag);
  * duplicate string (the message names it). */
 et_status tok_build_map(et_tokenizer *t, et_diag *diag);
 int32_t tok_map_find(const et_tokenizer *t, const uint8_t *s, size_t n);
+/* The string hash, one byte at a time: a prefix's hash extends to the next. */
+#define TOK_HASH_INIT 1469598103934665603ull
+static inline uint64_t tok_hash_step(uint64_t h, uint8_t b) {
+  return (h ^ b) * 1099511628211ull;
+}
+/* tok_map_find with the string's hash already computed. */
+int32_t tok_map_find_h(const et_tokenizer *t, const uint8_t *s, size_t n, uint64_t h);
+/* The set of (hashes of) every prefix of the mapped strings, for
+ * Viterbi's early stop; tok_is_prefix_h may say yes for a non-prefix (a
+ * hash collision), never no for a prefix. */
+et_status tok_build_prefixes(et_tokenizer *t, et_diag *diag);
+int tok_is_prefix_h(const et_tokenizer *t, uint64_t h);
 /* Fill max_dec_len, max_piece_len, byte_ids from <0xNN> pieces. */
 void tok_finish(et_tokenizer *t);
 /* Parse "<0xNN>" (exactly six bytes); -1 if it is not one. */

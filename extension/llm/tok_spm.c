@@ -351,6 +351,8 @@ static et_status build(et_tokenizer *t, const uint8_t *data, size_t size, et_dia
   t->bos_id = (int32_t)sp.bos_id;
   t->eos_id = (int32_t)sp.eos_id;
   if ((st = tok_build_map(t, diag)) != ET_OK) return st;
+  if (t->kind == ET_TOKENIZER_SPM_UNIGRAM && (st = tok_build_prefixes(t, diag)) != ET_OK)
+    return st;
   if (t->n_user) {
     t->user_ids = malloc(t->n_user * sizeof *t->user_ids);
     if (!t->user_ids) goto oom;
@@ -675,8 +677,11 @@ static int unigram_encode(const et_tokenizer *t, const uint8_t *s, size_t n, tok
     size_t mblen = et_utf8_unit(s + st, n - st);
     int single = 0;
     size_t maxl = t->max_piece_len < n - st ? t->max_piece_len : n - st;
+    uint64_t h = TOK_HASH_INIT;
     for (size_t len = 1; len <= maxl; len++) {
-      int32_t id = tok_map_find(t, s + st, len);
+      h = tok_hash_step(h, s[st + len - 1]);
+      if (!tok_is_prefix_h(t, h)) break; /* no piece goes on this way */
+      int32_t id = tok_map_find_h(t, s + st, len, h);
       if (id < 0) continue;
       const tok_piece *p = &t->pieces[id];
       if (!in_pieces(p) || p->type == TOK_UNUSED) continue;

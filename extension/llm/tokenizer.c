@@ -121,15 +121,23 @@ et_status tok_alloc_pieces(et_tokenizer *t, uint32_t n, et_diag *diag) {
   return ET_OK;
 }
 
+/* FNV-1a, byte by byte (so a prefix's hash extends to the next prefix's),
+ * then mixed for the table index. */
 static uint64_t hash_bytes(const uint8_t *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
-  return h ^ (h >> 29);
+  uint64_t h = TOK_HASH_INIT;
+  for (size_t i = 0; i < n; i++) h = tok_hash_step(h, s[i]);
+  return h;
 }
 
+static size_t hash_index(uint64_t h) { return (size_t)(h ^ (h >> 29)); }
+
 int32_t tok_map_find(const et_tokenizer *t, const uint8_t *s, size_t n) {
+  return tok_map_find_h(t, s, n, hash_bytes(s, n));
+}
+
+int32_t tok_map_find_h(const et_tokenizer *t, const uint8_t *s, size_t n, uint64_t h) {
   if (!t->map.slots) return -1;
-  size_t i = (size_t)hash_bytes(s, n) & t->map.mask;
+  size_t i = hash_index(h) & t->map.mask;
   for (;;) {
     int32_t id = t->map.slots[i];
     if (id < 0) return -1;
@@ -152,7 +160,7 @@ et_status tok_build_map(et_tokenizer *t, et_diag *diag) {
     tok_piece *p = &t->pieces[id];
     if (!p->in_map) continue;
     const uint8_t *s = t->strs + p->off;
-    size_t i = (size_t)hash_bytes(s, p->len) & t->map.mask;
+    size_t i = hash_index(hash_bytes(s, p->len)) & t->map.mask;
     for (;;) {
       int32_t o = t->map.slots[i];
       if (o < 0) {
@@ -175,6 +183,42 @@ et_status tok_build_map(et_tokenizer *t, et_diag *diag) {
     }
   }
   return ET_OK;
+}
+
+et_status tok_build_prefixes(et_tokenizer *t, et_diag *diag) {
+  size_t total = 0;
+  for (uint32_t id = 0; id < t->n; id++)
+    if (t->pieces[id].in_map) total += t->pieces[id].len;
+  size_t cap = 16;
+  while (cap < total * 2) cap *= 2;
+  t->prefixes = calloc(cap, sizeof *t->prefixes);
+  if (!t->prefixes)
+    return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "tokenizer: out of memory");
+  t->prefix_mask = cap - 1;
+  for (uint32_t id = 0; id < t->n; id++) {
+    const tok_piece *p = &t->pieces[id];
+    if (!p->in_map) continue;
+    uint64_t h = TOK_HASH_INIT;
+    for (uint32_t k = 0; k < p->len; k++) {
+      h = tok_hash_step(h, t->strs[p->off + k]);
+      uint64_t key = h | 1;
+      size_t i = hash_index(h) & t->prefix_mask;
+      while (t->prefixes[i] && t->prefixes[i] != key) i = (i + 1) & t->prefix_mask;
+      t->prefixes[i] = key;
+    }
+  }
+  return ET_OK;
+}
+
+int tok_is_prefix_h(const et_tokenizer *t, uint64_t h) {
+  if (!t->prefixes) return 1;
+  uint64_t key = h | 1;
+  size_t i = hash_index(h) & t->prefix_mask;
+  while (t->prefixes[i]) {
+    if (t->prefixes[i] == key) return 1;
+    i = (i + 1) & t->prefix_mask;
+  }
+  return 0;
 }
 
 int tok_parse_byte_piece(const uint8_t *s, size_t n) {
@@ -274,6 +318,7 @@ void et_tokenizer_free(et_tokenizer *t) {
   free(t->merges.result);
   free(t->added);
   free(t->user_ids);
+  free(t->prefixes);
   free(t);
 }
 
