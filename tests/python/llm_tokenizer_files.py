@@ -31,6 +31,8 @@ import inspect
 import json
 import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,24 +226,29 @@ def _spm(kind: str, text_file: Path, path: Path) -> None:
 
 
 def build(kind: str) -> Path:
-    """The tokenizer file of `kind`, trained on first use."""
+    """The tokenizer file of `kind`, trained on first use. Each process
+    trains in its own scratch directory and renames the result into place,
+    so parallel test workers never see a half-written file."""
     d = cache_dir() / kind
     path = d / FILE[kind]
     if path.exists():
         return path
     d.mkdir(parents=True, exist_ok=True)
-    tmp = d / (FILE[kind] + ".tmp")
-    texts = corpus()
-    if kind.startswith("spm"):
-        text_file = d / "corpus.txt"
-        text_file.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
-        _spm(kind, text_file, tmp)
-        text_file.unlink()
-    elif kind in ("llama2_json", "metaspace"):
-        _sp_style_json(kind, texts, tmp)
-    else:
-        _byte_level(kind, texts, tmp)
-    tmp.rename(path)
+    work = Path(tempfile.mkdtemp(prefix=f".{kind}-", dir=d))
+    try:
+        tmp = work / FILE[kind]
+        texts = corpus()
+        if kind.startswith("spm"):
+            text_file = work / "corpus.txt"
+            text_file.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
+            _spm(kind, text_file, tmp)
+        elif kind in ("llama2_json", "metaspace"):
+            _sp_style_json(kind, texts, tmp)
+        else:
+            _byte_level(kind, texts, tmp)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return path
 
 
