@@ -62,10 +62,17 @@ static void tile_c(size_t mr, size_t k, const float *a, size_t lda,
 }
 
 #ifdef XG_X86
-__attribute__((target("avx2,fma"))) static void
-tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
-          size_t ldb, float *c, size_t ldc, size_t nr, const float *bias,
-          float lo, float hi) {
+/* B rows hold NR readable floats (masked: only the first nr, the rest read
+ * as zero, for the columns past the last full panel of an unpacked B). */
+#define XG_LOAD_B(p, m)                                                   \
+  (masked ? _mm256_maskload_ps((p), (m)) : _mm256_loadu_ps(p))
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
+               const float *b, size_t ldb, float *c, size_t ldc, size_t nr,
+               const float *bias, float lo, float hi, int masked) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
   __m256 acc[MR][2];
   float bb[NR];
   for (size_t j = 0; j < NR; j++) bb[j] = bias && j < nr ? bias[j] : 0.0f;
@@ -81,7 +88,7 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
            c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
     for (size_t kk = 0; kk < k; kk++) {
       const float *br = b + kk * ldb;
-      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8), v;
+      __m256 x0 = XG_LOAD_B(br, m0), x1 = XG_LOAD_B(br + 8, m1), v;
       v = _mm256_broadcast_ss(a0 + kk);
       c00 = _mm256_fmadd_ps(v, x0, c00);
       c01 = _mm256_fmadd_ps(v, x1, c01);
@@ -107,7 +114,7 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
   } else {
     for (size_t kk = 0; kk < k; kk++) {
       const float *br = b + kk * ldb;
-      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8);
+      __m256 x0 = XG_LOAD_B(br, m0), x1 = XG_LOAD_B(br + 8, m1);
       for (size_t i = 0; i < mr; i++) {
         __m256 v = _mm256_broadcast_ss(a + i * lda + kk);
         acc[i][0] = _mm256_fmadd_ps(v, x0, acc[i][0]);
@@ -130,6 +137,22 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
       memcpy(c + i * ldc, t, nr * sizeof(float));
     }
   }
+}
+#undef XG_LOAD_B
+
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
+          size_t ldb, float *c, size_t ldc, size_t nr, const float *bias,
+          float lo, float hi) {
+  tile_avx2_body(mr, k, a, lda, b, ldb, c, ldc, nr, bias, lo, hi, 0);
+}
+
+/* The same with B rows of only nr readable floats. */
+__attribute__((target("avx2,fma"))) static void
+tile_avx2_tail(size_t mr, size_t k, const float *a, size_t lda,
+               const float *b, size_t ldb, float *c, size_t ldc, size_t nr,
+               const float *bias, float lo, float hi) {
+  tile_avx2_body(mr, k, a, lda, b, ldb, c, ldc, nr, bias, lo, hi, 1);
 }
 #endif
 
@@ -232,6 +255,13 @@ void et_xnn_gemm_force_path(int path) {
   atomic_store_explicit(&forced, f, memory_order_relaxed);
 }
 
+static tile_fn *pick_tail(void) {
+#ifdef XG_X86
+  if (et_xnn_gemm_path() == 1) return tile_avx2_tail;
+#endif
+  return NULL;
+}
+
 static tile_fn *pick(void) {
 #ifdef XG_X86
   if (et_xnn_gemm_path() == 1) return tile_avx2;
@@ -248,7 +278,9 @@ static tile_fn *pick(void) {
  * columns too few to read NR of in place, done by a plain loop. */
 typedef struct gemm_job {
   tile_fn *tile;
-  size_t m, n, k, lda, ldb, ldc, m_tiles, full;
+  tile_fn *tail; /* unpacked B's last columns; NULL: gemm_tail_rows */
+  size_t m, n, k, lda, ldb, ldc, m_tiles, full, panels;
+  int rows_first;
   const float *a, *b, *bias;
   float *c;
   float lo, hi;
@@ -272,7 +304,14 @@ static void gemm_tail_rows(const gemm_job *j, size_t i0, size_t mr) {
 static void gemm_tiles(void *ctx, size_t begin, size_t end) {
   const gemm_job *j = (const gemm_job *)ctx;
   for (size_t t = begin; t < end; t++) {
-    size_t p = (t / j->m_tiles) * NR, i = (t % j->m_tiles) * MR;
+    size_t p, i;
+    if (j->rows_first) { /* B in cache: all panels of one row tile */
+      p = (t % j->panels) * NR;
+      i = (t / j->panels) * MR;
+    } else { /* one panel under all row tiles */
+      p = (t / j->m_tiles) * NR;
+      i = (t % j->m_tiles) * MR;
+    }
     size_t mr = j->m - i < MR ? j->m - i : MR;
     if (j->packed) {
       size_t nr = j->n - p < NR ? j->n - p : NR;
@@ -282,14 +321,25 @@ static void gemm_tiles(void *ctx, size_t begin, size_t end) {
     } else if (p < j->full) {
       j->tile(mr, j->k, j->a + i * j->lda, j->lda, j->b + p, j->ldb,
               j->c + i * j->ldc + p, j->ldc, NR, NULL, j->lo, j->hi);
+    } else if (j->tail) {
+      j->tail(mr, j->k, j->a + i * j->lda, j->lda, j->b + p, j->ldb,
+              j->c + i * j->ldc + p, j->ldc, j->n - p, NULL, j->lo, j->hi);
     } else {
       gemm_tail_rows(j, i, mr);
     }
   }
 }
 
+/* Bytes of B under which tasks walk the row tiles, each over every panel:
+ * B then stays in L2 while A's rows and C's rows are each touched once
+ * (small K and N, as in the 1x1 convolutions of mobile networks). Above
+ * it a panel stays in cache under every row tile. */
+#define ROWS_FIRST_B_BYTES ((size_t)256 << 10)
+
 static void gemm_run(et_parallel *par, gemm_job *j, size_t panels) {
   j->m_tiles = (j->m + MR - 1) / MR;
+  j->panels = panels;
+  j->rows_first = j->k * panels * NR * sizeof(float) <= ROWS_FIRST_B_BYTES;
   size_t tiles = panels * j->m_tiles;
   uint64_t rows = j->m < MR ? j->m : MR;
   uint64_t per_tile = rows * NR * j->k; /* no wrap where size_t is 32 bits */
@@ -308,8 +358,9 @@ void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
     return;
   }
   if (m == 0 || n == 0) return;
-  gemm_job j = {pick(), m, n, k, lda, NR, ldc, 0, n, a, packed, bias, c,
-                lo, hi, 1};
+  gemm_job j = {.tile = pick(), .m = m, .n = n, .k = k, .lda = lda,
+                .ldb = NR, .ldc = ldc, .full = n, .a = a, .b = packed,
+                .bias = bias, .c = c, .lo = lo, .hi = hi, .packed = 1};
   gemm_run(par, &j, (n + NR - 1) / NR);
 }
 
@@ -323,8 +374,10 @@ void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
   }
   if (m == 0 || n == 0) return;
   size_t full = n / NR * NR;
-  gemm_job j = {pick(), m, n, k, lda, ldb, ldc, 0, full, a, b, NULL, c,
-                lo, hi, 0};
+  gemm_job j = {.tile = pick(), .tail = pick_tail(), .m = m, .n = n,
+                .k = k, .lda = lda, .ldb = ldb, .ldc = ldc, .full = full,
+                .a = a, .b = b,
+                .c = c, .lo = lo, .hi = hi, .packed = 0};
   gemm_run(par, &j, full / NR + (full != n));
 }
 
