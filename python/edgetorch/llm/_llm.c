@@ -9,13 +9,14 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "runner.h"
 #include "sampler.h"
 #include "tokenizer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static PyObject *g_tok_error, *g_sampler_error;
+static PyObject *g_tok_error, *g_sampler_error, *g_gen_error;
 
 static PyObject *raise_st(PyObject *type, et_status st, const char *message) {
   const char *name = et_status_name(st);
@@ -433,6 +434,203 @@ static PyTypeObject Sampler_Type = {
     .tp_new = PyType_GenericNew,
 };
 
+/* ---- Generator (extension/llm/runner.h) --------------------------------- */
+
+typedef struct {
+  PyObject_HEAD et_llm_runner *r;
+  int busy; /* a generation runs (the runner takes one at a time) */
+} GenObject;
+
+static PyTypeObject Gen_Type;
+
+static int gen_init(GenObject *self, PyObject *args, PyObject *kw) {
+  static char *names[] = {"model", "tokenizer", "threads", NULL};
+  PyObject *model = NULL, *tokp = NULL;
+  unsigned int threads = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&|I", names, PyUnicode_FSConverter, &model,
+                                   PyUnicode_FSConverter, &tokp, &threads)) {
+    Py_XDECREF(model);
+    return -1;
+  }
+  if (self->r) {
+    et_llm_runner_free(self->r);
+    self->r = NULL;
+  }
+  et_diag diag;
+  et_diag_clear(&diag);
+  et_status st;
+  et_llm_runner *r = NULL;
+  const char *mp = PyBytes_AS_STRING(model), *tp = PyBytes_AS_STRING(tokp);
+  Py_BEGIN_ALLOW_THREADS
+  st = et_llm_runner_load(mp, tp, threads, &r, &diag);
+  Py_END_ALLOW_THREADS
+  Py_DECREF(model);
+  Py_DECREF(tokp);
+  if (st != ET_OK) {
+    raise_st(g_gen_error, st, diag.message);
+    return -1;
+  }
+  self->r = r;
+  return 0;
+}
+
+static void gen_dealloc(GenObject *self) {
+  et_llm_runner_free(self->r);
+  Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+typedef struct {
+  PyObject *callback; /* or NULL */
+  int failed;         /* the callback raised */
+} gen_cb;
+
+/* Called without the GIL: take it to call the Python callback. */
+static int gen_on_text(void *user, const char *text, size_t len) {
+  gen_cb *cb = (gen_cb *)user;
+  if (!cb->callback) return 0;
+  PyGILState_STATE g = PyGILState_Ensure();
+  PyObject *piece = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "replace");
+  PyObject *res = piece ? PyObject_CallOneArg(cb->callback, piece) : NULL;
+  Py_XDECREF(piece);
+  int stop = 0;
+  if (!res) {
+    cb->failed = 1;
+    stop = 1;
+  } else {
+    stop = res == Py_False; /* returning False stops the generation */
+    Py_DECREF(res);
+  }
+  PyGILState_Release(g);
+  return stop;
+}
+
+static PyObject *gen_generate(GenObject *self, PyObject *args, PyObject *kw) {
+  static char *names[] = {"prompt", "max_new_tokens", "temperature", "top_k", "top_p",
+                          "seed", "bos", "stop_at_eos", "on_text", NULL};
+  const char *prompt;
+  Py_ssize_t plen;
+  int max_new = -1, top_k = 0, stop_eos = 1;
+  float temperature = 0.0f, top_p = 0.0f;
+  unsigned long long seed = 0;
+  PyObject *bos = Py_None, *callback = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "s#|ififKOpO", names, &prompt, &plen, &max_new,
+                                   &temperature, &top_k, &top_p, &seed, &bos, &stop_eos,
+                                   &callback))
+    return NULL;
+  if (!self->r) {
+    PyErr_SetString(PyExc_RuntimeError, "Generator is not initialized");
+    return NULL;
+  }
+  if (self->busy) {
+    PyErr_SetString(PyExc_RuntimeError, "this Generator is already generating");
+    return NULL;
+  }
+  if (callback != Py_None && !PyCallable_Check(callback)) {
+    PyErr_SetString(PyExc_TypeError, "on_text must be callable or None");
+    return NULL;
+  }
+  et_llm_options o;
+  et_llm_options_default(&o);
+  o.max_new_tokens = max_new < 0 ? -1 : max_new;
+  o.temperature = temperature;
+  o.top_k = top_k;
+  o.top_p = top_p;
+  o.seed = (uint64_t)seed;
+  o.stop_eos = stop_eos;
+  if (bos != Py_None) {
+    int b = PyObject_IsTrue(bos);
+    if (b < 0) return NULL;
+    o.add_bos = b;
+  }
+  gen_cb cb = {callback == Py_None ? NULL : callback, 0};
+  et_llm_stats stats;
+  int32_t *ids = NULL;
+  size_t n = 0;
+  et_diag diag;
+  et_diag_clear(&diag);
+  et_status st;
+  /* the text, gathered here for the result */
+  self->busy = 1;
+  Py_BEGIN_ALLOW_THREADS
+  st = et_llm_generate(self->r, prompt, (size_t)plen, &o, gen_on_text, &cb, &stats, &ids, &n,
+                       &diag);
+  Py_END_ALLOW_THREADS
+  self->busy = 0;
+  if (cb.failed) {
+    free(ids);
+    return NULL; /* the callback's exception */
+  }
+  if (st != ET_OK) {
+    free(ids);
+    return raise_st(g_gen_error, st, diag.message);
+  }
+  PyObject *list = ids_to_list(ids, n);
+  free(ids);
+  if (!list) return NULL;
+  return Py_BuildValue("{sNsnsnsdsdsdsdsnsO}", "ids", list, "prompt_tokens",
+                       (Py_ssize_t)stats.prompt_tokens, "generated_tokens",
+                       (Py_ssize_t)stats.generated_tokens, "ttft_s", stats.ttft_s,
+                       "decode_s", stats.decode_s, "prefill_tokens_per_s",
+                       stats.prefill_tokens_per_s, "decode_tokens_per_s",
+                       stats.decode_tokens_per_s, "peak_rss_bytes",
+                       (Py_ssize_t)stats.peak_rss_bytes, "stopped_on_eos",
+                       stats.stopped_on_eos ? Py_True : Py_False);
+}
+
+static PyObject *gen_encode(GenObject *self, PyObject *args) {
+  const char *prompt;
+  Py_ssize_t plen;
+  int bos = -1;
+  if (!PyArg_ParseTuple(args, "s#|i", &prompt, &plen, &bos)) return NULL;
+  int32_t *ids = NULL;
+  size_t n = 0;
+  et_diag diag;
+  et_diag_clear(&diag);
+  et_status st = et_llm_encode(self->r, prompt, (size_t)plen, bos, &ids, &n, &diag);
+  if (st != ET_OK) return raise_st(g_gen_error, st, diag.message);
+  PyObject *list = ids_to_list(ids, n);
+  free(ids);
+  return list;
+}
+
+static PyObject *gen_get_info(GenObject *self, void *c) {
+  (void)c;
+  if (!self->r) Py_RETURN_NONE;
+  const et_llm_info *I = et_llm_runner_info(self->r);
+  PyObject *eos = PyList_New((Py_ssize_t)I->n_eos);
+  if (!eos) return NULL;
+  for (size_t i = 0; i < I->n_eos; i++)
+    PyList_SET_ITEM(eos, (Py_ssize_t)i, PyLong_FromLongLong(I->eos_ids[i]));
+  return Py_BuildValue("{sLsLsLsLsNsOsO}", "max_seq_len", (long long)I->max_seq_len,
+                       "max_context_len", (long long)I->max_context_len, "vocab_size",
+                       (long long)I->vocab_size, "bos_id", (long long)I->bos_id, "eos_ids", eos,
+                       "dynamic_shape", I->dynamic_shape ? Py_True : Py_False, "full_logits",
+                       I->full_logits ? Py_True : Py_False);
+}
+
+static PyMethodDef gen_methods[] = {
+    {"generate", (PyCFunction)(void (*)(void))gen_generate, METH_VARARGS | METH_KEYWORDS,
+     "generate(prompt, max_new_tokens=-1, temperature=0.0, top_k=0, top_p=0.0, seed=0, "
+     "bos=None, stop_at_eos=True, on_text=None) -> dict"},
+    {"encode", (PyCFunction)gen_encode, METH_VARARGS, "encode(prompt, bos=-1) -> list[int]"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef gen_getset[] = {
+    {"info", (getter)gen_get_info, NULL, "what the program says about itself", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject Gen_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "edgetorch.llm._llm.Generator",
+    .tp_basicsize = sizeof(GenObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Generator(model, tokenizer, threads=0): the C text generation runner",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)gen_init,
+    .tp_dealloc = (destructor)gen_dealloc,
+    .tp_methods = gen_methods,
+    .tp_getset = gen_getset,
+};
+
 static PyMethodDef module_methods[] = {
     {"load_file", mod_load_file, METH_O, "load_file(path) -> Tokenizer"},
     {"load_buffer", mod_load_buffer, METH_O, "load_buffer(bytes) -> Tokenizer"},
@@ -445,7 +643,7 @@ static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_llm",
 PyMODINIT_FUNC PyInit__llm(void);
 PyMODINIT_FUNC PyInit__llm(void) {
   if (PyType_Ready(&Tok_Type) < 0 || PyType_Ready(&Stream_Type) < 0 ||
-      PyType_Ready(&Sampler_Type) < 0)
+      PyType_Ready(&Sampler_Type) < 0 || PyType_Ready(&Gen_Type) < 0)
     return NULL;
   PyObject *m = PyModule_Create(&module_def);
   if (!m) return NULL;
@@ -459,13 +657,22 @@ PyMODINIT_FUNC PyInit__llm(void) {
   g_sampler_error = PyErr_NewExceptionWithDoc("edgetorch.llm.SamplerError",
                                               "Bad sampler settings or logits.",
                                               PyExc_ValueError, dict);
+  g_gen_error = g_tok_error ? PyErr_NewExceptionWithDoc(
+                                  "edgetorch.llm.GeneratorError",
+                                  "A program that is not an LLM, a prompt that does not fit "
+                                  "the context, or a failure while generating. `status` and "
+                                  "`code` as TokenizerError's.",
+                                  PyExc_ValueError, dict)
+                            : NULL;
   Py_DECREF(dict);
-  if (!g_tok_error || !g_sampler_error) goto fail;
+  if (!g_tok_error || !g_sampler_error || !g_gen_error) goto fail;
   if (PyModule_AddObjectRef(m, "TokenizerError", g_tok_error) < 0 ||
       PyModule_AddObjectRef(m, "SamplerError", g_sampler_error) < 0 ||
       PyModule_AddObjectRef(m, "Tokenizer", (PyObject *)&Tok_Type) < 0 ||
       PyModule_AddObjectRef(m, "StreamDecoder", (PyObject *)&Stream_Type) < 0 ||
-      PyModule_AddObjectRef(m, "Sampler", (PyObject *)&Sampler_Type) < 0)
+      PyModule_AddObjectRef(m, "Sampler", (PyObject *)&Sampler_Type) < 0 ||
+      PyModule_AddObjectRef(m, "GeneratorError", g_gen_error) < 0 ||
+      PyModule_AddObjectRef(m, "Generator", (PyObject *)&Gen_Type) < 0)
     goto fail;
   return m;
 fail:
