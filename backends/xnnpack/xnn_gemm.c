@@ -365,9 +365,116 @@ void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
   gemm_run(par, &j, (n + NR - 1) / NR);
 }
 
+/* ---- one column: C = A * b (matrix times vector) ----------------------- */
+
+/* C[i] for rows [begin, end): dot products of A's rows with the vector. The
+ * vector's stride is ldb (contiguous: the vector path). */
+typedef struct gemv_job {
+  const float *a, *b;
+  float *c;
+  size_t k, lda, ldb, ldc;
+  float lo, hi;
+  int vec;
+} gemv_job;
+
+static void gemv_rows_c(const gemv_job *j, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const float *ar = j->a + i * j->lda;
+    float s = 0.0f;
+    for (size_t kk = 0; kk < j->k; kk++) s += ar[kk] * j->b[kk * j->ldb];
+    j->c[i * j->ldc] = clampf(s, j->lo, j->hi);
+  }
+}
+
+#ifdef XG_X86
+__attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+/* Four rows at a time share each load of the vector; two accumulators per
+ * row hide the FMA latency. Streams A once: memory bound, as it should be. */
+__attribute__((target("avx2,fma"))) static void
+gemv_rows_avx2(const gemv_job *j, size_t begin, size_t end) {
+  const size_t k = j->k, k16 = k / 16 * 16, k8 = k / 8 * 8;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - k8)), lane);
+  const float *x = j->b;
+  size_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const float *r0 = j->a + i * j->lda, *r1 = r0 + j->lda, *r2 = r1 + j->lda,
+                *r3 = r2 + j->lda;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0,
+           b2 = a0, b3 = a0;
+    size_t kk = 0;
+    for (; kk < k16; kk += 16) {
+      __m256 x0 = _mm256_loadu_ps(x + kk), x1 = _mm256_loadu_ps(x + kk + 8);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk), x0, a3);
+      b0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk + 8), x1, b0);
+      b1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk + 8), x1, b1);
+      b2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk + 8), x1, b2);
+      b3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk + 8), x1, b3);
+    }
+    for (; kk < k8; kk += 8) {
+      __m256 x0 = _mm256_loadu_ps(x + kk);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk), x0, a3);
+    }
+    if (kk < k) {
+      __m256 x0 = _mm256_maskload_ps(x + kk, tail);
+      a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + kk, tail), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_maskload_ps(r1 + kk, tail), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_maskload_ps(r2 + kk, tail), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_maskload_ps(r3 + kk, tail), x0, a3);
+    }
+    float s[4] = {hsum8(_mm256_add_ps(a0, b0)), hsum8(_mm256_add_ps(a1, b1)),
+                  hsum8(_mm256_add_ps(a2, b2)), hsum8(_mm256_add_ps(a3, b3))};
+    for (int q = 0; q < 4; q++) j->c[(i + (size_t)q) * j->ldc] = clampf(s[q], j->lo, j->hi);
+  }
+  for (; i < end; i++) {
+    const float *r0 = j->a + i * j->lda;
+    __m256 a0 = _mm256_setzero_ps();
+    size_t kk = 0;
+    for (; kk < k8; kk += 8)
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), _mm256_loadu_ps(x + kk), a0);
+    if (kk < k)
+      a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + kk, tail),
+                           _mm256_maskload_ps(x + kk, tail), a0);
+    j->c[i * j->ldc] = clampf(hsum8(a0), j->lo, j->hi);
+  }
+}
+#endif
+
+static void gemv_task(void *ctx, size_t begin, size_t end) {
+  const gemv_job *j = (const gemv_job *)ctx;
+#ifdef XG_X86
+  if (j->vec) {
+    gemv_rows_avx2(j, begin, end);
+    return;
+  }
+#endif
+  gemv_rows_c(j, begin, end);
+}
+
 void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
                      const float *a, size_t lda, const float *b, size_t ldb,
                      float *c, size_t ldc, float lo, float hi) {
+  if (n == 1 && k > 0 && m > 0 && ldb == 1) { /* matrix times vector */
+    gemv_job j = {a, b, c, k, lda, ldb, ldc, lo, hi, 0};
+#ifdef XG_X86
+    j.vec = et_xnn_gemm_path() == 1;
+#endif
+    size_t grain = ET_XNN_GRAIN_FMA / k + 1;
+    et_parallel_for(par, m, grain, gemv_task, &j);
+    return;
+  }
   if (k == 0) {
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++) c[i * ldc + j] = clampf(0.0f, lo, hi);

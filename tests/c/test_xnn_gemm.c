@@ -116,6 +116,46 @@ static void test_zero_k(void **state) {
   assert_true(c[0] == 1 && c[1] == 2 && c[2] == 2.5f && c[5] == 2.5f);
 }
 
+/* One column with a contiguous vector (the matrix-times-vector path): every
+ * row count around the 4-row blocks, K around the 8 and 16 steps. */
+static void check_gemv(int path) {
+  et_xnn_gemm_force_path(path);
+  static const size_t MS[] = {1, 3, 4, 5, 7, 17, 255};
+  static const size_t KS[] = {1, 3, 7, 8, 9, 15, 16, 17, 255, 300};
+  for (size_t x = 0; x < sizeof MS / sizeof MS[0]; x++)
+    for (size_t y = 0; y < sizeof KS / sizeof KS[0]; y++) {
+      size_t m = MS[x], k = KS[y], lda = k + 2, ldc = 3;
+      unsigned s = (unsigned)(m * 17 + k);
+      float *a = malloc(sizeof(float) * m * lda), *v = malloc(sizeof(float) * k);
+      float *c = malloc(sizeof(float) * m * ldc);
+      for (size_t i = 0; i < m * lda; i++) a[i] = frand(&s);
+      for (size_t i = 0; i < k; i++) v[i] = frand(&s);
+      for (size_t i = 0; i < m * ldc; i++) c[i] = 1234.5f;
+      float lo = (x & 1) ? -0.5f : -INFINITY, hi = (x & 1) ? 0.5f : INFINITY;
+      et_xnn_gemm(m, 1, k, a, lda, v, 1, c, ldc, lo, hi);
+      for (size_t i = 0; i < m; i++) {
+        double ref = 0.0;
+        for (size_t kk = 0; kk < k; kk++) ref += (double)a[i * lda + kk] * v[kk];
+        if (ref < lo) ref = lo;
+        if (ref > hi) ref = hi;
+        if (fabs(c[i * ldc] - ref) > 1e-4 * (1.0 + fabs(ref)) + 1e-5 * (double)k)
+          fail_msg("gemv m=%zu k=%zu path=%d: c[%zu]=%g, reference %g", m, k,
+                   et_xnn_gemm_path(), i, c[i * ldc], ref);
+        assert_true(c[i * ldc + 1] == 1234.5f && c[i * ldc + 2] == 1234.5f);
+      }
+      free(a);
+      free(v);
+      free(c);
+    }
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_gemv(void **state) {
+  (void)state;
+  check_gemv(0);
+  check_gemv(1);
+}
+
 /* A NaN in A makes its row of C NaN, clamped or not, on every path (the
  * vector clamps must not turn it into a bound). */
 static void check_nan(int path) {
@@ -155,6 +195,7 @@ int main(void) {
       cmocka_unit_test(test_best_path),
       cmocka_unit_test(test_zero_k),
       cmocka_unit_test(test_nan_propagates),
+      cmocka_unit_test(test_gemv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
