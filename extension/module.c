@@ -135,9 +135,12 @@ static et_status new_module(et_module **out, et_diag *diag) {
     return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
                        "cannot allocate a module");
   }
-  m->tables[0] = &et_portable_kernels;
+  /* Searched in order: quantized, portable (et_module_add_kernels puts
+   * tables added later, an optimized library say, in front). */
+  m->tables[0] = &et_quantized_kernels;
+  m->tables[1] = &et_portable_kernels;
   m->registry.kernel_tables = m->tables;
-  m->registry.n_kernel_tables = 1;
+  m->registry.n_kernel_tables = 2;
   m->registry.backends = m->backends;
   /* The backends built into the hosted library are there from the start. */
   m->backends[0] = &et_xnnpack_backend;

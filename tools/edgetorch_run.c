@@ -346,7 +346,9 @@ static const char *kernel_libraries(const et_registry *reg) {
     const et_kernel_table *t = reg->kernel_tables[i];
     n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s: %zu operators",
                           i ? ", " : "",
-                          t == &et_portable_kernels ? "portable" : "table",
+                          t == &et_portable_kernels    ? "portable"
+                          : t == &et_quantized_kernels ? "quantized"
+                                                       : "table",
                           t->count);
   }
   return buf;

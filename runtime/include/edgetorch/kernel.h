@@ -92,6 +92,11 @@ void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align);
 /* The portable kernel library (kernels/portable), every operator in ops.def. */
 extern const et_kernel_table et_portable_kernels;
 
+/* The quantized kernel library (kernels/quantized, library
+ * edgetorch_quantized): upstream's quantized_decomposed:: operators. Search
+ * it before et_portable_kernels; et_module does. */
+extern const et_kernel_table et_quantized_kernels;
+
 #ifdef __cplusplus
 }
 #endif
