@@ -3,6 +3,19 @@
  * quant_util.h): unpack a row of 8-, 4- or 2-bit weights, dequantize it
  * group by group as PyTorch's reference (dequantize_per_channel_group)
  * does, and gather rows by index as aten::embedding does.
+ *
+ * Packing (upstream's reference, _quant_patterns_and_replacements.py):
+ * 4 bits: byte k holds elements 2k (high nibble) and 2k + 1 (low nibble),
+ * each stored + 8; 2 bits: byte k holds elements 4k + j in bits 2j..2j+1,
+ * each stored + 2. Char-typed packed bytes are unpacked with PyTorch's int8
+ * arithmetic as the reference does (trunc division and remainder by 16;
+ * (w & 0xC0) >> 6 is arithmetic), Byte ones as plain bit fields.
+ *
+ * Dequantization: with zero points, (w - zp) then * scale, each rounded to
+ * the scales' dtype (Float, Half or BFloat16); without, w * scale; then one
+ * conversion to the out dtype. The group size is the embedding dim over the
+ * scales' second size (1 when rank 1) and must be > 1 and divide the dim,
+ * as dequantize_per_channel_group requires. Indices: Long or Int.
  */
 #include "quantized/quant_util.h"
 
@@ -81,13 +94,18 @@ et_status et_q_embedding(et_kernel_ctx *ctx, et_value **args, int bits, bool has
   if (idx->dtype != ET_LONG && idx->dtype != ET_INT)
     return ET_K_FAIL(ctx, "indices: expected dtype Long or Int, got %s",
                      et_dtype_name(idx->dtype));
-  int out_dtype = sdt;
-  if (has_dtype && args[6]->tag != ET_TAG_NONE)
+  /* The reference returns `dtype` (the scales' dtype when None); the fake
+   * kernels upstream's exporter plans with say Float for embedding_2bit and
+   * embedding_4bit whatever the scales. So without a dtype, out may have any
+   * float dtype: the reference's values are converted to it. */
+  int out_dtype = out->dtype;
+  if (has_dtype && args[6]->tag != ET_TAG_NONE) {
     ET_K_TRY(et_q_dtype_arg(ctx, args[6], "dtype", &out_dtype));
-  ET_K_TRY(et_q_check_real_dtype(ctx, out_dtype, "dtype"));
-  if (out->dtype != out_dtype)
-    return ET_K_FAIL(ctx, "out: dtype %s, expected %s", et_dtype_name(out->dtype),
-                     et_dtype_name(out_dtype));
+    if (out->dtype != out_dtype)
+      return ET_K_FAIL(ctx, "out: dtype %s does not match dtype %s",
+                       et_dtype_name(out->dtype), et_dtype_name(out_dtype));
+  }
+  ET_K_TRY(et_q_check_real_dtype(ctx, out_dtype, "out"));
 
   const size_t rows = (size_t)w->sizes[0], packed = (size_t)w->sizes[1];
   const size_t dim = packed * (size_t)(8 / bits);
