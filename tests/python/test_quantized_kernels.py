@@ -45,6 +45,7 @@ import torch.ao.quantization.fx._decomposed  # noqa: F401  torch's reference ops
 import edgetorch
 import edgetorch.runtime as rt
 from edgetorch.export import oplib
+from quantized_corpus import assert_agree, upstream_isolated
 from test_ops_def import expected_signature, parse_ops_def
 
 REPO = Path(__file__).resolve().parents[2]
@@ -398,18 +399,10 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.float().numpy() if t.dtype == torch.bfloat16 else t.detach().numpy()
 
 
-def _got(o) -> np.ndarray:
-    a = np.asarray(o)
-    return a
-
-
 def _as_comparable(a: np.ndarray) -> np.ndarray:
     from tolerance import dtype_name  # bfloat16 comes back as its bits or a custom dtype
 
-    if dtype_name(a) == "bfloat16":
-        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16).float().numpy() if a.dtype == np.uint16 \
-            else a.astype(np.float32)
-    return a
+    return a.astype(np.float32) if dtype_name(a) == "bfloat16" else a
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -424,7 +417,7 @@ def test_kernel_matches_reference(case: Case) -> None:
         refs = _flat(_Fn(case.fn)(*[t.clone() for t in inputs]))
     assert len(outs) == len(refs)
     for k, (got, want) in enumerate(zip(outs, refs)):
-        got = _as_comparable(_got(got))
+        got = _as_comparable(np.asarray(got))
         if case.ref_to_out_dtype:
             assert got.dtype == np.float32, got.dtype
             want = want.float()
@@ -436,32 +429,6 @@ def test_kernel_matches_reference(case: Case) -> None:
 
 # ---------------------------------------------------------------------------
 # The same programs on upstream's runtime
-
-
-def _upstream(buf: bytes, inputs: Sequence[torch.Tensor]) -> List[np.ndarray]:
-    from _export_util import run_upstream
-
-    return run_upstream(buf, [tuple(inputs)])[0]
-
-
-def assert_agree(got: Sequence[np.ndarray], want: Sequence[np.ndarray], what: str = "") -> None:
-    """The acceptance bar against upstream's runtime: integer outputs within
-    one quantization step per element, float outputs within 2% of the
-    output's range (the reference's range, at least 1e-6)."""
-    assert len(got) == len(want), (len(got), len(want))
-    for k, (g, w) in enumerate(zip(got, want)):
-        g, w = _as_comparable(np.asarray(g)), _as_comparable(np.asarray(w))
-        assert g.shape == w.shape, (what, k, g.shape, w.shape)
-        if g.size == 0:
-            continue
-        if np.issubdtype(w.dtype, np.integer):
-            d = np.abs(g.astype(np.int64) - w.astype(np.int64))
-            assert d.max() <= 1, f"{what} output {k}: integer outputs differ by {d.max()} steps"
-        else:
-            w64, g64 = w.astype(np.float64), g.astype(np.float64)
-            rng = max(float(np.ptp(w64)), float(np.abs(w64).max()) * 1e-3, 1e-6)
-            d = np.abs(g64 - w64).max()
-            assert d <= 0.02 * rng, f"{what} output {k}: max difference {d} > 2% of range {rng}"
 
 
 # Upstream's kernels refuse (abort the process on) inputs PyTorch's
@@ -496,35 +463,6 @@ UPSTREAM_DIFFERS = {
 }
 
 
-def _upstream_isolated(buf: bytes, inputs: Sequence[torch.Tensor]) -> List[np.ndarray]:
-    """Upstream's runtime in a forked child: its kernels abort the process
-    on arguments they refuse, which must fail one test, not the session."""
-    import os
-    import pickle
-
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        os.close(r)
-        try:
-            data = pickle.dumps(("ok", _upstream(buf, inputs)))
-        except BaseException as e:  # noqa: BLE001
-            data = pickle.dumps(("error", f"{type(e).__name__}: {e}"))
-        with os.fdopen(w, "wb") as f:
-            f.write(data)
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    _, status = os.waitpid(pid, 0)
-    if not data:
-        pytest.fail(f"upstream's runtime died (wait status {status}) running the program")
-    kind, value = pickle.loads(data)
-    if kind != "ok":
-        pytest.fail(f"upstream's runtime refused the program: {value}")
-    return value
-
-
 _UPSTREAM_CASES = [c for c in CASES if c.name not in UPSTREAM_REFUSES and c.name not in UPSTREAM_DIFFERS]
 
 
@@ -533,8 +471,11 @@ def test_upstream_runtime_agrees(case: Case) -> None:
     inputs = list(case.inputs())
     buf = _export(case, inputs)
     ours = rt.load_program(buf).load_method("forward").execute(inputs)
-    theirs = _upstream_isolated(buf, inputs)
-    assert_agree(ours, theirs, case.name)
+    try:
+        theirs = upstream_isolated(buf, inputs)
+    except RuntimeError as e:
+        pytest.fail(f"{case.name}: {e}")
+    assert_agree([np.asarray(o) for o in ours], theirs, case.name)
 
 
 # ---------------------------------------------------------------------------
