@@ -136,7 +136,8 @@ et_status et_q_embedding(et_kernel_ctx *ctx, et_value **args, int bits, bool has
       return ET_K_FAIL(ctx, "indices[%zu] = %lld is out of range for weight with %zu rows", i,
                        (long long)r, rows);
   }
-  if (dim == 0) return ET_OK;
+  /* Past here rows * dim > 0 (a valid index exists), so gs >= 2. */
+  if (n == 0 || dim == 0) return ET_OK;
   const size_t npr = dim / gs; /* groups per row */
   for (size_t i = 0; i < n; i++) {
     const size_t r = (size_t)et_q_get_int(idx->data, idx->dtype, i);

@@ -234,6 +234,10 @@ static void test_named_errors(void **state) {
   KT_FAIL(E, "out: expected dtype Float, Double, Half or BFloat16, got Long", e4, VT(w), VT(ws), VN(), VI(-8), VI(7), VT(ok_ix), VT(kt_t(ET_LONG, 2, 2, 4)), VT(eo));
   KT_FAIL(E, "weight_quant_min -2 and weight_quant_max 1", QD "embedding_2bit.dtype_out", VT(w), VT(ws), VN(), VI(-8), VI(7), VT(ok_ix), VN(), VT(eo), VT(eo));
   KT_FAIL(E, "group size 1", QD "embedding_byte.out", VT(kt_t(ET_CHAR, 2, 3, 1)), VT(ws), VN(), VI(-8), VI(7), VT(ok_ix), VT(kt_t(ET_FLOAT, 2, 2, 1)), VT(eo));
+  /* no rows, no groups, no indices: nothing to do (no division by the group size 0) */
+  et_tensor *e0 = kt_t(ET_FLOAT, 2, 0, 4);
+  KT_OK(QD "embedding_4bit.out", VT(kt_t(ET_BYTE, 2, 0, 2)), VT(kt_t(ET_FLOAT, 2, 0, 0)), VN(), VI(-8), VI(7),
+        VT(kt_t(ET_LONG, 1, 0)), VT(e0), VT(e0));
   et_tensor *mx = kt_t(ET_FLOAT, 2, 2, 3), *mw = kt_t(ET_CHAR, 2, 4, 3), *ms = kt_t(ET_FLOAT, 1, 4);
   et_tensor *mo = kt_t(ET_FLOAT, 2, 2, 4);
   const char *ml = QD "mixed_linear.out";
