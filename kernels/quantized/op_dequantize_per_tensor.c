@@ -43,6 +43,18 @@ static et_status dequantize_per_tensor(et_kernel_ctx *ctx, const et_tensor *in,
     return ET_OK;
   }
   const float fz = (float)zero_point, fs = (float)scale;
+  /* The common cases without a dtype switch per element (same arithmetic:
+   * an 8-bit value and a Float out need no rounding of the conversion). */
+#define DPT_TO_FLOAT(CT)                                                       \
+  do {                                                                         \
+    const CT *q = (const CT *)in->data;                                        \
+    float *o = (float *)out->data;                                             \
+    for (size_t i = 0; i < n; i++) o[i] = ((float)q[i] - fz) * fs;             \
+    return ET_OK;                                                              \
+  } while (0)
+  if (out_dtype == ET_FLOAT && dtype == ET_CHAR) DPT_TO_FLOAT(int8_t);
+  if (out_dtype == ET_FLOAT && dtype == ET_BYTE) DPT_TO_FLOAT(uint8_t);
+#undef DPT_TO_FLOAT
   for (size_t i = 0; i < n; i++) {
     float v = et_round_to_dtype(out_dtype, (float)et_q_get_int(in->data, dtype, i));
     v = et_round_to_dtype(out_dtype, v - fz);

@@ -41,6 +41,20 @@ static et_status quantize_per_tensor(et_kernel_ctx *ctx, const et_tensor *in, do
   const float fz = (float)zero_point;
   const float fmin = (float)quant_min, fmax = (float)quant_max;
   const size_t n = et_tensor_numel(in);
+  /* The common cases without a dtype switch per element (same arithmetic). */
+#define QPT_FLOAT_TO(CT)                                                       \
+  do {                                                                         \
+    const float *x = (const float *)in->data;                                  \
+    CT *o = (CT *)out->data;                                                   \
+    for (size_t i = 0; i < n; i++) {                                           \
+      const float v = et_q_clampf(et_q_rintf(x[i] * inv) + fz, fmin, fmax);    \
+      o[i] = (CT)et_q_float_to_q(v, lo, hi, dtype);                            \
+    }                                                                          \
+    return ET_OK;                                                              \
+  } while (0)
+  if (in->dtype == ET_FLOAT && dtype == ET_CHAR) QPT_FLOAT_TO(int8_t);
+  if (in->dtype == ET_FLOAT && dtype == ET_BYTE) QPT_FLOAT_TO(uint8_t);
+#undef QPT_FLOAT_TO
   for (size_t i = 0; i < n; i++) {
     float v = nearbyintf(et_q_get_f(in->data, in->dtype, i) * inv) + fz;
     v = et_q_clampf(v, fmin, fmax);

@@ -17,6 +17,7 @@
 #include "util/dtype_util.h"
 #include "util/shape_util.h"
 
+#include <float.h>
 #include <math.h>
 
 #ifdef __cplusplus
@@ -109,6 +110,20 @@ static inline int64_t et_q_float_to_q(double x, int64_t lo, int64_t hi, int dtyp
 static inline int64_t et_q_sub(int64_t a, int64_t b) {
   return (int64_t)((uint64_t)a - (uint64_t)b);
 }
+
+/* nearbyintf (round half to even) without a libm call: adding and
+ * subtracting 2^23 rounds a float below 2^23 in magnitude to an integer in
+ * the default rounding mode; larger floats are integers already and NaN
+ * stays NaN. Needs float arithmetic without excess precision. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+static inline float et_q_rintf(float x) {
+  const float big = copysignf(8388608.0f, x); /* 2^23 with x's sign */
+  const float r = (x + big) - big;
+  return fabsf(x) < 8388608.0f ? r : x; /* NaN fails the test: x */
+}
+#else
+static inline float et_q_rintf(float x) { return nearbyintf(x); }
+#endif
 
 /* PyTorch's clamp(x, lo, hi) on floats: NaN stays NaN, lo > hi gives hi. */
 static inline float et_q_clampf(float x, float lo, float hi) {

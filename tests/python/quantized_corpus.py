@@ -120,14 +120,13 @@ def _convert(factory, inputs, mode: str):
     return convert_pt2e(pm), ex
 
 
-class _Int8Out:
-    """Wraps a converted module so that the program returns int8: the
-    output quantized per tensor with fixed parameters."""
-
-    SCALE, ZERO_POINT = 0.05, -3
+# The int8 output of the *_int8_out programs: quantized per tensor with these.
+INT8_OUT_SCALE, INT8_OUT_ZERO_POINT = 0.05, -3
 
 
 def _int8_wrapper(converted):
+    """The converted module with its output quantized to int8, so that the
+    program returns int8."""
     import torch
     import torch.ao.quantization.fx._decomposed  # noqa: F401
 
@@ -138,7 +137,7 @@ def _int8_wrapper(converted):
 
         def forward(self, x):
             return torch.ops.quantized_decomposed.quantize_per_tensor(
-                self.inner(x), _Int8Out.SCALE, _Int8Out.ZERO_POINT, -128, 127, torch.int8)
+                self.inner(x), INT8_OUT_SCALE, INT8_OUT_ZERO_POINT, -128, 127, torch.int8)
 
     return Q()
 

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Sequence
 
 import numpy as np
 import pytest
@@ -224,6 +224,14 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              "quantized_decomposed::add.out"))
     add(Case("qpt_scale_1_3", lambda x: qd.quantize_per_tensor(x, 1.0 / 3.0, 0, 0, 255, torch.uint8),
              lambda: [torch.arange(0, 85, dtype=torch.float32) / 3.0], QPT))
+    nan, inf = float("nan"), float("inf")
+    add(Case("qpt_nan_inf_int8", lambda x: qd.quantize_per_tensor(x, 0.5, 1, -128, 127, torch.int8),
+             lambda: [torch.tensor([nan, inf, -inf, -0.0, 0.0, -nan])], QPT))
+    add(Case("qpt_nan_inf_uint8", lambda x: qd.quantize_per_tensor(x, 0.5, 7, 0, 255, torch.uint8),
+             lambda: [torch.tensor([nan, inf, -inf, -0.0, 0.0])], QPT))
+    # (+inf would hit PyTorch's platform-dependent int32 conversion of 2^31)
+    add(Case("qpt_nan_int32", lambda x: qd.quantize_per_tensor(x, 0.5, 1, -2**31, 2**31 - 1, torch.int32),
+             lambda: [torch.tensor([nan, -inf, 7.4, -1e12])], QPT))
     add(Case("qpt_empty", lambda x: qd.quantize_per_tensor(x, 0.1, 0, -128, 127, torch.int8),
              lambda: [torch.zeros(0, 3)], QPT))
     add(Case("qpt_half", lambda x: qd.quantize_per_tensor(x, 0.05, 2, -128, 127, torch.int8),
@@ -457,6 +465,8 @@ UPSTREAM_REFUSES = {
 # (and edgetorch follows PyTorch, see kernels/quantized):
 UPSTREAM_DIFFERS = {
     "dpt_int32_beyond_2p24": "int32 (q - zero_point) wraps",
+    "qpt_nan_inf_int8": "NaN quantizes to quant_min (PyTorch on x86: 0)",
+    "qpt_nan_inf_uint8": "NaN quantizes to quant_min (PyTorch on x86: 0)",
     "cq_constant": "a zero range gives scale 0.1 (PyTorch: eps)",
     "cq_tiny": "scales below 6.1e-5 become 6.1e-5 (PyTorch: eps)",
     "cqt_zero_and_signed_rows": "an all-zero row gives scale 0.1 (PyTorch: FLT_EPSILON)",
