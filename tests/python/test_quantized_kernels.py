@@ -288,6 +288,12 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
              lambda: [rint(2, 4, lo=0, hi=255, dtype=torch.uint8, seed=14),
                       torch.tensor([0.1, 0.013, 0.7, 1.0 / 3.0], dtype=torch.float64),
                       torch.tensor([0, 128, 255, 3])], DPC))
+    add(Case("qpc_int16_saturate", lambda x, s, z: qd.quantize_per_channel(x, s, z, 0, -32768, 32767, torch.int16),
+             lambda: [rnd(3, 5, scale=4e4, seed=70), torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64),
+                      torch.tensor([0, -100, 100])], QPC))
+    add(Case("dpc_int32", lambda q, s, z: qd.dequantize_per_channel(q, s, z, -1, -2**31, 2**31 - 1, torch.int32),
+             lambda: [rint(2, 3, lo=-2**31, hi=2**31 - 1, dtype=torch.int32, seed=71), torch.tensor([0.5, 1e-3, 7.0]),
+                      torch.tensor([0, 2**31 - 1, -2**31])], DPC))
     add(Case("dpc_empty", lambda q, s, z: qd.dequantize_per_channel(q, s, z, 1, -128, 127, torch.int8),
              lambda: [torch.zeros(0, 3, dtype=torch.int8), torch.ones(3), torch.zeros(3, dtype=torch.int64)], DPC))
     # ---- choose_qparams --------------------------------------------------------
@@ -328,6 +334,13 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
     add(Case("dtk_half_out", lambda q, s, z: qd.dequantize_per_token(q, s, z, -128, 127, torch.int8, torch.float16),
              lambda: [rint(3, 5, lo=-128, hi=127, dtype=torch.int8, seed=29),
                       torch.tensor([[0.01], [0.3], [1.0 / 3.0]], dtype=torch.float64), torch.tensor([[0], [5], [-9]])], DTK))
+    add(Case("qtk_empty", lambda x, s, z: qd.quantize_per_token(x, s, z, -128, 127, torch.int8),
+             lambda: [torch.zeros(0, 5), torch.ones(0, 1, dtype=torch.float64), torch.zeros(0, 1, dtype=torch.int64)], QTK))
+    add(Case("dtk_empty", lambda q, s, z: qd.dequantize_per_token(q, s, z, -128, 127, torch.int8, torch.float32),
+             lambda: [torch.zeros(2, 0, dtype=torch.int8), torch.ones(2, 1, dtype=torch.float64),
+                      torch.zeros(2, 1, dtype=torch.int64)], DTK))
+    add(Case("cqt_empty", lambda x: qd.choose_qparams_per_token_asymmetric(x, torch.int8),
+             lambda: [torch.zeros(0, 4)], CQT))
     # ---- embeddings --------------------------------------------------------------
     def emb_inputs(rows, packed, groups, wdt, sdt, zp, idx_shape, idt, seed):
         g = _g(seed)
@@ -364,6 +377,9 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
                  fn.dtype(w, s, z, a, b, i, dtype=torch.float32),
                  lambda packed=packed: emb_inputs(5, packed, 2, torch.uint8, torch.float16, True, (3,), torch.int64, 40),
                  f"quantized_decomposed::{op}.dtype_out"))
+    add(Case("embedding_4bit_no_indices", lambda w, s, i: qd.embedding_4bit.default(w, s, None, -8, 7, i),
+             lambda: emb_inputs(3, 4, 0, torch.uint8, torch.float32, False, (0,), torch.int64, 45),
+             "quantized_decomposed::embedding_4bit.out"))
     # ---- mixed_mm / mixed_linear / add (upstream's arithmetic) ---------------------
     add(Case("mixed_mm", lambda x, w, s: qd.mixed_mm(x, w, s, None),
              lambda: [rnd(3, 11, seed=50), rint(11, 5, lo=-128, hi=127, dtype=torch.int8, seed=51),
@@ -379,6 +395,12 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
             return [rnd(3, n, seed=57, dtype=xdt), rint(5, n, lo=-128, hi=127, dtype=torch.int8, seed=58), s.to(xdt)]
         add(Case(f"mixed_linear_{tag}", lambda x, w, s, dt=dt: qd.mixed_linear(x, w, s, None, dt), lin_inputs,
                  "quantized_decomposed::mixed_linear.out"))
+    add(Case("mixed_linear_no_rows", lambda x, w, s: qd.mixed_linear(x, w, s, None, None),
+             lambda: [torch.zeros(0, 6), rint(4, 6, lo=-128, hi=127, dtype=torch.int8, seed=72), torch.rand(4)],
+             "quantized_decomposed::mixed_linear.out"))
+    add(Case("add_empty", lambda a, b: qd.add(a, 0.1, 0, 0, 255, b, 0.1, 0, 0, 255, 0.2, 0, 0, 255),
+             lambda: [torch.zeros(0, 3, dtype=torch.uint8), torch.zeros(0, 3, dtype=torch.uint8)],
+             "quantized_decomposed::add.out"))
     add(Case("add_int8", lambda a, b: qd.add(a, 0.05, 3, -128, 127, b, 0.02, -10, -128, 127, 0.06, 1, -128, 127),
              lambda: [rint(3, 5, 7, lo=-128, hi=127, dtype=torch.int8, seed=60),
                       rint(3, 5, 7, lo=-128, hi=127, dtype=torch.int8, seed=61)], "quantized_decomposed::add.out"))
@@ -465,6 +487,7 @@ UPSTREAM_REFUSES = {
 # (and edgetorch follows PyTorch, see kernels/quantized):
 UPSTREAM_DIFFERS = {
     "dpt_int32_beyond_2p24": "int32 (q - zero_point) wraps",
+    "dpc_int32": "int32 (q - zero_point) wraps",
     "qpt_nan_inf_int8": "NaN quantizes to quant_min (PyTorch on x86: 0)",
     "qpt_nan_inf_uint8": "NaN quantizes to quant_min (PyTorch on x86: 0)",
     "cq_constant": "a zero range gives scale 0.1 (PyTorch: eps)",
