@@ -147,3 +147,40 @@ def test_argument_extremes(qcorpus, name, tmp_path):
     assert proc.returncode == 0, report
     m = SUMMARY.search(proc.stdout)
     assert m and int(m.group(2)) == 0 and int(m.group(1)) == len(files), report
+
+
+def test_exporter_needs_no_executorch(tmp_path):
+    """edgetorch's exporter emits the quantized out variants on its own: in a
+    process that never imports executorch (torchao's copy of the
+    XNNPACKQuantizer), a PT2E-quantized model exports with the
+    quantized_decomposed kernels and runs."""
+    import subprocess
+    import sys
+
+    code = r'''
+import sys, torch
+from torch import nn
+from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e, convert_pt2e
+from torchao.testing.pt2e._xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+import edgetorch, edgetorch.runtime as rt
+torch.manual_seed(0)
+m = nn.Sequential(nn.Linear(8, 4), nn.ReLU()).eval()
+x = torch.randn(2, 8)
+for dyn in (False, True):
+    q = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dyn))
+    p = prepare_pt2e(torch.export.export(m, (x,)).module(), q); p(x); c = convert_pt2e(p)
+    buf = edgetorch.export(c, (x,)).buffer
+    got = rt.load_program(buf).load_method("forward").execute([x.numpy()])[0]
+    err = float(abs(torch.from_numpy(got) - c(x)).max())
+    print("OPS", sorted(rt.load_program(buf).metadata("forward").operators), "ERR", err)
+print("EXECUTORCH", any(k == "executorch" or k.startswith("executorch.") for k in sys.modules))
+'''
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "EXECUTORCH False" in proc.stdout, proc.stdout
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("OPS")]
+    assert len(lines) == 2, proc.stdout
+    assert "quantized_decomposed::quantize_per_tensor.out" in lines[0], lines[0]
+    assert "quantized_decomposed::choose_qparams.Tensor_out" in lines[1], lines[1]
+    for ln in lines:
+        assert float(ln.rsplit("ERR", 1)[1]) < 1e-5, ln
