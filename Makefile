@@ -7,7 +7,8 @@
 #   make test-mcu  the digits CNN and a keyword-spotting DS-CNN as Cortex-M4
 #               firmware (no heap) under qemu-system-arm, against eager
 #   make amalgamation  dist/edgetorch.c + dist/edgetorch.h (one cc -c)
-#   make fuzz   libFuzzer on program load and method init, on .ptd, .npy and .bpte files
+#   make fuzz   libFuzzer on program load and method init, on .ptd, .npy and .bpte files,
+#               and on tokenizer files (tokenizer.json, tokenizer.model)
 #   make conformance  every kernel against PyTorch's OpInfo samples -> docs/conformance.md,
 #                     each sample's outcome checked against tests/conformance/baseline.json
 #   make bench  edgetorch side by side with upstream, eager and ONNX Runtime
@@ -136,7 +137,8 @@ size: setup python
 fuzz: setup
 	@cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	  -DET_SANITIZE=ON -DET_BUILD_FUZZ=ON -DET_BUILD_TESTS=OFF >/dev/null
-	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy fuzz_bundled fuzz_xnnpack
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_program fuzz_ptd fuzz_npy fuzz_bundled fuzz_xnnpack \
+	  fuzz_tokenizer_json fuzz_tokenizer_model
 	@mkdir -p build-fuzz/corpus && cp -n tests/fuzz/corpus/* build-fuzz/corpus/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_program -max_total_time=$${FUZZ_SECONDS:-120} -max_len=65536 build-fuzz/corpus
 	@mkdir -p build-fuzz/corpus_ptd && cp -n tests/fuzz/corpus_ptd/* build-fuzz/corpus_ptd/ 2>/dev/null || true
@@ -147,6 +149,11 @@ fuzz: setup
 	@build-fuzz/bin/fuzz_bundled -max_total_time=$${FUZZ_BPTE_SECONDS:-30} -max_len=8192 build-fuzz/corpus_bundled
 	@mkdir -p build-fuzz/corpus_xnnpack && cp -n tests/fuzz/corpus_xnnpack/* build-fuzz/corpus_xnnpack/ 2>/dev/null || true
 	@build-fuzz/bin/fuzz_xnnpack -max_total_time=$${FUZZ_XNNPACK_SECONDS:-60} -max_len=16384 build-fuzz/corpus_xnnpack
+	@mkdir -p build-fuzz/corpus_tokenizer_json && cp -n tests/fuzz/corpus_tokenizer_json/* build-fuzz/corpus_tokenizer_json/ 2>/dev/null || true
+	@build-fuzz/bin/fuzz_tokenizer_json -max_total_time=$${FUZZ_TOKENIZER_SECONDS:-60} -max_len=65536 \
+	  -dict=tests/fuzz/tokenizer_json.dict build-fuzz/corpus_tokenizer_json
+	@mkdir -p build-fuzz/corpus_tokenizer_model && cp -n tests/fuzz/corpus_tokenizer_model/* build-fuzz/corpus_tokenizer_model/ 2>/dev/null || true
+	@build-fuzz/bin/fuzz_tokenizer_model -max_total_time=$${FUZZ_TOKENIZER_SECONDS:-60} -max_len=16384 build-fuzz/corpus_tokenizer_model
 
 # Side by side with upstream ExecuTorch (portable and XNNPACK), PyTorch eager
 # and ONNX Runtime; writes bench/results/<date>.json and docs/benchmarks.md.

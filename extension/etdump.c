@@ -178,8 +178,9 @@ static int64_t debug_write(et_etdump *d, const void *data, size_t n) {
   return (int64_t)at;
 }
 
+/* dstr: a backend node known by name alone (did -1), else NULL. */
 static void log_value(et_etdump *d, const et_value *v, bool output,
-                      int32_t did) {
+                      int32_t did, const char *dstr) {
   rec r0;
   memset(&r0, 0, sizeof r0);
   switch (v->tag) {
@@ -202,7 +203,7 @@ static void log_value(et_etdump *d, const et_value *v, bool output,
     /* One debug event per tensor (the Inspector lists them in order). */
     for (size_t k = 0; k < v->u.tlist.len; k++)
       if (v->u.tlist.items[k])
-        log_value(d, v->u.tlist.items[k], output, did);
+        log_value(d, v->u.tlist.items[k], output, did, dstr);
     return;
   case ET_TAG_INT: r0.vtype = VT_INT; r0.ival = v->u.i; break;
   case ET_TAG_DOUBLE: r0.vtype = VT_DOUBLE; r0.dval = v->u.d; break;
@@ -219,6 +220,7 @@ static void log_value(et_etdump *d, const et_value *v, bool output,
   r->chain = output ? 0 : chain;
   r->instr = output ? -1 : instr;
   r->did = output ? -1 : did;
+  r->dstr = output ? NULL : dstr;
   r->output = output;
 }
 
@@ -257,7 +259,7 @@ static void on_event(et_tracer *self, const struct et_method *m, int phase,
         bool any = false;
         for (uint32_t a = 0; a + 1 < e.n_args && e.sig && e.sig[a]; a++)
           if (e.sig[a] == 'W' || e.sig[a] == 'P') {
-            log_value(d, e.args[a], false, -1);
+            log_value(d, e.args[a], false, -1, NULL);
             any = true;
           }
         /* Else (out lists, functional returns): the last tensor or tensor
@@ -265,14 +267,14 @@ static void on_event(et_tracer *self, const struct et_method *m, int phase,
         for (uint32_t a = e.n_args; !any && a-- > 0;)
           if (e.args[a]->tag == ET_TAG_TENSOR ||
               e.args[a]->tag == ET_TAG_LIST_TENSOR) {
-            log_value(d, e.args[a], false, -1);
+            log_value(d, e.args[a], false, -1, NULL);
             any = true;
           }
       }
     } else if (e.kind == ET_TRACE_DELEGATE) {
       profile(d, "DELEGATE_CALL", d->instr_start, end);
       if (d->capture)
-        for (uint32_t a = 0; a < e.n_args; a++) log_value(d, e.args[a], false, -1);
+        for (uint32_t a = 0; a < e.n_args; a++) log_value(d, e.args[a], false, -1, NULL);
     }
   }
   d->chain = -1;
@@ -327,18 +329,18 @@ static void on_backend_event(et_tracer *self, int phase, const char *name,
  * delegate_debug_id_int in the instruction being run, as upstream's
  * log_intermediate_output_delegate writes it; the Inspector files it with
  * the node's profile event (same instruction, chain and id). A node known
- * by name alone is not logged: upstream's format keys debug events by
- * delegate_debug_id_str, which this recorder does not write for them. */
+ * by name alone gets its name as delegate_debug_id_str, as its profile
+ * event does (the Inspector collates events by instruction and both ids). */
 static void on_backend_output(et_tracer *self, const char *name, int32_t did,
                               const et_tensor *t) {
   et_etdump *d = (et_etdump *)self;
-  (void)name;
-  if (!d->capture || did < 0 || !t) return;
+  if (!d->capture || !t || (did < 0 && !name)) return;
   et_value v;
   memset(&v, 0, sizeof v);
   v.tag = ET_TAG_TENSOR;
   v.u.t = (et_tensor *)t;
-  log_value(d, &v, false, did);
+  log_value(d, &v, false, did,
+            did < 0 ? intern(d, name, strlen(name)) : NULL);
 }
 
 et_etdump *et_etdump_create(void) {
@@ -413,7 +415,7 @@ et_status et_etdump_execute(et_etdump *d, et_method *m) {
   profile(d, "Method::execute", t0, t1);
   if (st == ET_OK && d->capture)
     for (size_t i = 0; i < et_method_output_count(m); i++)
-      log_value(d, et_method_output(m, i), true, -1);
+      log_value(d, et_method_output(m, i), true, -1, NULL);
   return st;
 }
 
@@ -484,11 +486,13 @@ static fbb_ref event_ref(fbb *b, const rec *r) {
     inner = fbb_table_end(b);
   } else {
     fbb_ref value = debug_value(b, r);
+    fbb_ref dstr = str_ref(b, r->dstr);
     fbb_table_start(b);
     fbb_add_u64(b, DE_CHAIN, (uint64_t)(r->chain < 0 ? 0 : r->chain));
     fbb_add_ref(b, DE_ENTRY, value);
     fbb_add_u32(b, DE_INSTR, (uint32_t)r->instr);
     if (r->did >= 0) fbb_add_u32(b, DE_DID_INT, (uint32_t)r->did);
+    fbb_add_ref(b, DE_DID_STR, dstr);
     inner = fbb_table_end(b);
   }
   fbb_table_start(b);
@@ -586,6 +590,7 @@ bool et_etdump_event_get(const et_etdump *d, size_t i, et_etdump_event *out) {
   out->delegate_debug_id = r->did;
   out->start = r->start;
   out->end = r->end;
+  out->nth = r->node ? r->nth : 0;
   return true;
 }
 
@@ -607,5 +612,6 @@ bool et_etdump_debug_get(const et_etdump *d, size_t i, et_etdump_debug *out) {
   out->i = r->ival;
   out->d = r->dval;
   out->delegate_debug_id = r->did;
+  out->delegate_name = r->dstr;
   return true;
 }

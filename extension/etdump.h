@@ -17,7 +17,8 @@
  *     with capture on, one debug event per output tensor of each kernel and
  *     per argument of each delegate call, one per node output a backend
  *     reports (tracer.h backend_output; with the node's
- *     delegate_debug_id_int, as upstream's delegate intermediate outputs),
+ *     delegate_debug_id_int, as upstream's delegate intermediate outputs,
+ *     or its name as delegate_debug_id_str for a node without an id),
  *     and the program outputs.
  * Profile events carry chain_index and instruction_id = the instruction's
  * index in its chain (upstream's debug handle, what an ETRecord maps).
@@ -88,6 +89,9 @@ typedef struct et_etdump_event {
                                 an id; "Conv2d"), or NULL */
   int32_t chain, instruction, delegate_debug_id;
   uint64_t start, end;
+  /* Backend event with a name: k in the ETDump's event name "<name> #k"
+   * (k-th event of that name in its delegate call); else 0. */
+  uint32_t nth;
 } et_etdump_event;
 /* Records (profile and debug); event_get is false for a debug record. */
 size_t et_etdump_event_count(const et_etdump *d);
@@ -104,6 +108,9 @@ typedef struct et_etdump_debug {
   int64_t i;
   double d;
   int32_t delegate_debug_id;  /* a backend node's output: its id; else -1 */
+  /* A backend node's output known by name alone (delegate_debug_id -1):
+   * the name (the ETDump's delegate_debug_id_str); else NULL. */
+  const char *delegate_name;
 } et_etdump_debug;
 bool et_etdump_debug_get(const et_etdump *d, size_t i, et_etdump_debug *out);
 

@@ -38,14 +38,16 @@ static bool reserve(fbb *b, size_t n) {
   return true;
 }
 
+/* n == 0 returns early: an empty builder has no buffer yet, and NULL + 0
+ * is undefined. */
 static void push(fbb *b, const void *p, size_t n) {
-  if (!reserve(b, n)) return;
+  if (!n || !reserve(b, n)) return;
   b->size += n;
   memcpy(b->buf + b->cap - b->size, p, n);
 }
 
 static void pad(fbb *b, size_t n) {
-  if (!reserve(b, n)) return;
+  if (!n || !reserve(b, n)) return;
   b->size += n;
   memset(b->buf + b->cap - b->size, 0, n);
 }

@@ -135,12 +135,13 @@ static et_status new_module(et_module **out, et_diag *diag) {
     return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
                        "cannot allocate a module");
   }
-  /* Searched in order: quantized, portable (et_module_add_kernels puts
-   * tables added later, an optimized library say, in front). */
-  m->tables[0] = &et_quantized_kernels;
-  m->tables[1] = &et_portable_kernels;
+  /* Searched in order (DESIGN.md): optimized kernels where they exist,
+   * then the quantized_decomposed:: library, then portable. */
+  m->tables[0] = &et_optimized_kernels;
+  m->tables[1] = &et_quantized_kernels;
+  m->tables[2] = &et_portable_kernels;
   m->registry.kernel_tables = m->tables;
-  m->registry.n_kernel_tables = 2;
+  m->registry.n_kernel_tables = 3;
   m->registry.backends = m->backends;
   /* The backends built into the hosted library are there from the start. */
   m->backends[0] = &et_xnnpack_backend;
@@ -382,6 +383,19 @@ et_status et_module_add_kernels(et_module *m, const et_kernel_table *table) {
   m->tables[0] = table;
   m->registry.n_kernel_tables++;
   return ET_OK;
+}
+
+et_status et_module_remove_kernels(et_module *m, const et_kernel_table *table) {
+  if (!m || !table) return ET_INVALID_ARGUMENT;
+  size_t n = m->registry.n_kernel_tables;
+  for (size_t i = 0; i < n; i++) {
+    if (m->tables[i] == table) {
+      memmove(&m->tables[i], &m->tables[i + 1], (n - i - 1) * sizeof m->tables[0]);
+      m->registry.n_kernel_tables = n - 1;
+      return ET_OK;
+    }
+  }
+  return ET_NOT_FOUND;
 }
 
 static module_method *find_method(const et_module *m, const char *name) {

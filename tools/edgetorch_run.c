@@ -52,6 +52,9 @@ static const char kUsage[] =
     "  --data FILE.ptd    tensor data the program keeps outside itself (an\n"
     "                     exporter's external constants); repeatable\n"
     "  --mmap             map the file(s) read-only instead of reading them\n"
+    "  --portable         run on the portable kernels alone (exact, the same\n"
+    "                     bits on every machine; default: the optimized\n"
+    "                     kernels first, within float tolerance of eager)\n"
     "  --threads N        run kernels and delegates on N threads (default:\n"
     "                     the CPUs this process may use, from its affinity\n"
     "                     mask; 1: serial); results are the same for any N\n"
@@ -137,6 +140,7 @@ typedef struct options {
   double rtol, atol;
   bool info;
   bool mmap;
+  bool portable; /* the portable kernels alone */
   bool help;
   bool version;
 } options;
@@ -221,6 +225,8 @@ static int parse_args(int argc, char **argv, options *o) {
       o->info = true;
     } else if (strcmp(a, "--mmap") == 0) {
       o->mmap = true;
+    } else if (strcmp(a, "--portable") == 0) {
+      o->portable = true;
     } else if (strcmp(a, "--method") == 0) {
       o->method = val;
     } else if (strcmp(a, "--input") == 0) {
@@ -348,6 +354,7 @@ static const char *kernel_libraries(const et_registry *reg) {
                           i ? ", " : "",
                           t == &et_portable_kernels    ? "portable"
                           : t == &et_quantized_kernels ? "quantized"
+                          : t == &et_optimized_kernels ? "optimized"
                                                        : "table",
                           t->count);
   }
@@ -362,6 +369,7 @@ static int print_info(et_module *mod, const char *path) {
   printf("  size: %zu bytes (%s)\n", p->size,
          et_module_load_mode(mod) == ET_LOAD_MMAP ? "mapped" : "read");
   printf("  constant bytes: %zu\n", et_program_constant_bytes(p));
+  printf("  kernel libraries: %s\n", kernel_libraries(reg));
   printf("  methods: %zu\n", n_methods);
   for (size_t mi = 0; mi < n_methods; mi++) {
     const char *name = et_program_method_name(p, mi);
@@ -814,6 +822,12 @@ static const char *pick_method(const et_program *p, const char *wanted) {
   return n ? et_program_method_name(p, 0) : "forward";
 }
 
+/* The options every loaded module takes: threads and kernel tables. */
+static void configure(et_module *mod, const options *o) {
+  et_module_set_num_threads(mod, (uint32_t)o->threads);
+  if (o->portable) et_module_remove_kernels(mod, &et_optimized_kernels);
+}
+
 static int run(const options *o) {
   et_module *mod = NULL;
   et_diag d;
@@ -821,7 +835,7 @@ static int run(const options *o) {
   et_status st = et_module_load_file(
       o->model, o->mmap ? ET_LOAD_MMAP : ET_LOAD_FILE, &mod, &d);
   if (st) return fail_load(o->model, ET_KIND_PTE, st, d.message);
-  et_module_set_num_threads(mod, (uint32_t)o->threads);
+  configure(mod, o);
   if (o->max_memory)
     et_module_set_memory_limit(mod, o->max_memory > SIZE_MAX
                                         ? SIZE_MAX
@@ -939,7 +953,7 @@ static int run_bundled(const options *o) {
     rc = fail(EXIT_RUNTIME, st, "%s: %s", o->bundled, d.message);
     goto done;
   }
-  et_module_set_num_threads(mod, (uint32_t)o->threads);
+  configure(mod, o);
   printf("bundled program %s: %u test suite(s), rtol %g, atol %g\n",
          o->bundled, b.n_suites, o->rtol, o->atol);
   for (uint32_t s = 0; s < b.n_suites; s++) {

@@ -62,10 +62,17 @@ static void tile_c(size_t mr, size_t k, const float *a, size_t lda,
 }
 
 #ifdef XG_X86
-__attribute__((target("avx2,fma"))) static void
-tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
-          size_t ldb, float *c, size_t ldc, size_t nr, const float *bias,
-          float lo, float hi) {
+/* B rows hold NR readable floats (masked: only the first nr, the rest read
+ * as zero, for the columns past the last full panel of an unpacked B). */
+#define XG_LOAD_B(p, m)                                                   \
+  (masked ? _mm256_maskload_ps((p), (m)) : _mm256_loadu_ps(p))
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
+               const float *b, size_t ldb, float *c, size_t ldc, size_t nr,
+               const float *bias, float lo, float hi, int masked) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
+  const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
   __m256 acc[MR][2];
   float bb[NR];
   for (size_t j = 0; j < NR; j++) bb[j] = bias && j < nr ? bias[j] : 0.0f;
@@ -81,7 +88,7 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
            c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1;
     for (size_t kk = 0; kk < k; kk++) {
       const float *br = b + kk * ldb;
-      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8), v;
+      __m256 x0 = XG_LOAD_B(br, m0), x1 = XG_LOAD_B(br + 8, m1), v;
       v = _mm256_broadcast_ss(a0 + kk);
       c00 = _mm256_fmadd_ps(v, x0, c00);
       c01 = _mm256_fmadd_ps(v, x1, c01);
@@ -107,7 +114,7 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
   } else {
     for (size_t kk = 0; kk < k; kk++) {
       const float *br = b + kk * ldb;
-      __m256 x0 = _mm256_loadu_ps(br), x1 = _mm256_loadu_ps(br + 8);
+      __m256 x0 = XG_LOAD_B(br, m0), x1 = XG_LOAD_B(br + 8, m1);
       for (size_t i = 0; i < mr; i++) {
         __m256 v = _mm256_broadcast_ss(a + i * lda + kk);
         acc[i][0] = _mm256_fmadd_ps(v, x0, acc[i][0]);
@@ -117,9 +124,10 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
   }
   __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
   for (size_t i = 0; i < mr; i++) {
-    /* max/min with the accumulator first keeps a NaN result NaN. */
-    __m256 r0 = _mm256_min_ps(_mm256_max_ps(acc[i][0], vlo), vhi);
-    __m256 r1 = _mm256_min_ps(_mm256_max_ps(acc[i][1], vlo), vhi);
+    /* maxps/minps return their second operand when either is NaN: the
+     * bound first and the value second keeps a NaN result NaN. */
+    __m256 r0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][0]));
+    __m256 r1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][1]));
     if (nr == NR) {
       _mm256_storeu_ps(c + i * ldc, r0);
       _mm256_storeu_ps(c + i * ldc + 8, r1);
@@ -130,6 +138,22 @@ tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
       memcpy(c + i * ldc, t, nr * sizeof(float));
     }
   }
+}
+#undef XG_LOAD_B
+
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(size_t mr, size_t k, const float *a, size_t lda, const float *b,
+          size_t ldb, float *c, size_t ldc, size_t nr, const float *bias,
+          float lo, float hi) {
+  tile_avx2_body(mr, k, a, lda, b, ldb, c, ldc, nr, bias, lo, hi, 0);
+}
+
+/* The same with B rows of only nr readable floats. */
+__attribute__((target("avx2,fma"))) static void
+tile_avx2_tail(size_t mr, size_t k, const float *a, size_t lda,
+               const float *b, size_t ldb, float *c, size_t ldc, size_t nr,
+               const float *bias, float lo, float hi) {
+  tile_avx2_body(mr, k, a, lda, b, ldb, c, ldc, nr, bias, lo, hi, 1);
 }
 #endif
 
@@ -232,6 +256,13 @@ void et_xnn_gemm_force_path(int path) {
   atomic_store_explicit(&forced, f, memory_order_relaxed);
 }
 
+static tile_fn *pick_tail(void) {
+#ifdef XG_X86
+  if (et_xnn_gemm_path() == 1) return tile_avx2_tail;
+#endif
+  return NULL;
+}
+
 static tile_fn *pick(void) {
 #ifdef XG_X86
   if (et_xnn_gemm_path() == 1) return tile_avx2;
@@ -248,7 +279,9 @@ static tile_fn *pick(void) {
  * columns too few to read NR of in place, done by a plain loop. */
 typedef struct gemm_job {
   tile_fn *tile;
-  size_t m, n, k, lda, ldb, ldc, m_tiles, full;
+  tile_fn *tail; /* unpacked B's last columns; NULL: gemm_tail_rows */
+  size_t m, n, k, lda, ldb, ldc, m_tiles, full, panels;
+  int rows_first;
   const float *a, *b, *bias;
   float *c;
   float lo, hi;
@@ -272,7 +305,14 @@ static void gemm_tail_rows(const gemm_job *j, size_t i0, size_t mr) {
 static void gemm_tiles(void *ctx, size_t begin, size_t end) {
   const gemm_job *j = (const gemm_job *)ctx;
   for (size_t t = begin; t < end; t++) {
-    size_t p = (t / j->m_tiles) * NR, i = (t % j->m_tiles) * MR;
+    size_t p, i;
+    if (j->rows_first) { /* B in cache: all panels of one row tile */
+      p = (t % j->panels) * NR;
+      i = (t / j->panels) * MR;
+    } else { /* one panel under all row tiles */
+      p = (t / j->m_tiles) * NR;
+      i = (t % j->m_tiles) * MR;
+    }
     size_t mr = j->m - i < MR ? j->m - i : MR;
     if (j->packed) {
       size_t nr = j->n - p < NR ? j->n - p : NR;
@@ -282,14 +322,25 @@ static void gemm_tiles(void *ctx, size_t begin, size_t end) {
     } else if (p < j->full) {
       j->tile(mr, j->k, j->a + i * j->lda, j->lda, j->b + p, j->ldb,
               j->c + i * j->ldc + p, j->ldc, NR, NULL, j->lo, j->hi);
+    } else if (j->tail) {
+      j->tail(mr, j->k, j->a + i * j->lda, j->lda, j->b + p, j->ldb,
+              j->c + i * j->ldc + p, j->ldc, j->n - p, NULL, j->lo, j->hi);
     } else {
       gemm_tail_rows(j, i, mr);
     }
   }
 }
 
+/* Bytes of B under which tasks walk the row tiles, each over every panel:
+ * B then stays in L2 while A's rows and C's rows are each touched once
+ * (small K and N, as in the 1x1 convolutions of mobile networks). Above
+ * it a panel stays in cache under every row tile. */
+#define ROWS_FIRST_B_BYTES ((size_t)256 << 10)
+
 static void gemm_run(et_parallel *par, gemm_job *j, size_t panels) {
   j->m_tiles = (j->m + MR - 1) / MR;
+  j->panels = panels;
+  j->rows_first = j->k * panels * NR * sizeof(float) <= ROWS_FIRST_B_BYTES;
   size_t tiles = panels * j->m_tiles;
   uint64_t rows = j->m < MR ? j->m : MR;
   uint64_t per_tile = rows * NR * j->k; /* no wrap where size_t is 32 bits */
@@ -308,14 +359,122 @@ void et_xnn_gemm_packed_par(et_parallel *par, size_t m, size_t n, size_t k,
     return;
   }
   if (m == 0 || n == 0) return;
-  gemm_job j = {pick(), m, n, k, lda, NR, ldc, 0, n, a, packed, bias, c,
-                lo, hi, 1};
+  gemm_job j = {.tile = pick(), .m = m, .n = n, .k = k, .lda = lda,
+                .ldb = NR, .ldc = ldc, .full = n, .a = a, .b = packed,
+                .bias = bias, .c = c, .lo = lo, .hi = hi, .packed = 1};
   gemm_run(par, &j, (n + NR - 1) / NR);
+}
+
+/* ---- one column: C = A * b (matrix times vector) ----------------------- */
+
+/* C[i] for rows [begin, end): dot products of A's rows with the vector. The
+ * vector's stride is ldb (contiguous: the vector path). */
+typedef struct gemv_job {
+  const float *a, *b;
+  float *c;
+  size_t k, lda, ldb, ldc;
+  float lo, hi;
+  int vec;
+} gemv_job;
+
+static void gemv_rows_c(const gemv_job *j, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const float *ar = j->a + i * j->lda;
+    float s = 0.0f;
+    for (size_t kk = 0; kk < j->k; kk++) s += ar[kk] * j->b[kk * j->ldb];
+    j->c[i * j->ldc] = clampf(s, j->lo, j->hi);
+  }
+}
+
+#ifdef XG_X86
+__attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+/* Four rows at a time share each load of the vector; two accumulators per
+ * row hide the FMA latency. Streams A once: memory bound, as it should be. */
+__attribute__((target("avx2,fma"))) static void
+gemv_rows_avx2(const gemv_job *j, size_t begin, size_t end) {
+  const size_t k = j->k, k16 = k / 16 * 16, k8 = k / 8 * 8;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - k8)), lane);
+  const float *x = j->b;
+  size_t i = begin;
+  for (; i + 4 <= end; i += 4) {
+    const float *r0 = j->a + i * j->lda, *r1 = r0 + j->lda, *r2 = r1 + j->lda,
+                *r3 = r2 + j->lda;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0,
+           b2 = a0, b3 = a0;
+    size_t kk = 0;
+    for (; kk < k16; kk += 16) {
+      __m256 x0 = _mm256_loadu_ps(x + kk), x1 = _mm256_loadu_ps(x + kk + 8);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk), x0, a3);
+      b0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk + 8), x1, b0);
+      b1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk + 8), x1, b1);
+      b2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk + 8), x1, b2);
+      b3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk + 8), x1, b3);
+    }
+    for (; kk < k8; kk += 8) {
+      __m256 x0 = _mm256_loadu_ps(x + kk);
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1 + kk), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2 + kk), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3 + kk), x0, a3);
+    }
+    if (kk < k) {
+      __m256 x0 = _mm256_maskload_ps(x + kk, tail);
+      a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + kk, tail), x0, a0);
+      a1 = _mm256_fmadd_ps(_mm256_maskload_ps(r1 + kk, tail), x0, a1);
+      a2 = _mm256_fmadd_ps(_mm256_maskload_ps(r2 + kk, tail), x0, a2);
+      a3 = _mm256_fmadd_ps(_mm256_maskload_ps(r3 + kk, tail), x0, a3);
+    }
+    float s[4] = {hsum8(_mm256_add_ps(a0, b0)), hsum8(_mm256_add_ps(a1, b1)),
+                  hsum8(_mm256_add_ps(a2, b2)), hsum8(_mm256_add_ps(a3, b3))};
+    for (int q = 0; q < 4; q++) j->c[(i + (size_t)q) * j->ldc] = clampf(s[q], j->lo, j->hi);
+  }
+  for (; i < end; i++) {
+    const float *r0 = j->a + i * j->lda;
+    __m256 a0 = _mm256_setzero_ps();
+    size_t kk = 0;
+    for (; kk < k8; kk += 8)
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0 + kk), _mm256_loadu_ps(x + kk), a0);
+    if (kk < k)
+      a0 = _mm256_fmadd_ps(_mm256_maskload_ps(r0 + kk, tail),
+                           _mm256_maskload_ps(x + kk, tail), a0);
+    j->c[i * j->ldc] = clampf(hsum8(a0), j->lo, j->hi);
+  }
+}
+#endif
+
+static void gemv_task(void *ctx, size_t begin, size_t end) {
+  const gemv_job *j = (const gemv_job *)ctx;
+#ifdef XG_X86
+  if (j->vec) {
+    gemv_rows_avx2(j, begin, end);
+    return;
+  }
+#endif
+  gemv_rows_c(j, begin, end);
 }
 
 void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
                      const float *a, size_t lda, const float *b, size_t ldb,
                      float *c, size_t ldc, float lo, float hi) {
+  if (n == 1 && k > 0 && m > 0 && ldb == 1) { /* matrix times vector */
+    gemv_job j = {a, b, c, k, lda, ldb, ldc, lo, hi, 0};
+#ifdef XG_X86
+    j.vec = et_xnn_gemm_path() == 1;
+#endif
+    size_t grain = ET_XNN_GRAIN_FMA / k + 1;
+    et_parallel_for(par, m, grain, gemv_task, &j);
+    return;
+  }
   if (k == 0) {
     for (size_t i = 0; i < m; i++)
       for (size_t j = 0; j < n; j++) c[i * ldc + j] = clampf(0.0f, lo, hi);
@@ -323,8 +482,10 @@ void et_xnn_gemm_par(et_parallel *par, size_t m, size_t n, size_t k,
   }
   if (m == 0 || n == 0) return;
   size_t full = n / NR * NR;
-  gemm_job j = {pick(), m, n, k, lda, ldb, ldc, 0, full, a, b, NULL, c,
-                lo, hi, 0};
+  gemm_job j = {.tile = pick(), .tail = pick_tail(), .m = m, .n = n,
+                .k = k, .lda = lda, .ldb = ldb, .ldc = ldc, .full = full,
+                .a = a, .b = b,
+                .c = c, .lo = lo, .hi = hi, .packed = 0};
   gemm_run(par, &j, full / NR + (full != n));
 }
 

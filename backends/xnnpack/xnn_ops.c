@@ -5,6 +5,7 @@
  */
 #include "xnn_gemm.h"
 #include "xnn_internal.h"
+#include "xnn_vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -385,13 +386,22 @@ static void unary_range(void *ctx, size_t begin, size_t end) {
   const float *x = a->data + begin;
   float *z = o->data + begin;
   float al = n->p.alpha;
+  int vf = n->type == XN_EXP       ? ET_XNN_V_EXP
+           : n->type == XN_SIGMOID ? ET_XNN_V_SIGMOID
+           : n->type == XN_TANH    ? ET_XNN_V_TANH
+           : n->type == XN_GELU    ? ET_XNN_V_GELU
+                                   : -1;
+  if (vf >= 0) {
+    et_xnn_vfn_pick(vf)(cnt, x, z);
+    clamp_buf(z, cnt, n->lo, n->hi);
+    return;
+  }
 #define LOOP(expr)                         \
   for (size_t j = 0; j < cnt; j++) {       \
     float u = x[j];                        \
     z[j] = (expr);                         \
   }
   switch (n->type) {
-    case XN_SIGMOID: LOOP(1.0f / (1.0f + expf(-u))) break;
     case XN_FLOOR: LOOP(floorf(u)) break;
     case XN_CEIL: LOOP(ceilf(u)) break;
     case XN_SQRT: LOOP(sqrtf(u)) break;
@@ -402,12 +412,8 @@ static void unary_range(void *ctx, size_t begin, size_t end) {
     case XN_SQUARE: LOOP(u * u) break;
     case XN_ABS: LOOP(fabsf(u)) break;
     case XN_LOG: LOOP(logf(u)) break;
-    case XN_EXP: LOOP(expf(u)) break;
     case XN_SIN: LOOP(sinf(u)) break;
     case XN_COS: LOOP(cosf(u)) break;
-    case XN_TANH: LOOP(tanhf(u)) break;
-    case XN_GELU: LOOP(0.5f * u * (1.0f + erff(u * 0.70710678118654752f)))
-      break;
     case XN_ELU: LOOP(u > 0.0f ? u : al * expm1f(u)) break;
     case XN_LEAKY_RELU: LOOP(u >= 0.0f ? u : u * al) break;
     default: /* clamp, copy, convert */
@@ -431,18 +437,8 @@ static void softmax_rows(void *ctx, size_t begin, size_t end) {
   const node_job *J = (const node_job *)ctx;
   const xnn_val *a = V(J->g, J->n->in[0]), *o = V(J->g, J->n->out);
   size_t c = o->dims[o->rank - 1];
-  for (size_t r = begin; r < end; r++) {
-    const float *x = a->data + r * c;
-    float *z = o->data + r * c;
-    float m = -INFINITY, s = 0.0f;
-    for (size_t j = 0; j < c; j++) m = x[j] > m ? x[j] : m;
-    for (size_t j = 0; j < c; j++) {
-      z[j] = expf(x[j] - m);
-      s += z[j];
-    }
-    float inv = 1.0f / s;
-    for (size_t j = 0; j < c; j++) z[j] *= inv;
-  }
+  et_xnn_softmax_fn *row = et_xnn_softmax_pick();
+  for (size_t r = begin; r < end; r++) row(c, a->data + r * c, o->data + r * c);
 }
 
 static void softmax(const xnn_graph *g, const xnn_node *n) {
@@ -543,7 +539,10 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
    * work; else one slot, the GEMM of each row split instead. */
   size_t rows = (size_t)B * OH;
   uint64_t work = (uint64_t)rows * OW * OC * K; /* multiply-adds */
-  size_t slots = et_parallel_threads(g->par);
+  /* Twice as many slots as threads (tasks are claimed as threads come
+   * free, so a thread that starts late takes fewer rows, not half). */
+  size_t threads = et_parallel_threads(g->par);
+  size_t slots = threads > 1 ? 2 * threads : 1;
   if (slots > XNN_CONV_SLOTS) slots = XNN_CONV_SLOTS;
   if (slots > rows) slots = rows;
   if (work / ET_XNN_GRAIN_FMA < 2 * (uint64_t)slots) slots = 1;
@@ -555,6 +554,10 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
   et_parallel_for(g->par, slots, 1, conv2d_slots, &J);
 }
 
+/* Window taps the vector depthwise path takes (8 x 8); larger windows and
+ * channel multipliers above 1 take the plain loop. */
+#define DW_MAX_TAPS 64
+
 /* Output rows [begin, end) (row = batch * OH + oy). */
 static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
   const node_job *J = (const node_job *)ctx;
@@ -564,6 +567,32 @@ static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
   uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
   uint32_t mult = c->goc; /* output channels per input channel */
+  size_t window = (size_t)c->kh * c->kw;
+  if (mult == 1 && window <= DW_MAX_TAPS) {
+    /* The vector pixel kernel over the taps inside the input. */
+    et_xnn_dw_fn *pixel = et_xnn_dw_pick();
+    const float *xs[DW_MAX_TAPS], *ws[DW_MAX_TAPS];
+    for (size_t r = begin; r < end; r++) {
+      uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+      for (uint32_t ox = 0; ox < OW; ox++) {
+        size_t taps = 0;
+        for (uint32_t ky = 0; ky < c->kh; ky++) {
+          int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          if (iy < 0 || iy >= H) continue;
+          for (uint32_t kx = 0; kx < c->kw; kx++) {
+            int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+            if (ix < 0 || ix >= W) continue;
+            xs[taps] = a->data +
+                       (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C;
+            ws[taps++] = n->w + ((size_t)ky * c->kw + kx) * OC;
+          }
+        }
+        pixel(OC, taps, xs, ws, n->bias,
+              o->data + (((size_t)b * OH + oy) * OW + ox) * OC, n->lo, n->hi);
+      }
+    }
+    return;
+  }
   for (size_t r = begin; r < end; r++) {
     uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
     {

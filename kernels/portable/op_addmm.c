@@ -77,7 +77,7 @@ static bool is_zero(const et_cval *v, int compute) {
   return compute == ET_LONG ? v->i == 0 : compute == ET_FLOAT ? v->f == 0.0f : v->d == 0.0;
 }
 
-et_status et_op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_addmm_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm) {
   const et_tensor *self = args[0]->u.t, *a = args[1]->u.t, *b = args[2]->u.t;
   et_tensor *out = args[5]->u.t;
   ET_K_TRY(et_k_check_tensor(ctx, self, "self"));
@@ -108,7 +108,7 @@ et_status et_op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
   }
   if (self->data == out->data && et_tensor_nbytes(out) != 0)
     return ET_K_FAIL(ctx, "out must not share memory with self");
-  et_matmul(dtype, M, N, K, a->data, K, b->data, N, out->data, N);
+  mm(ctx, dtype, M, N, K, a->data, K, b->data, N, out->data, N);
 
   const bool use_self = !is_zero(&p.beta, compute);
   if (!use_self && is_one(&p.alpha, compute)) return ET_OK;
@@ -117,4 +117,8 @@ et_status et_op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *ins[2] = {out, self};
   static const char *const names[2] = {"mat1 @ mat2", "self"};
   return et_ew_apply(ctx, out, ins, names, use_self ? 2 : 1, &spec);
+}
+
+et_status et_op_addmm_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_addmm_out_with(ctx, args, et_matmul_exact);
 }

@@ -4,7 +4,7 @@
 #include "util/matmul_util.h"
 #include "util/shape_util.h"
 
-et_status et_op_bmm_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_bmm_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm) {
   const et_tensor *a = args[0]->u.t, *b = args[1]->u.t;
   et_tensor *out = args[2]->u.t;
   ET_K_TRY(et_k_check_rank(ctx, a, 3, 3, "self"));
@@ -24,7 +24,11 @@ et_status et_op_bmm_out(et_kernel_ctx *ctx, et_value **args) {
     /* operands with no elements may have no storage: no arithmetic on NULL */
     const void *ai = M * K != 0 ? (const char *)a->data + i * M * K * es : a->data;
     const void *bi = K * N != 0 ? (const char *)b->data + i * K * N * es : b->data;
-    et_matmul(a->dtype, M, N, K, ai, K, bi, N, (char *)out->data + i * M * N * es, N);
+    mm(ctx, a->dtype, M, N, K, ai, K, bi, N, (char *)out->data + i * M * N * es, N);
   }
   return ET_OK;
+}
+
+et_status et_op_bmm_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_bmm_out_with(ctx, args, et_matmul_exact);
 }

@@ -452,7 +452,7 @@ static void im2col_any(const et_conv_geom *g, const char *x, const int64_t *xs, 
  * otherwise (the caller then takes the strided loops, which compute the same
  * values).
  */
-static bool conv_as_matmul_any(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
+static bool conv_as_matmul_any(et_kernel_ctx *ctx, et_matmul_fn mm, const et_conv_geom *g, int dtype,
                                const void *x, const int64_t *xs, const void *w,
                                const int64_t *ws, const void *bias, void *y,
                                const int64_t *ys) {
@@ -484,7 +484,7 @@ static bool conv_as_matmul_any(et_kernel_ctx *ctx, const et_conv_geom *g, int dt
       for (int64_t p0 = 0; p0 < P; p0 += pb) {
         const int64_t pn = P - p0 < pb ? P - p0 : pb;
         im2col_any(g, xg, xs, es, col, p0, pn);
-        et_matmul(dtype, g->cout_g, pn, K, wg, K, col, pn, tile, pn);
+        mm(ctx, dtype, g->cout_g, pn, K, wg, K, col, pn, tile, pn);
         switch (dtype) {
 #define CASE_SCATTER(E, T, S)                                                  \
   case E:                                                                      \
@@ -502,7 +502,7 @@ static bool conv_as_matmul_any(et_kernel_ctx *ctx, const et_conv_geom *g, int dt
 
 /* The matmul strategies (integers, Float, Double); false if neither applies
  * (no scratch). */
-static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
+static bool conv_as_matmul(et_kernel_ctx *ctx, et_matmul_fn mm, const et_conv_geom *g, int dtype,
                            const void *x, const void *w, const void *bias, void *y) {
   const size_t es = et_dtype_size(dtype);
   /* no input channels: the direct loops (which skip the taps) */
@@ -533,7 +533,7 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
       const char *wg = (const char *)w + grp * g->cout_g * K * (int64_t)es;
       char *yg = (char *)y + (n * g->Cout + grp * g->cout_g) * P * (int64_t)es;
       if (pointwise) {
-        et_matmul(dtype, g->cout_g, P, K, wg, K, xg, P, yg, P);
+        mm(ctx, dtype, g->cout_g, P, K, wg, K, xg, P, yg, P);
       } else {
         for (int64_t q0 = 0; q0 < Q; q0 += rows) {
           const int64_t nq = Q - q0 < rows ? Q - q0 : rows, pn = nq * OW;
@@ -546,7 +546,7 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
           default:
             break;
           }
-          et_matmul(dtype, g->cout_g, pn, K, wg, K, col, pn, yg + q0 * OW * (int64_t)es, P);
+          mm(ctx, dtype, g->cout_g, pn, K, wg, K, col, pn, yg + q0 * OW * (int64_t)es, P);
         }
       }
       if (bias) {
@@ -564,7 +564,8 @@ static bool conv_as_matmul(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
   return true;
 }
 
-et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
+et_status et_convolution_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm,
+                                  et_conv_depthwise_fn dw) {
   const et_tensor *in = args[0]->u.t, *w = args[1]->u.t;
   const et_tensor *bias = args[2]->tag == ET_TAG_TENSOR ? args[2]->u.t : NULL;
   const bool transposed = args[6]->u.b;
@@ -601,7 +602,7 @@ et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     et_k_ncdhw_strides(w, ws);
     et_k_ncdhw_strides(out, ys);
     const bool gemm_order = takes_matmul(ctx, &g, in->dtype);
-    if (gemm_order && conv_as_matmul_any(ctx, &g, in->dtype, in->data, xs, w->data, ws, bd,
+    if (gemm_order && conv_as_matmul_any(ctx, mm, &g, in->dtype, in->data, xs, w->data, ws, bd,
                                          out->data, ys))
       return ET_OK;
     switch (in->dtype) {
@@ -620,9 +621,12 @@ et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     }
     return ET_OK;
   }
+  if (dw && !transposed && g.cin_g == 1 && g.cout_g == 1 &&
+      dw(ctx, &g, in->dtype, in->data, w->data, bd, out->data))
+    return ET_OK;
   const bool exact_half = in->dtype == ET_HALF || in->dtype == ET_BFLOAT16;
   if (!transposed && !exact_half &&
-      conv_as_matmul(ctx, &g, in->dtype, in->data, w->data, bd, out->data))
+      conv_as_matmul(ctx, mm, &g, in->dtype, in->data, w->data, bd, out->data))
     return ET_OK;
   switch (in->dtype) {
 #define CASE_CONV(E, T, S)                                                     \
@@ -637,4 +641,8 @@ et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
     break;
   }
   return ET_OK;
+}
+
+et_status et_op_convolution_out(et_kernel_ctx *ctx, et_value **args) {
+  return et_convolution_out_with(ctx, args, et_matmul_exact, NULL);
 }

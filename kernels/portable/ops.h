@@ -24,6 +24,18 @@ extern "C" {
 #include "ops.def"
 #undef ET_OP
 
+/* The kernels built on a matrix product, with the product given (see
+ * util/matmul_util.h): et_op_mm_out is et_mm_out_with(ctx, args,
+ * et_matmul_exact), and so on. For the optimized table. */
+#include "util/conv_util.h"
+#include "util/matmul_util.h"
+et_status et_mm_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm);
+et_status et_bmm_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm);
+et_status et_addmm_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm);
+/* dw: a depthwise fast path or NULL. */
+et_status et_convolution_out_with(et_kernel_ctx *ctx, et_value **args, et_matmul_fn mm,
+                                  et_conv_depthwise_fn dw);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,17 @@ et_status et_conv_geom_init(et_kernel_ctx *ctx, const et_tensor *input, const et
  * PyTorch, an input with no channels gives an output with no channels. */
 void et_conv_out_sizes(const et_conv_geom *g, int64_t *out_sizes);
 
+/*
+ * A depthwise convolution of contiguous tensors (one input and one output
+ * channel per group, not transposed) as the optimized table gives it to the
+ * shared convolution kernel (portable/ops.h, et_convolution_out_with), after
+ * every check and the resize: true when it computed out, false when it does
+ * not take the case (then the kernel's own paths run).
+ */
+typedef bool (*et_conv_depthwise_fn)(et_kernel_ctx *ctx, const et_conv_geom *g, int dtype,
+                                     const void *x, const void *w, const void *bias,
+                                     void *y);
+
 /* Elements of one spatial volume of the input / output (D * H * W). */
 static inline int64_t et_conv_in_volume(const et_conv_geom *g) {
   return g->in[0] * g->in[1] * g->in[2];

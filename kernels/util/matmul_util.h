@@ -33,6 +33,21 @@ extern "C" {
 bool et_matmul(int dtype, int64_t M, int64_t N, int64_t K, const void *A, int64_t lda,
                const void *B, int64_t ldb, void *C, int64_t ldc);
 
+/*
+ * A matrix product as the kernels of mm, bmm, addmm and convolution call it:
+ * et_matmul's contract, plus the kernel's context (for its parallel-for
+ * hook). The portable kernels use et_matmul_exact (et_matmul itself: serial,
+ * the same bits on every machine); the optimized table (kernels/optimized)
+ * passes a faster one to the same kernels (portable/ops.h, the _with
+ * entry points).
+ */
+typedef bool (*et_matmul_fn)(et_kernel_ctx *ctx, int dtype, int64_t M, int64_t N,
+                             int64_t K, const void *A, int64_t lda, const void *B,
+                             int64_t ldb, void *C, int64_t ldc);
+bool et_matmul_exact(et_kernel_ctx *ctx, int dtype, int64_t M, int64_t N, int64_t K,
+                     const void *A, int64_t lda, const void *B, int64_t ldb, void *C,
+                     int64_t ldc);
+
 /* True if et_matmul handles `dtype`. */
 bool et_matmul_supports(int dtype);
 

@@ -5,6 +5,7 @@
     edgetorch run out.pte [--input x.npy]...
     edgetorch inspect out.pte [--memory-plot plan.png]
     edgetorch selective-build a.pte [b.pte...] -o DIR   (see edgetorch.selective)
+    edgetorch llm export --hf-dir DIR --max-seq-len N [-o model.pte]   (docs/llm.md)
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def cmd_export(ns: argparse.Namespace) -> int:
         _say(f"no file written ({out})")
         return 1
     prog.write_to_file(out)
-    _say(f"wrote {out} ({len(prog.buffer)} bytes; planned memory {prog.planned_bytes} bytes; "
+    _say(f"wrote {out} ({prog.nbytes} bytes; planned memory {prog.planned_bytes} bytes; "
          f"constants {prog.constant_bytes} bytes) in {time.monotonic() - t0:.1f}s")
     if ns.external_constants:
         for p in prog.write_tensor_data_to_file(out.parent):
@@ -218,6 +219,32 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_llm_export(ns: argparse.Namespace) -> int:
+    import torch
+
+    from ._cli_support import UserError
+    from .export import ExportError
+    from .llm import export_hf_dir
+
+    t0 = time.monotonic()
+    out = Path(ns.output or "model.pte")
+    dtype = {"float32": torch.float32, "fp32": torch.float32}.get(ns.dtype)
+    if dtype is None:
+        raise UserError(f"--dtype {ns.dtype}: only float32 is supported", code=2)
+    try:
+        prog = export_hf_dir(ns.hf_dir, ns.max_seq_len, max_context_len=ns.max_context_len,
+                             dtype=dtype, quantize=ns.quantize, group_size=ns.group_size,
+                             full_logits=ns.full_logits, progress=_say)
+    except ExportError as e:
+        _say(f"export failed: {e}")
+        _say(f"no file written ({out})")
+        return 1
+    prog.write_to_file(out)
+    _say(f"wrote {out} ({prog.nbytes} bytes; planned memory {prog.planned_bytes} "
+         f"bytes) in {time.monotonic() - t0:.1f}s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from ._cli_support import DEFAULT_MAX_GENERATED, parse_bytes
@@ -285,6 +312,27 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("selective-build", help="kernel table with only the operators of some .pte files")
     selective.add_arguments(sb)
     sb.set_defaults(fn=selective.run)
+
+    llm = sub.add_parser("llm", help="language models: export with a KV cache (docs/llm.md)")
+    llm_sub = llm.add_subparsers(dest="llm_command", required=True)
+    le = llm_sub.add_parser("export", help="export a Hugging Face decoder (save_pretrained "
+                                           "directory) with a KV cache")
+    le.add_argument("--hf-dir", required=True,
+                    help="directory written by transformers' save_pretrained "
+                         "(config.json + *.safetensors)")
+    le.add_argument("--max-seq-len", type=int, required=True,
+                    help="longest chunk of tokens one forward call takes (prefill)")
+    le.add_argument("--max-context-len", type=int,
+                    help="KV cache length: most positions a generation uses "
+                         "(default: --max-seq-len)")
+    le.add_argument("-o", "--output", help="output .pte path (default model.pte)")
+    le.add_argument("--dtype", default="float32", help="weights and activations (float32)")
+    le.add_argument("--quantize", choices=["int8", "8da4w"],
+                    help="weight quantization (not implemented yet: refused)")
+    le.add_argument("--group-size", type=int, help="quantization group size (8da4w)")
+    le.add_argument("--full-logits", action="store_true",
+                    help="return logits for every position, not only the last")
+    le.set_defaults(fn=cmd_llm_export)
 
     from .devtools.cli import add_commands as add_devtools_commands
 

@@ -10,6 +10,9 @@ reads every method of every program and writes into DIR
   step itself: ``cmake -DET_SELECT_PTE="a.pte;b.pte"``. With
   ``-ffunction-sections -Wl,--gc-sections`` (as the Cortex-M firmware
   builds) the unused kernels drop out of the image.
+- ``optimized_ops.def``: the same filter over ``kernels/optimized/ops.def``
+  (the optimized table searched before the portable one), when the source
+  tree is at hand; CMake applies it by itself for ``-DET_OPS_DEF``.
 - ``selected_ops.txt``: the operator names, one a line.
 - ``backends.txt``: the delegate backend ids the programs call, one a line
   (link those backends; none other is needed).
@@ -143,6 +146,9 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
     out.mkdir(parents=True, exist_ok=True)
     filtered = filter_ops_def(full_text, selected)
     _write(out / "ops.def", filtered)
+    opt = full_path.parent.parent / "optimized" / "ops.def"
+    if opt.is_file():
+        _write(out / "optimized_ops.def", filter_ops_def(opt.read_text(), selected))
     _write(out / "selected_ops.txt", "".join(op + "\n" for op in selected))
     _write(out / "backends.txt", "".join(b + "\n" for b in sorted(backends)))
     kdir = full_path.parent

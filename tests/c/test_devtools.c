@@ -169,6 +169,79 @@ static void test_etdump_serializes(void **state) {
   et_module_free(mod);
 }
 
+/* Backend node outputs: a node with an id gets a debug event with
+ * delegate_debug_id_int; a node known by name alone gets one with its name
+ * as delegate_debug_id_str (as its profile event has), so the Inspector
+ * files it with the node; an output with neither is not logged. */
+static size_t count_in(const uint8_t *b, size_t n, const char *s) {
+  size_t k = strlen(s), c = 0;
+  for (size_t i = 0; i + k <= n; i++) c += memcmp(b + i, s, k) == 0;
+  return c;
+}
+
+static void test_etdump_node_output_by_name(void **state) {
+  (void)state;
+  et_etdump *d = et_etdump_create();
+  assert_non_null(d);
+  et_etdump_set_clock(d, fake_clock, NULL);
+  et_etdump_set_capture(d, true);
+  et_etdump_begin_block(d, "Execute");
+  et_tracer *t = et_etdump_tracer(d);
+  float data[4] = {1, 2, 3, 4};
+  int32_t sizes[1] = {4};
+  int64_t strides[1] = {1};
+  et_tensor x;
+  memset(&x, 0, sizeof x);
+  x.data = data;
+  x.sizes = sizes;
+  x.strides = strides;
+  x.rank = 1;
+  x.dtype = ET_FLOAT;
+  x.capacity = sizeof data;
+  static const char node[] = "NameOnlyNode_q7";
+  t->backend_event(t, ET_TRACE_BACKEND_BEGIN, node, -1);
+  t->backend_event(t, ET_TRACE_BACKEND_END, node, -1);
+  t->backend_output(t, node, -1, &x);
+  t->backend_output(t, NULL, -1, &x); /* neither id nor name */
+  t->backend_output(t, "IdNode", 5, &x);
+  size_t n = et_etdump_event_count(d), debugs = 0;
+  assert_int_equal(n, 3);
+  et_etdump_event e;
+  assert_true(et_etdump_event_get(d, 0, &e));
+  assert_null(e.name);
+  assert_string_equal(e.delegate_name, node);
+  assert_int_equal(e.delegate_debug_id, -1);
+  for (size_t i = 1; i < n; i++) {
+    et_etdump_debug v;
+    assert_true(et_etdump_debug_get(d, i, &v));
+    debugs++;
+    assert_true(v.offset >= 0);
+    if (i == 1) {
+      assert_int_equal(v.delegate_debug_id, -1);
+      assert_non_null(v.delegate_name);
+      assert_string_equal(v.delegate_name, node);
+    } else {
+      assert_int_equal(v.delegate_debug_id, 5);
+      assert_null(v.delegate_name);
+    }
+  }
+  assert_int_equal(debugs, 2);
+  uint8_t *bytes;
+  size_t size;
+  assert_int_equal(et_etdump_serialize(d, &bytes, &size), ET_OK);
+  /* The name: the profile event's and the debug event's
+   * delegate_debug_id_str. */
+  assert_int_equal(count_in(bytes, size, node), 2);
+  free(bytes);
+  /* Capture off: nothing logged. */
+  et_etdump_reset(d);
+  et_etdump_set_capture(d, false);
+  et_etdump_begin_block(d, "Execute");
+  t->backend_output(t, node, -1, &x);
+  assert_int_equal(et_etdump_event_count(d), 0);
+  et_etdump_free(d);
+}
+
 static void test_bundled_verify(void **state) {
   (void)state;
   et_bundled b;
@@ -443,6 +516,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tracer_sees_every_instruction),
       cmocka_unit_test(test_etdump_serializes),
+      cmocka_unit_test(test_etdump_node_output_by_name),
       cmocka_unit_test(test_bundled_verify),
       cmocka_unit_test(test_bundled_damaged),
       cmocka_unit_test(test_xnnpack_node_events),

@@ -545,10 +545,11 @@ static void test_add_backend(void **state) {
       et_module_load_buffer(kAddConstPte, sizeof kAddConstPte, &mod, NULL),
       ET_OK);
   const et_registry *reg = et_module_registry(mod);
-  /* quantized first, then portable (DESIGN.md: optimized, quantized, portable) */
-  assert_int_equal(reg->n_kernel_tables, 2);
-  assert_ptr_equal(reg->kernel_tables[0], &et_quantized_kernels);
-  assert_ptr_equal(reg->kernel_tables[1], &et_portable_kernels);
+  /* DESIGN.md: optimized, quantized, portable */
+  assert_int_equal(reg->n_kernel_tables, 3);
+  assert_ptr_equal(reg->kernel_tables[0], &et_optimized_kernels);
+  assert_ptr_equal(reg->kernel_tables[1], &et_quantized_kernels);
+  assert_ptr_equal(reg->kernel_tables[2], &et_portable_kernels);
   /* The CPU backend is built into the hosted library (the demo backend is
    * test support only). */
   assert_int_equal(reg->n_backends, 1);

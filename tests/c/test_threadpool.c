@@ -24,6 +24,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 
 /* The cross suites run under qemu-user, which cannot start threads here
  * (CMakeLists.txt sets ET_TEST_NO_THREADS): those tests are skipped, loudly. */
@@ -284,6 +286,311 @@ static void test_gemm_bit_identical(void **state) {
   for (int t = 0; t < 4; t++) et_threadpool_destroy(pools[t]);
 }
 
+/* ---- the recorder -------------------------------------------------------- */
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A task that holds each thread in its first chunk until `want` distinct
+ * threads have entered (or 10 s pass): every thread of the pool must then
+ * take a chunk, whatever the scheduling, so the recorder must report each. */
+typedef struct gather {
+  pthread_mutex_t mu;
+  pthread_t seen[16];
+  int n_seen, want;
+  cover c;
+} gather;
+
+static void gather_wait(gather *g) {
+  pthread_t me = pthread_self();
+  pthread_mutex_lock(&g->mu);
+  int known = 0;
+  for (int i = 0; i < g->n_seen; i++) known |= pthread_equal(g->seen[i], me);
+  if (!known && g->n_seen < 16) g->seen[g->n_seen++] = me;
+  pthread_mutex_unlock(&g->mu);
+  for (uint64_t t0 = mono_ns(); mono_ns() - t0 < 10000000000u;) {
+    pthread_mutex_lock(&g->mu);
+    int n = g->n_seen;
+    pthread_mutex_unlock(&g->mu);
+    if (n >= g->want) break;
+    sched_yield();
+  }
+}
+
+static void gather_fn(void *ctx, size_t begin, size_t end) {
+  gather *g = (gather *)ctx;
+  gather_wait(g);
+  cover_fn(&g->c, begin, end);
+}
+
+/* The events of call `call` in r: its chunks cover [0, n) exactly once and
+ * lie inside the call's span; returns the number of chunks and ORs the
+ * threads that ran them into *threads (bit k: thread k). */
+static size_t check_call(const et_threadpool_recorder *r, uint64_t call,
+                         size_t n, uint32_t *threads) {
+  const et_threadpool_event *ce = NULL;
+  size_t count = et_threadpool_recorder_count(r);
+  for (size_t i = 0; i < count; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+    assert_non_null(e);
+    if (e->call == call && e->kind == ET_THREADPOOL_CALL) {
+      assert_null(ce); /* one call event per call */
+      ce = e;
+    }
+  }
+  assert_non_null(ce);
+  assert_int_equal(ce->begin, 0);
+  assert_int_equal(ce->end_index, n);
+  assert_true(ce->start <= ce->end);
+  unsigned char *hit = calloc(n, 1);
+  assert_non_null(hit);
+  size_t chunks = 0;
+  for (size_t i = 0; i < count; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+    if (e->call != call || e->kind != ET_THREADPOOL_CHUNK) continue;
+    chunks++;
+    assert_true(e->begin < e->end_index && e->end_index <= n);
+    for (size_t k = e->begin; k < e->end_index; k++) hit[k]++;
+    assert_true(ce->start <= e->start && e->start <= e->end &&
+                e->end <= ce->end);
+    assert_true(e->thread < 32);
+    *threads |= 1u << e->thread;
+  }
+  for (size_t k = 0; k < n; k++)
+    if (hit[k] != 1) fail_msg("call %llu: index %zu in %u chunks",
+                              (unsigned long long)call, k, (unsigned)hit[k]);
+  free(hit);
+  return chunks;
+}
+
+static void test_recorder_every_thread(void **state) {
+  (void)state;
+  need_threads();
+  enum { THREADS = 4, N = 1000, CAP = 4096 };
+  et_threadpool *pool = NULL;
+  assert_int_equal(et_threadpool_create(THREADS, &pool), ET_OK);
+  et_threadpool_event *buf = calloc(CAP, sizeof *buf);
+  assert_non_null(buf);
+  et_threadpool_recorder *r = NULL;
+  assert_int_equal(et_threadpool_recorder_create(buf, CAP, &r), ET_OK);
+  et_parallel *hook = et_threadpool_recorder_hook(r, pool);
+  assert_non_null(hook);
+  assert_int_equal(et_parallel_threads(hook), THREADS);
+
+  gather g;
+  memset(&g, 0, sizeof g);
+  pthread_mutex_init(&g.mu, NULL);
+  g.want = THREADS;
+  g.c.hits = calloc(N, sizeof *g.c.hits);
+  assert_non_null(g.c.hits);
+  g.c.n = N;
+  g.c.grain = 1;
+  atomic_init(&g.c.calls, 0);
+  atomic_init(&g.c.bad_range, 0);
+  et_parallel_for(hook, N, 1, gather_fn, &g);
+  assert_int_equal(g.n_seen, THREADS);
+  for (size_t i = 0; i < N; i++) assert_int_equal(atomic_load(&g.c.hits[i]), 1);
+
+  uint32_t threads = 0;
+  size_t chunks = check_call(r, 1, N, &threads);
+  /* One event per task call, plus the call; each thread ran a chunk. */
+  assert_int_equal(chunks, atomic_load(&g.c.calls));
+  assert_int_equal(et_threadpool_recorder_count(r), chunks + 1);
+  assert_int_equal(et_threadpool_recorder_dropped(r), 0);
+  assert_int_equal(threads, (1u << THREADS) - 1u);
+
+  /* The pool's plain hook records nothing into r. */
+  run_cover(et_threadpool_parallel(pool), N, 1);
+  assert_int_equal(et_threadpool_recorder_count(r), chunks + 1);
+
+  /* Many calls: numbered 1, 2, ... after a reset, each covered once. */
+  et_threadpool_recorder_reset(r);
+  assert_int_equal(et_threadpool_recorder_count(r), 0);
+  for (size_t k = 0; k < 50; k++) run_cover(hook, 100 + k, 1 + k % 3);
+  assert_int_equal(et_threadpool_recorder_dropped(r), 0);
+  size_t total = 0;
+  for (size_t k = 0; k < 50; k++) {
+    threads = 0;
+    total += 1 + check_call(r, 1 + k, 100 + k, &threads);
+  }
+  assert_int_equal(et_threadpool_recorder_count(r), total);
+
+  pthread_mutex_destroy(&g.mu);
+  free(g.c.hits);
+  et_threadpool_recorder_destroy(r);
+  free(buf);
+  et_threadpool_destroy(pool);
+}
+
+static void test_recorder_bounded(void **state) {
+  (void)state;
+  need_threads();
+  enum { N = 1000 };
+  et_threadpool *pool = NULL;
+  assert_int_equal(et_threadpool_create(3, &pool), ET_OK);
+  et_threadpool_event big[256], small[3];
+  et_threadpool_recorder *r = NULL;
+  /* How many events one call makes (chunking depends on n, grain and the
+   * thread count only). */
+  assert_int_equal(et_threadpool_recorder_create(big, 256, &r), ET_OK);
+  size_t calls = run_cover(et_threadpool_recorder_hook(r, pool), N, 1);
+  size_t per_call = et_threadpool_recorder_count(r);
+  assert_int_equal(per_call, calls + 1);
+  et_threadpool_recorder_destroy(r);
+
+  assert_int_equal(et_threadpool_recorder_create(small, 3, &r), ET_OK);
+  et_parallel *hook = et_threadpool_recorder_hook(r, pool);
+  run_cover(hook, N, 1);
+  assert_int_equal(et_threadpool_recorder_count(r), 3);
+  assert_int_equal(et_threadpool_recorder_dropped(r), per_call - 3);
+  run_cover(hook, N, 1); /* the work is done all the same */
+  assert_int_equal(et_threadpool_recorder_count(r), 3);
+  assert_int_equal(et_threadpool_recorder_dropped(r), 2 * per_call - 3);
+  assert_null(et_threadpool_recorder_event(r, 3));
+  et_threadpool_recorder_reset(r);
+  assert_int_equal(et_threadpool_recorder_count(r), 0);
+  assert_int_equal(et_threadpool_recorder_dropped(r), 0);
+  et_threadpool_recorder_destroy(r);
+
+  /* Capacity 0 drops everything; bad arguments. */
+  assert_int_equal(et_threadpool_recorder_create(NULL, 0, &r), ET_OK);
+  run_cover(et_threadpool_recorder_hook(r, pool), N, 1);
+  assert_int_equal(et_threadpool_recorder_count(r), 0);
+  assert_int_equal(et_threadpool_recorder_dropped(r), per_call);
+  assert_null(et_threadpool_recorder_hook(r, NULL));
+  assert_null(et_threadpool_recorder_hook(NULL, pool));
+  et_threadpool_recorder_destroy(r);
+  et_threadpool_recorder_destroy(NULL);
+  assert_int_equal(et_threadpool_recorder_create(NULL, 4, &r),
+                   ET_INVALID_ARGUMENT);
+  assert_null(r);
+  assert_int_equal(et_threadpool_recorder_create(big, 4, NULL),
+                   ET_INVALID_ARGUMENT);
+  et_threadpool_destroy(pool);
+}
+
+typedef struct nested_rec {
+  et_parallel *p;
+  atomic_size_t total;
+  gather g;
+} nested_rec;
+
+static void nested_rec_fn(void *ctx, size_t begin, size_t end) {
+  nested_rec *s = (nested_rec *)ctx;
+  gather_wait(&s->g); /* every thread runs an outer chunk */
+  for (size_t i = begin; i < end; i++) {
+    atomic_size_t count;
+    atomic_init(&count, 0);
+    et_parallel_for(s->p, 64, 1, inner_fn, &count);
+    atomic_fetch_add(&s->total, atomic_load(&count));
+  }
+}
+
+static atomic_uint_fast64_t fake_ticks;
+static uint64_t fake_clock(void *user) {
+  (void)user;
+  return (uint64_t)atomic_fetch_add(&fake_ticks, 1) + 1u;
+}
+
+static void test_recorder_serial_and_nested(void **state) {
+  (void)state;
+  need_threads();
+  et_threadpool *pool = NULL;
+  assert_int_equal(et_threadpool_create(3, &pool), ET_OK);
+  et_threadpool_event buf[1024];
+  et_threadpool_recorder *r = NULL;
+  assert_int_equal(et_threadpool_recorder_create(buf, 1024, &r), ET_OK);
+  et_parallel *hook = et_threadpool_recorder_hook(r, pool);
+  /* A run() with too little work to split: one chunk on the caller. */
+  atomic_size_t sum;
+  atomic_init(&sum, 0);
+  hook->run(hook, 1, 1, sum_fn, &sum);
+  assert_int_equal(atomic_load(&sum), 1);
+  assert_int_equal(et_threadpool_recorder_count(r), 2);
+  uint32_t threads = 0;
+  assert_int_equal(check_call(r, 1, 1, &threads), 1);
+  assert_int_equal(threads, 1u); /* thread 0: the caller */
+  for (size_t i = 0; i < 2; i++)
+    assert_int_equal(et_threadpool_recorder_event(r, i)->serial, 1);
+
+  /* Runs nested in a recorded run go serial on the thread running the outer
+   * chunk, and are recorded as that thread's: inside one of its chunks. */
+  et_threadpool_recorder_reset(r);
+  nested_rec s;
+  memset(&s, 0, sizeof s);
+  s.p = hook;
+  atomic_init(&s.total, 0);
+  pthread_mutex_init(&s.g.mu, NULL);
+  s.g.want = 3;
+  et_parallel_for(hook, 40, 1, nested_rec_fn, &s);
+  pthread_mutex_destroy(&s.g.mu);
+  assert_int_equal(atomic_load(&s.total), 40 * 64);
+  assert_int_equal(et_threadpool_recorder_dropped(r), 0);
+  size_t count = et_threadpool_recorder_count(r), inner = 0;
+  uint64_t outer_call = 0;
+  for (size_t i = 0; i < count; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+    if (e->kind == ET_THREADPOOL_CALL && !e->serial) {
+      assert_int_equal(outer_call, 0);
+      outer_call = e->call;
+    }
+  }
+  assert_true(outer_call != 0);
+  for (size_t i = 0; i < count; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+    if (e->kind != ET_THREADPOOL_CALL || !e->serial) continue;
+    inner++;
+    threads = 0;
+    assert_int_equal(check_call(r, e->call, 64, &threads), 1);
+  }
+  assert_int_equal(inner, 40);
+  threads = 0;
+  check_call(r, outer_call, 40, &threads);
+  assert_int_equal(threads, 7u); /* the outer chunks ran on threads 0-2 */
+  /* Each outer chunk holds, on its own thread, one inner call per index. */
+  for (size_t j = 0; j < count; j++) {
+    const et_threadpool_event *o = et_threadpool_recorder_event(r, j);
+    if (o->call != outer_call || o->kind != ET_THREADPOOL_CHUNK) continue;
+    size_t held = 0;
+    for (size_t i = 0; i < count; i++) {
+      const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+      if (e->kind == ET_THREADPOOL_CALL && e->serial &&
+          e->thread == o->thread && o->start <= e->start && e->end <= o->end)
+        held++;
+    }
+    assert_int_equal(held, o->end_index - o->begin);
+  }
+
+  /* The host's clock. */
+  et_threadpool_recorder_reset(r);
+  atomic_store(&fake_ticks, 1000);
+  et_threadpool_recorder_set_clock(r, fake_clock, NULL);
+  run_cover(hook, 500, 1);
+  count = et_threadpool_recorder_count(r);
+  assert_true(count >= 3);
+  for (size_t i = 0; i < count; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(r, i);
+    assert_true(e->start > 1000 && e->end > e->start &&
+                e->end <= (uint64_t)atomic_load(&fake_ticks));
+  }
+  et_threadpool_recorder_destroy(r);
+
+  /* A one-thread pool's recording hook is never called: nothing recorded. */
+  et_threadpool *one = NULL;
+  assert_int_equal(et_threadpool_create(1, &one), ET_OK);
+  assert_int_equal(et_threadpool_recorder_create(buf, 1024, &r), ET_OK);
+  hook = et_threadpool_recorder_hook(r, one);
+  assert_int_equal(et_parallel_threads(hook), 1);
+  assert_int_equal(run_cover(hook, 1000, 1), 1);
+  assert_int_equal(et_threadpool_recorder_count(r), 0);
+  et_threadpool_recorder_destroy(r);
+  et_threadpool_destroy(one);
+  et_threadpool_destroy(pool);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_index_once),
@@ -293,6 +600,9 @@ int main(void) {
       cmocka_unit_test(test_concurrent_callers),
       cmocka_unit_test(test_create_destroy),
       cmocka_unit_test(test_gemm_bit_identical),
+      cmocka_unit_test(test_recorder_every_thread),
+      cmocka_unit_test(test_recorder_bounded),
+      cmocka_unit_test(test_recorder_serial_and_nested),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 /*
  * The CPU backend's GEMM micro kernels against a plain double-precision
  * reference, on odd shapes (M/N/K of 1, 3, 17, 255 and the edges of the
- * 6x16 tile), packed and in-place B, with bias and clamps, on every path the
- * machine has (plain C always; AVX2+FMA when the CPU has it; NEON on
- * aarch64, run under qemu-aarch64 by make test-aarch64).
+ * 6x16 tile; K of 257 to 1024), packed and in-place B, with bias and
+ * clamps, on every path the machine has (plain C always; AVX2+FMA when the
+ * CPU has it; NEON on aarch64, run under qemu-aarch64 by make
+ * test-aarch64).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -79,6 +80,13 @@ static void run_all(int path) {
         check(m, n, k, 0, 0, -INFINITY, INFINITY);
       }
   check(255, 255, 255, 1, 1, -INFINITY, INFINITY);
+  /* longer sums (as a K-blocked kernel would split them) */
+  check(13, 37, 300, 1, 1, -INFINITY, INFINITY);
+  check(13, 37, 300, 0, 0, -INFINITY, INFINITY);
+  check(6, 16, 257, 1, 1, -0.5f, 0.5f);
+  check(7, 17, 513, 0, 0, -0.5f, 0.5f);
+  check(25, 33, 700, 1, 0, 0.0f, INFINITY);
+  check(1, 100, 1024, 0, 0, -INFINITY, INFINITY);
   check(17, 33, 17, 1, 1, -0.25f, 0.5f);
   check(7, 17, 3, 0, 0, 0.0f, INFINITY);
   et_xnn_gemm_force_path(-1);
@@ -108,11 +116,86 @@ static void test_zero_k(void **state) {
   assert_true(c[0] == 1 && c[1] == 2 && c[2] == 2.5f && c[5] == 2.5f);
 }
 
+/* One column with a contiguous vector (the matrix-times-vector path): every
+ * row count around the 4-row blocks, K around the 8 and 16 steps. */
+static void check_gemv(int path) {
+  et_xnn_gemm_force_path(path);
+  static const size_t MS[] = {1, 3, 4, 5, 7, 17, 255};
+  static const size_t KS[] = {1, 3, 7, 8, 9, 15, 16, 17, 255, 300};
+  for (size_t x = 0; x < sizeof MS / sizeof MS[0]; x++)
+    for (size_t y = 0; y < sizeof KS / sizeof KS[0]; y++) {
+      size_t m = MS[x], k = KS[y], lda = k + 2, ldc = 3;
+      unsigned s = (unsigned)(m * 17 + k);
+      float *a = malloc(sizeof(float) * m * lda), *v = malloc(sizeof(float) * k);
+      float *c = malloc(sizeof(float) * m * ldc);
+      for (size_t i = 0; i < m * lda; i++) a[i] = frand(&s);
+      for (size_t i = 0; i < k; i++) v[i] = frand(&s);
+      for (size_t i = 0; i < m * ldc; i++) c[i] = 1234.5f;
+      float lo = (x & 1) ? -0.5f : -INFINITY, hi = (x & 1) ? 0.5f : INFINITY;
+      et_xnn_gemm(m, 1, k, a, lda, v, 1, c, ldc, lo, hi);
+      for (size_t i = 0; i < m; i++) {
+        double ref = 0.0;
+        for (size_t kk = 0; kk < k; kk++) ref += (double)a[i * lda + kk] * v[kk];
+        if (ref < lo) ref = lo;
+        if (ref > hi) ref = hi;
+        if (fabs(c[i * ldc] - ref) > 1e-4 * (1.0 + fabs(ref)) + 1e-5 * (double)k)
+          fail_msg("gemv m=%zu k=%zu path=%d: c[%zu]=%g, reference %g", m, k,
+                   et_xnn_gemm_path(), i, c[i * ldc], ref);
+        assert_true(c[i * ldc + 1] == 1234.5f && c[i * ldc + 2] == 1234.5f);
+      }
+      free(a);
+      free(v);
+      free(c);
+    }
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_gemv(void **state) {
+  (void)state;
+  check_gemv(0);
+  check_gemv(1);
+}
+
+/* A NaN in A makes its row of C NaN, clamped or not, on every path (the
+ * vector clamps must not turn it into a bound). */
+static void check_nan(int path) {
+  et_xnn_gemm_force_path(path);
+  enum { M = 7, N = 21, K = 5 };
+  float a[M * K], b[K * N], pk[3 * 16 * K], c[M * N];
+  unsigned s = 9;
+  for (int i = 0; i < M * K; i++) a[i] = frand(&s);
+  for (int i = 0; i < K * N; i++) b[i] = frand(&s);
+  a[2 * K + 3] = NAN; /* row 2 */
+  et_xnn_pack_b(pk, b, K, N, N, 1);
+  const float bounds[2][2] = {{-INFINITY, INFINITY}, {0.0f, 6.0f}};
+  for (int bi = 0; bi < 2; bi++)
+    for (int packed = 0; packed < 2; packed++) {
+      if (packed)
+        et_xnn_gemm_packed(M, N, K, a, K, pk, NULL, c, N, bounds[bi][0], bounds[bi][1]);
+      else
+        et_xnn_gemm(M, N, K, a, K, b, N, c, N, bounds[bi][0], bounds[bi][1]);
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+          if ((i == 2) != (isnan(c[i * N + j]) != 0))
+            fail_msg("path %d packed %d bounds %d: c[%d][%d] = %g", et_xnn_gemm_path(),
+                     packed, bi, i, j, c[i * N + j]);
+    }
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_nan_propagates(void **state) {
+  (void)state;
+  check_nan(0);
+  check_nan(1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plain_c),
       cmocka_unit_test(test_best_path),
       cmocka_unit_test(test_zero_k),
+      cmocka_unit_test(test_nan_propagates),
+      cmocka_unit_test(test_gemv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

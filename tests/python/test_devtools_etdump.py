@@ -465,3 +465,63 @@ def test_compare_delegated_block_every_instruction(tmp_path):
     assert kernels and len(res.rows) == len(kernels), res.table()
     assert not res.unmatched, res.unmatched
     assert res.first_divergent is None, res.table()
+
+
+_DEBUG_MODEL = '''
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3)
+        self.fc = torch.nn.Linear(8 * 5 * 3, 10)
+
+    def forward(self, x):
+        x = torch.nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+        return torch.sigmoid(self.fc(torch.flatten(x, 1)))
+
+
+def make():
+    torch.manual_seed(0)
+    return Net().eval(), (torch.randn(1, 3, 12, 8),)
+'''
+
+
+def test_debug_cli_etrecord(tmp_path):
+    """`edgetorch debug MODEL --program P.pte --etrecord P.etrecord` compares
+    a program lowered elsewhere (upstream's XNNPACK lowering) per delegate
+    node: exit 0 with every node within tolerance; on a copy whose linear
+    weights were changed, exit 1 naming the FullyConnected node."""
+    import sys
+
+    from edgetorch.cli import load_model
+
+    src = tmp_path / "net.py"
+    src.write_text(_DEBUG_MODEL)
+    spec = f"{src}:make"
+    model, args, _ = load_model(spec)
+    buf, pte, etr = _upstream_lowered(tmp_path, model, args[0])
+
+    def debug(*extra):
+        return subprocess.run([sys.executable, "-m", "edgetorch", "debug", spec,
+                               "--rtol", "1e-3", "--atol", "1e-4", *map(str, extra)],
+                              capture_output=True, text=True)
+
+    r = debug("--program", pte, "--etrecord", etr)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Conv2d (handle" in r.stdout and "FullyConnected (handle" in r.stdout, r.stdout
+    assert "every operator is within tolerance" in r.stdout
+    w = model.fc.weight.detach().numpy().astype(np.float32)
+    at = buf.find(w.tobytes())
+    assert at >= 0 and buf.find(w.tobytes(), at + 1) < 0
+    bad = bytearray(buf)
+    bad[at + 2 * w.shape[1] * 4: at + 3 * w.shape[1] * 4] = (w[2] + 0.5).tobytes()
+    (tmp_path / "bad.pte").write_bytes(bytes(bad))
+    r = debug("--program", tmp_path / "bad.pte", "--etrecord", etr)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "first divergence" in r.stdout and "delegate node FullyConnected" in r.stdout, r.stdout
+    # Each flag needs the other, and said so (no traceback).
+    for extra in (("--etrecord", etr), ("--program", pte)):
+        r = debug(*extra)
+        assert r.returncode != 0 and "needs --" in r.stderr and "Traceback" not in r.stderr

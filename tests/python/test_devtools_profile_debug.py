@@ -7,6 +7,13 @@ trace events that nest inside their run; the plot must be a PNG.
 On an upstream-lowered XNNPACK program, the CPU backend's nodes are listed
 by type: as many calls of each type as the payloads hold nodes of it.
 
+Threads: at --threads 2 on an XNNPACK-delegated CNN whose convolutions are
+big enough to be split, the trace has a track per thread (thread_name
+metadata), worker chunks lie inside a node event of the executing thread
+and carry that node's name, and the chunks of each parallel-for cover its
+range exactly once; at --threads 1 there is one track. A too-small event
+buffer drops events, counts them and warns.
+
 Numeric debugging: with a deliberately wrong kernel (a kernel table put in
 front of the portable one that adds 0.5 to one operator's output), compare
 must name that operator's instruction as the first divergence; with the
@@ -147,3 +154,124 @@ def test_compare_names_the_wrong_kernel(exported, op):
     # Everything before it agrees with eager.
     before = [r for r in res.rows if r.instruction < first.instruction]
     assert before and all(r.within_tolerance for r in before)
+
+
+# ---------------------------------------------------------------------------
+# Per-thread tracks
+
+
+class _BigCNN(torch.nn.Module):
+    """Convolutions with millions of multiply-adds each: the CPU backend
+    splits every one over the pool's threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(3, 16, 3, padding=1)
+        self.c2 = torch.nn.Conv2d(16, 32, 3, padding=1)
+        self.c3 = torch.nn.Conv2d(32, 32, 3, padding=1)
+        self.fc = torch.nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.c1(x))
+        x = torch.relu(self.c2(x))
+        x = torch.nn.functional.max_pool2d(x, 2)
+        x = torch.relu(self.c3(x))
+        return self.fc(x.mean((2, 3)))
+
+
+@pytest.fixture(scope="module")
+def xnn_cnn(tmp_path_factory):
+    torch.manual_seed(0)
+    model = _BigCNN().eval()
+    pte = edgetorch.export(model, (torch.randn(1, 3, 64, 64),),
+                           partitioner=[edgetorch.XnnpackPartitioner()])
+    path = tmp_path_factory.mktemp("xnn") / "cnn.pte"
+    pte.write_to_file(path)
+    return path
+
+
+def _profile_cli_trace(path, tmp_path, threads):
+    out = tmp_path / f"t{threads}.json"
+    r = subprocess.run([sys.executable, "-m", "edgetorch", "profile", str(path),
+                        "--threads", str(threads), "--iterations", "5",
+                        "--trace", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "DELEGATE_CALL" in r.stdout and "Conv2d" in r.stdout
+    return json.loads(out.read_text())["traceEvents"]
+
+
+def _inside(inner, outer):
+    eps = 1e-3  # microseconds: the JSON's float rounding
+    return (outer["ts"] - eps <= inner["ts"] and
+            inner["ts"] + inner["dur"] <= outer["ts"] + outer["dur"] + eps)
+
+
+def test_trace_has_a_track_per_thread(xnn_cnn, tmp_path):
+    # A worker only shows when it won a chunk, which a busy machine can
+    # deny it for a whole profile (the executing thread then takes every
+    # chunk): a few tries, every check on the last.
+    for _ in range(3):
+        evs = _profile_cli_trace(xnn_cnn, tmp_path, 2)
+        if any(e["ph"] == "X" and e["tid"] != 0 for e in evs):
+            break
+    names = {e["tid"]: e["args"]["name"] for e in evs
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert names == {0: "main", 1: "worker 1"}
+    xs = [e for e in evs if e["ph"] == "X"]
+    for e in xs:  # complete events Perfetto and Chrome read
+        assert e["pid"] == 0 and isinstance(e["tid"], int)
+        assert isinstance(e["ts"], (int, float)) and e["dur"] >= 0
+    assert {e["tid"] for e in xs} == {0, 1}
+    nodes = [e for e in xs if e["tid"] == 0 and e["cat"] in ("operator", "delegate")]
+    chunks = [e for e in xs if e["cat"] == "chunk"]
+    calls = {e["args"]["call"]: e for e in xs if e["cat"] == "parallel_for"}
+    workers = [c for c in chunks if c["tid"] != 0]
+    assert workers, "the worker ran no chunk"
+    for c in chunks:
+        # Inside a node of the executing thread, named after the innermost.
+        around = [n for n in nodes if _inside(c, n)]
+        assert around, c
+        inner = max(around, key=lambda n: (n["ts"], -n["dur"]))
+        assert c["name"] == f"{inner['name']} [chunk {c['args']['begin']}-{c['args']['end']}]"
+        # And inside its parallel-for (on the executing thread).
+        pc = calls[c["args"]["call"]]
+        assert pc["tid"] == 0 and _inside(c, pc)
+    # Delegate nodes are named as in the ETDump ("Conv2d #2"); the workers
+    # ran parts of the convolutions.
+    assert any(c["name"].startswith("Conv2d #") for c in workers)
+    # The chunks of each parallel-for cover [0, n) exactly once.
+    by_call = {}
+    for c in chunks:
+        by_call.setdefault(c["args"]["call"], []).append((c["args"]["begin"], c["args"]["end"]))
+    assert set(by_call) == set(calls)
+    for call, ranges in by_call.items():
+        at = 0
+        for b, e in sorted(ranges):
+            assert b == at and e > b, (call, sorted(ranges))
+            at = e
+        assert at == calls[call]["args"]["n"], (call, sorted(ranges))
+
+
+def test_trace_one_track_on_one_thread(xnn_cnn, tmp_path):
+    evs = _profile_cli_trace(xnn_cnn, tmp_path, 1)
+    names = {e["tid"]: e["args"]["name"] for e in evs
+             if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert names == {0: "main"}
+    xs = [e for e in evs if e["ph"] == "X"]
+    assert xs and {e["tid"] for e in xs} == {0}
+    assert not [e for e in xs if e["cat"] in ("chunk", "parallel_for")]
+
+
+def test_thread_events_bounded(xnn_cnn):
+    with pytest.warns(RuntimeWarning, match="did not fit"):
+        small = profile(xnn_cnn, iterations=2, threads=2, thread_events=5)
+    assert small.dropped_thread_events > 0
+    assert len(small.chunks) + len(small.parallel_calls) == 5
+    # Sized from the warmup: nothing dropped, and the same calls each run.
+    full = profile(xnn_cnn, iterations=2, threads=2)
+    assert full.dropped_thread_events == 0 and full.threads == 2
+    assert len(full.parallel_calls) % 2 == 0 and full.parallel_calls
+    # Chunking depends on the sizes and the thread count only: the small
+    # buffer saw as many events as the full one holds.
+    assert len(small.chunks) + len(small.parallel_calls) + small.dropped_thread_events == \
+        len(full.chunks) + len(full.parallel_calls)

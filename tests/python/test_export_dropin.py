@@ -132,10 +132,40 @@ def test_unsupported_fields_are_refused_by_name() -> None:
         to_edge(ep, compile_config={"_use_magic": True})
     with pytest.raises(CompileConfigError, match="preserve_ops.*not an operator overload"):
         to_edge(ep, compile_config=EdgeCompileConfig(preserve_ops=["aten::hardswish"]))
-    with pytest.raises(ExportError, match="constant_methods"):
-        to_edge(ep, constant_methods={"n": 3})
+    with pytest.raises(ExportError, match="constant method 'n' returns a object"):
+        to_edge(ep, constant_methods={"n": object()})
+    with pytest.raises(ExportError, match="forward is both a method and a constant method"):
+        to_edge(ep, constant_methods={"forward": 1})
     with pytest.raises(ExportError, match="generate_etrecord"):
         to_edge(ep, generate_etrecord=True)
+
+
+def test_constant_methods_run_on_both_runtimes() -> None:
+    """to_edge(constant_methods=...) writes methods with no inputs whose
+    outputs are the values, as upstream's emitter does: both runtimes
+    return them, and upstream's own export of the same values has the same
+    execution plans."""
+    from executorch.exir import to_edge as upstream_to_edge
+    from executorch.runtime import Runtime
+
+    from edgetorch.pte.program import read_pte
+
+    consts = {"get_max_seq_len": 128, "use_kv_cache": True, "get_eos_ids": [7, 9],
+              "scale": 0.5, "name": "tiny"}
+    ep = torch.export.export(Small(), (torch.randn(3, 4),))
+    buf = to_edge(ep, constant_methods=consts).to_executorch().buffer
+    prog = load_program(buf)
+    ups = Runtime.get().load_program(buf)
+    for name, value in consts.items():
+        want = value if isinstance(value, list) else [value]
+        assert list(prog.load_method(name).execute([])) == want, name
+        assert list(ups.load_method(name).execute([])) == want, name
+    ref = upstream_to_edge(torch.export.export(Small(), (torch.randn(3, 4),)),
+                           constant_methods=consts).to_executorch().buffer
+    ours = {p.name: p for p in read_pte(buf).program.execution_plan}
+    theirs = {p.name: p for p in read_pte(ref).program.execution_plan}
+    for name in consts:
+        assert ours[name] == theirs[name], name
 
 
 # ---- error messages ----------------------------------------------------------------

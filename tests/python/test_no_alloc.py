@@ -1,4 +1,4 @@
-"""The core runtime, the portable kernels and the CPU backend never allocate,
+"""The core runtime, the portable and optimized kernels and the CPU backend never allocate,
 abort, print or start threads.
 
 Inspects the undefined symbols of the object files in the built static
@@ -58,7 +58,8 @@ def library(name: str) -> Path:
     return lib
 
 
-@pytest.mark.parametrize("name", ["edgetorch_core", "edgetorch_portable", "edgetorch_xnnpack"])
+@pytest.mark.parametrize("name", ["edgetorch_core", "edgetorch_portable", "edgetorch_xnnpack",
+                                  "edgetorch_optimized"])
 def test_no_heap_no_abort_no_stdio(name: str) -> None:
     syms = undefined_symbols(library(name))
     assert syms, f"no object files found in lib{name}.a"

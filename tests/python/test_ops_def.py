@@ -209,3 +209,18 @@ def test_signature_letters_follow_kernel_h():
     assert expected_signature(find_schema("aten::gelu.out")) == "TZWW"
     assert expected_signature(find_schema("aten::sym_size.int")) == "TII"
     assert expected_signature(find_schema("aten::split_with_sizes_copy.out")) == "TLIVV"
+
+
+def test_optimized_table_sorted_and_signatures_match_portable():
+    """kernels/optimized/ops.def: sorted like the portable table, each entry
+    an operator of the portable table with the same signature (the optimized
+    kernels fall back to the portable ones, so they take the same arguments)."""
+    opt = parse_ops_def(REPO / "kernels" / "optimized" / "ops.def")
+    assert opt, "the optimized table is empty"
+    names = [n.encode() for n, _, _ in opt]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    portable = {n: sig for n, sig, _ in parse_ops_def()}
+    for name, sig, fn in opt:
+        assert name in portable, f"{name} has no portable kernel to fall back to"
+        assert sig == portable[name], (name, sig, portable[name])
+        assert fn.startswith("et_opt_"), fn

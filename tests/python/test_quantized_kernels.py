@@ -553,13 +553,18 @@ def test_functions_defined_in_op_files() -> None:
     assert defined == {e[2] for e in parse_ops_def(QOPS_DEF)}
 
 
-def test_quantized_table_searched_before_portable() -> None:
-    """The module's default registry lists the quantized table first (the
-    names are disjoint today, so the order shows in the listing only)."""
+def test_tables_searched_optimized_quantized_portable() -> None:
+    """The module's default registry (what kernel_names() lists, in search
+    order, each name once) searches the optimized table, then the quantized
+    one, then the portable one."""
     names = list(rt.kernel_names())
-    first_q = min(i for i, n in enumerate(names) if n.startswith("quantized_decomposed::"))
-    first_aten = min(i for i, n in enumerate(names) if n.startswith("aten::"))
-    assert first_q < first_aten, (first_q, first_aten)
+    quantized = [i for i, n in enumerate(names) if n.startswith("quantized_decomposed::")]
+    assert len(quantized) == 19 and quantized == list(range(quantized[0], quantized[0] + 19))
+    optimized = REPO / "kernels" / "optimized" / "ops.def"
+    if optimized.is_file():
+        opt = [names.index(e[0]) for e in parse_ops_def(optimized)]
+        assert opt and max(opt) < quantized[0], (max(opt), quantized[0])
+    assert quantized[-1] < names.index("aten::abs.out")  # a portable-only operator
 
 
 # ---------------------------------------------------------------------------

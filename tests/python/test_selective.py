@@ -101,10 +101,15 @@ def _selective_runner(ops_def: Path, out: Path) -> Path:
         pytest.fail(f"{lib} not found: run `make build` (ET_BUILD_DIR names the build)")
     cc = shutil.which("gcc") or shutil.which("cc")
     exe = out / "edgetorch-run-selective"
+    # both tables filtered: the portable one and the optimized one before it
+    opt_def = ops_def.parent / "optimized_ops.def"
+    assert opt_def.is_file(), "selective-build writes the filtered optimized table too"
     subprocess.run([cc, "-std=c11", "-O1", "-D_POSIX_C_SOURCE=200809L",
-                    f'-DET_OPS_DEF_FILE="{ops_def}"', f"-I{ROOT / 'runtime' / 'include'}",
+                    f'-DET_OPS_DEF_FILE="{ops_def}"', f'-DET_OPT_OPS_DEF_FILE="{opt_def}"',
+                    f"-I{ROOT / 'runtime' / 'include'}",
                     f"-I{ROOT / 'kernels'}", f"-I{ROOT / 'extension'}", f"-I{ROOT / 'backends'}",
                     str(ROOT / "kernels" / "portable" / "registry.c"),
+                    str(ROOT / "kernels" / "optimized" / "registry.c"),
                     str(ROOT / "tools" / "edgetorch_run.c"), str(lib), "-lm", "-lpthread",
                     "-o", str(exe)], check=True)
     return exe

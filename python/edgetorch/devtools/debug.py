@@ -114,8 +114,12 @@ def runtime_intermediates(program: Any, args: Sequence[Any], method: str = "forw
     m.execute([_to_numpy(a) for a in args])
     _, dbg = m.etdump_bytes()
     out: Dict[int, List[np.ndarray]] = {}
-    for run, chain, instr, tag, dtype, sizes, offset, _scalar, did in m.debug_values():
-        if instr < 0 or did >= 0 or tag != _TAG_TENSOR or dtype not in _NP_DTYPE:
+    for v in m.debug_values():
+        run, chain, instr, tag, dtype, sizes, offset, _scalar, did = v[:9]
+        dname = v[9] if len(v) > 9 else None
+        # A backend node's output (by id, or by name alone) is not the
+        # instruction's.
+        if instr < 0 or did >= 0 or dname or tag != _TAG_TENSOR or dtype not in _NP_DTYPE:
             continue
         npd = np.dtype(_NP_DTYPE[dtype])
         n = int(np.prod(sizes)) if sizes else 1
@@ -146,7 +150,8 @@ def runtime_delegate_outputs(program: Any, args: Sequence[Any], method: str = "f
             kinds.setdefault(instr, []).append(dname)
     out: List[Tuple[int, int, str, np.ndarray]] = []
     seen: Dict[int, int] = {}
-    for _run, _chain, instr, tag, dtype, sizes, offset, _s, did in m.debug_values():
+    for v in m.debug_values():
+        _run, _chain, instr, tag, dtype, sizes, offset, _s, did = v[:9]
         if did < 0 or tag != _TAG_TENSOR or dtype not in _NP_DTYPE:
             continue
         npd = np.dtype(_NP_DTYPE[dtype])

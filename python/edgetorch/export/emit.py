@@ -91,18 +91,30 @@ def _enum_int(v: Any) -> Any:
     return v
 
 
-def tensor_bytes(t: torch.Tensor) -> bytes:
-    t = t.detach().contiguous().cpu()
+def tensor_buffer(t: torch.Tensor) -> memoryview:
+    """A tensor's bytes in memory order, as a read-only memoryview of the
+    tensor's own storage when it is a contiguous CPU tensor (no copy: a
+    model's weights go to the file without being duplicated), else of a
+    contiguous copy."""
+    t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    if not t.is_contiguous():
+        t = t.contiguous()
     if t.numel() == 0:
-        return b""
+        return memoryview(b"")
     if t.dtype in (torch.bfloat16,):
-        return t.view(torch.int16).numpy().tobytes()
-    if t.dtype.is_floating_point and t.dtype.itemsize == 1:
-        return t.view(torch.uint8).numpy().tobytes()
-    if t.dtype in (torch.uint16, torch.uint32, torch.uint64):
-        return t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.dtype.itemsize]) \
-            .numpy().tobytes()
-    return t.numpy().tobytes()
+        t = t.view(torch.int16)
+    elif t.dtype.is_floating_point and t.dtype.itemsize == 1:
+        t = t.view(torch.uint8)
+    elif t.dtype in (torch.uint16, torch.uint32, torch.uint64):
+        t = t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.dtype.itemsize])
+    # The array keeps the tensor alive; the view is bytes.
+    return memoryview(t.numpy().reshape(-1).view(np.uint8)).toreadonly()
+
+
+def tensor_bytes(t: torch.Tensor) -> bytes:
+    return bytes(tensor_buffer(t))
 
 
 # ---------------------------------------------------------------------------
@@ -113,6 +125,7 @@ class ProgramState:
     def __init__(self, external_constants: bool) -> None:
         self.constant_buffers: List[bytes] = [b""]
         self._const_index: Dict[str, int] = {}
+        self._digests: Dict[Tuple, Tuple[str, torch.Tensor]] = {}
         self.mutable_buffers: List[bytes] = [b""]
         self.external_constants = external_constants
         self.external: Dict[str, Tuple[bytes, S.TensorLayout]] = {}
@@ -123,6 +136,23 @@ class ProgramState:
         self.delegate_data: List[bytes] = []
         self._delegate_index: Dict[bytes, int] = {}
         self.named_data: Dict[str, Tuple[bytes, int]] = {}
+
+    def digest(self, t: torch.Tensor, data: Any) -> str:
+        """sha256 of a constant's bytes, computed once per tensor storage
+        view (a tied weight used twice is hashed once)."""
+        key = None
+        if t.device.type == "cpu" and t.numel() and t.is_contiguous():
+            key = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape),
+                   t.dtype)
+            hit = self._digests.get(key)
+            if hit is not None:
+                return hit[0]
+        h = hashlib.sha256(data).hexdigest()
+        if key is not None:
+            # The tensor is kept so that its address cannot be reused by
+            # another tensor while the program is emitted.
+            self._digests[key] = (h, t)
+        return h
 
     def delegate_index(self, payload: bytes) -> int:
         idx = self._delegate_index.get(payload)
@@ -137,8 +167,10 @@ class ProgramState:
             raise ExportError(f"named data {key!r} is given two different values")
         self.named_data[key] = (data, max(alignment, old[1] if old else 1))
 
-    def constant_index(self, data: bytes) -> int:
-        h = hashlib.sha256(data).hexdigest()
+    def constant_index(self, data: Any, digest: Optional[str] = None) -> int:
+        """Index of ``data`` (bytes or a buffer, kept as given) in the constant
+        buffers; identical contents share one."""
+        h = digest or hashlib.sha256(data).hexdigest()
         idx = self._const_index.get(h)
         if idx is None:
             idx = len(self.constant_buffers)
@@ -296,26 +328,27 @@ class MethodEmitter:
         t = t.detach()
         if (self.channels_last and t.dim() == 4 and not t.is_contiguous()
                 and t.is_contiguous(memory_format=torch.channels_last)):
-            data = tensor_bytes(t.permute(0, 2, 3, 1))  # bytes in memory order
+            data = tensor_buffer(t.permute(0, 2, 3, 1))  # bytes in memory order
             order = [0, 2, 3, 1]
         else:
-            data = tensor_bytes(t)
+            data = tensor_buffer(t)
             order = list(range(t.dim()))
         st = scalar_type(t.dtype)
         sizes = [int(s) for s in t.shape]
-        key = (hashlib.sha256(data).hexdigest(), st, tuple(sizes), tuple(order))
+        digest = self.state.digest(t, data)
+        key = (digest, st, tuple(sizes), tuple(order))
         if key in self._const_values:
             return self._const_values[key]
         if self.state.external_constants and fqn:
             layout = S.TensorLayout(scalar_type=st, sizes=sizes, dim_order=order)
-            k = self.state.external_key(fqn, data, layout)
+            k = self.state.external_key(fqn, bytes(data), layout)
             tensor = S.Tensor(scalar_type=st, sizes=sizes, dim_order=order,
                               extra_tensor_info=S.ExtraTensorInfo(
                                   fully_qualified_name=k,
                                   location=int(S.TensorDataLocation.EXTERNAL)))
         else:
             tensor = S.Tensor(scalar_type=st, sizes=sizes, dim_order=order,
-                              data_buffer_idx=self.state.constant_index(data))
+                              data_buffer_idx=self.state.constant_index(data, digest))
         idx = self.add_value(tensor)
         self._const_values[key] = idx
         return idx
@@ -462,7 +495,9 @@ class MethodEmitter:
             if len(rets) != 1:
                 raise ExportError(f"{k.name}: functional kernels must return one value")
             rk = rets[0].type.kind()
-            if rk == "TensorType":
+            if k.inplace:
+                result = args[0]  # the tensor written in place is the result
+            elif rk == "TensorType":
                 result = self.planned_tensor(val, "activation", n.name)
             elif rk == "BoolType" or isinstance(val, (bool, torch.SymBool)):
                 result = self.add_value(S.Bool(False))
@@ -755,6 +790,52 @@ class MethodEmitter:
         return EmittedMethod(plan=plan, storages=roots, instr_names=self.instr_names,
                              instr_nodes=self.instr_nodes,
                              num_instructions=len(self.instructions))
+
+
+def check_constant_method(name: str, value: Any) -> None:
+    """Raise unless ``value`` is what a constant method may return: bool,
+    int, float, str, dtype, layout or tensor, or lists, tuples and dicts of
+    them (upstream's ``_emit_prim_getters``)."""
+    leaves, _ = torch.utils._pytree.tree_flatten(value)
+    for v in leaves:
+        if not isinstance(v, (bool, int, float, str, torch.dtype, torch.layout, torch.Tensor)):
+            raise ExportError(f"constant method {name!r} returns a {type(v).__name__} "
+                              f"({v!r}); constant methods return bool, int, float, str, "
+                              "dtype or tensor values, or lists/tuples/dicts of them")
+
+
+def emit_constant_method(name: str, value: Any, state: ProgramState) -> S.ExecutionPlan:
+    """A method with no inputs and no instructions whose outputs are
+    constants, laid out as upstream's emitter lays out ``constant_methods``
+    (one output per leaf of the flattened value; ``get_eos_ids`` -> [a, b]
+    is two Int outputs)."""
+    check_constant_method(name, value)
+    leaves, spec = torch.utils._pytree.tree_flatten(value)
+    values: List[S.EValue] = []
+    for v in leaves:
+        if isinstance(v, bool):
+            values.append(S.EValue(S.Bool(v)))
+        elif isinstance(v, int):
+            values.append(S.EValue(S.Int(v)))
+        elif isinstance(v, float):
+            values.append(S.EValue(S.Double(v)))
+        elif isinstance(v, str):
+            values.append(S.EValue(S.String(v)))
+        elif isinstance(v, (torch.dtype, torch.layout)):
+            values.append(S.EValue(S.Int(_enum_int(v))))
+        else:
+            t = v.detach().contiguous()
+            values.append(S.EValue(S.Tensor(
+                scalar_type=scalar_type(t.dtype), sizes=[int(x) for x in t.shape],
+                dim_order=list(range(t.dim())),
+                data_buffer_idx=state.constant_index(tensor_bytes(t)))))
+    return S.ExecutionPlan(
+        name=name,
+        container_meta_type=S.ContainerMetadata(encoded_inp_str="",
+                                                encoded_out_str=_spec_str(spec)),
+        values=values, inputs=[], outputs=list(range(len(values))),
+        chains=[S.Chain(inputs=[], outputs=[], instructions=[])],
+        operators=[], delegates=[], non_const_buffer_sizes=[0])
 
 
 @dataclass

@@ -28,6 +28,12 @@ class Kernel:
     schema: torch._C.FunctionSchema
     out: bool                      # out variant (outs are planned tensors)
     source: Optional[torch._C.FunctionSchema] = None  # the graph node's schema
+    inplace: bool = False          # writes argument 0 and returns it
+
+
+# In-place operators a pass may put in the graph (passes.reinplace_buffer_updates);
+# their result is argument 0's value.
+INPLACE_KERNELS = {torch.ops.aten.index_put_.default: "aten::index_put_"}
 
 
 def kernel_for(target: Any) -> Tuple[Optional[Kernel], str]:
@@ -49,6 +55,9 @@ def kernel_for(target: Any) -> Tuple[Optional[Kernel], str]:
     q = oplib.quantized_out_variant(target)
     if q is not None:  # upstream's out variant, not a torch op (oplib)
         return Kernel(q.kernel, q.schema, True, target._schema), ""
+    if target in INPLACE_KERNELS:
+        return Kernel(INPLACE_KERNELS[target], target._schema, False, target._schema,
+                      inplace=True), ""
     if isinstance(target, torch._ops.OpOverload):
         if target._schema.is_mutable and not any(a.is_out for a in target._schema.arguments):
             return None, "in-place op"

@@ -740,6 +740,35 @@ def bound_masked_select(method: EdgeMethod) -> int:
 
 
 # ---------------------------------------------------------------------------
+# buffers updated in place
+
+
+def reinplace_buffer_updates(method: EdgeMethod) -> int:
+    """``index_put(buf, indices, values)`` on a mutable buffer becomes
+    ``index_put_``, writing the buffer in place, when nothing else reads the
+    buffer's old value and the result is what the method writes back into
+    the buffer. The write-back copy then disappears too (its source is the
+    buffer itself): a KV cache update costs the rows written, not two copies
+    of the cache. Returns the number of updates made in place."""
+    out_node = next(n for n in method.gm.graph.nodes if n.op == "output")
+    written = {ph: out_node.args[0][pos] for pos, ph in method.mutations}
+    count = 0
+    for n in list(method.gm.graph.nodes):
+        if n.op != "call_function" or n.target is not aten.index_put.default:
+            continue
+        buf = n.args[0]
+        if (not isinstance(buf, torch.fx.Node) or buf.op != "placeholder"
+                or buf.meta.get("et_kind") != "buffer" or len(buf.users) != 1
+                or written.get(buf) is not n):
+            continue
+        n.target = aten.index_put_.default
+        count += 1
+    if count:
+        method.gm.recompile()
+    return count
+
+
+# ---------------------------------------------------------------------------
 # the whole pipeline
 
 
@@ -772,4 +801,5 @@ def executorch_passes(method: EdgeMethod, library: frozenset, *, fold: bool,
     stats["aliased_views"], stats["copied_views"] = lower_views(method.gm, plan_inputs)
     refresh_meta(method.gm)
     stats["bounded_sizes"] = bound_masked_select(method)
+    stats["inplace_buffer_updates"] = reinplace_buffer_updates(method)
     return stats

@@ -12,12 +12,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 import torch
 
 from ..pte import schema as S
-from ..pte.program import serialize_pte, serialize_ptd
+from ..pte.program import serialize_pte_chunks, serialize_ptd
 from . import memory_planning as mp
 from . import compile_config as compile_config_mod
 from . import decompositions, kernel_selection, layouts, oplib, partition, passes
 from .config import ExportConfig
-from .emit import MethodEmitter, ProgramState
+from .emit import MethodEmitter, ProgramState, check_constant_method, emit_constant_method
 from .errors import ExportError
 
 ProgressFn = Optional[Callable[[str], None]]
@@ -35,10 +35,13 @@ class EdgeProgram:
 
     def __init__(self, methods: Dict[str, passes.EdgeMethod],
                  exported: Dict[str, torch.export.ExportedProgram],
-                 library: frozenset) -> None:
+                 library: frozenset,
+                 constant_methods: Optional[Mapping[str, Any]] = None) -> None:
         self.methods = methods
         self._exported = exported
         self.library = library
+        # name -> value: methods that return constants (get_max_seq_len ...)
+        self.constant_methods: Dict[str, Any] = dict(constant_methods or {})
         # method -> the delegates lowered into it (to_backend)
         self.delegates: Dict[str, List[partition.LoweredDelegate]] = {}
 
@@ -147,14 +150,16 @@ class EdgeProgram:
                 f"lower bound {res.lower_bound}; "
                 + ", ".join(f"{k} {v}" for k, v in alternatives.items())
                 + f") in {time.monotonic() - t0:.2f}s")
+        for name in sorted(self.constant_methods):
+            plans.append(emit_constant_method(name, self.constant_methods[name], state))
         program = S.Program(version=0, execution_plan=plans)
-        buf = serialize_pte(program, state.constant_buffers,
+        buf = serialize_pte_chunks(program, state.constant_buffers,
                             mutable_buffers=state.mutable_buffers,
                             named_data=state.named_data,
                             delegate_data=state.delegate_data,
                             constant_tensor_alignment=config.constant_tensor_alignment,
                             segment_alignment=config.segment_alignment)
-        say(f"serialized {len(buf)} bytes")
+        say(f"serialized {sum(memoryview(c).nbytes for c in buf)} bytes")
         pte = PteProgram(buf, program, reports, state, config)
         # Debug handles: instruction i of chain 0 came from graph node
         # instruction_nodes[method][i] of edge_program (edgetorch.devtools).
@@ -163,9 +168,30 @@ class EdgeProgram:
         return pte
 
 
+def _shared_tensors(obj: Any) -> Dict[int, Any]:
+    """A deepcopy memo under which the real tensors of an ExportedProgram or
+    a graph module (weights, constants, buffers) are shared, not copied: the
+    passes replace constants rather than write into them, and copying them
+    would hold a model's weights twice."""
+    tensors: List[torch.Tensor] = []
+    if isinstance(obj, torch.export.ExportedProgram):
+        tensors += list(obj.state_dict.values())
+        tensors += [v for v in obj.constants.values() if isinstance(v, torch.Tensor)]
+        obj = obj.graph_module
+    tensors += [t for _, t in obj.named_parameters(remove_duplicate=False)]
+    tensors += [t for _, t in obj.named_buffers(remove_duplicate=False)]
+    for sub in passes.subgraphs(obj):
+        for n in sub.graph.nodes:
+            v = n.meta.get("val")
+            if passes.is_const(n):
+                tensors.append(v)
+    return {id(t): t for t in tensors}
+
+
 def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
-    """to_executorch mutates graphs; keep the EdgeProgram reusable."""
-    gm = copy.deepcopy(m.gm)
+    """to_executorch mutates graphs; keep the EdgeProgram reusable (its
+    constant tensors are shared with the copy)."""
+    gm = copy.deepcopy(m.gm, _shared_tensors(m.gm))
     old = [n for n in m.gm.graph.nodes if n.op == "placeholder"]
     new = [n for n in gm.graph.nodes if n.op == "placeholder"]
     mapping = dict(zip(old, new))
@@ -181,12 +207,22 @@ def _copy_method(m: passes.EdgeMethod) -> passes.EdgeMethod:
 
 
 class PteProgram:
-    """A serialized program: ``.buffer`` holds the `.pte` bytes."""
+    """A serialized program: ``.buffer`` holds the `.pte` bytes.
 
-    def __init__(self, buffer: bytes, program: S.Program,
+    The file is kept as the pieces the serializer laid out (the constants
+    among them are the model's own tensor memory) until ``.buffer`` is first
+    read; ``write_to_file`` writes the pieces one after another, so a large
+    model is written without a second copy of its weights in memory."""
+
+    def __init__(self, buffer: Union[bytes, List[Any]], program: S.Program,
                  memory_plan: Dict[str, mp.MethodMemoryPlan], state: ProgramState,
                  config: ExportConfig) -> None:
-        self._buffer = buffer
+        if isinstance(buffer, (bytes, bytearray, memoryview)):
+            self._buffer: Optional[bytes] = bytes(buffer)
+            self._chunks: List[Any] = []
+        else:
+            self._buffer = None
+            self._chunks = list(buffer)
         self.program = program
         self.memory_plan = memory_plan
         self._state = state
@@ -196,7 +232,17 @@ class PteProgram:
 
     @property
     def buffer(self) -> bytes:
+        if self._buffer is None:
+            self._buffer = b"".join(self._chunks)
+            self._chunks = []
         return self._buffer
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the `.pte` file."""
+        if self._buffer is not None:
+            return len(self._buffer)
+        return sum(memoryview(c).nbytes for c in self._chunks)
 
     @property
     def executorch_program(self) -> S.Program:
@@ -208,14 +254,16 @@ class PteProgram:
 
     @property
     def constant_bytes(self) -> int:
-        return sum(len(b) for b in self._state.constant_buffers)
+        return sum(memoryview(b).nbytes for b in self._state.constant_buffers)
 
     def write_to_file(self, path: Union[str, os.PathLike, Any]) -> None:
         """Write the `.pte` (a path or a binary file object)."""
+        pieces = [self._buffer] if self._buffer is not None else self._chunks
         if hasattr(path, "write"):
-            path.write(self._buffer)
+            for p in pieces:
+                path.write(p)
             return
-        _atomic_write(Path(path), self._buffer)
+        _atomic_write(Path(path), pieces)
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         self.write_to_file(path)
@@ -243,10 +291,11 @@ class PteProgram:
         return "\n\n".join(self.memory_plan[k].table() for k in sorted(self.memory_plan))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: Union[bytes, List[Any]]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        f.write(data)
+        for piece in ([data] if isinstance(data, (bytes, bytearray)) else data):
+            f.write(piece)
     os.replace(tmp, path)
 
 
@@ -265,13 +314,16 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     The positional arguments are upstream's (``executorch.exir.to_edge``):
     ``compile_config`` takes an ``EdgeCompileConfig`` (edgetorch's or
     upstream's; see ``edgetorch.export.compile_config`` for what each field
-    does). ``constant_methods`` and ``generate_etrecord=True`` are not
-    supported and say so."""
-    if constant_methods:
-        raise ExportError(
-            f"to_edge: constant_methods ({', '.join(map(str, constant_methods))}) are not "
-            "supported by edgetorch yet; export the values as outputs of a method instead "
-            "(a method that returns constants), or drop constant_methods")
+    does). ``constant_methods`` maps a method name to the value it returns
+    (bool, int, float, str, dtype or tensor, or lists/tuples/dicts of them),
+    emitted as upstream emits them: a method with no inputs and no
+    instructions whose outputs are those values (LLM metadata such as
+    ``get_max_seq_len`` is read this way). ``generate_etrecord=True`` is not
+    supported and says so."""
+    for cname, value in (constant_methods or {}).items():
+        if not isinstance(cname, str) or not cname:
+            raise ExportError(f"to_edge: constant method name {cname!r} is not a string")
+        check_constant_method(cname, value)
     if generate_etrecord:
         raise ExportError("to_edge: generate_etrecord=True is not supported by edgetorch "
                           "(it writes no ETRecord); call to_edge without it")
@@ -287,6 +339,9 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
     for op in resolved.preserve_ops:
         for key in _overloads(op):
             table.pop(key, None)
+    clash = sorted(set(programs) & set(constant_methods or {}))
+    if clash:
+        raise ExportError(f"to_edge: {', '.join(clash)} is both a method and a constant method")
     methods, exported = {}, {}
     for name in sorted(programs):
         ep = programs[name]
@@ -295,12 +350,12 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
         t0 = time.monotonic()
         ep = ep.run_decompositions(table)
         exported[name] = ep
-        lifted = passes.remove_effect_tokens(copy.deepcopy(ep))
+        lifted = passes.remove_effect_tokens(copy.deepcopy(ep, _shared_tensors(ep)))
         m = passes.lift(lifted, name)
         passes.edge_passes(m, library, config.preserve_channels_last)
         methods[name] = m
         say(f"[{name}] decomposed to core ATen in {time.monotonic() - t0:.2f}s")
-    edge = EdgeProgram(methods, exported, library)
+    edge = EdgeProgram(methods, exported, library, constant_methods)
     edge._channels_last = config.preserve_channels_last
     return edge
 

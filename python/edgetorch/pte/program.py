@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -37,34 +37,66 @@ def aligned(n: int, alignment: int) -> int:
     return (n + alignment - 1) // alignment * alignment
 
 
+Chunk = Union[bytes, bytearray, memoryview]
+
+
+def _pack_chunks(buffers: Sequence[Chunk], alignment: Optional[int]
+                 ) -> Tuple[List[Chunk], List[int], int]:
+    """Buffers laid end to end, each but the last padded to ``alignment``:
+    (the pieces in order, with padding between them; each buffer's offset;
+    total size). The buffers are not copied."""
+    chunks: List[Chunk] = []
+    offsets = []
+    size = 0
+    for i, b in enumerate(buffers):
+        offsets.append(size)
+        n = memoryview(b).nbytes
+        if n:
+            chunks.append(b)
+        size += n
+        if alignment and i != len(buffers) - 1:
+            pad = aligned(size, alignment) - size
+            if pad:
+                chunks.append(bytes(pad))
+            size += pad
+    return chunks, offsets, size
+
+
 def _pack_subsegments(buffers: Sequence[bytes], alignment: Optional[int]) -> Tuple[bytes, List[int]]:
     """Concatenate buffers; each but the last is padded to ``alignment``."""
-    out = bytearray()
-    offsets = []
-    for i, b in enumerate(buffers):
-        offsets.append(len(out))
-        out += b
-        if alignment and i != len(buffers) - 1:
-            out += bytes(aligned(len(out), alignment) - len(out))
-    return bytes(out), offsets
+    chunks, offsets, _ = _pack_chunks(buffers, alignment)
+    return b"".join(chunks), offsets
+
+
+def _layout_segment_chunks(datas: Sequence[Tuple[List[Chunk], int, int]], segment_alignment: int
+                           ) -> Tuple[List[DataSegment], List[Chunk], int]:
+    """Segments (pieces, size, alignment) placed one after another: their
+    table, the pieces with padding, the total size."""
+    segs: List[DataSegment] = []
+    chunks: List[Chunk] = []
+    size = 0
+    for pieces, n, align in datas:
+        a = math.lcm(segment_alignment, align)
+        start = aligned(size, a)
+        if start > size:
+            chunks.append(bytes(start - size))
+        segs.append(DataSegment(offset=start, size=n))
+        chunks.extend(pieces)
+        size = start + n
+    return segs, chunks, size
 
 
 def _layout_segments(datas: Sequence[Tuple[bytes, int]], segment_alignment: int
                      ) -> Tuple[List[DataSegment], bytes]:
-    segs: List[DataSegment] = []
-    blob = bytearray()
-    for data, align in datas:
-        a = math.lcm(segment_alignment, align)
-        start = aligned(len(blob), a)
-        blob += bytes(start - len(blob))
-        segs.append(DataSegment(offset=start, size=len(data)))
-        blob += data
-    return segs, bytes(blob)
+    segs, chunks, _ = _layout_segment_chunks([([d], len(d), a) for d, a in datas],
+                                             segment_alignment)
+    return segs, b"".join(chunks)
 
 
 def _place_delegates(program: Program, delegate_data: Sequence[bytes],
-                     seg_datas: List[Tuple[bytes, int]]) -> None:
-    """Move delegate payloads to segments (see serialize_pte)."""
+                     seg_datas: List[Tuple[bytes, int]], first: int = 0) -> None:
+    """Move delegate payloads to segments (see serialize_pte); the segments
+    appended to ``seg_datas`` get indices from ``first + len(seg_datas)``."""
     segment_of: Dict[int, int] = {}
     by_bytes: Dict[bytes, int] = {}
     inline: List[BackendDelegateInlineData] = []
@@ -85,7 +117,7 @@ def _place_delegates(program: Program, delegate_data: Sequence[bytes],
                 continue
             if ref.index not in segment_of:
                 if data not in by_bytes:
-                    by_bytes[data] = len(seg_datas)
+                    by_bytes[data] = first + len(seg_datas)
                     seg_datas.append((data, 1))
                 segment_of[ref.index] = by_bytes[data]
             ref.location = DataLocation.SEGMENT
@@ -98,13 +130,29 @@ def _insert_header(flatbuffer: bytes, header: bytes) -> bytes:
     return struct.pack("<I", root) + flatbuffer[4:8] + header + flatbuffer[8:]
 
 
-def serialize_pte(program: Program, constant_buffers: Sequence[bytes], *,
-                  mutable_buffers: Optional[Sequence[bytes]] = None,
+def serialize_pte(program: Program, constant_buffers: Sequence[Chunk], *,
+                  mutable_buffers: Optional[Sequence[Chunk]] = None,
                   named_data: Optional[Dict[str, Tuple[bytes, int]]] = None,
                   delegate_data: Optional[Sequence[bytes]] = None,
                   constant_tensor_alignment: int = 16,
                   segment_alignment: int = 128) -> bytes:
-    """Lay out segments, fill the program's segment tables, and write bytes.
+    """The `.pte` bytes (``serialize_pte_chunks`` joined)."""
+    return b"".join(serialize_pte_chunks(
+        program, constant_buffers, mutable_buffers=mutable_buffers, named_data=named_data,
+        delegate_data=delegate_data, constant_tensor_alignment=constant_tensor_alignment,
+        segment_alignment=segment_alignment))
+
+
+def serialize_pte_chunks(program: Program, constant_buffers: Sequence[Chunk], *,
+                         mutable_buffers: Optional[Sequence[Chunk]] = None,
+                         named_data: Optional[Dict[str, Tuple[bytes, int]]] = None,
+                         delegate_data: Optional[Sequence[bytes]] = None,
+                         constant_tensor_alignment: int = 16,
+                         segment_alignment: int = 128) -> List[Chunk]:
+    """Lay out segments, fill the program's segment tables, and return the
+    file as pieces to write in order (the constant and mutable buffers are
+    among them as given, not copied: a large model is written without a
+    second copy of its weights).
 
     ``constant_buffers[0]`` must be the empty placeholder; tensors refer to
     the rest by ``data_buffer_idx``.  ``mutable_buffers`` (initial state of
@@ -122,42 +170,42 @@ def serialize_pte(program: Program, constant_buffers: Sequence[bytes], *,
         raise ValueError("constant_tensor_alignment must be a power of two")
     if segment_alignment <= 0 or segment_alignment & (segment_alignment - 1):
         raise ValueError("segment_alignment must be a power of two")
-    if not constant_buffers or len(constant_buffers[0]) != 0:
+    if not constant_buffers or memoryview(constant_buffers[0]).nbytes != 0:
         raise ValueError("constant buffer 0 must be the empty placeholder")
-    seg_datas: List[Tuple[bytes, int]] = []
-    blob, offsets = _pack_subsegments(constant_buffers, constant_tensor_alignment)
-    seg_datas.append((blob, constant_tensor_alignment))
+    seg_datas: List[Tuple[List[Chunk], int, int]] = []
+    pieces, offsets, size = _pack_chunks(constant_buffers, constant_tensor_alignment)
+    seg_datas.append((pieces, size, constant_tensor_alignment))
     program.constant_segment = SubsegmentOffsets(segment_index=0, offsets=offsets)
     program.constant_buffer = []
     program.mutable_data_segments = None
     if mutable_buffers is not None and len(mutable_buffers) > 1:
-        mblob, moffs = _pack_subsegments(mutable_buffers, constant_tensor_alignment)
+        mpieces, moffs, msize = _pack_chunks(mutable_buffers, constant_tensor_alignment)
         program.mutable_data_segments = [
             SubsegmentOffsets(segment_index=len(seg_datas), offsets=moffs)]
-        seg_datas.append((mblob, constant_tensor_alignment))
-    _place_delegates(program, delegate_data or [], seg_datas)
+        seg_datas.append((mpieces, msize, constant_tensor_alignment))
+    flat: List[Tuple[bytes, int]] = []
+    _place_delegates(program, delegate_data or [], flat, first=len(seg_datas))
     program.named_data = None
     if named_data:
         program.named_data = []
         seen: Dict[bytes, int] = {}
         for key, (data, align) in named_data.items():
             if data not in seen:
-                seen[data] = len(seg_datas)
-                seg_datas.append((data, align))
+                seen[data] = len(seg_datas) + len(flat)
+                flat.append((data, align))
             program.named_data.append(NamedData(key=key, segment_index=seen[data]))
-    segs, seg_blob = _layout_segments(seg_datas, segment_alignment)
+    seg_datas.extend(([d], len(d), a) for d, a in flat)
+    segs, seg_chunks, seg_size = _layout_segment_chunks(seg_datas, segment_alignment)
     program.segments = segs
     body = fb.encode(program, PTE_FILE_IDENTIFIER)
-    if not seg_blob:
-        return body
+    if not seg_size:
+        return [body]
     program_size = len(body) + PTE_HEADER_LENGTH
     base = aligned(program_size, segment_alignment)
     header = (PTE_HEADER_MAGIC + struct.pack("<IQQQ", PTE_HEADER_LENGTH, program_size,
-                                             base, len(seg_blob)))
-    out = bytearray(_insert_header(body, header))
-    out += bytes(base - len(out))
-    out += seg_blob
-    return bytes(out)
+                                             base, seg_size))
+    head = _insert_header(body, header)
+    return [head, bytes(base - len(head))] + seg_chunks
 
 
 # ---------------------------------------------------------------------------

@@ -20,6 +20,12 @@ Kernels and delegates run on a thread pool shared by every program:
 ``set_num_threads(n)`` (1: serial) and ``get_num_threads()`` (default: the
 CPUs this process may use). Results are the same for every thread count.
 
+Programs use the optimized kernels (float32 convolution, matrix products,
+softmax and activations on vector micro kernels, within float tolerance of
+eager) before the portable ones; ``set_optimized_kernels(False)`` makes
+programs loaded afterwards use the portable kernels alone (exact, the same
+bits on every machine).
+
 This package needs only numpy and ml_dtypes; it never imports torch.
 
 Upstream ExecuTorch's own Python API (``executorch.runtime``: ``Runtime.get()``,
@@ -41,9 +47,11 @@ from edgetorch.runtime._runtime import (
     backend_names,
     dtype_name,
     get_num_threads,
+    get_optimized_kernels,
     kernel_names,
     load_program,
     set_num_threads,
+    set_optimized_kernels,
     status_name,
 )
 from edgetorch.runtime.upstream_api import (
@@ -68,8 +76,10 @@ __all__ = [
     "TensorInfo",
     "__version__",
     "get_num_threads",
+    "get_optimized_kernels",
     "kernel_names",
     "load_program",
     "set_num_threads",
+    "set_optimized_kernels",
     "status_name",
 ]

@@ -313,6 +313,24 @@ static PyObject *rt_set_num_threads(PyObject *self, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+/* Programs loaded from now on use the optimized kernels (default) or the
+ * portable ones alone (set_optimized_kernels). */
+static int g_optimized_kernels = 1;
+
+static PyObject *rt_set_optimized_kernels(PyObject *self, PyObject *arg) {
+  (void)self;
+  int on = PyObject_IsTrue(arg);
+  if (on < 0) return NULL;
+  g_optimized_kernels = on;
+  Py_RETURN_NONE;
+}
+
+static PyObject *rt_get_optimized_kernels(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  return PyBool_FromLong(g_optimized_kernels);
+}
+
 static PyObject *rt_get_num_threads(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
@@ -338,6 +356,10 @@ typedef struct {
   et_method *m;
   PyObject *name;
   et_etdump *etdump; /* load_method(etdump=True): records every execute */
+  /* load_method(thread_events=N): what the pool's threads run, into a
+   * buffer of N events (executes on more than one thread only). */
+  et_threadpool_recorder *trec;
+  et_threadpool_event *tev;
 } MethodObject;
 
 static PyTypeObject Program_Type;
@@ -510,6 +532,7 @@ static int add_data_files(et_module *mod, PyObject *files, int use_mmap,
 static PyObject *program_with_data(et_module *mod, PyObject *files,
                                    int use_mmap, PyObject *program_bytes,
                                    int share) {
+  if (!g_optimized_kernels) et_module_remove_kernels(mod, &et_optimized_kernels);
   PyObject *keep = PyList_New(0);
   if (!keep || (program_bytes && PyList_Append(keep, program_bytes) < 0) ||
       add_data_files(mod, files, use_mmap, keep) < 0) {
@@ -886,12 +909,22 @@ static PyObject *Program_perturb_kernel(ProgramObject *self, PyObject *args) {
 /* Program.load_method(name="forward") */
 static PyObject *Program_load_method(ProgramObject *self, PyObject *args,
                                      PyObject *kwargs) {
-  static char *kwlist[] = {"name", "etdump", "debug_buffer", NULL};
+  static char *kwlist[] = {"name", "etdump", "debug_buffer", "thread_events",
+                           NULL};
   PyObject *name_obj = NULL;
   int want_etdump = 0, want_debug = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Upp:load_method", kwlist,
-                                   &name_obj, &want_etdump, &want_debug))
+  Py_ssize_t n_thread_events = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Uppn:load_method", kwlist,
+                                   &name_obj, &want_etdump, &want_debug,
+                                   &n_thread_events))
     return NULL;
+  if (n_thread_events < 0 ||
+      (size_t)n_thread_events > SIZE_MAX / sizeof(et_threadpool_event)) {
+    PyErr_Format(PyExc_ValueError,
+                 "load_method: thread_events must be 0 or more, got %zd",
+                 n_thread_events);
+    return NULL;
+  }
   if (name_obj) Py_INCREF(name_obj);
   else if (!(name_obj = PyUnicode_FromString("forward"))) return NULL;
   const char *name = PyUnicode_AsUTF8(name_obj);
@@ -928,12 +961,24 @@ static PyObject *Program_load_method(ProgramObject *self, PyObject *args,
   mo->m = m;
   mo->name = name_obj;
   mo->etdump = NULL;
+  mo->trec = NULL;
+  mo->tev = NULL;
   if (want_etdump || want_debug) {
     if (!(mo->etdump = et_etdump_create())) {
       Py_DECREF(mo);
       return PyErr_NoMemory();
     }
     et_etdump_set_capture(mo->etdump, want_debug != 0);
+  }
+  if (n_thread_events > 0) {
+    /* Both recorders read et_pal_time_ns: their events share a time line. */
+    mo->tev = PyMem_RawCalloc((size_t)n_thread_events, sizeof *mo->tev);
+    if (!mo->tev ||
+        et_threadpool_recorder_create(mo->tev, (size_t)n_thread_events,
+                                      &mo->trec) != ET_OK) {
+      Py_DECREF(mo);
+      return PyErr_NoMemory();
+    }
   }
   return (PyObject *)mo;
 }
@@ -955,8 +1000,12 @@ static PyMethodDef Program_methods[] = {
      "loaded afterwards."},
     {"load_method", (PyCFunction)(void (*)(void))Program_load_method,
      METH_VARARGS | METH_KEYWORDS,
-     "load_method(name='forward') -> Method\n\nInitialize a method with heap "
-     "memory sized from its metadata (done once per name)."},
+     "load_method(name='forward', etdump=False, debug_buffer=False, "
+     "thread_events=0) -> Method\n\nInitialize a method with heap "
+     "memory sized from its metadata (done once per name). etdump: record "
+     "every execute's events; debug_buffer: and intermediate outputs; "
+     "thread_events: record, into a buffer of that many events, what the "
+     "thread pool's threads run (Method.thread_events())."},
     {"metadata", (PyCFunction)(void (*)(void))Program_metadata,
      METH_VARARGS | METH_KEYWORDS,
      "metadata(name='forward') -> MethodMeta\n\nDescribe a method without "
@@ -1553,6 +1602,8 @@ static PyObject *value_to_py(const et_value *v, size_t i) {
 
 static void Method_dealloc(MethodObject *self) {
   et_etdump_free(self->etdump);
+  et_threadpool_recorder_destroy(self->trec);
+  PyMem_RawFree(self->tev);
   Py_XDECREF(self->name);
   Py_XDECREF(self->program);
   PyObject_Free(self);
@@ -1607,7 +1658,10 @@ static PyObject *Method_execute(MethodObject *self, PyObject *args,
   et_status status = ET_OK;
   size_t failed_input = SIZE_MAX;
   shared_pool *pool = pool_acquire();
-  et_method_set_parallel(m, pool ? et_threadpool_parallel(pool->tp) : NULL);
+  et_method_set_parallel(
+      m, !pool        ? NULL
+         : self->trec ? et_threadpool_recorder_hook(self->trec, pool->tp)
+                      : et_threadpool_parallel(pool->tp));
   Py_BEGIN_ALLOW_THREADS
   for (Py_ssize_t k = 0; k < n && status == ET_OK; k++) {
     staged *s = &st[k];
@@ -1845,7 +1899,7 @@ static PyObject *Method_etdump_bytes(MethodObject *self, PyObject *unused) {
 }
 
 /* Method.profile_events() -> [(run, block, name, delegate, chain,
- * instruction, delegate_debug_id, start_ns, end_ns)] */
+ * instruction, delegate_debug_id, start_ns, end_ns, nth)] */
 static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
   (void)unused;
   if (need_etdump(self) < 0) return NULL;
@@ -1854,11 +1908,11 @@ static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
   for (size_t i = 0; list && i < n; i++) {
     et_etdump_event e;
     if (!et_etdump_event_get(self->etdump, i, &e)) continue;
-    PyObject *t = Py_BuildValue("(IszziiiKK)", e.run, e.block, e.name,
+    PyObject *t = Py_BuildValue("(IszziiiKKI)", e.run, e.block, e.name,
                                 e.delegate_name, e.chain, e.instruction,
                                 e.delegate_debug_id,
                                 (unsigned long long)e.start,
-                                (unsigned long long)e.end);
+                                (unsigned long long)e.end, e.nth);
     if (!t || PyList_Append(list, t) < 0) Py_CLEAR(list);
     Py_XDECREF(t);
   }
@@ -1866,9 +1920,9 @@ static PyObject *Method_profile_events(MethodObject *self, PyObject *unused) {
 }
 
 /* Method.debug_values() -> [(run, chain, instruction, tag, dtype, sizes,
- * offset, scalar, delegate_debug_id)]: the captured values; tensors as
- * offsets into etdump_bytes()[1]; delegate_debug_id >= 0 for a backend
- * node's output. */
+ * offset, scalar, delegate_debug_id, delegate_name)]: the captured values;
+ * tensors as offsets into etdump_bytes()[1]; a backend node's output has
+ * delegate_debug_id >= 0 or, for a node without an id, its name. */
 static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
   (void)unused;
   if (need_etdump(self) < 0) return NULL;
@@ -1884,10 +1938,11 @@ static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
                        : e.tag == ET_TAG_BOOL ? PyBool_FromLong((long)e.i)
                                               : PyLong_FromLongLong(e.i);
     PyObject *t = sizes && scalar
-                      ? Py_BuildValue("(IiiiiOLOi)", e.run, e.chain,
+                      ? Py_BuildValue("(IiiiiOLOiz)", e.run, e.chain,
                                       e.instruction, e.tag, e.dtype, sizes,
                                       (long long)e.offset, scalar,
-                                      (int)e.delegate_debug_id)
+                                      (int)e.delegate_debug_id,
+                                      e.delegate_name)
                       : NULL;
     Py_XDECREF(sizes);
     Py_XDECREF(scalar);
@@ -1899,9 +1954,47 @@ static PyObject *Method_debug_values(MethodObject *self, PyObject *unused) {
 
 static PyObject *Method_reset_etdump(MethodObject *self, PyObject *unused) {
   (void)unused;
-  if (need_etdump(self) < 0) return NULL;
-  et_etdump_reset(self->etdump);
+  if (!self->trec && need_etdump(self) < 0) return NULL;
+  if (program_lock(self->program) < 0) return NULL;
+  if (self->etdump) et_etdump_reset(self->etdump);
+  et_threadpool_recorder_reset(self->trec);
+  program_unlock(self->program);
   Py_RETURN_NONE;
+}
+
+/* Method.thread_events() -> ([(kind, call, thread, start_ns, end_ns, begin,
+ * end, serial)], dropped) */
+static PyObject *Method_thread_events(MethodObject *self, PyObject *unused) {
+  (void)unused;
+  if (!self->trec) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "this method records no thread events: load it with "
+                    "load_method(name, thread_events=N)");
+    return NULL;
+  }
+  /* Not while an execute (on another Python thread) is adding events. */
+  if (program_lock(self->program) < 0) return NULL;
+  size_t n = et_threadpool_recorder_count(self->trec);
+  unsigned long long dropped = et_threadpool_recorder_dropped(self->trec);
+  PyObject *list = PyList_New((Py_ssize_t)n);
+  for (size_t i = 0; list && i < n; i++) {
+    const et_threadpool_event *e = et_threadpool_recorder_event(self->trec, i);
+    PyObject *t = Py_BuildValue(
+        "(sKIKKnnO)", e->kind == ET_THREADPOOL_CALL ? "call" : "chunk",
+        (unsigned long long)e->call, (unsigned)e->thread,
+        (unsigned long long)e->start, (unsigned long long)e->end,
+        (Py_ssize_t)e->begin, (Py_ssize_t)e->end_index,
+        e->serial ? Py_True : Py_False);
+    if (!t) {
+      Py_CLEAR(list);
+      break;
+    }
+    PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+  }
+  program_unlock(self->program);
+  if (!list) return NULL;
+  PyObject *r = Py_BuildValue("(NK)", list, dropped);
+  return r;
 }
 
 static PyMethodDef Method_methods[] = {
@@ -1915,13 +2008,21 @@ static PyMethodDef Method_methods[] = {
      "etdump_bytes() -> (etdump, debug_buffer): the same as bytes."},
     {"profile_events", (PyCFunction)Method_profile_events, METH_NOARGS,
      "profile_events() -> list of (run, block, name, delegate_name, chain, "
-     "instruction, delegate_debug_id, start_ns, end_ns)."},
+     "instruction, delegate_debug_id, start_ns, end_ns, nth); nth: for a "
+     "backend node, k in its ETDump event name '<delegate_name> #k'."},
     {"debug_values", (PyCFunction)Method_debug_values, METH_NOARGS,
      "debug_values() -> list of (run, chain, instruction, tag, dtype, sizes, "
-     "offset, scalar, delegate_debug_id): values captured with load_method(..., "
+     "offset, scalar, delegate_debug_id, delegate_name): values captured with "
+     "load_method(..., "
      "debug_buffer=True); tensor bytes at offset in etdump_bytes()[1]."},
     {"reset_etdump", (PyCFunction)Method_reset_etdump, METH_NOARGS,
-     "reset_etdump(): forget the recorded events."},
+     "reset_etdump(): forget the recorded events (thread events too)."},
+    {"thread_events", (PyCFunction)Method_thread_events, METH_NOARGS,
+     "thread_events() -> (events, dropped): what the thread pool ran during "
+     "the executes since load_method(..., thread_events=N) or reset_etdump(): "
+     "(kind 'call' or 'chunk', call number, thread (0: the executing thread, "
+     "k: worker k), start_ns, end_ns, begin, end, serial), on the clock of "
+     "profile_events(); dropped: events that did not fit in N."},
     {"execute", (PyCFunction)(void (*)(void))Method_execute,
      METH_VARARGS | METH_KEYWORDS,
      "execute(inputs) -> list\n\nRun the method once. `inputs` is a sequence "
@@ -2076,6 +2177,16 @@ static PyMethodDef module_methods[] = {
      "set_num_threads(n) -> None\n\nRun kernels and delegates on n threads "
      "(1: serial) from now on, for every program (the calling thread is one "
      "of them). Results are the same for every n."},
+    {"set_optimized_kernels", rt_set_optimized_kernels, METH_O,
+     "set_optimized_kernels(on) -> None\n\nPrograms loaded afterwards use "
+     "the optimized kernels before the portable ones (True, the default: "
+     "float32 convolution, matrix products, softmax and activations on "
+     "vector micro kernels with threads, within float tolerance of eager) "
+     "or the portable kernels alone (False: exact, the same bits on every "
+     "machine). Programs already loaded keep their kernels."},
+    {"get_optimized_kernels", rt_get_optimized_kernels, METH_NOARGS,
+     "get_optimized_kernels() -> bool\n\nset_optimized_kernels's value "
+     "(default True)."},
     {"get_num_threads", rt_get_num_threads, METH_NOARGS,
      "get_num_threads() -> int\n\nThe threads executes use: "
      "set_num_threads's value, by default the number of CPUs this process "

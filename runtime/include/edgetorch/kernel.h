@@ -91,6 +91,10 @@ void *et_kernel_scratch(et_kernel_ctx *ctx, size_t bytes, size_t align);
 
 /* The portable kernel library (kernels/portable), every operator in ops.def. */
 extern const et_kernel_table et_portable_kernels;
+/* The optimized kernels (kernels/optimized, library edgetorch_optimized):
+ * the heavy float32 operators on vector micro kernels, with threads; meant
+ * to be searched before the portable table, to which they fall back. */
+extern const et_kernel_table et_optimized_kernels;
 
 /* The quantized kernel library (kernels/quantized, library
  * edgetorch_quantized): upstream's quantized_decomposed:: operators. Search

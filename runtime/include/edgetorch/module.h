@@ -70,8 +70,9 @@ const et_program *et_module_program(const et_module *m);
  * copied to the heap). */
 et_load_mode et_module_load_mode(const et_module *m);
 
-/* The registry methods are initialized with: the portable kernels and the
- * backends added with et_module_add_backend. */
+/* The registry methods are initialized with: the optimized kernels, then
+ * the portable ones, and the backends (the CPU backend and those added with
+ * et_module_add_backend). */
 const et_registry *et_module_registry(const et_module *m);
 /* The backends and kernel tables every new module starts with (before
  * et_module_add_backend), in search order: for tools that list what a
@@ -91,6 +92,10 @@ et_status et_module_add_backend(et_module *m, const et_backend *backend);
  * OutOfResources beyond ET_MODULE_MAX_KERNEL_TABLES. */
 #define ET_MODULE_MAX_KERNEL_TABLES 8
 et_status et_module_add_kernels(et_module *m, const et_kernel_table *table);
+/* Take a kernel table out, for methods initialized afterwards: e.g.
+ * &et_optimized_kernels for the portable kernels alone (exact results, the
+ * same bits on every machine). NotFound if the table is not there. */
+et_status et_module_remove_kernels(et_module *m, const et_kernel_table *table);
 
 /* Data files (.ptd) et_module_load_data_file accepts. */
 #define ET_MODULE_MAX_DATA 8

@@ -1,0 +1,183 @@
+"""Export a decoder-only language model with a static KV cache to `.pte`.
+
+    import edgetorch.llm
+    prog = edgetorch.llm.export(hf_model, max_seq_len=128)    # or a save_pretrained dir
+    prog.write_to_file("model.pte")
+
+The program has what upstream ExecuTorch's LLM runner reads
+(``extension/llm/runner``):
+
+* ``forward(tokens int64[1, S], input_pos int64[1]) -> logits``: S is
+  dynamic, 1..max_seq_len (prefill a chunk, then decode one token at a time
+  with ``input_pos`` the position of the first token). Logits are
+  ``float[1, vocab]`` for the last position (upstream's default; its
+  sampler reads the last row either way) or ``[1, S, vocab]`` with
+  ``full_logits=True``.
+* the KV cache: one ``k_cache``/``v_cache`` pair per layer, shape
+  (1, n_kv_heads, max_context_len, head_dim), mutable buffers in planned
+  memory that keep their contents between calls of the loaded method and
+  start as zeros (both runtimes zero planned memory; nothing is stored in
+  the file). They are written in place (``index_put_``).
+* constant methods: ``get_max_seq_len``, ``get_max_context_len``,
+  ``get_vocab_size``, ``get_n_layers``, ``use_kv_cache`` (True),
+  ``use_sdpa_with_kv_cache`` (False), ``enable_dynamic_shape``, and
+  ``get_bos_id`` / ``get_eos_ids`` when the checkpoint (or the caller)
+  gives them.
+
+A call with ``input_pos + S > max_context_len`` (or ``input_pos < 0``)
+fails with InvalidArgument from the cache update's bounds check, on
+edgetorch's runtime and on upstream's, before any logits are produced.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import torch
+
+from ..export.config import ExportConfig
+from .errors import LlmExportError, QuantizationNotImplementedError, UnsupportedModelError
+from .models import Decoder, from_hf_model, load_hf_dir
+
+ProgressFn = Optional[Callable[[str], None]]
+
+QUANTIZE_MODES = ("int8", "8da4w")
+
+
+def _check_quantize(quantize: Optional[str], group_size: Optional[int]) -> None:
+    if quantize is None:
+        if group_size is not None:
+            raise LlmExportError("group_size is given without quantize; it only applies to "
+                                 "quantize='8da4w'")
+        return
+    if quantize in QUANTIZE_MODES:
+        raise QuantizationNotImplementedError(
+            f"quantize={quantize!r} is not implemented in edgetorch.llm.export yet (it "
+            "needs the int8 / 8da4w quantization of the quantization issue); export with "
+            "quantize=None (float32)")
+    raise LlmExportError(f"unknown quantize mode {quantize!r}; the modes are None (float), "
+                         + ", ".join(repr(m) for m in QUANTIZE_MODES))
+
+
+def as_decoder(model: Any, *, max_context_len: int, dtype: torch.dtype = torch.float32,
+               full_logits: bool = False) -> Decoder:
+    """The Decoder to export: ``model`` itself, a transformers causal LM
+    (weights shared, not copied), or a directory written by
+    ``save_pretrained``."""
+    if isinstance(model, Decoder):
+        if model.max_context_len != max_context_len:
+            raise LlmExportError(
+                f"the Decoder was built with max_context_len={model.max_context_len}, the "
+                f"export asks for {max_context_len}; build it with the same value")
+        if bool(model.full_logits) != bool(full_logits):
+            raise LlmExportError("the Decoder's full_logits differs from the export's")
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_hf_dir(model, max_context_len=max_context_len, dtype=dtype,
+                           full_logits=full_logits)
+    if isinstance(model, torch.nn.Module):
+        return from_hf_model(model, max_context_len=max_context_len, dtype=dtype,
+                             full_logits=full_logits)
+    raise UnsupportedModelError(
+        f"cannot export a {type(model).__name__}: give a transformers causal LM "
+        "(LlamaForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel, ...), a directory written "
+        "by save_pretrained, or an edgetorch.llm.Decoder")
+
+
+def metadata(dec: Decoder, max_seq_len: int, *, bos_id: Optional[int] = None,
+             eos_ids: Optional[Sequence[int]] = None) -> Dict[str, Any]:
+    """The constant methods upstream's runner reads (``llm_runner_helper.cpp``
+    and ``export_llama_lib._load_llama_model_metadata``)."""
+    c = dec.config
+    md: Dict[str, Any] = {
+        "get_max_seq_len": int(max_seq_len),
+        "get_max_context_len": int(dec.max_context_len),
+        "get_vocab_size": int(c.vocab_size),
+        "get_n_layers": int(c.n_layers),
+        "use_kv_cache": True,
+        "use_sdpa_with_kv_cache": False,
+        "enable_dynamic_shape": max_seq_len > 1,
+    }
+    bos = c.bos_id if bos_id is None else bos_id
+    eos = list(c.eos_ids if eos_ids is None else eos_ids)
+    if bos is not None:
+        md["get_bos_id"] = int(bos)
+    if eos:
+        md["get_eos_ids"] = [int(e) for e in eos]
+    return md
+
+
+def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
+           dtype: torch.dtype = torch.float32, quantize: Optional[str] = None,
+           group_size: Optional[int] = None, *, full_logits: bool = False,
+           bos_id: Optional[int] = None, eos_ids: Optional[Sequence[int]] = None,
+           config: Optional[ExportConfig] = None, progress: ProgressFn = None):
+    """Export a decoder LM with a KV cache; returns an ``edgetorch.PteProgram``
+    (``.buffer``, ``.write_to_file(path)``), as ``edgetorch.export`` does.
+
+    ``model``: a transformers causal LM (Llama family, Mistral without
+    sliding windows, Qwen2, GPT-2), a directory written by ``save_pretrained``
+    (config.json + safetensors) or an ``edgetorch.llm.Decoder``.
+    ``max_seq_len``: the longest chunk one call takes (the prefill chunk).
+    ``max_context_len``: cache length, the most positions a generation may
+    use (default: ``max_seq_len``). ``dtype``: float32 (other dtypes are not
+    supported yet). ``quantize`` / ``group_size``: "int8" and "8da4w" raise
+    ``QuantizationNotImplementedError`` for now. ``bos_id`` / ``eos_ids``
+    override the checkpoint's for ``get_bos_id`` / ``get_eos_ids``.
+    ``config``: exporter options (default: ``ExportConfig(init_mutable_buffers=False)``,
+    so that the KV cache is not stored in the file).
+    """
+    from ..export.program import to_edge
+
+    say = progress or (lambda s: None)
+    _check_quantize(quantize, group_size)
+    if dtype != torch.float32:
+        raise LlmExportError(f"dtype {dtype} is not supported by edgetorch.llm.export yet; "
+                             "use torch.float32")
+    max_seq_len = int(max_seq_len)
+    if max_seq_len < 1:
+        raise LlmExportError(f"max_seq_len must be at least 1, got {max_seq_len}")
+    max_context_len = max_seq_len if max_context_len is None else int(max_context_len)
+    if max_context_len < max_seq_len:
+        raise LlmExportError(f"max_context_len ({max_context_len}) is shorter than "
+                             f"max_seq_len ({max_seq_len})")
+    t0 = time.monotonic()
+    dec = as_decoder(model, max_context_len=max_context_len, dtype=dtype,
+                     full_logits=full_logits)
+    c = dec.config
+    if c.arch == "gpt2" and max_context_len > c.max_position_embeddings:
+        raise LlmExportError(f"max_context_len {max_context_len} is longer than GPT-2's "
+                             f"{c.max_position_embeddings} learned positions")
+    say(f"{c.arch}: {c.n_layers} layers, dim {c.dim}, {c.n_heads} heads "
+        f"({c.n_kv_heads} kv), vocab {c.vocab_size}; max_seq_len {max_seq_len}, "
+        f"max_context_len {max_context_len}")
+    example = (torch.zeros(1, min(2, max_seq_len), dtype=torch.int64),
+               torch.zeros(1, dtype=torch.int64))
+    dynamic = None
+    if max_seq_len > 1:
+        dynamic = ({1: torch.export.Dim("seq_len", max=max_seq_len)}, None)
+    with torch.no_grad():
+        # Deferred asserts: torch's guards that only fail for S == 1 (stride
+        # reasoning on size-1 dimensions) would otherwise refuse S in 1..max.
+        ep = torch.export.export(dec, example, dynamic_shapes=dynamic, strict=False,
+                                 prefer_deferred_runtime_asserts_over_guards=True)
+    say(f"torch.export done in {time.monotonic() - t0:.1f}s")
+    cfg = config or ExportConfig(init_mutable_buffers=False)
+    md = metadata(dec, max_seq_len, bos_id=bos_id, eos_ids=eos_ids)
+    edge = to_edge(ep, constant_methods=md, config=cfg, progress=progress)
+    del ep
+    pte = edge.to_executorch(cfg, progress=progress)
+    say(f"exported in {time.monotonic() - t0:.1f}s")
+    return pte
+
+
+def export_hf_dir(hf_dir: Union[str, os.PathLike], max_seq_len: int, **kwargs: Any):
+    """``export`` of a ``save_pretrained`` directory (config.json + safetensors)."""
+    p = Path(hf_dir)
+    if not p.is_dir():
+        raise LlmExportError(f"{p}: not a directory (give the directory save_pretrained "
+                             "wrote)")
+    return export(p, max_seq_len, **kwargs)
