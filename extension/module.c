@@ -135,12 +135,13 @@ static et_status new_module(et_module **out, et_diag *diag) {
     return et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED,
                        "cannot allocate a module");
   }
-  /* Optimized kernels where they exist, portable otherwise (upstream's
-   * order). */
+  /* Searched in order (DESIGN.md): optimized kernels where they exist,
+   * then the quantized_decomposed:: library, then portable. */
   m->tables[0] = &et_optimized_kernels;
-  m->tables[1] = &et_portable_kernels;
+  m->tables[1] = &et_quantized_kernels;
+  m->tables[2] = &et_portable_kernels;
   m->registry.kernel_tables = m->tables;
-  m->registry.n_kernel_tables = 2;
+  m->registry.n_kernel_tables = 3;
   m->registry.backends = m->backends;
   /* The backends built into the hosted library are there from the start. */
   m->backends[0] = &et_xnnpack_backend;

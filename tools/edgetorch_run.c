@@ -353,6 +353,7 @@ static const char *kernel_libraries(const et_registry *reg) {
     n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s: %zu operators",
                           i ? ", " : "",
                           t == &et_portable_kernels    ? "portable"
+                          : t == &et_quantized_kernels ? "quantized"
                           : t == &et_optimized_kernels ? "optimized"
                                                        : "table",
                           t->count);

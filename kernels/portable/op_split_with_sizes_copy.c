@@ -26,8 +26,11 @@ et_status et_op_split_with_sizes_copy_out(et_kernel_ctx *ctx, et_value **args) {
   for (size_t i = 0; i < n; i++) {
     const int64_t s = et_int_list_get(args[1], i);
     if (s < 0) return ET_K_FAIL(ctx, "split_sizes: negative size %lld", (long long)s);
+    if (s > in->sizes[dim] - total) { /* more than the dim (no overflow) */
+      total = -1;
+      break;
+    }
     total += s;
-    if (total > in->sizes[dim]) break;
   }
   if (total != in->sizes[dim])
     return ET_K_FAIL(ctx, "split_sizes must add up to %lld (self's dim %lld)",

@@ -1,7 +1,7 @@
 /*
  * Helpers for the kernel tests (tests/c/test_kernels*.c): hand-built
  * tensors and values, and a call helper that looks kernels up by name in
- * et_portable_kernels, checks the argument tags against the entry's
+ * et_portable_kernels (then et_quantized_kernels), checks the argument tags against the entry's
  * signature (as the runtime does at method init) and runs the kernel with a
  * diagnostic buffer.
  *
@@ -215,6 +215,7 @@ static inline bool kt_tag_ok(char c, const et_value *v) {
 /* Look `name` up, check the tags, run it; the message is in kt_diag. */
 static inline et_status kt_call_n(const char *name, et_value **args, size_t nargs) {
   const et_kernel *k = et_kernel_table_find(&et_portable_kernels, name);
+  if (!k) k = et_kernel_table_find(&et_quantized_kernels, name);
   if (!k) fail_msg("kernel %s is not registered", name);
   if (strlen(k->sig) != nargs)
     fail_msg("%s: signature %s has %zu letters, test passes %zu args", name, k->sig,

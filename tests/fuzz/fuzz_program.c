@@ -194,7 +194,8 @@ static void run_method(const et_program *p, const char *name,
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const et_kernel_table *const tables[] = {&et_portable_kernels};
+  static const et_kernel_table *const tables[] = {&et_quantized_kernels,
+                                                  &et_portable_kernels};
   /* Delegated programs reach the backend lifecycle; see fault_backend.h. */
   static const et_backend *const backends[] = {&et_fault_backend};
   static unsigned long runs;
@@ -203,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   et_registry reg;
   memset(&reg, 0, sizeof reg);
   reg.kernel_tables = tables;
-  reg.n_kernel_tables = 1;
+  reg.n_kernel_tables = 2;
   reg.backends = backends;
   reg.n_backends = 1;
 

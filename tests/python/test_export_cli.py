@@ -123,9 +123,14 @@ def test_unknown_model_is_a_clear_error(tmp_path):
 
 
 def test_exporter_reads_the_kernel_table():
-    """The exporter checks models against kernels/portable/ops.def itself
-    (package data in a wheel), so the two can never disagree."""
+    """The exporter checks models against kernels/portable/ops.def and
+    kernels/quantized/ops.def themselves (package data in a wheel), so the
+    tables and the exporter can never disagree."""
     ops_def = REPO / "kernels" / "portable" / "ops.def"
+    q_def = REPO / "kernels" / "quantized" / "ops.def"
     assert oplib.find_ops_def().resolve() == ops_def.resolve()
-    assert oplib.kernel_library() == oplib.parse_ops_def(ops_def.read_text())
+    assert oplib.find_quantized_ops_def().resolve() == q_def.resolve()
+    assert oplib.kernel_library() == (oplib.parse_ops_def(ops_def.read_text())
+                                      | oplib.parse_ops_def(q_def.read_text()))
     assert "aten::add.out" in oplib.kernel_library()
+    assert "quantized_decomposed::quantize_per_tensor.out" in oplib.kernel_library()

@@ -200,7 +200,7 @@ def test_missing_operator_names_the_library_and_what_to_do() -> None:
         edgetorch.export(Unsupported(), (torch.randn(8),))
     msg = str(e.value)
     assert "_fft_r2c" in msg
-    assert "edgetorch kernel library (kernels/portable/ops.def)" in msg
+    assert "edgetorch kernel library (kernels/portable/ops.def and kernels/quantized/ops.def)" in msg
     assert "docs/adding-a-kernel.md" in msg and "ops_def_add.py" in msg
     assert "test_export_dropin.py" in msg  # the user's line
     from edgetorch.export import oplib

@@ -911,7 +911,8 @@ int main(int argc, char **argv) {
   }
   install_handlers();
 
-  const et_kernel_table *tables[] = {&et_portable_kernels};
+  /* The hosted module's tables: quantized, then portable. */
+  const et_kernel_table *tables[] = {&et_quantized_kernels, &et_portable_kernels};
   /* Delegated programs reach the backend lifecycle: the fault injector
    * fails every 3rd init and every 5th execute, and aborts on a destroy or
    * execute of a handle that is not live. The CPU backend as the hosted
@@ -921,7 +922,7 @@ int main(int argc, char **argv) {
   et_registry reg;
   memset(&reg, 0, sizeof reg);
   reg.kernel_tables = tables;
-  reg.n_kernel_tables = 1;
+  reg.n_kernel_tables = 2;
   reg.backends = backends;
   reg.n_backends = 2;
 

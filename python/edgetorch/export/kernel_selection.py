@@ -52,6 +52,9 @@ def kernel_for(target: Any) -> Tuple[Optional[Kernel], str]:
     if target in oplib.SYM_ATEN_OPS:
         return Kernel(oplib.SYM_ATEN_OPS[target], target._schema, False,
                       target._schema), ""
+    q = oplib.quantized_out_variant(target)
+    if q is not None:  # upstream's out variant, not a torch op (oplib)
+        return Kernel(q.kernel, q.schema, True, target._schema), ""
     if target in INPLACE_KERNELS:
         return Kernel(INPLACE_KERNELS[target], target._schema, False, target._schema,
                       inplace=True), ""
@@ -109,7 +112,8 @@ def _library_name(library: Any) -> str:
     try:
         # Checked first: edgetorch's library may hold the same operators.
         if frozenset(library) == oplib.kernel_library():
-            return "the edgetorch kernel library (kernels/portable/ops.def)"
+            return ("the edgetorch kernel library (kernels/portable/ops.def and "
+                    "kernels/quantized/ops.def)")
         if frozenset(library) == oplib.upstream_portable():
             return ("upstream ExecuTorch's portable kernels (the --target upstream / "
                     "oplib.upstream_portable() list)")

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, FrozenSet, Optional
+from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple
 
 import torch
 
@@ -46,6 +46,21 @@ def find_ops_def() -> Optional[Path]:
     return None
 
 
+def find_quantized_ops_def() -> Optional[Path]:
+    """Where the quantized kernel table is: $EDGETORCH_QUANTIZED_OPS_DEF,
+    package data (``_data/quantized_ops.def``, installed by the build as
+    ops.def is), or the repo's kernels/quantized/ops.def."""
+    env = os.environ.get("EDGETORCH_QUANTIZED_OPS_DEF")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent  # python/edgetorch
+    for cand in (here / "_data" / "quantized_ops.def",
+                 here.parent.parent / "kernels" / "quantized" / "ops.def"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def _load(path: str) -> FrozenSet[str]:
     ops = parse_ops_def(Path(path).read_text())
@@ -55,13 +70,16 @@ def _load(path: str) -> FrozenSet[str]:
 
 
 def kernel_library() -> FrozenSet[str]:
-    """The operator names our portable kernel library implements."""
+    """The operator names edgetorch's kernel libraries implement: the
+    portable table and the quantized one (kernels/quantized/ops.def), which
+    the runtime's module registers by default."""
     p = find_ops_def()
     if p is None:
         raise RuntimeError(
             "cannot find the kernel table ops.def (package data edgetorch/_data/ops.def, "
             "the repository's kernels/portable/ops.def, or $EDGETORCH_OPS_DEF)")
-    return _load(str(p))
+    q = find_quantized_ops_def()
+    return _load(str(p)) | (_load(str(q)) if q is not None else frozenset())
 
 
 def kernel_name(name: str, overload: str) -> str:
@@ -241,6 +259,92 @@ def out_variant(op: torch._ops.OpOverload) -> Optional[torch._ops.OpOverload]:
         best = cand
         break
     return best
+
+
+# ---------------------------------------------------------------------------
+# quantized_decomposed:: out variants
+#
+# PyTorch registers only the functional quantized_decomposed ops
+# (torch/ao/quantization/fx/_decomposed.py); their out variants are
+# upstream ExecuTorch's (kernels/quantized/quantized.yaml), which the
+# exporter must not import. The schemas below are those of the yaml, so the
+# kernel names and argument lists are the ones upstream's emitter writes.
+
+_QD = "quantized_decomposed::"
+_EMB = ("(Tensor weight, Tensor weight_scales, Tensor? weight_zero_points, "
+        "int weight_quant_min, int weight_quant_max, Tensor indices")
+_QUANTIZED_OUT_SCHEMAS = {
+    # (functional name, its overload): out overload, out schema (after the name)
+    ("add", ""): ("out", "(Tensor a, float a_scale, int a_zero_point, int a_quant_min, "
+                  "int a_quant_max, Tensor b, float b_scale, int b_zero_point, "
+                  "int b_quant_min, int b_quant_max, float out_scale, int out_zero_point, "
+                  "int out_quant_min, int out_quant_max, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("choose_qparams", "tensor"): (
+        "Tensor_out", "(Tensor input, int quant_min, int quant_max, float eps, "
+        "ScalarType dtype, *, Tensor(a!) scale_out, Tensor(b!) zero_point_out) "
+        "-> (Tensor(a!), Tensor(b!))"),
+    ("dequantize_per_tensor", ""): (
+        "out", "(Tensor input, float scale, int zero_point, int quant_min, int quant_max, "
+        "ScalarType dtype, *, ScalarType? out_dtype=None, Tensor(a!) out) -> Tensor(a!)"),
+    ("dequantize_per_tensor", "tensor"): (
+        "Tensor_out", "(Tensor input, Tensor scale, Tensor zero_point, int quant_min, "
+        "int quant_max, ScalarType dtype, *, ScalarType? out_dtype=None, Tensor(a!) out) "
+        "-> Tensor(a!)"),
+    ("quantize_per_channel", ""): (
+        "out", "(Tensor input, Tensor scales, Tensor zero_points, int axis, int quant_min, "
+        "int quant_max, ScalarType dtype, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("dequantize_per_channel", ""): (
+        "out", "(Tensor input, Tensor scales, Tensor? zero_points, int axis, int quant_min, "
+        "int quant_max, ScalarType dtype, *, ScalarType? out_dtype=None, Tensor(a!) out) "
+        "-> Tensor(a!)"),
+    ("embedding_byte", ""): ("out", _EMB + ", *, Tensor(a!) out) -> Tensor(a!)"),
+    ("embedding_byte", "dtype"): (
+        "dtype_out", _EMB + ", *, ScalarType? dtype=None, Tensor(a!) out) -> Tensor(a!)"),
+    ("embedding_2bit", ""): ("out", _EMB + ", *, Tensor(a!) out) -> Tensor(a!)"),
+    ("embedding_2bit", "dtype"): (
+        "dtype_out", _EMB + ", ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("embedding_4bit", ""): ("out", _EMB + ", *, Tensor(a!) out) -> Tensor(a!)"),
+    ("embedding_4bit", "dtype"): (
+        "dtype_out", _EMB + ", ScalarType? dtype=None, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("mixed_mm", ""): ("out", "(Tensor input, Tensor weight, Tensor weight_scales, "
+                       "Tensor? weight_zero_points, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("mixed_linear", ""): ("out", "(Tensor input, Tensor weight, Tensor weight_scales, "
+                           "Tensor? weight_zero_points, ScalarType? dtype=None, *, "
+                           "Tensor(a!) out) -> Tensor(a!)"),
+    ("quantize_per_tensor", ""): (
+        "out", "(Tensor input, float scale, int zero_point, int quant_min, int quant_max, "
+        "ScalarType dtype, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("quantize_per_tensor", "tensor"): (
+        "Tensor_out", "(Tensor input, Tensor scale, Tensor zero_point, int quant_min, "
+        "int quant_max, ScalarType dtype, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("choose_qparams_per_token_asymmetric", ""): (
+        "out", "(Tensor input, ScalarType dtype, *, Tensor(a!) scale_out, "
+        "Tensor(b!) zero_point_out) -> (Tensor(a!), Tensor(b!))"),
+    ("quantize_per_token", ""): (
+        "out", "(Tensor input, Tensor scales, Tensor zero_points, int quant_min, "
+        "int quant_max, ScalarType dtype, *, Tensor(a!) out) -> Tensor(a!)"),
+    ("dequantize_per_token", ""): (
+        "out", "(Tensor input, Tensor scales, Tensor zero_points, int quant_min, "
+        "int quant_max, ScalarType dtype, ScalarType output_dtype, *, Tensor(a!) out) "
+        "-> Tensor(a!)"),
+}
+
+QUANTIZED_OUT: Dict[Tuple[str, str], EdgeOp] = {
+    (name, ov): EdgeOp(_QD + name, out_ov, f"{_QD}{name}.{out_ov}{rest}", None)
+    for (name, ov), (out_ov, rest) in _QUANTIZED_OUT_SCHEMAS.items()
+}
+
+
+def quantized_out_variant(op: Any) -> Optional[EdgeOp]:
+    """The out variant (an EdgeOp with upstream's schema) of a functional
+    quantized_decomposed op, e.g. ``quantize_per_tensor.default`` ->
+    ``quantized_decomposed::quantize_per_tensor.out``; None for other ops."""
+    if not isinstance(op, torch._ops.OpOverload):
+        return None
+    ns, _, name = op._schema.name.partition("::")
+    if ns != "quantized_decomposed":
+        return None
+    return QUANTIZED_OUT.get((name, op._schema.overload_name))
 
 
 def schema_kernel_name(schema: torch._C.FunctionSchema) -> str:

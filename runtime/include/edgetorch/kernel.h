@@ -96,6 +96,11 @@ extern const et_kernel_table et_portable_kernels;
  * to be searched before the portable table, to which they fall back. */
 extern const et_kernel_table et_optimized_kernels;
 
+/* The quantized kernel library (kernels/quantized, library
+ * edgetorch_quantized): upstream's quantized_decomposed:: operators. Search
+ * it before et_portable_kernels; et_module does. */
+extern const et_kernel_table et_quantized_kernels;
+
 #ifdef __cplusplus
 }
 #endif
