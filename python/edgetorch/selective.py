@@ -10,9 +10,10 @@ reads every method of every program and writes into DIR
   step itself: ``cmake -DET_SELECT_PTE="a.pte;b.pte"``. With
   ``-ffunction-sections -Wl,--gc-sections`` (as the Cortex-M firmware
   builds) the unused kernels drop out of the image.
-- ``optimized_ops.def``: the same filter over ``kernels/optimized/ops.def``
-  (the optimized table searched before the portable one), when the source
-  tree is at hand; CMake applies it by itself for ``-DET_OPS_DEF``.
+- ``quantized_ops.def`` and ``optimized_ops.def``: the same filter over
+  ``kernels/quantized/ops.def`` (``quantized_decomposed::`` operators, a
+  table of their own) and ``kernels/optimized/ops.def`` (searched first);
+  CMake takes them from beside ``-DET_OPS_DEF``.
 - ``selected_ops.txt``: the operator names, one a line.
 - ``backends.txt``: the delegate backend ids the programs call, one a line
   (link those backends; none other is needed).
@@ -133,6 +134,15 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
     full_path = Path(ops_def) if ops_def else default_ops_def()
     full_text = full_path.read_text()
     table = parse_ops_def(full_text)
+    # the other tables: the source tree's, else the installed copies
+    here = Path(__file__).resolve().parent
+    others = {}
+    for name in ("quantized", "optimized"):
+        for cand in (full_path.parent.parent / name / "ops.def", here / "_data" / f"{name}_ops.def"):
+            if cand.is_file():
+                others[name] = cand.read_text()
+                break
+    quantized = parse_ops_def(others.get("quantized", ""))
     used: Dict[str, List[str]] = {}
     backends: Set[str] = set()
     for p in programs:
@@ -140,19 +150,20 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
         for op in needs.operators:
             used.setdefault(op, []).append(p)
         backends |= needs.backends
-    selected = sorted(op for op in used if op in table)
-    missing = {op: progs for op, progs in sorted(used.items()) if op not in table}
+    selected = sorted(op for op in used if op in table or op in quantized)
+    missing = {op: progs for op, progs in sorted(used.items())
+               if op not in table and op not in quantized}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     filtered = filter_ops_def(full_text, selected)
     _write(out / "ops.def", filtered)
-    opt = full_path.parent.parent / "optimized" / "ops.def"
-    if opt.is_file():
-        _write(out / "optimized_ops.def", filter_ops_def(opt.read_text(), selected))
+    for name, text in others.items():
+        _write(out / f"{name}_ops.def", filter_ops_def(text, selected))
     _write(out / "selected_ops.txt", "".join(op + "\n" for op in selected))
     _write(out / "backends.txt", "".join(b + "\n" for b in sorted(backends)))
     kdir = full_path.parent
-    sources = kernel_sources((table[op] for op in selected), kdir) if kdir.is_dir() else []
+    sources = kernel_sources((table[op] for op in selected if op in table), kdir) \
+        if kdir.is_dir() else []
     _write(out / "kernel_sources.txt", "".join(f"{s}\n" for s in sources))
     return Selection(selected, sorted(backends), missing, out / "ops.def", sources)
 

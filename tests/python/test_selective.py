@@ -103,13 +103,16 @@ def _selective_runner(ops_def: Path, out: Path) -> Path:
     exe = out / "edgetorch-run-selective"
     # both tables filtered: the portable one and the optimized one before it
     opt_def = ops_def.parent / "optimized_ops.def"
-    assert opt_def.is_file(), "selective-build writes the filtered optimized table too"
+    q_def = ops_def.parent / "quantized_ops.def"
+    assert opt_def.is_file() and q_def.is_file(), "selective-build filters every table"
     subprocess.run([cc, "-std=c11", "-O1", "-D_POSIX_C_SOURCE=200809L",
                     f'-DET_OPS_DEF_FILE="{ops_def}"', f'-DET_OPT_OPS_DEF_FILE="{opt_def}"',
+                    f'-DET_QUANTIZED_OPS_DEF_FILE="{q_def}"',
                     f"-I{ROOT / 'runtime' / 'include'}",
                     f"-I{ROOT / 'kernels'}", f"-I{ROOT / 'extension'}", f"-I{ROOT / 'backends'}",
                     str(ROOT / "kernels" / "portable" / "registry.c"),
                     str(ROOT / "kernels" / "optimized" / "registry.c"),
+                    str(ROOT / "kernels" / "quantized" / "registry.c"),
                     str(ROOT / "tools" / "edgetorch_run.c"), str(lib), "-lm", "-lpthread",
                     "-o", str(exe)], check=True)
     return exe
@@ -137,3 +140,40 @@ def test_missing_operator_fails_with_names(programs, tmp_path):
     listed = r.stderr.rsplit("lacks:", 1)[-1].split(";", 1)[0]
     assert {n.strip() for n in listed.split(",")} == missing, r.stderr
     assert "docs/adding-a-kernel.md" in r.stderr
+
+
+def test_quantized_operators_are_selected_not_missing(tmp_path):
+    """A program calling quantized_decomposed:: operators: they come from the
+    quantized table (quantized_ops.def keeps exactly them), not reported
+    missing; the portable ops.def keeps the rest."""
+    import torch
+    import edgetorch
+
+    qd = torch.ops.quantized_decomposed
+
+    class Q(torch.nn.Module):
+        def forward(self, x):
+            q = qd.quantize_per_tensor(x, 0.05, 3, -128, 127, torch.int8)
+            return qd.dequantize_per_tensor(q, 0.05, 3, -128, 127, torch.int8) * 2.0
+
+    import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the ops)
+
+    path = tmp_path / "q.pte"
+    edgetorch.export(Q(), (torch.randn(3, 5),)).write_to_file(path)
+    sel = selective.selective_build([str(path)], str(tmp_path / "sel"))
+    assert sel.missing == {}
+    q = selective.parse_ops_def((tmp_path / "sel" / "quantized_ops.def").read_text())
+    assert set(q) == {"quantized_decomposed::quantize_per_tensor.out",
+                      "quantized_decomposed::dequantize_per_tensor.out"}
+    portable = selective.parse_ops_def((tmp_path / "sel" / "ops.def").read_text())
+    assert not any(n.startswith("quantized_decomposed::") for n in portable)
+    assert set(portable) | set(q) == set(sel.operators)
+    # and the runner built from these tables runs the program like eager
+    exe = _selective_runner(sel.ops_def, tmp_path)
+    x = torch.randn(3, 5)
+    np.save(tmp_path / "x.npy", x.numpy())
+    r = subprocess.run([str(exe), str(path), "--input", str(tmp_path / "x.npy"),
+                        "--output-dir", str(tmp_path / "out")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "output_0.npy"), Q()(x).numpy(),
+                               rtol=0, atol=1e-6)
