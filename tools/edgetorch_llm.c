@@ -13,6 +13,8 @@
 
 #include <edgetorch/status.h>
 
+#include "file_data.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -68,29 +70,6 @@ static int parse_float(const char *s, float lo, float hi, float *out) {
   if (errno || !end || *end || end == s || !(v >= lo && v <= hi)) return 0;
   *out = (float)v;
   return 1;
-}
-
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (n < cap) break;
-    char *nb = cap > ((size_t)1 << 30) ? NULL : realloc(buf, cap * 2);
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  fclose(f);
-  *len = n;
-  return buf;
 }
 
 typedef struct text_buf {
@@ -206,31 +185,32 @@ int main(int argc, char **argv) {
   if (!tokenizer) return usage_error("%s", "--tokenizer is required");
   if (!prompt == !prompt_file) return usage_error("%s", "give one of --prompt and --prompt-file");
 
-  char *file_prompt = NULL;
-  size_t prompt_len = prompt ? strlen(prompt) : 0;
-  if (prompt_file) {
-    file_prompt = read_file(prompt_file, &prompt_len);
-    if (!file_prompt) {
-      fprintf(stderr, "edgetorch-llm: cannot read %s: %s\n", prompt_file, strerror(errno));
-      return 1;
-    }
-    prompt = file_prompt;
-  }
-
   et_diag diag;
   et_diag_clear(&diag);
+  et_file_data file = {0};
+  size_t prompt_len = prompt ? strlen(prompt) : 0;
+  if (prompt_file) {
+    et_status fst = et_file_read(prompt_file, &file, &diag);
+    if (fst != ET_OK) {
+      fprintf(stderr, "edgetorch-llm: error: %s: %s\n", et_status_name(fst), diag.message);
+      return 1;
+    }
+    prompt = (const char *)file.data;
+    prompt_len = file.size;
+  }
+
   et_llm_runner *r = NULL;
   et_status st = et_llm_runner_load(model, tokenizer, (uint32_t)threads, &r, &diag);
   if (st != ET_OK) {
     fprintf(stderr, "edgetorch-llm: error: %s: %s\n", et_status_name(st),
             diag.message[0] ? diag.message : "cannot load the model or tokenizer");
-    free(file_prompt);
+    et_file_release(&file);
     return 1;
   }
   text_buf out = {NULL, 0, 0, json};
   et_llm_stats stats;
   st = et_llm_generate(r, prompt, prompt_len, &opts, on_text, &out, &stats, NULL, NULL, &diag);
-  free(file_prompt);
+  et_file_release(&file);
   if (st != ET_OK) {
     if (!json) putchar('\n');
     fprintf(stderr, "edgetorch-llm: error: %s: %s\n", et_status_name(st), diag.message);

@@ -17,16 +17,7 @@
 et_status et_q_mixed_mm_out(et_kernel_ctx *ctx, et_value **args) {
   const et_tensor *in = args[0]->u.t, *w = args[1]->u.t, *s = args[2]->u.t;
   et_tensor *out = args[4]->u.t;
-  ET_K_TRY(et_q_check_tensor(ctx, in, "input", true));
-  ET_K_TRY(et_q_check_tensor(ctx, w, "weight", true));
-  ET_K_TRY(et_q_check_tensor(ctx, s, "weight_scales", true));
-  ET_K_TRY(et_q_check_tensor(ctx, out, "out", true));
-  if (in->dtype != ET_FLOAT && in->dtype != ET_HALF)
-    return ET_K_FAIL(ctx, "input: expected dtype Float or Half, got %s",
-                     et_dtype_name(in->dtype));
-  if (w->dtype != ET_CHAR)
-    return ET_K_FAIL(ctx, "weight: expected dtype Char, got %s", et_dtype_name(w->dtype));
-  ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", s, "weight_scales"));
+  ET_K_TRY(et_q_check_mixed(ctx, in, w, s, out));
   ET_K_TRY(et_k_check_same_dtype(ctx, in, "input", out, "out"));
   if (args[3]->tag != ET_TAG_NONE)
     return ET_K_FAIL(ctx, "weight_zero_points: not supported (must be None)");

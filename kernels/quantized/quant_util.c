@@ -177,3 +177,17 @@ et_status et_q_token_params(et_kernel_ctx *ctx, const et_tensor *in,
   *out_token_size = (size_t)in->sizes[in->rank - 1];
   return ET_OK;
 }
+
+et_status et_q_check_mixed(et_kernel_ctx *ctx, const et_tensor *in, const et_tensor *w,
+                           const et_tensor *s, const et_tensor *out) {
+  ET_K_TRY(et_q_check_tensor(ctx, in, "input", true));
+  ET_K_TRY(et_q_check_tensor(ctx, w, "weight", true));
+  ET_K_TRY(et_q_check_tensor(ctx, s, "weight_scales", true));
+  ET_K_TRY(et_q_check_tensor(ctx, out, "out", true));
+  if (in->dtype != ET_FLOAT && in->dtype != ET_HALF)
+    return ET_K_FAIL(ctx, "input: expected dtype Float or Half, got %s",
+                     et_dtype_name(in->dtype));
+  if (w->dtype != ET_CHAR)
+    return ET_K_FAIL(ctx, "weight: expected dtype Char, got %s", et_dtype_name(w->dtype));
+  return et_k_check_same_dtype(ctx, in, "input", s, "weight_scales");
+}

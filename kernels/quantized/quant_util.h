@@ -146,6 +146,11 @@ static inline double et_q_clampd(double x, double lo, double hi) {
 et_status et_q_check_tensor(et_kernel_ctx *ctx, const et_tensor *t, const char *name,
                             bool contiguous);
 
+/* The operands mixed_mm and mixed_linear share: input Float or Half, weight
+ * Char, weight_scales of input's dtype, every tensor checked. */
+et_status et_q_check_mixed(et_kernel_ctx *ctx, const et_tensor *in, const et_tensor *w,
+                           const et_tensor *s, const et_tensor *out);
+
 /* A ScalarType argument (an Int holding a dtype code) naming a dtype
  * edgetorch knows; `name` names the argument. */
 et_status et_q_dtype_arg(et_kernel_ctx *ctx, const et_value *v, const char *name,

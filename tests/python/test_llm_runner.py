@@ -228,3 +228,17 @@ def test_runner_under_asan_and_ubsan(files, tmp_path):
     r = subprocess.run([str(asan), "--model", str(files["pte"]), "--tokenizer", str(bad),
                         "--prompt", "x"], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 1 and "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr
+
+
+def test_prompt_file_equals_prompt(files, tmp_path):
+    f = tmp_path / "prompt.txt"
+    f.write_text(PROMPT)
+    base = ["--model", str(files["pte"]), "--tokenizer", str(files["tok_path"]),
+            "--max-new-tokens", "5", "--ignore-eos", "--json"]
+    a = _run(*base, "--prompt", PROMPT)
+    b = _run(*base, "--prompt-file", str(f))
+    assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
+    ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+    assert ja["text"] == jb["text"] and ja["prompt_tokens"] == jb["prompt_tokens"]
+    r = _run(*base, "--prompt-file", str(tmp_path / "missing.txt"))
+    assert r.returncode == 1 and "NotFound" in r.stderr
