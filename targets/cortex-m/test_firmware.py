@@ -8,9 +8,8 @@ with arm-none-eabi-gcc and picolibc (cmake/toolchain-cortex-m4.cmake),
 checks that the link has no malloc, runs it on qemu-system-arm's MPS2 AN386
 board (Cortex-M4F) and reads the outputs over semihosting. They must equal
 PyTorch eager within float tolerance, and the host's edgetorch runtime on its
-portable kernels bit
-for bit (the portable kernels are exact and compiled without FP
-contraction on both).
+portable kernels bit for bit (the portable kernels are exact and compiled
+without FP contraction on both).
 
 Needs the Debian packages of tools/setup_cross.sh mcu (make test-mcu
 installs them).
