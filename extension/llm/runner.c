@@ -21,7 +21,8 @@ struct et_llm_runner {
   et_llm_info info;
   void *sample_scratch;
   size_t sample_scratch_bytes;
-  int64_t *tokens; /* one forward call's tokens (max_seq_len) */
+  int64_t *tokens; /* one forward call's tokens (chunk) */
+  size_t chunk;    /* prompt tokens one forward call takes */
 };
 
 static double now_s(void) {
@@ -129,9 +130,16 @@ static et_status read_info(et_llm_runner *r, et_diag *diag) {
     return et_diag_set(diag, ET_INVALID_PROGRAM,
                        "get_vocab_size says %lld but forward's logits have %lld",
                        (long long)I->vocab_size, (long long)vocab);
-  /* a static sequence length of 1 means token-by-token prefill */
-  if (in0.tensor.sizes[1] < I->max_seq_len && !I->dynamic_shape) I->max_seq_len = 1;
-  if (in0.tensor.sizes[1] < I->max_seq_len) I->max_seq_len = in0.tensor.sizes[1];
+  /* Prefill chunks: up to the dynamic length's bound; without a dynamic
+   * length, one token at a time (as upstream's runner), which a static
+   * forward must then take. */
+  if (!I->dynamic_shape && in0.tensor.sizes[1] != 1)
+    return et_diag_set(diag, ET_NOT_SUPPORTED,
+                       "forward takes exactly %d tokens a call and enable_dynamic_shape is "
+                       "false: this runner feeds such programs one token at a time",
+                       (int)in0.tensor.sizes[1]);
+  r->chunk = I->dynamic_shape ? (size_t)I->max_seq_len : 1u;
+  if (r->chunk > (size_t)in0.tensor.sizes[1]) r->chunk = (size_t)in0.tensor.sizes[1];
   return ET_OK;
 }
 
@@ -163,7 +171,7 @@ et_status et_llm_runner_load(const char *model_path, const char *tokenizer_path,
   if (st == ET_OK) {
     r->sample_scratch_bytes = et_sampler_scratch_size((size_t)r->info.vocab_size);
     r->sample_scratch = malloc(r->sample_scratch_bytes ? r->sample_scratch_bytes : 1);
-    r->tokens = malloc(sizeof(int64_t) * (size_t)r->info.max_seq_len);
+    r->tokens = malloc(sizeof(int64_t) * (r->chunk ? r->chunk : 1));
     if (!r->sample_scratch || !r->tokens)
       st = et_diag_set(diag, ET_MEMORY_ALLOCATION_FAILED, "cannot allocate the runner's buffers");
   }
@@ -283,7 +291,7 @@ et_status et_llm_generate(et_llm_runner *r, const char *prompt, size_t prompt_le
 
   /* prefill */
   double t0 = now_s();
-  size_t chunk = (size_t)I->max_seq_len;
+  size_t chunk = r->chunk;
   int64_t pos = 0;
   for (size_t i = 0; i < n_prompt && st == ET_OK; i += chunk) {
     size_t n = n_prompt - i < chunk ? n_prompt - i : chunk;
