@@ -73,14 +73,33 @@ tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
   const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
-  __m256 acc[MR][2];
-  float bb[NR];
-  for (size_t j = 0; j < NR; j++) bb[j] = bias && j < nr ? bias[j] : 0.0f;
-  __m256 b0 = _mm256_loadu_ps(bb), b1 = _mm256_loadu_ps(bb + 8);
-  for (size_t i = 0; i < MR; i++) {
-    acc[i][0] = b0;
-    acc[i][1] = b1;
+  /* Bias: read in place when the tile is full, masked to nr columns
+   * otherwise (no copy through memory). */
+  __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  if (bias && nr == NR) {
+    b0 = _mm256_loadu_ps(bias);
+    b1 = _mm256_loadu_ps(bias + 8);
+  } else if (bias) {
+    b0 = _mm256_maskload_ps(bias, m0);
+    b1 = _mm256_maskload_ps(bias + 8, m1);
   }
+  __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+  /* maxps/minps return their second operand when either is NaN: the bound
+   * first and the value second keeps a NaN result NaN. Full tiles store
+   * straight from the accumulators; partial ones through a masked store. */
+#define XG_STORE_ROW(row, v0, v1)                                            \
+  do {                                                                       \
+    __m256 r0_ = _mm256_min_ps(vhi, _mm256_max_ps(vlo, (v0)));               \
+    __m256 r1_ = _mm256_min_ps(vhi, _mm256_max_ps(vlo, (v1)));               \
+    float *cr_ = c + (row) * ldc;                                            \
+    if (nr == NR) {                                                          \
+      _mm256_storeu_ps(cr_, r0_);                                            \
+      _mm256_storeu_ps(cr_ + 8, r1_);                                        \
+    } else {                                                                 \
+      _mm256_maskstore_ps(cr_, m0, r0_);                                     \
+      _mm256_maskstore_ps(cr_ + 8, m1, r1_);                                 \
+    }                                                                        \
+  } while (0)
   if (mr == MR) {
     const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda,
                 *a4 = a + 4 * lda, *a5 = a + 5 * lda;
@@ -108,10 +127,18 @@ tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
       c50 = _mm256_fmadd_ps(v, x0, c50);
       c51 = _mm256_fmadd_ps(v, x1, c51);
     }
-    acc[0][0] = c00; acc[0][1] = c01; acc[1][0] = c10; acc[1][1] = c11;
-    acc[2][0] = c20; acc[2][1] = c21; acc[3][0] = c30; acc[3][1] = c31;
-    acc[4][0] = c40; acc[4][1] = c41; acc[5][0] = c50; acc[5][1] = c51;
+    XG_STORE_ROW(0, c00, c01);
+    XG_STORE_ROW(1, c10, c11);
+    XG_STORE_ROW(2, c20, c21);
+    XG_STORE_ROW(3, c30, c31);
+    XG_STORE_ROW(4, c40, c41);
+    XG_STORE_ROW(5, c50, c51);
   } else {
+    __m256 acc[MR][2];
+    for (size_t i = 0; i < mr; i++) {
+      acc[i][0] = b0;
+      acc[i][1] = b1;
+    }
     for (size_t kk = 0; kk < k; kk++) {
       const float *br = b + kk * ldb;
       __m256 x0 = XG_LOAD_B(br, m0), x1 = XG_LOAD_B(br + 8, m1);
@@ -121,23 +148,9 @@ tile_avx2_body(size_t mr, size_t k, const float *a, size_t lda,
         acc[i][1] = _mm256_fmadd_ps(v, x1, acc[i][1]);
       }
     }
+    for (size_t i = 0; i < mr; i++) XG_STORE_ROW(i, acc[i][0], acc[i][1]);
   }
-  __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
-  for (size_t i = 0; i < mr; i++) {
-    /* maxps/minps return their second operand when either is NaN: the
-     * bound first and the value second keeps a NaN result NaN. */
-    __m256 r0 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][0]));
-    __m256 r1 = _mm256_min_ps(vhi, _mm256_max_ps(vlo, acc[i][1]));
-    if (nr == NR) {
-      _mm256_storeu_ps(c + i * ldc, r0);
-      _mm256_storeu_ps(c + i * ldc + 8, r1);
-    } else {
-      float t[NR];
-      _mm256_storeu_ps(t, r0);
-      _mm256_storeu_ps(t + 8, r1);
-      memcpy(c + i * ldc, t, nr * sizeof(float));
-    }
-  }
+#undef XG_STORE_ROW
 }
 #undef XG_LOAD_B
 

@@ -486,6 +486,27 @@ static void conv2d_rows(const xnn_graph *g, const xnn_node *n, size_t r0,
         float *row = col + (size_t)ox * K;
         for (uint32_t ky = 0; ky < c->kh; ky++) {
           int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          int64_t ix0 = (int64_t)ox * c->sw - c->pl;
+          if (c->groups == 1 && c->dw == 1 && iy >= 0 && iy < H) {
+            /* One group, no dilation: the window row's taps are one run of
+             * the input row (kw * C floats), zeros where it leaves it. */
+            int64_t k0 = ix0 < 0 ? -ix0 : 0;
+            int64_t k1 = (int64_t)W - ix0 < (int64_t)c->kw ? (int64_t)W - ix0
+                                                             : c->kw;
+            float *dst = row + (size_t)ky * c->kw * C;
+            if (k1 <= k0) {
+              memset(dst, 0, (size_t)c->kw * C * sizeof(float));
+              continue;
+            }
+            memset(dst, 0, (size_t)k0 * C * sizeof(float));
+            memcpy(dst + (size_t)k0 * C,
+                   a->data + (((size_t)b * H + (size_t)iy) * W +
+                              (size_t)(ix0 + k0)) * C,
+                   (size_t)(k1 - k0) * C * sizeof(float));
+            memset(dst + (size_t)k1 * C, 0,
+                   (size_t)(c->kw - k1) * C * sizeof(float));
+            continue;
+          }
           for (uint32_t kx = 0; kx < c->kw; kx++) {
             int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
             float *dst = row + ((size_t)ky * c->kw + kx) * c->gic;
@@ -569,12 +590,23 @@ static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
   uint32_t mult = c->goc; /* output channels per input channel */
   size_t window = (size_t)c->kh * c->kw;
   if (mult == 1 && window <= DW_MAX_TAPS) {
-    /* The vector pixel kernel over the taps inside the input. */
+    /* The vector kernel over the taps inside the input: one call for the
+     * run of pixels whose whole window row lies inside (their taps are one
+     * pattern shifted along the row), one call per pixel at the edges. */
     et_xnn_dw_fn *pixel = et_xnn_dw_pick();
     const float *xs[DW_MAX_TAPS], *ws[DW_MAX_TAPS];
+    /* Interior: ox * sw >= pl and ox * sw + (kw - 1) * dw - pl < W. */
+    int64_t span = (int64_t)(c->kw - 1) * c->dw;
+    int64_t lo = ((int64_t)c->pl + c->sw - 1) / c->sw;
+    int64_t hi = (int64_t)W - 1 + c->pl - span < 0
+                     ? 0
+                     : ((int64_t)W - 1 + c->pl - span) / c->sw + 1;
+    if (hi > (int64_t)OW) hi = OW;
+    if (lo > hi) lo = hi;
     for (size_t r = begin; r < end; r++) {
       uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
-      for (uint32_t ox = 0; ox < OW; ox++) {
+      for (uint32_t ox = 0; ox < OW;) {
+        size_t run = (int64_t)ox == lo && hi > lo ? (size_t)(hi - lo) : 1;
         size_t taps = 0;
         for (uint32_t ky = 0; ky < c->kh; ky++) {
           int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
@@ -588,7 +620,9 @@ static void dwconv2d_rows(void *ctx, size_t begin, size_t end) {
           }
         }
         pixel(OC, taps, xs, ws, n->bias,
-              o->data + (((size_t)b * OH + oy) * OW + ox) * OC, n->lo, n->hi);
+              o->data + (((size_t)b * OH + oy) * OW + ox) * OC, n->lo, n->hi,
+              run, (size_t)c->sw * C, OC);
+        ox += (uint32_t)run;
       }
     }
     return;
@@ -823,9 +857,68 @@ static void bmm(const xnn_graph *g, const xnn_node *n) {
   }
 }
 
+/* A batch of 2-D transposes: z[b][j][i] = x[b][i][j] for i < rows,
+ * j < cols; task t is the column block t (of TB columns) of every batch. */
+#define TB 16
+typedef struct tr2d_job {
+  const float *x;
+  float *z;
+  size_t batch, rows, cols;
+} tr2d_job;
+
+static void tr2d_blocks(void *ctx, size_t begin, size_t end) {
+  const tr2d_job *J = (const tr2d_job *)ctx;
+  size_t R = J->rows, Cc = J->cols;
+  for (size_t b = 0; b < J->batch; b++) {
+    const float *x = J->x + b * R * Cc;
+    float *z = J->z + b * R * Cc;
+    for (size_t j0 = begin * TB; j0 < end * TB && j0 < Cc; j0 += TB) {
+      size_t j1 = j0 + TB < Cc ? j0 + TB : Cc;
+      for (size_t i0 = 0; i0 < R; i0 += TB) {
+        size_t i1 = i0 + TB < R ? i0 + TB : R;
+        for (size_t j = j0; j < j1; j++)
+          for (size_t i = i0; i < i1; i++) z[j * R + i] = x[i * Cc + j];
+      }
+    }
+  }
+}
+
 static void transpose(const xnn_graph *g, const xnn_node *n) {
   const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
   uint32_t r = o->rank;
+  /* Output dims whose input dims follow each other in the input move
+   * together: merged, most permutations are one batched 2-D transpose
+   * (NCHW <-> NHWC: [N][C][HW] <-> [N][HW][C]). */
+  {
+    size_t md[XNN_MAX_DIMS]; /* merged output dims, in input order below */
+    uint32_t first[XNN_MAX_DIMS], mr = 0;
+    for (uint32_t i = 0; i < r; i++) {
+      uint32_t p = n->p.shape.a[i];
+      if (mr && p == first[mr - 1] + 1) {
+        md[mr - 1] *= a->dims[p];
+        first[mr - 1] = p; /* the last input dim of the group */
+      } else {
+        md[mr] = a->dims[p];
+        first[mr++] = p;
+      }
+    }
+    /* Groups in input order: g0 < g1 (2-D) or g0 < g1 < g2 with output
+     * order (g0, g2, g1) (batched). Group k's last input dim is first[k]. */
+    size_t batch = 0, rows = 0, cols = 0;
+    if (mr == 2 && first[1] < first[0]) {
+      batch = 1, rows = md[1], cols = md[0];
+    } else if (mr == 3 && first[0] < first[2] && first[2] < first[1]) {
+      batch = md[0], rows = md[2], cols = md[1];
+    }
+    if (batch) {
+      tr2d_job J = {a->data, o->data, batch, rows, cols};
+      size_t blocks = (cols + TB - 1) / TB;
+      size_t per = batch * rows * TB;
+      et_parallel_for(g->par, blocks, per ? (1u << 16) / per + 1 : blocks,
+                      tr2d_blocks, &J);
+      return;
+    }
+  }
   size_t ist[XNN_MAX_DIMS], s = 1, st[XNN_MAX_DIMS];
   for (int i = (int)r - 1; i >= 0; i--) {
     ist[i] = s;

@@ -13,13 +13,18 @@
 
 #include <stddef.h>
 
-/* One output pixel of a depthwise convolution with one output channel per
- * input channel, over `taps` window taps that lie inside the input:
- *   z[k] = clamp(bias[k] (0 when bias is NULL) + sum_t x[t][k] * w[t][k])
- * for k < c, the taps summed in order. */
+/* `npix` output pixels of a depthwise convolution with one output channel
+ * per input channel, over `taps` window taps that lie inside the input for
+ * every one of them (a run of pixels along an output row, each `xstride`
+ * floats further in the input and `zstride` further in the output):
+ *   z[p * zstride + k] = clamp(bias[k] (0 when bias is NULL)
+ *                              + sum_t x[t][p * xstride + k] * w[t][k])
+ * for p < npix, k < c, the taps summed in order (so a run gives the same
+ * bits as its pixels one at a time). */
 typedef void et_xnn_dw_fn(size_t c, size_t taps, const float *const *x,
                           const float *const *w, const float *bias, float *z,
-                          float lo, float hi);
+                          float lo, float hi, size_t npix, size_t xstride,
+                          size_t zstride);
 et_xnn_dw_fn *et_xnn_dw_pick(void);
 
 /* y[i] += a * x[i] for i < n (x and y do not overlap). */

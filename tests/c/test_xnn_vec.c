@@ -19,6 +19,7 @@
 #include "../../backends/xnnpack/xnn_vec.h"
 
 #include <float.h>
+#include <string.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,33 +29,60 @@ static float frand(unsigned *s) {
   return (float)((*s >> 8) & 0xFFFF) / 32768.0f - 1.0f;
 }
 
-static void check_dw(size_t c, size_t taps, int with_bias, float lo, float hi) {
-  unsigned s = (unsigned)(c * 31 + taps);
+/* A run of npix pixels (npix 1: one pixel): the input pixels xstride = c + 3
+ * floats apart, the outputs zstride = c + 2 apart, canaries in the gaps. */
+static void check_dw(size_t c, size_t taps, int with_bias, float lo, float hi,
+                     size_t npix) {
+  unsigned s = (unsigned)(c * 31 + taps + npix * 7);
+  const size_t xstride = c + 3, zstride = c + 2;
+  const size_t xlen = (npix - 1) * xstride + c, zlen = (npix - 1) * zstride + c;
   const float *xs[25], *ws[25];
-  /* Each tap's rows are separate allocations of exactly c floats, so a read
-   * past the channel count is caught by ASan. */
+  /* Each tap's rows are separate allocations of exactly what the run
+   * reads, so a read past the last channel is caught by ASan. */
   float *buf[50];
   for (size_t t = 0; t < taps; t++) {
-    float *x = malloc(sizeof(float) * (c ? c : 1));
+    float *x = malloc(sizeof(float) * (xlen ? xlen : 1));
     float *w = malloc(sizeof(float) * (c ? c : 1));
-    for (size_t k = 0; k < c; k++) x[k] = frand(&s), w[k] = frand(&s);
+    for (size_t k = 0; k < xlen; k++) x[k] = frand(&s);
+    for (size_t k = 0; k < c; k++) w[k] = frand(&s);
     xs[t] = x, ws[t] = w, buf[2 * t] = x, buf[2 * t + 1] = w;
   }
   float *bias = malloc(sizeof(float) * (c ? c : 1));
-  float *z = malloc(sizeof(float) * (c + 1));
+  float *z = malloc(sizeof(float) * (zlen + 1));
   for (size_t k = 0; k < c; k++) bias[k] = frand(&s);
-  z[c] = 1234.5f; /* canary past the last channel */
-  et_xnn_dw_pick()(c, taps, xs, ws, with_bias ? bias : NULL, z, lo, hi);
-  for (size_t k = 0; k < c; k++) {
-    double ref = with_bias ? bias[k] : 0.0;
-    for (size_t t = 0; t < taps; t++) ref += (double)xs[t][k] * ws[t][k];
-    if (ref < lo) ref = lo;
-    if (ref > hi) ref = hi;
-    if (fabs(z[k] - ref) > 1e-5 * (1.0 + (double)taps))
-      fail_msg("c=%zu taps=%zu path=%d: z[%zu]=%g, reference %g", c, taps,
-               et_xnn_gemm_path(), k, z[k], ref);
+  for (size_t k = 0; k <= zlen; k++) z[k] = 1234.5f; /* canaries */
+  et_xnn_dw_pick()(c, taps, xs, ws, with_bias ? bias : NULL, z, lo, hi, npix,
+                   xstride, zstride);
+  for (size_t p = 0; p < npix; p++) {
+    for (size_t k = 0; k < c; k++) {
+      double ref = with_bias ? bias[k] : 0.0;
+      for (size_t t = 0; t < taps; t++)
+        ref += (double)xs[t][p * xstride + k] * ws[t][k];
+      if (ref < lo) ref = lo;
+      if (ref > hi) ref = hi;
+      if (fabs(z[p * zstride + k] - ref) > 1e-5 * (1.0 + (double)taps))
+        fail_msg("c=%zu taps=%zu npix=%zu path=%d: z[%zu][%zu]=%g, "
+                 "reference %g", c, taps, npix, et_xnn_gemm_path(), p, k,
+                 z[p * zstride + k], ref);
+    }
+    if (p + 1 < npix)
+      for (size_t k = c; k < zstride; k++)
+        assert_true(z[p * zstride + k] == 1234.5f);
   }
-  assert_true(z[c] == 1234.5f);
+  assert_true(z[zlen] == 1234.5f);
+  /* A run gives the bits of its pixels one at a time. */
+  if (npix > 1) {
+    float *one = malloc(sizeof(float) * (c ? c : 1));
+    const float *xp[25];
+    for (size_t p = 0; p < npix; p++) {
+      for (size_t t = 0; t < taps; t++) xp[t] = xs[t] + p * xstride;
+      et_xnn_dw_pick()(c, taps, xp, ws, with_bias ? bias : NULL, one, lo, hi,
+                       1, 0, 0);
+      for (size_t k = 0; k < c; k++)
+        assert_true(memcmp(&one[k], &z[p * zstride + k], sizeof(float)) == 0);
+    }
+    free(one);
+  }
   for (size_t t = 0; t < 2 * taps; t++) free(buf[t]);
   free(bias);
   free(z);
@@ -66,7 +94,7 @@ static void check_dw_nan(void) {
   for (int k = 0; k < 9; k++) x0[k] = 1.0f, x1[k] = 2.0f, w0[k] = 0.5f, w1[k] = -0.25f;
   x1[4] = NAN;
   const float *xs[2] = {x0, x1}, *ws[2] = {w0, w1};
-  et_xnn_dw_pick()(9, 2, xs, ws, NULL, z, 0.0f, 6.0f);
+  et_xnn_dw_pick()(9, 2, xs, ws, NULL, z, 0.0f, 6.0f, 1, 0, 0);
   for (int k = 0; k < 9; k++) assert_true((k == 4) == (isnan(z[k]) != 0));
 }
 
@@ -76,8 +104,10 @@ static void run_dw(int path) {
   et_xnn_gemm_force_path(path);
   for (size_t i = 0; i < sizeof C / sizeof C[0]; i++)
     for (size_t j = 0; j < sizeof T / sizeof T[0]; j++) {
-      check_dw(C[i], T[j], (int)((i + j) & 1), -INFINITY, INFINITY);
-      check_dw(C[i], T[j], 1, 0.0f, 0.5f);
+      check_dw(C[i], T[j], (int)((i + j) & 1), -INFINITY, INFINITY, 1);
+      check_dw(C[i], T[j], 1, 0.0f, 0.5f, 1);
+      check_dw(C[i], T[j], (int)((i + j + 1) & 1), -INFINITY, INFINITY, 5);
+      check_dw(C[i], T[j], 1, -0.25f, 0.5f, 2);
     }
   check_dw_nan();
   et_xnn_gemm_force_path(-1);

@@ -43,7 +43,7 @@ def _calls(d, n):
 
 
 MODELS = ["mlp", "cnn", "block", "lstm", "several", "elementwise", "shapes",
-          "dynamic_mlp", "dynamic_block", "wide"]
+          "dynamic_mlp", "dynamic_block", "wide", "edges"]
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -182,6 +182,30 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
             att = torch.softmax(q @ q.transpose(1, 2) * 0.125, dim=-1) @ q
             return torch.tanh(u), F.gelu(f), att
 
+    class Edges(nn.Module):
+        """The kernels' edge cases: depthwise windows whose interior run is
+        empty, one pixel or the whole row (dilation, stride, padding past
+        the kernel, odd sizes), a 3-channel strided stem convolution (im2col
+        rows clipped on both sides), and permutations that merge into one
+        batched 2-D transpose or do not."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv2d(3, 16, 3, stride=2, padding=1)
+            self.dw_dil = nn.Conv2d(16, 16, 3, stride=2, padding=3, dilation=2, groups=16)
+            self.dw_valid = nn.Conv2d(16, 16, 5, groups=16)
+            self.dw_wide = nn.Conv2d(16, 16, (1, 7), padding=(0, 4), groups=16)
+            self.c_pad = nn.Conv2d(16, 8, (3, 5), stride=(1, 3), padding=(2, 4))
+
+        def forward(self, x):
+            y = F.relu(self.stem(x))
+            a = self.dw_dil(y)
+            b = self.dw_valid(y)
+            c = self.dw_wide(y)
+            d = self.c_pad(y)
+            return (a, b, c, d, y.permute(0, 3, 1, 2), y.permute(3, 1, 0, 2),
+                    y.permute(1, 0, 2, 3), x.reshape(3, -1).t())
+
     g = torch.Generator().manual_seed(1)
 
     def r(*s):
@@ -208,6 +232,7 @@ def _models() -> Dict[str, Tuple[Any, List[tuple], Any]]:  # noqa: C901
         ),
         "dynamic_block": (Block(), [r(1, 16, 48), r(1, 5, 48)], ({1: seq},)),
         "wide": (Wide(), [r(1, 16, 48, 48)], None),
+        "edges": (Edges(), [r(1, 3, 23, 21)], None),
     }
     for m, _, _ in models.values():
         m.eval()
