@@ -71,8 +71,11 @@ def case(name: str, op: str, module, inputs) -> None:
 
 
 # mm / addmm / bmm / linear: tile edges (6 x 16), unpacked-B tails, K of 1.
+# A B of 256 KB or more takes the row-streaming path (M <= 4: (1, 768, 1000),
+# (3, 257, 1001)) or the panels packed into scratch (M >= 8; (20, 160, 1000)
+# packs two groups of panels, the last with a column tail).
 for (m, k, n) in [(1, 1, 1), (3, 17, 5), (7, 3, 33), (17, 255, 17), (64, 100, 31), (1, 768, 1000),
-                  (130, 64, 48)]:
+                  (130, 64, 48), (3, 257, 1001), (20, 160, 1000), (33, 300, 250)]:
     case(f"mm_{m}x{k}x{n}", "aten::mm.out", lambda: _Fn(torch.mm),
          lambda m=m, k=k, n=n: (_r(m, k, seed=1), _r(k, n, seed=2)))
 case("mm_float64", "aten::mm.out", lambda: _Fn(torch.mm),
@@ -84,6 +87,8 @@ case("addmm_beta_alpha", "aten::addmm.out",
      lambda: (_r(5, 21, seed=3), _r(5, 33, seed=1), _r(33, 21, seed=2)))
 case("linear", "aten::addmm.out", lambda: torch.manual_seed(4) and torch.nn.Linear(96, 50).eval(),
      lambda: (_r(7, 96, seed=1),))
+case("linear_batch1_large", "aten::addmm.out",
+     lambda: torch.manual_seed(4) and torch.nn.Linear(512, 600).eval(), lambda: (_r(1, 512, seed=1),))
 for (b, m, k, n) in [(1, 1, 1, 1), (3, 17, 5, 33), (12, 32, 16, 32)]:
     case(f"bmm_{b}x{m}x{k}x{n}", "aten::bmm.out", lambda: _Fn(torch.bmm),
          lambda b=b, m=m, k=k, n=n: (_r(b, m, k, seed=1), _r(b, k, n, seed=2)))
