@@ -92,6 +92,74 @@ dw_avx2(size_t c, size_t taps, const float *const *x, const float *const *w,
 #undef XV_CLAMP
 #endif
 
+/* ---- depthwise rows (planar layout) ------------------------------------ */
+
+static void dw_row_c(size_t n, size_t taps, const float *const *x,
+                     const float *w, float bias, float *y, size_t stride) {
+  for (size_t o = 0; o < n; o++) {
+    float s = bias;
+    for (size_t t = 0; t < taps; t++) s += w[t] * x[t][o * stride];
+    y[o] = s;
+  }
+}
+
+#ifdef XV_X86
+/* Eight outputs of tap row x at stride 1 or 2 (the even lanes of 16). */
+__attribute__((target("avx2,fma"))) static inline __m256
+dw_row_load(const float *x, size_t stride) {
+  if (stride == 1) return _mm256_loadu_ps(x);
+  __m256 a = _mm256_loadu_ps(x), b = _mm256_loadu_ps(x + 8);
+  __m256 e = _mm256_shuffle_ps(a, b, 0x88); /* a0 a2 b0 b2 | a4 a6 b4 b6 */
+  return _mm256_castpd_ps(
+      _mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)); /* a0 a2 a4 a6 b.. */
+}
+
+/* 32 outputs at a time (four independent accumulator chains), then 8; the
+ * rest one at a time. At stride 2 a block of 8 reads 16 inputs, one past
+ * its last: it runs only while that stays inside the row's n outputs. */
+__attribute__((target("avx2,fma"))) static void
+dw_row_avx2(size_t n, size_t taps, const float *const *x, const float *w,
+            float bias, float *y, size_t stride) {
+  const __m256 vb = _mm256_set1_ps(bias);
+  const size_t over = stride == 1 ? 0 : 1; /* outputs of slack a block needs */
+  size_t o = 0;
+  for (; o + 32 + over <= n; o += 32) {
+    __m256 a0 = vb, a1 = vb, a2 = vb, a3 = vb;
+    for (size_t t = 0; t < taps; t++) {
+      const float *xt = x[t] + o * stride;
+      __m256 wv = _mm256_broadcast_ss(w + t);
+      a0 = _mm256_fmadd_ps(wv, dw_row_load(xt, stride), a0);
+      a1 = _mm256_fmadd_ps(wv, dw_row_load(xt + 8 * stride, stride), a1);
+      a2 = _mm256_fmadd_ps(wv, dw_row_load(xt + 16 * stride, stride), a2);
+      a3 = _mm256_fmadd_ps(wv, dw_row_load(xt + 24 * stride, stride), a3);
+    }
+    _mm256_storeu_ps(y + o, a0);
+    _mm256_storeu_ps(y + o + 8, a1);
+    _mm256_storeu_ps(y + o + 16, a2);
+    _mm256_storeu_ps(y + o + 24, a3);
+  }
+  for (; o + 8 + over <= n; o += 8) {
+    __m256 a = vb;
+    for (size_t t = 0; t < taps; t++)
+      a = _mm256_fmadd_ps(_mm256_broadcast_ss(w + t),
+                          dw_row_load(x[t] + o * stride, stride), a);
+    _mm256_storeu_ps(y + o, a);
+  }
+  for (; o < n; o++) {
+    float s = bias;
+    for (size_t t = 0; t < taps; t++) s = fmaf(w[t], x[t][o * stride], s);
+    y[o] = s;
+  }
+}
+#endif
+
+et_xnn_dw_row_fn *et_xnn_dw_row_pick(void) {
+#ifdef XV_X86
+  if (et_xnn_gemm_path() == 1) return dw_row_avx2;
+#endif
+  return dw_row_c;
+}
+
 /* ---- element-wise functions ------------------------------------------ */
 
 static void exp_c(size_t n, const float *x, float *z) {

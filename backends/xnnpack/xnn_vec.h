@@ -27,6 +27,15 @@ typedef void et_xnn_dw_fn(size_t c, size_t taps, const float *const *x,
                           size_t zstride);
 et_xnn_dw_fn *et_xnn_dw_pick(void);
 
+/* One output row of a depthwise convolution in planar (NCHW) layout, over
+ * `taps` window taps inside the input for every one of the n outputs:
+ *   y[o] = bias + sum_t w[t] * x[t][o * stride]     (o < n, stride 1 or 2)
+ * the taps summed in order. x[t] points at tap t's input for output 0. */
+typedef void et_xnn_dw_row_fn(size_t n, size_t taps, const float *const *x,
+                              const float *w, float bias, float *y,
+                              size_t stride);
+et_xnn_dw_row_fn *et_xnn_dw_row_pick(void);
+
 /* y[i] += a * x[i] for i < n (x and y do not overlap). */
 typedef void et_xnn_axpy_fn(size_t n, float a, const float *x, float *y);
 et_xnn_axpy_fn *et_xnn_axpy_pick(void);

@@ -123,6 +123,56 @@ static void test_dw_best_path(void **state) {
   run_dw(1);
 }
 
+/* A planar depthwise row: each tap's input is an allocation of exactly the
+ * (n - 1) * stride + 1 floats the row reads (ASan catches a read past it),
+ * the output has a canary. */
+static void check_dw_row(size_t n, size_t taps, size_t stride) {
+  unsigned s = (unsigned)(n * 131 + taps * 7 + stride);
+  const size_t len = n ? (n - 1) * stride + 1 : 0;
+  const float *xs[25];
+  float *bufs[25], w[25];
+  for (size_t t = 0; t < taps; t++) {
+    bufs[t] = malloc(sizeof(float) * (len ? len : 1));
+    for (size_t i = 0; i < len; i++) bufs[t][i] = frand(&s);
+    xs[t] = bufs[t];
+    w[t] = frand(&s);
+  }
+  float bias = frand(&s);
+  float *y = malloc(sizeof(float) * (n + 1));
+  y[n] = 1234.5f;
+  et_xnn_dw_row_pick()(n, taps, xs, w, bias, y, stride);
+  for (size_t o = 0; o < n; o++) {
+    double ref = bias;
+    for (size_t t = 0; t < taps; t++) ref += (double)w[t] * xs[t][o * stride];
+    if (fabs(y[o] - ref) > 1e-5 * (1.0 + (double)taps))
+      fail_msg("dw_row n=%zu taps=%zu stride=%zu path=%d: y[%zu]=%g, reference %g", n,
+               taps, stride, et_xnn_gemm_path(), o, y[o], ref);
+  }
+  assert_true(y[n] == 1234.5f);
+  for (size_t t = 0; t < taps; t++) free(bufs[t]);
+  free(y);
+}
+
+static void run_dw_row(int path) {
+  static const size_t N[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 41, 64, 65, 112};
+  static const size_t T[] = {0, 1, 3, 9, 25};
+  et_xnn_gemm_force_path(path);
+  for (size_t i = 0; i < sizeof N / sizeof N[0]; i++)
+    for (size_t j = 0; j < sizeof T / sizeof T[0]; j++)
+      for (size_t st = 1; st <= 2; st++) check_dw_row(N[i], T[j], st);
+  et_xnn_gemm_force_path(-1);
+}
+
+static void test_dw_row_plain_c(void **state) {
+  (void)state;
+  run_dw_row(0);
+}
+
+static void test_dw_row_best_path(void **state) {
+  (void)state;
+  run_dw_row(1);
+}
+
 static double ref_fn(int fn, double x) {
   switch (fn) {
     case ET_XNN_V_EXP: return exp(x);
@@ -280,6 +330,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dw_plain_c),
       cmocka_unit_test(test_dw_best_path),
+      cmocka_unit_test(test_dw_row_plain_c),
+      cmocka_unit_test(test_dw_row_best_path),
       cmocka_unit_test(test_functions_plain_c),
       cmocka_unit_test(test_functions_best_path),
       cmocka_unit_test(test_softmax_plain_c),
