@@ -36,8 +36,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "bench" / ".cache"
 
-KINDS = ("et", "up", "xnn", "onnx")
-FILE_NAMES = {"et": "et.pte", "up": "up.pte", "xnn": "xnn.pte", "onnx": "model.onnx"}
+KINDS = ("et", "etx", "up", "xnn", "onnx")
+FILE_NAMES = {"et": "et.pte", "etx": "etx.pte", "up": "up.pte", "xnn": "xnn.pte",
+              "onnx": "model.onnx"}
 
 
 def _hash_files(paths: List[Path]) -> str:
@@ -66,6 +67,7 @@ def exporter_fingerprints() -> Dict[str, str]:
     torch_v = _version("torch")
     return {
         "et": f"torch={torch_v};src={_hash_files(et_src)[:16]}",
+        "etx": f"torch={torch_v};src={_hash_files(et_src)[:16]}",
         "up": f"torch={torch_v};executorch={_version('executorch')}",
         "xnn": f"torch={torch_v};executorch={_version('executorch')}",
         "onnx": f"torch={torch_v};onnx={_version('onnx')};onnxscript={_version('onnxscript')}",
@@ -137,6 +139,15 @@ def export_et(model: Any, inputs: Tuple[Any, ...]) -> bytes:
     return bytes(export(model, inputs).buffer)
 
 
+def export_etx(model: Any, inputs: Tuple[Any, ...]) -> bytes:
+    """edgetorch's own lowering: its XnnpackPartitioner and serializer."""
+    import torch
+    from edgetorch.export import XnnpackPartitioner, to_edge_transform_and_lower
+    ep = torch.export.export(model, inputs)
+    return bytes(to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+                 .to_executorch().buffer)
+
+
 def export_up(model: Any, inputs: Tuple[Any, ...]) -> bytes:
     import torch
     from executorch.exir import to_edge
@@ -197,7 +208,8 @@ def export_onnx(model: Any, inputs: Tuple[Any, ...], path: Path) -> Dict[str, An
     raise RuntimeError("; ".join(f"{k}: {e}" for k, e in zip(("torchscript", "dynamo"), errors)))
 
 
-EXPORTERS: Dict[str, Callable[..., Any]] = {"et": export_et, "up": export_up, "xnn": export_xnn}
+EXPORTERS: Dict[str, Callable[..., Any]] = {"et": export_et, "etx": export_etx, "up": export_up,
+                                            "xnn": export_xnn}
 
 
 def export_kind(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path) -> Dict[str, Any]:

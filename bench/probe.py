@@ -74,7 +74,7 @@ def main() -> None:
 
     key = args["key"]
     inputs = [np.load(p) for p in args.get("inputs", [])]
-    if key in ("edgetorch", "edgetorch_up", "edgetorch_xnn"):
+    if key in R.EDGETORCH_KEYS:
         R.edgetorch_set_threads(1)
     elif key in ("et_portable", "et_xnnpack"):
         R.upstream_set_threads(1)

@@ -495,7 +495,7 @@ def per_op_summary(po: Dict[str, Any]) -> Optional[Dict[str, Any]]:
 def summary_text(results: Dict[str, Any]) -> str:
     """The short table printed at the end of a run."""
     short = {"edgetorch": "edgetorch", "edgetorch_up": "et-rt(up.pte)",
-             "edgetorch_xnn": "et-rt(xnn.pte)",
+             "edgetorch_xnn": "et-rt(xnn.pte)", "edgetorch_etx": "edgetorch(xnn)",
              "et_portable": "ET portable*", "et_xnnpack": "ET XNNPACK", "eager": "eager",
              "ort": "ORT"}
     lines = []

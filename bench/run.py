@@ -143,7 +143,8 @@ def artifact_for(rdef: R.RuntimeDef, arts: A.ModelArtifacts) -> A.Artifact:
 
 
 def export_failure_text(art: A.Artifact, rdef: R.RuntimeDef) -> str:
-    who = {"et": "edgetorch export", "up": "upstream export", "xnn": "XNNPACK lowering",
+    who = {"et": "edgetorch export", "etx": "edgetorch XNNPACK lowering",
+           "up": "upstream export", "xnn": "XNNPACK lowering",
            "onnx": "ONNX export"}.get(art.kind, "export")
     return f"{who} failed: {art.error}"
 

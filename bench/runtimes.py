@@ -38,12 +38,17 @@ RUNTIMES: List[RuntimeDef] = [
     # Upstream's XNNPACK-delegated file on edgetorch's runtime and its
     # XnnpackBackend: runtime speed apart from exporter wins.
     RuntimeDef("edgetorch_xnn", "edgetorch runtime (upstream XNNPACK .pte)", "xnn", (1, 2)),
+    # edgetorch's own export lowered with edgetorch.XnnpackPartitioner (its
+    # own XnnpackBackend payloads) on edgetorch's runtime.
+    RuntimeDef("edgetorch_etx", "edgetorch (own XNNPACK-delegated export)", "etx", (1, 2)),
     RuntimeDef("et_portable", "upstream ET 1.5.1 portable*", "up", (1, 2)),
     RuntimeDef("et_xnnpack", "upstream ET 1.5.1 + XNNPACK", "xnn", (1, 2)),
     RuntimeDef("eager", "PyTorch eager", "eager", (1, 2)),
     RuntimeDef("ort", "ONNX Runtime CPU EP", "onnx", (1, 2)),
 ]
 BY_KEY = {r.key: r for r in RUNTIMES}
+# The rows the edgetorch runtime runs (its Python binding).
+EDGETORCH_KEYS = ("edgetorch", "edgetorch_up", "edgetorch_xnn", "edgetorch_etx")
 
 
 # ---------------------------------------------------------------------------
@@ -237,7 +242,7 @@ class OrtRunner:
 
 def make_runner(key: str, path: str, threads: int, eager_modules: Sequence[str] = (),
                 mmap: bool = False) -> Any:
-    if key in ("edgetorch", "edgetorch_up", "edgetorch_xnn"):
+    if key in EDGETORCH_KEYS:
         return EdgetorchRunner(path, mmap=mmap)
     if key in ("et_portable", "et_xnnpack"):
         return UpstreamRunner(path)
@@ -255,7 +260,7 @@ def edgetorch_set_threads(n: int) -> None:
 
 
 def set_global_threads(key: str, n: int) -> None:
-    if key in ("edgetorch", "edgetorch_up", "edgetorch_xnn"):
+    if key in EDGETORCH_KEYS:
         edgetorch_set_threads(n)
     elif key in ("et_portable", "et_xnnpack"):
         upstream_set_threads(n)
