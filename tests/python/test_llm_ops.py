@@ -527,3 +527,19 @@ def test_export_without_executorch() -> None:
     r = subprocess.run(_python() + ["-c", _WITHOUT_EXECUTORCH], capture_output=True,
                        text=True, timeout=600, env=dict(os.environ))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+def test_selective_build_keeps_the_llama_kernels(upstream_llama, tmp_path) -> None:
+    """A selective build of a program with llama:: ops: nothing is missing
+    and llm_ops.def (the table CMake builds kernels/llm from) keeps exactly
+    the two it uses."""
+    from edgetorch import selective
+
+    buf, _ = upstream_llama
+    p = tmp_path / "m.pte"
+    p.write_bytes(buf)
+    sel = selective.selective_build([str(p)], str(tmp_path / "sel"))
+    assert not sel.missing
+    assert {"llama::custom_sdpa.out", "llama::update_cache.out"} <= set(sel.operators)
+    kept = selective.parse_ops_def((tmp_path / "sel" / "llm_ops.def").read_text())
+    assert set(kept) == {"llama::custom_sdpa.out", "llama::update_cache.out"}
