@@ -152,60 +152,88 @@ typedef struct la_job {
   et_xnn_vfn *vexp;
 } la_job;
 
-static void la_row(const la_job *J, size_t b, size_t h, size_t i) {
+/* Query heads sharing a key/value head are computed together (at most
+ * LA_GROUP at a time): each block of keys and values is read once for all
+ * of them while it is in cache, which is what bounds decode with grouped
+ * heads. */
+#define LA_GROUP 8
+
+/* Query row i of heads h0 .. h0 + g - 1 of batch b, all reading kv head
+ * hk. */
+static void la_rows_of_group(const la_job *J, size_t b, size_t hk, size_t h0, size_t g,
+                             size_t i) {
   const et_llm_attn *a = J->a;
-  const size_t hk = h / (a->H / a->Hkv);
-  const float *q = a->q + b * a->q_sb + i * a->q_ss + h * a->q_sh;
   const float *k = a->k + b * a->k_sb + hk * a->k_sh;
   const float *v = a->v + b * a->v_sb + hk * a->v_sh;
-  float *acc = a->out + b * a->o_sb + i * a->o_ss + h * a->o_sh;
   const float *mrow = a->mask ? a->mask + i * a->mask_stride : NULL;
   const size_t d = a->D;
   size_t nk = a->n_keys;
   if (a->causal && a->start_pos + i + 1 < nk) nk = a->start_pos + i + 1;
+  const float *q[LA_GROUP];
+  float *acc[LA_GROUP];
+  float mx[LA_GROUP], l[LA_GROUP];
+  for (size_t r = 0; r < g; r++) {
+    q[r] = a->q + b * a->q_sb + i * a->q_ss + (h0 + r) * a->q_sh;
+    acc[r] = a->out + b * a->o_sb + i * a->o_ss + (h0 + r) * a->o_sh;
+    mx[r] = -INFINITY;
+    l[r] = 0.0f;
+    memset(acc[r], 0, d * sizeof *acc[r]);
+  }
   float s[LA_BLOCK];
-  float mx = -INFINITY, l = 0.0f;
-  memset(acc, 0, d * sizeof *acc);
   for (size_t n0 = 0; n0 < nk; n0 += LA_BLOCK) {
     const size_t nb = nk - n0 < LA_BLOCK ? nk - n0 : LA_BLOCK;
-    J->dots(d, q, k + n0 * a->k_ss, a->k_ss, nb, s);
-    float bmax = -INFINITY;
-    if (mrow) {
-      for (size_t j = 0; j < nb; j++) {
-        s[j] = s[j] * a->scale + mrow[n0 + j];
-        bmax = s[j] > bmax ? s[j] : bmax;
+    for (size_t r = 0; r < g; r++) {
+      J->dots(d, q[r], k + n0 * a->k_ss, a->k_ss, nb, s);
+      float bmax = -INFINITY;
+      if (mrow) {
+        for (size_t j = 0; j < nb; j++) {
+          s[j] = s[j] * a->scale + mrow[n0 + j];
+          bmax = s[j] > bmax ? s[j] : bmax;
+        }
+      } else {
+        for (size_t j = 0; j < nb; j++) {
+          s[j] *= a->scale;
+          bmax = s[j] > bmax ? s[j] : bmax;
+        }
       }
-    } else {
-      for (size_t j = 0; j < nb; j++) {
-        s[j] *= a->scale;
-        bmax = s[j] > bmax ? s[j] : bmax;
-      }
+      if (bmax == -INFINITY) continue; /* all masked: contributes nothing */
+      const float mnew = mx[r] > bmax ? mx[r] : bmax;
+      const float corr = mx[r] == -INFINITY ? 0.0f : expf(mx[r] - mnew);
+      for (size_t j = 0; j < nb; j++) s[j] -= mnew;
+      J->vexp(nb, s, s);
+      float sum = 0.0f;
+      for (size_t j = 0; j < nb; j++) sum += s[j];
+      l[r] = l[r] * corr + sum;
+      J->accum(d, acc[r], corr, v + n0 * a->v_ss, a->v_ss, nb, s);
+      mx[r] = mnew;
     }
-    if (bmax == -INFINITY) continue; /* all masked: contributes nothing */
-    const float mnew = mx > bmax ? mx : bmax;
-    const float corr = mx == -INFINITY ? 0.0f : expf(mx - mnew);
-    for (size_t j = 0; j < nb; j++) s[j] -= mnew;
-    J->vexp(nb, s, s);
-    float sum = 0.0f;
-    for (size_t j = 0; j < nb; j++) sum += s[j];
-    l = l * corr + sum;
-    J->accum(d, acc, corr, v + n0 * a->v_ss, a->v_ss, nb, s);
-    mx = mnew;
   }
-  if (l > 0.0f) {
-    const float inv = 1.0f / l;
-    for (size_t c = 0; c < d; c++) acc[c] *= inv;
-  } else if (l != l) { /* NaN scores: keep the NaN */
-    for (size_t c = 0; c < d; c++) acc[c] = l;
+  for (size_t r = 0; r < g; r++) {
+    if (l[r] > 0.0f) {
+      const float inv = 1.0f / l[r];
+      for (size_t c = 0; c < d; c++) acc[r][c] *= inv;
+    } else if (l[r] != l[r]) { /* NaN scores: keep the NaN */
+      for (size_t c = 0; c < d; c++) acc[r][c] = l[r];
+    }
   }
 }
 
-static void la_rows(void *ctx, size_t begin, size_t end) {
+/* Task t: (batch, kv head, group chunk, query row), the row fastest so
+ * that neighbouring tasks share their keys. */
+static void la_tasks(void *ctx, size_t begin, size_t end) {
   const la_job *J = (const la_job *)ctx;
   const et_llm_attn *a = J->a;
+  const size_t rep = a->H / a->Hkv;
+  const size_t chunks = (rep + LA_GROUP - 1) / LA_GROUP;
   for (size_t t = begin; t < end; t++) {
-    const size_t i = t % a->S, bh = t / a->S;
-    la_row(J, bh / a->H, bh % a->H, i);
+    const size_t i = t % a->S;
+    size_t rest = t / a->S;
+    const size_t c = rest % chunks;
+    rest /= chunks;
+    const size_t hk = rest % a->Hkv, b = rest / a->Hkv;
+    const size_t h0 = hk * rep + c * LA_GROUP;
+    const size_t g = rep - c * LA_GROUP < LA_GROUP ? rep - c * LA_GROUP : LA_GROUP;
+    la_rows_of_group(J, b, hk, h0, g, i);
   }
 }
 
@@ -217,9 +245,11 @@ void et_llm_attention(et_parallel *par, const et_llm_attn *a) {
     J.accum = accum_avx2;
   }
 #endif
-  const size_t rows = a->B * a->H * a->S;
+  const size_t rep = a->H / a->Hkv;
+  const size_t chunks = (rep + LA_GROUP - 1) / LA_GROUP;
+  const size_t tasks = a->B * a->Hkv * chunks * a->S;
   /* About 2^15 multiply-adds (QK and PV) per task at least. */
-  const size_t per_row = 2 * (a->n_keys + 1) * (a->D + 1);
-  const size_t grain = per_row >= ((size_t)1 << 15) ? 1 : ((size_t)1 << 15) / per_row;
-  et_parallel_for(par, rows, grain, la_rows, &J);
+  const size_t per_task = 2 * (a->n_keys + 1) * (a->D + 1) * (rep < LA_GROUP ? rep : LA_GROUP);
+  const size_t grain = per_task >= ((size_t)1 << 15) ? 1 : ((size_t)1 << 15) / per_task;
+  et_parallel_for(par, tasks, grain, la_tasks, &J);
 }

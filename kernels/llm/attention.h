@@ -4,9 +4,11 @@
  * (online softmax, as in flash attention), so no score matrix larger than
  * one block of one row ever exists. The running numerator accumulates in
  * the output row itself; the only other memory is a block of scores on the
- * stack. Rows (batch, head, query position) are split over the parallel-for
- * hook; each row is computed the same way whatever thread runs it, so
- * results do not depend on the thread count.
+ * stack. Query heads that share a key/value head run together, so each
+ * block of keys and values is read once for all of them. Tasks (batch, kv
+ * head, query position) are split over the parallel-for hook; each row is
+ * computed the same way whatever thread runs it, so results do not depend
+ * on the thread count.
  *
  * Vector path: AVX2+FMA on x86 when the CPU backend's GEMM takes it
  * (et_xnn_gemm_path() == 1, chosen at run time; tests may force either),

@@ -73,6 +73,7 @@ static const sdpa_case kCases[] = {
     {1, 4, 2, 1, 5, 9, 0, false, false, false},    /* not causal: keys 0..3 */
     {1, 3, 4, 2, 24, 11, 2, false, true, false},   /* additive mask over the cache */
     {1, 7, 3, 3, 64, 150, 140, true, false, false}, /* cache full at the end */
+    {1, 2, 20, 2, 9, 40, 30, true, false, false},   /* 10 heads per kv head: 8 + 2 */
 };
 
 static void run_case(const sdpa_case *c, int path) {
