@@ -136,12 +136,14 @@ static et_status new_module(et_module **out, et_diag *diag) {
                        "cannot allocate a module");
   }
   /* Searched in order (DESIGN.md): optimized kernels where they exist,
-   * then the quantized_decomposed:: library, then portable. */
+   * then the quantized_decomposed:: library, the llama:: one, then
+   * portable. */
   m->tables[0] = &et_optimized_kernels;
   m->tables[1] = &et_quantized_kernels;
-  m->tables[2] = &et_portable_kernels;
+  m->tables[2] = &et_llm_kernels;
+  m->tables[3] = &et_portable_kernels;
   m->registry.kernel_tables = m->tables;
-  m->registry.n_kernel_tables = 3;
+  m->registry.n_kernel_tables = 4;
   m->registry.backends = m->backends;
   /* The backends built into the hosted library are there from the start. */
   m->backends[0] = &et_xnnpack_backend;

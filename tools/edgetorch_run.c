@@ -354,6 +354,7 @@ static const char *kernel_libraries(const et_registry *reg) {
                           i ? ", " : "",
                           t == &et_portable_kernels    ? "portable"
                           : t == &et_quantized_kernels ? "quantized"
+                          : t == &et_llm_kernels       ? "llm"
                           : t == &et_optimized_kernels ? "optimized"
                                                        : "table",
                           t->count);

@@ -10,10 +10,11 @@ reads every method of every program and writes into DIR
   step itself: ``cmake -DET_SELECT_PTE="a.pte;b.pte"``. With
   ``-ffunction-sections -Wl,--gc-sections`` (as the Cortex-M firmware
   builds) the unused kernels drop out of the image.
-- ``quantized_ops.def`` and ``optimized_ops.def``: the same filter over
-  ``kernels/quantized/ops.def`` (``quantized_decomposed::`` operators, a
-  table of their own) and ``kernels/optimized/ops.def`` (searched first);
-  CMake takes them from beside ``-DET_OPS_DEF``.
+- ``quantized_ops.def``, ``llm_ops.def`` and ``optimized_ops.def``: the
+  same filter over ``kernels/quantized/ops.def`` (``quantized_decomposed::``
+  operators, a table of their own), ``kernels/llm/ops.def`` (``llama::``
+  operators) and ``kernels/optimized/ops.def`` (searched first); CMake
+  takes them from beside ``-DET_OPS_DEF``.
 - ``selected_ops.txt``: the operator names, one a line.
 - ``backends.txt``: the delegate backend ids the programs call, one a line
   (link those backends; none other is needed).
@@ -137,12 +138,14 @@ def selective_build(programs: Sequence[str], out_dir: str, ops_def: Optional[str
     # the other tables: the source tree's, else the installed copies
     here = Path(__file__).resolve().parent
     others = {}
-    for name in ("quantized", "optimized"):
+    for name in ("quantized", "optimized", "llm"):
         for cand in (full_path.parent.parent / name / "ops.def", here / "_data" / f"{name}_ops.def"):
             if cand.is_file():
                 others[name] = cand.read_text()
                 break
-    quantized = parse_ops_def(others.get("quantized", ""))
+    # operators of the tables besides portable that the module registers
+    quantized = (parse_ops_def(others.get("quantized", ""))
+                 | parse_ops_def(others.get("llm", "")))
     used: Dict[str, List[str]] = {}
     backends: Set[str] = set()
     for p in programs:

@@ -545,16 +545,18 @@ static void test_add_backend(void **state) {
       et_module_load_buffer(kAddConstPte, sizeof kAddConstPte, &mod, NULL),
       ET_OK);
   const et_registry *reg = et_module_registry(mod);
-  /* DESIGN.md: optimized, quantized, portable (upstream's order) */
-  assert_int_equal(reg->n_kernel_tables, 3);
+  /* DESIGN.md: optimized, quantized, llm, portable (upstream's order) */
+  assert_int_equal(reg->n_kernel_tables, 4);
   assert_ptr_equal(reg->kernel_tables[0], &et_optimized_kernels);
   assert_ptr_equal(reg->kernel_tables[1], &et_quantized_kernels);
-  assert_ptr_equal(reg->kernel_tables[2], &et_portable_kernels);
+  assert_ptr_equal(reg->kernel_tables[2], &et_llm_kernels);
+  assert_ptr_equal(reg->kernel_tables[3], &et_portable_kernels);
   /* the optimized table taken out; a second time: NotFound */
   assert_int_equal(et_module_remove_kernels(mod, &et_optimized_kernels), ET_OK);
-  assert_int_equal(reg->n_kernel_tables, 2);
+  assert_int_equal(reg->n_kernel_tables, 3);
   assert_ptr_equal(reg->kernel_tables[0], &et_quantized_kernels);
-  assert_ptr_equal(reg->kernel_tables[1], &et_portable_kernels);
+  assert_ptr_equal(reg->kernel_tables[1], &et_llm_kernels);
+  assert_ptr_equal(reg->kernel_tables[2], &et_portable_kernels);
   assert_int_equal(et_module_remove_kernels(mod, &et_optimized_kernels), ET_NOT_FOUND);
   assert_int_equal(et_module_remove_kernels(NULL, &et_optimized_kernels),
                    ET_INVALID_ARGUMENT);

@@ -216,6 +216,7 @@ static inline bool kt_tag_ok(char c, const et_value *v) {
 static inline et_status kt_call_n(const char *name, et_value **args, size_t nargs) {
   const et_kernel *k = et_kernel_table_find(&et_portable_kernels, name);
   if (!k) k = et_kernel_table_find(&et_quantized_kernels, name);
+  if (!k) k = et_kernel_table_find(&et_llm_kernels, name);
   if (!k) fail_msg("kernel %s is not registered", name);
   if (strlen(k->sig) != nargs)
     fail_msg("%s: signature %s has %zu letters, test passes %zu args", name, k->sig,

@@ -130,7 +130,11 @@ def test_exporter_reads_the_kernel_table():
     q_def = REPO / "kernels" / "quantized" / "ops.def"
     assert oplib.find_ops_def().resolve() == ops_def.resolve()
     assert oplib.find_quantized_ops_def().resolve() == q_def.resolve()
+    llm_def = REPO / "kernels" / "llm" / "ops.def"
+    assert oplib.find_llm_ops_def().resolve() == llm_def.resolve()
     assert oplib.kernel_library() == (oplib.parse_ops_def(ops_def.read_text())
-                                      | oplib.parse_ops_def(q_def.read_text()))
+                                      | oplib.parse_ops_def(q_def.read_text())
+                                      | oplib.parse_ops_def(llm_def.read_text()))
+    assert "llama::custom_sdpa.out" in oplib.kernel_library()
     assert "aten::add.out" in oplib.kernel_library()
     assert "quantized_decomposed::quantize_per_tensor.out" in oplib.kernel_library()

@@ -59,7 +59,7 @@ def library(name: str) -> Path:
 
 
 @pytest.mark.parametrize("name", ["edgetorch_core", "edgetorch_portable", "edgetorch_xnnpack",
-                                  "edgetorch_optimized"])
+                                  "edgetorch_optimized", "edgetorch_llm_kernels"])
 def test_no_heap_no_abort_no_stdio(name: str) -> None:
     syms = undefined_symbols(library(name))
     assert syms, f"no object files found in lib{name}.a"

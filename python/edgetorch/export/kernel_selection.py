@@ -59,8 +59,12 @@ def kernel_for(target: Any) -> Tuple[Optional[Kernel], str]:
         return Kernel(INPLACE_KERNELS[target], target._schema, False, target._schema,
                       inplace=True), ""
     if isinstance(target, torch._ops.OpOverload):
-        if target._schema.is_mutable and not any(a.is_out for a in target._schema.arguments):
+        if (target._schema.is_mutable and not any(a.is_out for a in target._schema.arguments)
+                and target.namespace == "aten"):
             return None, "in-place op"
+        # A custom op writing an argument (llama::update_cache's cache, put
+        # back in place by passes.remove_auto_functionalized) calls its .out
+        # overload, which writes the same argument.
         out = oplib.out_variant(target)
         if out is None:
             return None, "no out variant"

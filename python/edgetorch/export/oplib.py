@@ -61,6 +61,20 @@ def find_quantized_ops_def() -> Optional[Path]:
     return None
 
 
+def find_llm_ops_def() -> Optional[Path]:
+    """Where the LLM kernel table (llama:: ops) is: $EDGETORCH_LLM_OPS_DEF,
+    package data (``_data/llm_ops.def``) or the repo's kernels/llm/ops.def."""
+    env = os.environ.get("EDGETORCH_LLM_OPS_DEF")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent  # python/edgetorch
+    for cand in (here / "_data" / "llm_ops.def",
+                 here.parent.parent / "kernels" / "llm" / "ops.def"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def _load(path: str) -> FrozenSet[str]:
     ops = parse_ops_def(Path(path).read_text())
@@ -71,15 +85,18 @@ def _load(path: str) -> FrozenSet[str]:
 
 def kernel_library() -> FrozenSet[str]:
     """The operator names edgetorch's kernel libraries implement: the
-    portable table and the quantized one (kernels/quantized/ops.def), which
-    the runtime's module registers by default."""
+    portable table, the quantized one (kernels/quantized/ops.def) and the
+    llama:: one (kernels/llm/ops.def), which the runtime's module registers
+    by default."""
     p = find_ops_def()
     if p is None:
         raise RuntimeError(
             "cannot find the kernel table ops.def (package data edgetorch/_data/ops.def, "
             "the repository's kernels/portable/ops.def, or $EDGETORCH_OPS_DEF)")
     q = find_quantized_ops_def()
-    return _load(str(p)) | (_load(str(q)) if q is not None else frozenset())
+    lm = find_llm_ops_def()
+    return (_load(str(p)) | (_load(str(q)) if q is not None else frozenset())
+            | (_load(str(lm)) if lm is not None else frozenset()))
 
 
 def kernel_name(name: str, overload: str) -> str:

@@ -122,6 +122,24 @@ def remove_effect_tokens(ep: torch.export.ExportedProgram) -> torch.export.Expor
     return _remove_effect_tokens(ep)
 
 
+def remove_auto_functionalized(ep: torch.export.ExportedProgram
+                               ) -> torch.export.ExportedProgram:
+    """Custom operators that write an argument (``llama::update_cache``'s
+    cache) come out of torch.export wrapped in ``auto_functionalized``, whose
+    result is then copied back into the buffer. torch's own pass puts the
+    writing operator back in place (as upstream's to_executorch does), so
+    the buffer is written directly and its write-back disappears."""
+    hops = {getattr(torch.ops.higher_order, n, None)
+            for n in ("auto_functionalized", "auto_functionalized_v2")} - {None}
+    if not any(n.op == "call_function" and n.target in hops
+               for n in ep.graph_module.graph.nodes):
+        return ep
+    from torch.export._remove_auto_functionalized_pass import (
+        unsafe_remove_auto_functionalized_pass)
+
+    return unsafe_remove_auto_functionalized_pass(ep)
+
+
 def lift(ep: torch.export.ExportedProgram, name: str) -> EdgeMethod:
     """Turn parameters/constants into get_attr constants; tag placeholders."""
     from torch.export.graph_signature import InputKind, OutputKind

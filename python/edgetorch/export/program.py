@@ -351,6 +351,7 @@ def to_edge(programs: Union[torch.export.ExportedProgram,
         ep = ep.run_decompositions(table)
         exported[name] = ep
         lifted = passes.remove_effect_tokens(copy.deepcopy(ep, _shared_tensors(ep)))
+        lifted = passes.remove_auto_functionalized(lifted)
         m = passes.lift(lifted, name)
         passes.edge_passes(m, library, config.preserve_channels_last)
         methods[name] = m

@@ -13,11 +13,16 @@ The program has what upstream ExecuTorch's LLM runner reads
   ``float[1, vocab]`` for the last position (upstream's default; its
   sampler reads the last row either way) or ``[1, S, vocab]`` with
   ``full_logits=True``.
-* the KV cache: one ``k_cache``/``v_cache`` pair per layer, shape
-  (1, n_kv_heads, max_context_len, head_dim), mutable buffers in planned
-  memory that keep their contents between calls of the loaded method and
-  start as zeros (both runtimes zero planned memory; nothing is stored in
-  the file). They are written in place (``index_put_``).
+* the KV cache: one ``k_cache``/``v_cache`` pair per layer, mutable
+  buffers in planned memory that keep their contents between calls of the
+  loaded method and start as zeros (both runtimes zero planned memory;
+  nothing is stored in the file). With ``custom_sdpa=True`` (the default)
+  they have upstream's layout (1, max_context_len, n_kv_heads, head_dim)
+  and attention is upstream's ``llama::update_cache`` +
+  ``llama::custom_sdpa`` (edgetorch runs them on kernels/llm's fused
+  attention; upstream's runtime with its custom ops library linked);
+  with ``custom_sdpa=False``, (1, n_kv_heads, max_context_len, head_dim)
+  written by ``index_put_`` and read by portable matmul/softmax.
 * constant methods: ``get_max_seq_len``, ``get_max_context_len``,
   ``get_vocab_size``, ``get_n_layers``, ``use_kv_cache`` (True),
   ``use_sdpa_with_kv_cache`` (False), ``enable_dynamic_shape``, and
@@ -63,7 +68,7 @@ def _check_quantize(quantize: Optional[str], group_size: Optional[int]) -> None:
 
 
 def as_decoder(model: Any, *, max_context_len: int, dtype: torch.dtype = torch.float32,
-               full_logits: bool = False) -> Decoder:
+               full_logits: bool = False, custom_sdpa: bool = False) -> Decoder:
     """The Decoder to export: ``model`` itself, a transformers causal LM
     (weights shared, not copied), or a directory written by
     ``save_pretrained``."""
@@ -74,13 +79,13 @@ def as_decoder(model: Any, *, max_context_len: int, dtype: torch.dtype = torch.f
                 f"export asks for {max_context_len}; build it with the same value")
         if bool(model.full_logits) != bool(full_logits):
             raise LlmExportError("the Decoder's full_logits differs from the export's")
-        return model
+        return model  # its own custom_ops choice stands
     if isinstance(model, (str, os.PathLike)):
         return load_hf_dir(model, max_context_len=max_context_len, dtype=dtype,
-                           full_logits=full_logits)
+                           full_logits=full_logits, custom_ops=custom_sdpa)
     if isinstance(model, torch.nn.Module):
         return from_hf_model(model, max_context_len=max_context_len, dtype=dtype,
-                             full_logits=full_logits)
+                             full_logits=full_logits, custom_ops=custom_sdpa)
     raise UnsupportedModelError(
         f"cannot export a {type(model).__name__}: give a transformers causal LM "
         "(LlamaForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel, ...), a directory written "
@@ -98,7 +103,7 @@ def metadata(dec: Decoder, max_seq_len: int, *, bos_id: Optional[int] = None,
         "get_vocab_size": int(c.vocab_size),
         "get_n_layers": int(c.n_layers),
         "use_kv_cache": True,
-        "use_sdpa_with_kv_cache": False,
+        "use_sdpa_with_kv_cache": bool(getattr(dec, "custom_ops", False)),
         "enable_dynamic_shape": max_seq_len > 1,
     }
     bos = c.bos_id if bos_id is None else bos_id
@@ -114,7 +119,8 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
            dtype: torch.dtype = torch.float32, quantize: Optional[str] = None,
            group_size: Optional[int] = None, *, full_logits: bool = False,
            bos_id: Optional[int] = None, eos_ids: Optional[Sequence[int]] = None,
-           config: Optional[ExportConfig] = None, progress: ProgressFn = None):
+           custom_sdpa: bool = True, config: Optional[ExportConfig] = None,
+           progress: ProgressFn = None):
     """Export a decoder LM with a KV cache; returns an ``edgetorch.PteProgram``
     (``.buffer``, ``.write_to_file(path)``), as ``edgetorch.export`` does.
 
@@ -127,6 +133,9 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     supported yet). ``quantize`` / ``group_size``: "int8" and "8da4w" raise
     ``QuantizationNotImplementedError`` for now. ``bos_id`` / ``eos_ids``
     override the checkpoint's for ``get_bos_id`` / ``get_eos_ids``.
+    ``custom_sdpa``: attention as upstream's ``llama::update_cache`` +
+    ``llama::custom_sdpa`` on seq-major caches (default; a given Decoder
+    keeps its own ``custom_ops``), else ``index_put_`` + matmul/softmax.
     ``config``: exporter options (default: ``ExportConfig(init_mutable_buffers=False)``,
     so that the KV cache is not stored in the file).
     """
@@ -146,7 +155,7 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
                              f"max_seq_len ({max_seq_len})")
     t0 = time.monotonic()
     dec = as_decoder(model, max_context_len=max_context_len, dtype=dtype,
-                     full_logits=full_logits)
+                     full_logits=full_logits, custom_sdpa=custom_sdpa)
     c = dec.config
     if c.arch == "gpt2" and max_context_len > c.max_position_embeddings:
         raise LlmExportError(f"max_context_len {max_context_len} is longer than GPT-2's "

@@ -14,10 +14,15 @@ The graph the exporter sees::
                                                       (or [1, S, vocab])
 
 ``S`` is dynamic (1..max_seq_len). Each attention layer keeps ``k_cache`` and
-``v_cache`` buffers of shape (1, n_kv_heads, max_context_len, head_dim),
-written in place at positions ``input_pos .. input_pos + S - 1``
-(``index_put_``) and read whole under a causal mask computed from the
-positions, so nothing in the graph depends on data-dependent sizes.
+``v_cache`` buffers written in place at positions ``input_pos .. input_pos +
+S - 1``. With ``custom_ops`` (what ``edgetorch.llm.export`` uses by
+default) they have upstream's custom-op layout (1, max_context_len,
+n_kv_heads, head_dim) and attention is ``llama::update_cache`` +
+``llama::custom_sdpa`` (``edgetorch.llm.ops``; the fused attention of
+kernels/llm at run time). Without, they are (1, n_kv_heads,
+max_context_len, head_dim), written by ``index_put_`` and read whole under
+a causal mask computed from the positions, so nothing in the graph depends
+on data-dependent sizes.
 Positions outside ``0 .. max_context_len - 1`` are sent to index
 ``max_context_len``, which the cache update's bounds check rejects on every
 runtime: such a call fails instead of wrapping around.
@@ -266,12 +271,15 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 class KVCache(nn.Module):
-    """Static cache (1, n_kv_heads, max_context_len, head_dim), updated in place."""
+    """Static cache updated in place: (1, n_kv_heads, max_context_len,
+    head_dim), or with ``seq_major`` upstream's custom-op layout (1,
+    max_context_len, n_kv_heads, head_dim)."""
 
     def __init__(self, n_kv_heads: int, max_context_len: int, head_dim: int,
-                 dtype: torch.dtype) -> None:
+                 dtype: torch.dtype, seq_major: bool = False) -> None:
         super().__init__()
-        shape = (1, n_kv_heads, max_context_len, head_dim)
+        shape = ((1, max_context_len, n_kv_heads, head_dim) if seq_major
+                 else (1, n_kv_heads, max_context_len, head_dim))
         self.register_buffer("k_cache", torch.zeros(shape, dtype=dtype), persistent=False)
         self.register_buffer("v_cache", torch.zeros(shape, dtype=dtype), persistent=False)
 
@@ -283,6 +291,17 @@ class KVCache(nn.Module):
         torch.ops.aten.index_put_(self.k_cache, [None, None, index], k)
         torch.ops.aten.index_put_(self.v_cache, [None, None, index], v)
         return self.k_cache, self.v_cache
+
+    def attend_custom(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                      start_pos: Any, scale: float) -> torch.Tensor:
+        """upstream's custom ops: q, k, v [1, S, heads, D] (seq-major cache);
+        writes rows start_pos .. start_pos + S - 1, then attends causally
+        over the cache. Returns [1, S, H * D]."""
+        torch.ops.llama.update_cache(k, self.k_cache, start_pos)
+        torch.ops.llama.update_cache(v, self.v_cache, start_pos)
+        out = torch.ops.llama.custom_sdpa(q, self.k_cache, self.v_cache, start_pos, None,
+                                          0.0, True, scale)
+        return out.reshape(1, q.shape[1], q.shape[2] * q.shape[3])
 
 
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor,
@@ -306,7 +325,7 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor
 
 class Attention(nn.Module):
     def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
-                 layer_idx: int) -> None:
+                 layer_idx: int, custom_ops: bool = False) -> None:
         super().__init__()
         self.n_heads, self.n_kv_heads, self.head_dim = c.n_heads, c.n_kv_heads, c.head_dim
         self.q_proj = Linear(c.dim, c.n_heads * c.head_dim, bias=c.qkv_bias)
@@ -314,11 +333,19 @@ class Attention(nn.Module):
         self.v_proj = Linear(c.dim, c.n_kv_heads * c.head_dim, bias=c.qkv_bias)
         self.o_proj = Linear(c.n_heads * c.head_dim, c.dim, bias=c.o_bias)
         self.scale = c.head_dim ** -0.5
-        self.kv = KVCache(c.n_kv_heads, max_context_len, c.head_dim, dtype)
+        self.custom = custom_ops
+        self.kv = KVCache(c.n_kv_heads, max_context_len, c.head_dim, dtype, custom_ops)
 
-    def forward(self, x: torch.Tensor, index: torch.Tensor, cos: torch.Tensor,
-                sin: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, index: Any, cos: torch.Tensor,
+                sin: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
         s = x.shape[1]
+        if self.custom:  # index is start_pos; cos, sin [S, 1, D]
+            q = self.q_proj(x).reshape(1, s, self.n_heads, self.head_dim)
+            k = self.k_proj(x).reshape(1, s, self.n_kv_heads, self.head_dim)
+            v = self.v_proj(x).reshape(1, s, self.n_kv_heads, self.head_dim)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            return self.o_proj(self.kv.attend_custom(q, k, v, index, self.scale))
         q = self.q_proj(x).reshape(1, s, self.n_heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).reshape(1, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).reshape(1, s, self.n_kv_heads, self.head_dim).transpose(1, 2)
@@ -342,9 +369,9 @@ class MLP(nn.Module):
 
 class LlamaLayer(nn.Module):
     def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
-                 i: int) -> None:
+                 i: int, custom_ops: bool = False) -> None:
         super().__init__()
-        self.self_attn = Attention(c, max_context_len, dtype, i)
+        self.self_attn = Attention(c, max_context_len, dtype, i, custom_ops)
         self.mlp = MLP(c)
         self.input_layernorm = RMSNorm(c.dim, c.norm_eps)
         self.post_attention_layernorm = RMSNorm(c.dim, c.norm_eps)
@@ -355,27 +382,33 @@ class LlamaLayer(nn.Module):
 
 
 class _LlamaBody(nn.Module):
-    def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype) -> None:
+    def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
+                 custom_ops: bool = False) -> None:
         super().__init__()
         self.embed_tokens = nn.Embedding(c.vocab_size, c.dim)
-        self.layers = nn.ModuleList(LlamaLayer(c, max_context_len, dtype, i)
+        self.layers = nn.ModuleList(LlamaLayer(c, max_context_len, dtype, i, custom_ops)
                                     for i in range(c.n_layers))
         self.norm = RMSNorm(c.dim, c.norm_eps)
 
 
 class GPT2Attention(nn.Module):
     def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
-                 layer_idx: int) -> None:
+                 layer_idx: int, custom_ops: bool = False) -> None:
         super().__init__()
         self.n_heads, self.head_dim, self.dim = c.n_heads, c.head_dim, c.dim
         self.c_attn = Conv1D(c.dim, 3 * c.dim)
         self.c_proj = Conv1D(c.dim, c.dim)
         self.scale = c.attn_scale / (layer_idx + 1 if c.scale_by_layer else 1)
-        self.kv = KVCache(c.n_heads, max_context_len, c.head_dim, dtype)
+        self.custom = custom_ops
+        self.kv = KVCache(c.n_heads, max_context_len, c.head_dim, dtype, custom_ops)
 
     def forward(self, x, index, mask):
         s = x.shape[1]
         q, k, v = self.c_attn(x).split(self.dim, dim=2)
+        if self.custom:  # index is start_pos
+            shape = (1, s, self.n_heads, self.head_dim)
+            return self.c_proj(self.kv.attend_custom(q.reshape(shape), k.reshape(shape),
+                                                     v.reshape(shape), index, self.scale))
         q = q.reshape(1, s, self.n_heads, self.head_dim).transpose(1, 2)
         k = k.reshape(1, s, self.n_heads, self.head_dim).transpose(1, 2)
         v = v.reshape(1, s, self.n_heads, self.head_dim).transpose(1, 2)
@@ -396,10 +429,10 @@ class GPT2MLP(nn.Module):
 
 class GPT2Block(nn.Module):
     def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
-                 i: int) -> None:
+                 i: int, custom_ops: bool = False) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(c.dim, eps=c.norm_eps)
-        self.attn = GPT2Attention(c, max_context_len, dtype, i)
+        self.attn = GPT2Attention(c, max_context_len, dtype, i, custom_ops)
         self.ln_2 = nn.LayerNorm(c.dim, eps=c.norm_eps)
         self.mlp = GPT2MLP(c)
 
@@ -409,11 +442,12 @@ class GPT2Block(nn.Module):
 
 
 class _GPT2Body(nn.Module):
-    def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype) -> None:
+    def __init__(self, c: DecoderConfig, max_context_len: int, dtype: torch.dtype,
+                 custom_ops: bool = False) -> None:
         super().__init__()
         self.wte = nn.Embedding(c.vocab_size, c.dim)
         self.wpe = nn.Embedding(c.max_position_embeddings, c.dim)
-        self.h = nn.ModuleList(GPT2Block(c, max_context_len, dtype, i)
+        self.h = nn.ModuleList(GPT2Block(c, max_context_len, dtype, i, custom_ops)
                                for i in range(c.n_layers))
         self.ln_f = nn.LayerNorm(c.dim, eps=c.norm_eps)
 
@@ -427,19 +461,29 @@ class Decoder(nn.Module):
 
     ``full_logits``: return logits for every position ([1, S, vocab]) rather
     than the last one ([1, vocab], what upstream's llama export returns and
-    its runner reads)."""
+    its runner reads).
+
+    ``custom_ops``: attention through upstream's ``llama::update_cache`` and
+    ``llama::custom_sdpa`` (``edgetorch.llm.ops``) on seq-major caches
+    (1, max_context_len, n_kv_heads, head_dim), as upstream's llama export
+    with its custom SDPA; else ``index_put_`` and matmul/softmax over
+    head-major caches."""
 
     def __init__(self, config: DecoderConfig, max_context_len: int,
-                 dtype: torch.dtype = torch.float32, full_logits: bool = False) -> None:
+                 dtype: torch.dtype = torch.float32, full_logits: bool = False,
+                 custom_ops: bool = False) -> None:
         super().__init__()
         self.config = config
         self.max_context_len = int(max_context_len)
         self.full_logits = full_logits
+        self.custom_ops = bool(custom_ops)
+        if self.custom_ops:
+            from . import ops  # noqa: F401  (defines the llama:: operators)
         c = config
         if c.arch == "gpt2":
-            self.transformer = _GPT2Body(c, max_context_len, dtype)
+            self.transformer = _GPT2Body(c, max_context_len, dtype, self.custom_ops)
         else:
-            self.model = _LlamaBody(c, max_context_len, dtype)
+            self.model = _LlamaBody(c, max_context_len, dtype, self.custom_ops)
             inv = rope_inv_freq(c)
             self.register_buffer("inv_freq", inv, persistent=False)
         self.lm_head = Linear(c.dim, c.vocab_size, bias=False)
@@ -466,12 +510,24 @@ class Decoder(nn.Module):
         s = tokens.shape[1]
         c = self.config
         pos = input_pos + torch.arange(s, dtype=torch.int64)            # [S]
-        # Cache rows to write: a position outside the cache becomes row
-        # max_context_len, which index_put_ rejects (no silent wrap-around).
-        invalid = (pos < 0) | (pos >= self.max_context_len)
-        index = torch.where(invalid, torch.full_like(pos, self.max_context_len), pos)
-        allowed = self.cache_rows.unsqueeze(0) <= pos.unsqueeze(1)      # [S, C]
-        mask = torch.where(allowed, 0.0, float("-inf")).to(self.embedding.weight.dtype)
+        mask: Optional[torch.Tensor] = None
+        if self.custom_ops:
+            # start_pos for the custom ops; their kernels reject a chunk
+            # outside the cache (no silent wrap-around). A negative position
+            # becomes max_context_len first: upstream's update_cache checks
+            # only the upper end.
+            first = input_pos[:1]
+            first = torch.where(first < 0, torch.full_like(first, self.max_context_len), first)
+            index: Any = first[0].item()
+            torch._check(index >= 0)
+            torch._check(index + s <= self.max_context_len)
+        else:
+            # Cache rows to write: a position outside the cache becomes row
+            # max_context_len, which index_put_ rejects (no silent wrap-around).
+            invalid = (pos < 0) | (pos >= self.max_context_len)
+            index = torch.where(invalid, torch.full_like(pos, self.max_context_len), pos)
+            allowed = self.cache_rows.unsqueeze(0) <= pos.unsqueeze(1)      # [S, C]
+            mask = torch.where(allowed, 0.0, float("-inf")).to(self.embedding.weight.dtype)
         if c.arch == "gpt2":
             t = self.transformer
             x = t.wte(tokens) + t.wpe(pos).unsqueeze(0)
@@ -484,6 +540,8 @@ class Decoder(nn.Module):
             freqs = pos.unsqueeze(1).to(torch.float32) * self.inv_freq.unsqueeze(0)
             emb = torch.cat((freqs, freqs), dim=-1)
             cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)     # [S, D]
+            if self.custom_ops:  # q, k are [1, S, heads, D]
+                cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
             for layer in m.layers:
                 x = layer(x, index, cos, sin, mask)
             norm = m.norm
@@ -516,11 +574,11 @@ def _hf_key(arch: str, key: str) -> Optional[str]:
 
 def build_decoder(config: DecoderConfig, weights: Mapping[str, torch.Tensor], *,
                   max_context_len: int, dtype: torch.dtype = torch.float32,
-                  full_logits: bool = False) -> Decoder:
+                  full_logits: bool = False, custom_ops: bool = False) -> Decoder:
     """A Decoder holding ``weights`` (Hugging Face names) without copying them
     when they already have ``dtype``."""
     with torch.device("meta"):
-        dec = Decoder(config, max_context_len, dtype, full_logits)
+        dec = Decoder(config, max_context_len, dtype, full_logits, custom_ops)
     state: Dict[str, torch.Tensor] = {}
     for k, t in weights.items():
         name = _hf_key(config.arch, k)
@@ -567,7 +625,8 @@ def build_decoder(config: DecoderConfig, weights: Mapping[str, torch.Tensor], *,
 
 
 def from_hf_model(model: nn.Module, *, max_context_len: int,
-                  dtype: torch.dtype = torch.float32, full_logits: bool = False) -> Decoder:
+                  dtype: torch.dtype = torch.float32, full_logits: bool = False,
+                  custom_ops: bool = False) -> Decoder:
     """A Decoder sharing a transformers model's weights (no copy at its dtype)."""
     cfg = getattr(model, "config", None)
     if cfg is None or not hasattr(cfg, "to_dict"):
@@ -579,11 +638,11 @@ def from_hf_model(model: nn.Module, *, max_context_len: int,
     dc = config_from_hf(cfg.to_dict(), gen.to_dict() if gen is not None else None)
     sd = {k: v.detach() for k, v in model.state_dict().items()}
     return build_decoder(dc, sd, max_context_len=max_context_len, dtype=dtype,
-                         full_logits=full_logits)
+                         full_logits=full_logits, custom_ops=custom_ops)
 
 
 def load_hf_dir(path: Any, *, max_context_len: int, dtype: torch.dtype = torch.float32,
-                full_logits: bool = False) -> Decoder:
+                full_logits: bool = False, custom_ops: bool = False) -> Decoder:
     """A Decoder from what ``save_pretrained`` writes: config.json and
     ``*.safetensors`` (one file or shards), read one tensor at a time."""
     d = Path(path)
@@ -617,4 +676,4 @@ def load_hf_dir(path: Any, *, max_context_len: int, dtype: torch.dtype = torch.f
                     t = t.to(dtype)
                 weights[k] = t
     return build_decoder(dc, weights, max_context_len=max_context_len, dtype=dtype,
-                         full_logits=full_logits)
+                         full_logits=full_logits, custom_ops=custom_ops)

@@ -101,6 +101,12 @@ extern const et_kernel_table et_optimized_kernels;
  * it before et_portable_kernels; et_module does. */
 extern const et_kernel_table et_quantized_kernels;
 
+/* The LLM kernel library (kernels/llm, library edgetorch_llm_kernels):
+ * upstream's llama:: custom ops (custom_sdpa, sdpa_with_kv_cache,
+ * update_cache) on a fused attention. et_module searches it after the
+ * quantized table, before the portable one. */
+extern const et_kernel_table et_llm_kernels;
+
 #ifdef __cplusplus
 }
 #endif
