@@ -61,10 +61,11 @@ static bool packed_groups(et_kernel_ctx *ctx, size_t M, size_t N, size_t K,
                      ? ctx->scratch_size - ctx->scratch_used
                      : 0;
   if (avail > PACK_MAX_BYTES) avail = PACK_MAX_BYTES;
-  /* Room for a few panels at least (alignment slack included). */
+  /* As many panels as fit (alignment slack included); less scratch than
+   * one panel: B is read in place (docs/runtime.md says so). */
   size_t panels = avail > 64 ? (avail - 64) / panel_bytes : 0;
   size_t all = (N + ET_XNN_NR - 1) / ET_XNN_NR;
-  if (panels < 2) return false;
+  if (panels < 1) return false;
   if (panels > all) panels = all;
   size_t saved = ctx->scratch_used;
   float *buf = (float *)et_kernel_scratch(ctx, panels * panel_bytes, 64);
