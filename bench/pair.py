@@ -3,7 +3,7 @@ runtime (Python binding) on one of the model's cached files against upstream
 ExecuTorch + XNNPACK on upstream's XNNPACK file (xnn.pte), at one thread
 count. A quick check between full `make bench` runs, not a replacement.
 
-    .venv/bin/python bench/pair.py resnet18 --threads 1 [--ours et.pte] [--rounds 20]
+    .venv/bin/python bench/pair.py resnet18 --threads 1 [--ours et.pte] [--rounds 20] [--cpu-time]
 
 The model's files come from the bench cache (bench/.cache/<model>-*/, made
 by `bench/run.py --export-only`). Prints the medians of alternating calls
@@ -31,10 +31,18 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ours", default="xnn.pte",
                     help="the file edgetorch runs: xnn.pte (upstream's XNNPACK export, the "
-                         "default) or et.pte (edgetorch's own export)")
+                         "default), et.pte (edgetorch's own export) or etx.pte (edgetorch's "
+                         "own XNNPACK-delegated export)")
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--budget-s", type=float, default=60.0, help="stop after this long")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time each call by the calling thread's CPU time instead of the "
+                         "wall clock (1 thread only): robust to other work on a shared "
+                         "machine, blind to time the call spends waiting")
     args = ap.parse_args()
+    if args.cpu_time and args.threads != 1:
+        ap.error("--cpu-time measures the calling thread: use it with --threads 1")
+    clock = time.thread_time if args.cpu_time else time.perf_counter
     dirs = sorted((REPO / "bench" / ".cache").glob(f"{args.model}-*"))
     if not dirs:
         print(f"no cached files for {args.model}: run bench/run.py --export-only", file=sys.stderr)
@@ -58,16 +66,17 @@ def main() -> int:
     a, b = [], []
     end = time.time() + args.budget_s
     for i in range(args.rounds):
-        t = time.perf_counter()
+        t = clock()
         up.execute(tins)
-        a.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        a.append(clock() - t)
+        t = clock()
         ours.execute(ins)
-        b.append(time.perf_counter() - t)
+        b.append(clock() - t)
         if time.time() > end and i >= 2:
             break
     med = lambda v: sorted(v)[len(v) // 2] * 1e3  # noqa: E731
-    print(f"{args.model} ({args.ours}, {args.threads} thread(s), {len(a)} rounds): "
+    how = "CPU time" if args.cpu_time else "wall clock"
+    print(f"{args.model} ({args.ours}, {args.threads} thread(s), {len(a)} rounds, {how}): "
           f"upstream+XNNPACK {med(a):.2f} ms, edgetorch {med(b):.2f} ms, "
           f"ratio {med(b) / med(a):.2f}")
     return 0
