@@ -106,8 +106,16 @@ def quantize(model: torch.nn.Module, example_args: Any,
     if not samples:
         raise QuantizeError("calibration is empty: give at least one example input")
     with torch.no_grad():
-        for s in samples:
-            prepared(*s)
+        for k, s in enumerate(samples):
+            try:
+                prepared(*s)
+            except Exception as e:  # noqa: BLE001
+                shapes = [tuple(t.shape) for t in s if isinstance(t, torch.Tensor)]
+                raise QuantizeError(
+                    f"calibration sample {k} (tensor shapes {shapes}) does not run through the "
+                    f"captured model: {type(e).__name__}: {str(e).strip()[:200]} (the graph was "
+                    "captured with the example arguments' shapes; give samples of those shapes "
+                    "or dynamic_shapes)") from e
     return convert_pt2e(prepared)
 
 
