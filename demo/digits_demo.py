@@ -69,7 +69,7 @@ def evaluate(path: Path, x: np.ndarray) -> tuple:
 
 
 def quantize_int8(model: torch.nn.Module, x_tr: np.ndarray, example: tuple,
-                  calibration_images: int = 256) -> torch.nn.Module:
+                  calibration_images: int = 128) -> torch.nn.Module:
     """The int8 model: edgetorch.quantize (static int8, upstream's XNNPACK
     recipe), calibrated on the first training images, one a call (the
     program's input shape)."""
@@ -155,7 +155,7 @@ def main() -> int:
 
     print()
     print("6. int8: edgetorch.quantize (PT2E static int8, per-channel weights), "
-          "calibrated on 256 training images")
+          "calibrated on 128 training images")
     t0 = time.perf_counter()
     qmodel = quantize_int8(model, x_tr, example)
     qout = out.with_name(out.stem + "_int8.pte")

@@ -322,6 +322,39 @@ def test_calibration_errors():
 # The demo's int8 digits CNN
 
 
+def _trained_digits(demo) -> nn.Module:
+    """The demo's trained float DigitsCNN; its weights are cached under
+    build/testdata (keyed on the demo's and the model's source) since
+    training is the slow part and not what is tested."""
+    import hashlib
+    import json
+
+    from edgetorch.models import DigitsCNN
+    from upstream_corpus import cached_build
+
+    key = hashlib.sha256((REPO / "demo" / "digits_demo.py").read_bytes()
+                         + (REPO / "python" / "edgetorch" / "models.py").read_bytes()
+                         + torch.__version__.encode()).hexdigest()[:16]
+
+    def build(out: Path) -> None:
+        x_tr, _x_te, y_tr, _y_te = demo.load_data()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as the demo; faster on a shared machine
+        try:
+            torch.manual_seed(0)
+            m = DigitsCNN()
+            demo.train(m, x_tr, y_tr, 30)
+        finally:
+            torch.set_num_threads(threads)
+        torch.save(m.state_dict(), out / "digits_cnn.pt")
+        (out / "manifest.json").write_text(json.dumps({"epochs": 30}))
+
+    d = cached_build(f"digits-cnn-{key}", build)
+    m = DigitsCNN()
+    m.load_state_dict(torch.load(d / "digits_cnn.pt"))
+    return m.eval()
+
+
 def test_demo_int8_digits_accuracy(tmp_path):
     """`make demo`'s int8 model: within 1 percentage point of the float model
     on the C runtime (the whole test split)."""
@@ -330,12 +363,9 @@ def test_demo_int8_digits_accuracy(tmp_path):
         import digits_demo as demo
     finally:
         sys.path.pop(0)
-    from edgetorch.models import DigitsCNN
 
-    x_tr, x_te, y_tr, y_te = demo.load_data()
-    torch.manual_seed(0)
-    model = DigitsCNN()
-    demo.train(model, x_tr, y_tr, 30)
+    x_tr, x_te, _y_tr, y_te = demo.load_data()
+    model = _trained_digits(demo)
     example = (torch.from_numpy(x_te[:1]),)
     f_path, q_path = tmp_path / "digits.pte", tmp_path / "digits_int8.pte"
     edgetorch.export(model, example).write_to_file(f_path)
