@@ -378,3 +378,47 @@ def test_demo_int8_digits_accuracy(tmp_path):
     assert f_acc > 0.95, f_acc
     assert abs(q_acc - f_acc) <= 0.01, (f_acc, q_acc)
     assert q_path.stat().st_size < 0.5 * f_path.stat().st_size
+
+
+# ---------------------------------------------------------------------------
+# edgetorch inspect shows the quantization parameters
+
+
+def _inspect(buf: bytes, tmp_path: Path, *extra: str) -> str:
+    import subprocess
+
+    p = tmp_path / "q.pte"
+    p.write_bytes(buf)
+    proc = subprocess.run([sys.executable, "-m", "edgetorch", "inspect", str(p), *extra],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_inspect_shows_qparams(tmp_path):
+    import json
+    import re
+
+    out = _inspect(exported("cnn", "int8_static"), tmp_path)
+    assert "quantization in forward:" in out, out
+    w = [ln for ln in out.splitlines() if ln.startswith("  dequantize_per_channel")]
+    assert len(w) == 4 and all("int8 [-127, 127] per channel, axis 0" in ln for ln in w), w
+    assert all("zero_point all 0" in ln for ln in w), w
+    act = [ln for ln in out.splitlines() if ln.strip().startswith("quantize_per_tensor")]
+    assert act and all(re.search(r"int8 \[-128, 127\] per tensor; scale [0-9.e-]+ zero_point -?\d+",
+                                 ln) for ln in act), act
+    # the numbers are the graph's: the input's scale and zero point
+    gm = ours("cnn", "int8_static")
+    q0 = next(n for n in gm.graph.nodes
+              if n.target == torch.ops.quantized_decomposed.quantize_per_tensor.default)
+    assert f"scale {q0.args[1]:.6g} zero_point {q0.args[2]}" in out, out
+
+    dyn = _inspect(exported("block", "int8_dynamic"), tmp_path)
+    assert "per tensor (dynamic); chosen at run time" in dyn, dyn
+    g = _inspect(exported("block", "8da4w:16"), tmp_path)
+    assert "per token, asymmetric (dynamic)" in g, g
+    assert g.count("group size 16") == 4 and "values -8 .. 7 (int4 range" in g, g
+
+    js = json.loads(_inspect(exported("cnn", "int8_static"), tmp_path, "--json"))
+    calls = js["quantization"][0]["calls"]
+    assert sum(c["scheme"].startswith("per channel") for c in calls) == 4
