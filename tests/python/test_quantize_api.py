@@ -276,6 +276,89 @@ def test_upstream_quantized_graph_taken_as_is():
 
 
 # ---------------------------------------------------------------------------
+# XNNPACK: our partitioner on quantized graphs, and upstream's lowering of them
+
+XNN = [("cnn", "int8_static"), ("block", "int8_dynamic"), ("zoo", "int8_static")]
+QUANTIZED_XNN_REFUSAL = ("XNNQuantizedTensorValue", "quantized XNNPACK values")
+
+
+def _xnn_quantized_values(buf: bytes) -> Counter:
+    """XNNPACK datatypes of the quantized values in every payload of a program."""
+    from edgetorch.pte import read_pte, schema as S, xnnpack as X
+
+    f = read_pte(buf)
+    out: Counter = collections.Counter()
+    for plan in f.program.execution_plan:
+        for d in plan.delegates:
+            raw = f.segment(d.processed.index) if d.processed.location == S.DataLocation.SEGMENT \
+                else bytes(f.program.backend_delegate_data[d.processed.index].data)
+            for xv in X.read_payload(raw).graph.xvalues:
+                q = xv.xvalue_union
+                if isinstance(q, X.XNNQuantizedTensorValue):
+                    out[X.XNNDatatype(q.tensor_value.datatype).name] += 1
+    return out
+
+
+@pytest.mark.parametrize("name,config", XNN, ids=[f"{n}-{c}" for n, c in XNN])
+def test_our_partitioner_on_quantized_graph(name, config):
+    """edgetorch.XnnpackPartitioner takes the float parts of a quantized graph
+    (the quantize/dequantize kernels and the float ops between them stay
+    portable until the quantized lowering lands); both runtimes agree."""
+    _m, ex, _ = _model(name)
+    buf = bytes(edgetorch.export(ours(name, config), ex,
+                                 partitioner=[edgetorch.XnnpackPartitioner()]).buffer)
+    meta = rt.load_program(buf).metadata("forward")
+    assert any(o.startswith("quantized_decomposed::") for o in meta.operators)
+    args = MODELS[name][1](7)
+    with torch.no_grad():
+        eager_q = [ours(name, config)(*args).numpy()]
+    mine = _run_ours(buf, args)
+    assert_agree(mine, eager_q, f"{name} {config} XNNPACK-partitioned: edgetorch vs eager")
+    assert_agree(upstream_isolated(buf, [a.numpy() for a in args]), mine,
+                 f"{name} {config} XNNPACK-partitioned: upstream's runtime vs edgetorch")
+
+
+@functools.lru_cache(maxsize=None)
+def upstream_lowered(name: str, config: str) -> bytes:
+    """Upstream's XNNPACK lowering of the graph edgetorch.quantize made."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    _m, ex, _ = _model(name)
+    ep = torch.export.export(ours(name, config), ex)
+    return bytes(to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+                 .to_executorch().buffer)
+
+
+@pytest.mark.parametrize("name,config", XNN, ids=[f"{n}-{c}" for n, c in XNN])
+def test_upstream_lowers_our_quantized_graph(name, config):
+    """Our quantized graph is what upstream's XNNPACK lowering expects: it
+    becomes quantized payloads (qint8 / qcint8 / qcint32 static, qdint8
+    dynamic) that upstream's runtime (real XNNPACK) runs in agreement with
+    the quantized model in eager. Our runtime runs the same file once the
+    CPU backend takes quantized values: until then it must refuse with its
+    named refusal, and the test skips (un-skip at the merge of the quantized
+    backend work)."""
+    buf = upstream_lowered(name, config)
+    kinds = _xnn_quantized_values(buf)
+    want = {"qdint8", "qcint8"} if config == "int8_dynamic" else {"qint8", "qcint8"}
+    assert want <= set(kinds), kinds
+    args = MODELS[name][1](7)
+    with torch.no_grad():
+        eager_q = [ours(name, config)(*args).numpy()]
+    theirs = upstream_isolated(buf, [a.numpy() for a in args])
+    assert_agree(theirs, eager_q, f"{name} {config}: upstream lowering on upstream's runtime vs eager")
+    try:
+        mine = _run_ours(buf, args)
+    except Exception as e:  # noqa: BLE001 - only the named refusal skips
+        if any(s in str(e) for s in QUANTIZED_XNN_REFUSAL):
+            pytest.skip(f"EXPECTS quantized XNNPACK payloads in edgetorch's CPU backend "
+                        f"(parallel work; un-skip at merge): {str(e)[:160]}")
+        raise
+    assert_agree(mine, theirs, f"{name} {config}: edgetorch vs upstream's runtime")
+
+
+# ---------------------------------------------------------------------------
 # Errors
 
 
