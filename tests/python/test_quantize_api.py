@@ -278,7 +278,7 @@ def test_upstream_quantized_graph_taken_as_is():
 # ---------------------------------------------------------------------------
 # XNNPACK: our partitioner's quantized lowering, and upstream's lowering of our graphs
 
-XNN = [("cnn", "int8_static"), ("block", "int8_dynamic"), ("zoo", "int8_static")]
+XNN = [("cnn", "int8_static"), ("block", "int8_dynamic")]
 QUANTIZED_XNN_REFUSAL = ("XNNQuantizedTensorValue", "quantized XNNPACK values")
 
 
