@@ -539,6 +539,14 @@ def test_inspect_shows_qparams(tmp_path):
     assert "per token, asymmetric (dynamic)" in g, g
     assert g.count("group size 16") == 4 and "values -8 .. 7 (int4 range" in g, g
 
+    xnn = _inspect(ours_lowered("cnn", "int8_static"), tmp_path)
+    assert re.search(r"XNNPACK constant \d+ +qcint8\[8, 3, 3, 3\]: per channel, axis 0; "
+                     r"8 scales [0-9.e-]+ \.\. [0-9.e-]+, zero_point 0", xnn), xnn
+    assert re.search(r"XNNPACK value \d+ +qint8\[2, 3, 14, 14\]: per tensor; scale", xnn), xnn
+    assert "qcint32[8]" in xnn, xnn
+    dxnn = _inspect(ours_lowered("block", "int8_dynamic"), tmp_path)
+    assert "qdint8[2, 7, 32]: per token (dynamic)" in dxnn, dxnn
+
     js = json.loads(_inspect(exported("cnn", "int8_static"), tmp_path, "--json"))
     calls = js["quantization"][0]["calls"]
     assert sum(c["scheme"].startswith("per channel") for c in calls) == 4

@@ -168,6 +168,23 @@ def _xnn_values(pte: PteFile, d: S.BackendDelegate) -> List[Dict[str, Any]]:
         payload = X.read_payload(raw)
     except Exception as e:  # noqa: BLE001 - describe, do not fail, on a damaged payload
         return [{"error": f"payload unreadable: {e}"}]
+    named: Dict[str, bytes] = {}
+    for nd in pte.program.named_data or []:
+        try:
+            named[nd.key] = pte.segment(nd.segment_index)
+        except Exception:  # noqa: BLE001 - a missing segment: scales not shown
+            pass
+
+    def scales(idx: int, bf16: bool) -> Optional[np.ndarray]:
+        try:
+            raw = payload.constant(idx, named)
+        except Exception:  # noqa: BLE001
+            return None
+        if bf16:
+            u = np.frombuffer(raw[:len(raw) // 2 * 2], np.uint16).astype(np.uint32) << 16
+            return u.view(np.float32)
+        return np.frombuffer(raw[:len(raw) // 4 * 4], np.float32)
+
     out: List[Dict[str, Any]] = []
     for vid, xv in enumerate(payload.graph.xvalues):
         q = xv.xvalue_union
@@ -178,14 +195,16 @@ def _xnn_values(pte: PteFile, d: S.BackendDelegate) -> List[Dict[str, Any]]:
                              "dims": list(tv.dims), "constant": tv.constant_buffer_idx != 0}
         if isinstance(p, X.PerTensorQuant):
             r.update(scheme="per tensor", qparams=f"scale {_num(p.scale)} zero_point {p.zero_point}")
-        elif isinstance(p, X.PerChannelQuant):
-            r.update(scheme=f"per channel, axis {p.channel_dim}",
-                     qparams=f"{len(p.scale) or p.num_scales} scales "
-                             + (_summary(np.array(p.scale)) if p.scale else "(in constant data)"))
-        elif isinstance(p, X.PerChannelGroupQuant):
-            r.update(scheme=f"per channel groups, axis {p.channel_dim}", group_size=p.group_size,
-                     qparams=f"{p.num_scales or len(p.scale)} scales (bf16 in constant data)"
-                     if not p.scale else f"{len(p.scale)} scales {_summary(np.array(p.scale))}")
+        elif isinstance(p, (X.PerChannelQuant, X.PerChannelGroupQuant)):
+            group = isinstance(p, X.PerChannelGroupQuant)
+            sc = np.array(p.scale, np.float32) if p.scale else \
+                scales(p.scale_buffer_idx, group) if p.scale_buffer_idx else None
+            count = len(p.scale) or p.num_scales
+            r.update(scheme=f"per channel{' groups' if group else ''}, axis {p.channel_dim}",
+                     qparams=f"{count} scales " + (_summary(sc) if sc is not None and sc.size
+                                                   else "(not readable)") + ", zero_point 0")
+            if group:
+                r["group_size"] = p.group_size
         elif isinstance(p, X.PerTokenDynamicQuant):
             r.update(scheme=f"per token (dynamic), {p.num_nonbatch_dims} non-batch dims",
                      qparams="computed at run time")
