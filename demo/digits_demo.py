@@ -7,7 +7,9 @@ Prints accuracy from the C runtime beside eager PyTorch, per-image latency of
 both, and the program's planned memory. Then quantizes the model to int8
 (edgetorch.quantize: PT2E, per-channel int8 weights, per-tensor activations
 calibrated on training images), exports it with the quantized kernels, and
-prints float against int8 on the C runtime: accuracy, file size, latency.
+prints float against int8 on the C runtime: accuracy, file size, latency;
+then lowers the int8 model to quantized XNNPACK payloads (with --upstream,
+all three files also run on upstream's runtime).
 Seeds are fixed; training takes a few seconds on two cores.
 """
 
@@ -66,6 +68,42 @@ def evaluate(path: Path, x: np.ndarray) -> tuple:
     logits = [method.execute([x[i:i + 1]])[0] for i in range(len(x))]
     sec = (time.perf_counter() - t0) / len(x)
     return np.array([l.argmax() for l in logits]), logits, sec
+
+
+_UPSTREAM_RUN = r"""
+import json, sys, time
+import numpy as np, torch
+import executorch.kernels.quantized  # noqa: F401  (registers the quantized kernels)
+from executorch.runtime import Runtime
+x = np.load(sys.argv[2])
+data = open(sys.argv[1], "rb").read()  # the program and its bytes must outlive the method
+prog = Runtime.get().load_program(data)
+m = prog.load_method("forward")
+m.execute([torch.from_numpy(x[:1])])
+t0 = time.perf_counter()
+pred = [int(m.execute([torch.from_numpy(x[i:i + 1])])[0].argmax()) for i in range(len(x))]
+print(json.dumps({"pred": pred, "sec": (time.perf_counter() - t0) / len(x)}))
+"""
+
+
+def evaluate_upstream(path: Path, x: np.ndarray) -> tuple:
+    """(predictions, seconds per image) of the .pte on upstream ExecuTorch's
+    runtime (its quantized kernels and XNNPACK), in a child process, as the
+    tests run it (upstream's kernels abort the process on what they refuse)."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        xs = Path(d) / "x.npy"
+        np.save(xs, x)
+        proc = subprocess.run([sys.executable, "-c", _UPSTREAM_RUN, str(path), str(xs)],
+                              capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"upstream's runtime failed on {path}: "
+                           f"{proc.stderr.strip().splitlines()[-1:] or proc.returncode}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    return np.array(r["pred"]), float(r["sec"])
 
 
 def quantize_int8(model: torch.nn.Module, x_tr: np.ndarray, example: tuple,
@@ -133,17 +171,11 @@ def main() -> int:
           f"{et_s * 1e6:>15.1f} us")
     if ns.upstream:
         try:
-            from executorch.runtime import Runtime
-            um = Runtime.get().load_program(out.read_bytes()).load_method("forward")
-            t0 = time.perf_counter()
-            up = [um.execute([torch.from_numpy(x_te[i:i + 1])])[0].numpy()
-                  for i in range(len(x_te))]
-            up_s = (time.perf_counter() - t0) / len(x_te)
-            up_pred = np.array([l.argmax() for l in up])
+            up_pred, up_s = evaluate_upstream(out, x_te)
             print(f"   {'upstream ExecuTorch':<22}{(up_pred == y_te).mean():>10.4f}"
                   f"{up_s * 1e6:>15.1f} us")
-        except ImportError:
-            print("   (upstream ExecuTorch is not installed)")
+        except (RuntimeError, ImportError) as e:
+            print(f"   (upstream ExecuTorch: {e})")
     print()
     print(f"   predictions identical to eager: {bool((et_pred == eager_pred).all())}; "
           f"max |logit difference| {max_diff:.2e}")
@@ -177,6 +209,29 @@ def main() -> int:
           f"float ones on {(q_pred == f_pred).mean() * 100:.1f}% of images")
     print("   (non-delegated: quantized_decomposed kernels around float conv/linear, "
           "as upstream's portable build runs it)")
+
+    print()
+    print("7. int8 through edgetorch.XnnpackPartitioner (quantized XNNPACK payloads: "
+          "qint8 activations, qcint8 weights, qcint32 biases)")
+    xout = out.with_name(out.stem + "_int8_xnnpack.pte")
+    xprog = edgetorch.export(qmodel, example, partitioner=[edgetorch.XnnpackPartitioner()])
+    xprog.write_to_file(xout)
+    print(f"   wrote {xout}: {len(xprog.buffer)} bytes")
+    rows = [("float32", out), ("int8", qout), ("int8 XNNPACK", xout)]
+    try:
+        x_pred, _, x_s = evaluate(xout, x_te)
+        print(f"   edgetorch C runtime: accuracy {(x_pred == y_te).mean():.4f}, "
+              f"{x_s * 1e6:.1f} us / image")
+    except Exception as e:  # noqa: BLE001 - the CPU backend may not take quantized values yet
+        print(f"   edgetorch C runtime: not yet ({str(e).splitlines()[0][:120]})")
+    if ns.upstream:
+        print(f"   {'upstream runtime':<16}{'accuracy':>10}{'latency / image':>18}")
+        for label, path in rows:
+            try:
+                u_pred, u_s = evaluate_upstream(path, x_te)
+                print(f"   {label:<16}{(u_pred == y_te).mean():>10.4f}{u_s * 1e6:>15.1f} us")
+            except RuntimeError as e:
+                print(f"   {label:<16}{str(e)[:100]}")
     return 0 if ok and abs(q_acc - f_acc) <= 0.01 else 1
 
 
