@@ -226,8 +226,6 @@ def test_same_graph_as_upstream_quantizer(name, dynamic):
 
 def test_per_module_settings():
     """set_module_name(..., None) leaves a submodule float; the others quantize."""
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e  # noqa: F401
-
     m, ex, calib = _model("block")
     q = EdgeQuantizer("int8_static").set_module_name("down", None)
     gm = edgetorch.quantize(m, ex, quantizer=q, calibration=calib)

@@ -1251,6 +1251,7 @@ class _Fold:
         self.lower, self.dqs, self.out_q, self.clamp = lower, dqs, out_q, clamp
         self.skipped = list(skipped) + ([clamp] if clamp is not None else [])
         self.result: Optional[torch.fx.Node] = None
+        self.flat = False   # fully connected output to reshape to the node's flat shape
 
 
 def _static_in(L: _Lowering, a: Any) -> Optional[torch.fx.Node]:
@@ -1296,16 +1297,17 @@ def _fold_plans(L: _Lowering) -> Dict[torch.fx.Node, _Fold]:
                                          or _shape(out_view)[:-1] != _shape(a)[:-1]):
                 res, out_view = n, None
             views = [v for v in (in_view, out_view) if v is not None]
-            if in_view is not None and out_view is None:
-                continue   # the result would be flat where the graph has it shaped
+            # the activation keeps its batch dims; the graph wants them flat
+            flat = in_view is not None and out_view is None
             dyn = _dyn_source(L, a)
             if dyn is not None:
                 plans[n] = _Fold(_qfc_dynamic_lower, [a], None, None, dyn + views)
-                plans[n].result = res
+                plans[n].result, plans[n].flat = res, flat
                 continue
             dq, out = _static_in(L, a), _static_out(L, res, True)
             if dq is not None and out is not None:
                 plans[n] = _Fold(_qfc_lower, [dq], out[0], out[1], views)
+                plans[n].flat = flat
         elif n.target == aten.convolution.default and not n.args[6]:
             qw = _qweight(L.consts, n.args[1])
             dq, out = _static_in(L, n.args[0]), _static_out(L, n, True)
@@ -1365,6 +1367,21 @@ def _qbias(L: _Lowering, b: Optional[torch.Tensor], in_scale: float, w_scales: t
     return L.g.static_quantized(q, X.XNNDatatype.qcint32, L.g.per_channel(sc, 0))
 
 
+def _fc_into(L: _Lowering, plan: _Fold, xin: int, out: int, n_out: int) -> int:
+    """The value a fully connected node writes: `out`, or (flat plans) a value
+    with the input's batch dims, reshaped into `out` after the node."""
+    if not plan.flat:
+        return out
+    dims = list(L.g.values[xin].dims[:-1]) + [n_out]
+    return L.g.like(out, dims)
+
+
+def _fc_reshape(L: _Lowering, plan: _Fold, tmp: int, out: int, node) -> None:
+    if tmp != out:
+        L.emit(X.XNNStaticReshape(num_dims=len(L.g.values[out].dims), new_shape=_new_shape(node),
+                                  input_id=tmp, output_id=out, flags=0))
+
+
 def _qfc_lower(L: _Lowering, n, plan: _Fold):
     dq = plan.dqs[0]
     ints, scales, _idx = _qweight(L.consts, _fc_weight_node(n))
@@ -1372,14 +1389,17 @@ def _qfc_lower(L: _Lowering, n, plan: _Fold):
     filt = L.g.static_quantized(w, X.XNNDatatype.qcint8, L.g.per_channel(scales, 0))
     _x, _w, b = _fc_parts(n, L.consts)
     xin = L.get(dq.args[0], "nchw")
+    out = _out_value(L, plan, "nchw")
+    tmp = _fc_into(L, plan, xin, out, int(w.shape[0]))
     L.emit(X.XNNFullyConnected(input1_id=xin, filter_id=filt,
                                bias_id=_qbias(L, b, _pt_params(dq)[0], scales),
-                               output_id=_out_value(L, plan, "nchw"), flags=0),
+                               output_id=tmp, flags=0),
            minmax=_minmax(plan))
+    _fc_reshape(L, plan, tmp, out, plan.out_q)
 
 
 def _qfc_dynamic_lower(L: _Lowering, n, plan: _Fold):
-    dq, q, _c = plan.skipped[0], plan.skipped[1], plan.skipped[2]
+    q = plan.skipped[1]   # the quantize.tensor node of the chain; its input is the float x
     x = q.args[0]
     key = ("qdint8", x)
     if key not in L.tuples:
@@ -1394,8 +1414,13 @@ def _qfc_dynamic_lower(L: _Lowering, n, plan: _Fold):
     filt = L.g.static_quantized(w, X.XNNDatatype.qcint8, L.g.per_channel(scales, 0))
     _x, _w, b = _fc_parts(n, L.consts)
     bias = X.XNN_INVALID_VALUE_ID if b is None else L.g.static(b.reshape(-1))
-    L.emit(X.XNNFullyConnected(input1_id=L.tuples[key][0], filter_id=filt,  # type: ignore[index]
-                               bias_id=bias, output_id=L.define(plan.result or n), flags=0))
+    xin = L.tuples[key][0]  # type: ignore[index]
+    res = plan.result or n
+    out = L.define(res)
+    tmp = _fc_into(L, plan, xin, out, int(w.shape[0]))
+    L.emit(X.XNNFullyConnected(input1_id=xin, filter_id=filt, bias_id=bias, output_id=tmp,
+                               flags=0))
+    _fc_reshape(L, plan, tmp, out, res)
 
 
 def _qconv_lower(L: _Lowering, n, plan: _Fold):

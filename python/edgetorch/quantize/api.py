@@ -20,18 +20,13 @@ int8) dequantized per group with plain tensor ops.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
-from .config import NotExportableError, QuantConfig, QuantizeError, UnknownConfigError, resolve
+from .config import NotExportableError, QuantConfig, QuantizeError, resolve
 from .quantizer import EdgeQuantizer
-
-_QD_TARGETS = ("quantize_per_tensor", "quantize_per_channel", "quantize_per_token",
-               "dequantize_per_tensor", "dequantize_per_channel", "dequantize_per_token",
-               "choose_qparams")
-
 
 def is_quantized(model: Any) -> bool:
     """True for a graph module that already holds quantize/dequantize nodes
