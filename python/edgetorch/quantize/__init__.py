@@ -16,6 +16,12 @@ from __future__ import annotations
 import sys
 import types
 
+try:
+    import torchao  # noqa: F401
+except ImportError as e:  # pragma: no cover - depends on the installation
+    raise ImportError("edgetorch.quantize needs torchao 0.18 (pip install 'edgetorch[quantize]', "
+                      "or torchao==0.18.0 beside torch)") from e
+
 from .api import Linear8da4w, is_quantized, quantize
 from .config import (KINDS, NotExportableError, QuantConfig, QuantizeError, UnknownConfigError,
                      describe, int8_dynamic, int8_dynamic_int4_weight, int8_static,
