@@ -1314,6 +1314,10 @@ def _fold_plans(L: _Lowering) -> Dict[torch.fx.Node, _Fold]:
             if qw is None or dq is None or out is None or _channel_dim(qw[2]) != 0:
                 continue
             plans[n] = _Fold(_qconv_lower, [dq], out[0], out[1])
+        elif n.target in _QPASS:
+            plan = _pass_plan(L, n)
+            if plan is not None:
+                plans[n] = plan
         elif n.target == aten.add.Tensor and len(n.args) == 2 and not n.kwargs:
             a, b = (_static_in(L, x) for x in n.args)
             out = _static_out(L, n, True)
@@ -1321,6 +1325,49 @@ def _fold_plans(L: _Lowering) -> Dict[torch.fx.Node, _Fold]:
                     and _same_shape(a, b):
                 plans[n] = _Fold(_qadd_lower, [a, b], out[0], out[1])
     return plans
+
+
+# ops that move int8 values without changing their parameters: run on qint8
+_QPASS = {aten.max_pool2d_with_indices.default, aten.max_pool2d.default, aten.view.default,
+          aten._unsafe_view.default, aten.reshape.default, aten.view_copy.default}
+
+
+def _pass_plan(L: _Lowering, n) -> Optional[_Fold]:
+    dq = _static_in(L, n.args[0])
+    if dq is None:
+        return None
+    res, skipped = n, []
+    if n.target == aten.max_pool2d_with_indices.default:
+        gets = list(n.users)
+        if len(gets) != 1 or gets[0].target is not operator.getitem or gets[0].args[1] != 0 \
+                or gets[0] not in L.inside:
+            return None
+        res, skipped = gets[0], [gets[0]]
+    out = _static_out(L, res, False)
+    if out is None or _pt_params(out[0]) != _pt_params(dq):
+        return None
+    plan = _Fold(_qpass_lower, [dq], out[0], None, skipped)
+    plan.result = res
+    return plan
+
+
+def _qpass_lower(L: _Lowering, n, plan: _Fold):
+    dq = plan.dqs[0]
+    saved = L.ids.get(dq)
+    L.ids[dq] = L.ids[dq.args[0]]   # the op reads the int8 value itself
+    try:
+        _RULES[n.target].lower(L, n)
+    finally:
+        if saved is None:
+            del L.ids[dq]
+        else:
+            L.ids[dq] = saved
+    for vid in list(L.ids[n].values()):
+        if L.g.values[vid].datatype == X.XNNDatatype.fp32:
+            L.g.quantize(vid, *_qtype(_pt_params(dq)))
+    if plan.result is not n:
+        L.alias(plan.result, n)
+    L.alias(plan.out_q, n)
 
 
 def _dyn_source(L: _Lowering, a: Any) -> Optional[List[torch.fx.Node]]:
