@@ -317,6 +317,15 @@ def _run_ours_or_skip(buf: bytes, args) -> List[np.ndarray]:
         raise
 
 
+def _xnn_node_kinds(buf: bytes) -> Counter:
+    from edgetorch.pte import read_pte, xnnpack as X
+
+    f = read_pte(buf)
+    return collections.Counter(type(n.xnode_union).__name__
+                               for plan in f.program.execution_plan for d in plan.delegates
+                               for n in X.read_payload(f.segment(d.processed.index)).graph.xnodes)
+
+
 @pytest.mark.parametrize("name,config", XNN, ids=[f"{n}-{c}" for n, c in XNN])
 def test_our_partitioner_lowers_quantized_graph(name, config):
     """edgetorch.XnnpackPartitioner folds the quantize/dequantize pairs into
@@ -330,6 +339,9 @@ def test_our_partitioner_lowers_quantized_graph(name, config):
     assert not [o for o in meta.operators if o.startswith("quantized_decomposed::")], meta.operators
     kinds, upstream_kinds = _xnn_quantized_values(buf), _xnn_quantized_values(upstream_lowered(name, config))
     assert set(kinds) == set(upstream_kinds), (kinds, upstream_kinds)
+    if name == "cnn":   # integer from the input's Convert to the output's
+        nodes = _xnn_node_kinds(buf)
+        assert nodes["XNNConvert"] == 2 and nodes["XNNMaxPooling2d"] == 1, nodes
     args = MODELS[name][1](7)
     with torch.no_grad():
         eager_q = [ours(name, config)(*args).numpy()]
