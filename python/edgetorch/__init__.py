@@ -1,7 +1,8 @@
 """edgetorch: PyTorch models on small devices.
 
 ``edgetorch.export(model, example_args)`` writes an ExecuTorch-compatible
-`.pte`; ``edgetorch.runtime`` runs it on the C runtime.
+`.pte`; ``edgetorch.runtime`` runs it on the C runtime;
+``edgetorch.quantize(model, example_args, config)`` quantizes a model first.
 
 The exporter needs torch and is imported on first use, so that
 ``import edgetorch.runtime`` works with numpy alone.
@@ -18,7 +19,7 @@ _EXPORT_NAMES = ("CompileConfigError", "EdgeCompileConfig", "EdgeProgram", "Expo
                  "UnsupportedOperatorError", "XnnpackPartitioner", "export", "to_edge",
                 "to_edge_transform_and_lower")
 
-__all__ = list(_EXPORT_NAMES) + ["models", "__version__"]
+__all__ = list(_EXPORT_NAMES) + ["models", "quantize", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -28,6 +29,9 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(".export", __name__)
     if name in _EXPORT_NAMES:
         return getattr(importlib.import_module(".export", __name__), name)
+    if name == "quantize":
+        # callable package, like export: edgetorch.quantize(model, args, "int8_static")
+        return importlib.import_module(".quantize", __name__)
     if name == "models":
         return importlib.import_module(".models", __name__)
     if name in ("debug", "devtools"):

@@ -198,6 +198,7 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
 
     from .pte import read_pte
     from .pte.inspect import format_summary, plot_memory, summarize
+    from .pte.quantization import format_quantization, quantization_summary
 
     from . import _cli_support as cs
 
@@ -205,11 +206,17 @@ def cmd_inspect(ns: argparse.Namespace) -> int:
     data = Path(ns.program).read_bytes()
     pte = read_pte(data)
     s = summarize(pte)
+    quant = quantization_summary(pte)
+    if any(m["calls"] or m["xnnpack"] for m in quant):
+        s["quantization"] = quant
     support = cs.report_support(s["methods"])
     if ns.json:
         print(json.dumps(s, indent=2))
     else:
         print(format_summary(s))
+        if "quantization" in s:
+            print()
+            print(format_quantization(quant))
         if support:
             print()
             print("\n".join(support))

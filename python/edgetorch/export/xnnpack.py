@@ -66,6 +66,21 @@ _PURE = {aten.permute.default, aten.view.default, aten._unsafe_view.default,
          aten.slice.Tensor, aten.select.int,
          oplib.CLONE_DIM_ORDER, oplib.TO_DIM_ORDER_COPY}
 
+try:  # the quantized_decomposed ops (registered by torch.ao on import)
+    import torch.ao.quantization.fx._decomposed  # noqa: F401
+    _QD = torch.ops.quantized_decomposed
+    Q_PT = _QD.quantize_per_tensor.default
+    DQ_PT = _QD.dequantize_per_tensor.default
+    DQ_PC = _QD.dequantize_per_channel.default
+    Q_PT_T = _QD.quantize_per_tensor.tensor
+    DQ_PT_T = _QD.dequantize_per_tensor.tensor
+    CHOOSE = _QD.choose_qparams.tensor
+    # dequantizing a constant is a constant (a quantized weight); the
+    # quantized lowering reads its integers and scales instead
+    _PURE |= {DQ_PT, DQ_PC}
+except (ImportError, AttributeError):  # pragma: no cover - torch without them
+    Q_PT = DQ_PT = DQ_PC = Q_PT_T = DQ_PT_T = CHOOSE = None
+
 
 # Tensor factories: constants when small (a larger one is cheaper made at run
 # time by its kernel than stored in the file).
@@ -125,15 +140,51 @@ class _Graph:
         self.named: Dict[str, Tuple[bytes, int]] = {}
         self._static: Dict[Tuple[str, Tuple[int, ...]], int] = {}
         self._const_idx: Dict[str, int] = {}
+        self.qparams: Dict[int, Any] = {}   # value id -> XNNQuantParams member
 
-    def value(self, dims: Sequence[int], const_idx: int = 0) -> int:
+    def value(self, dims: Sequence[int], const_idx: int = 0, datatype: int = X.XNNDatatype.fp32,
+              qparams: Any = None) -> int:
         dims = [int(d) for d in dims] or [1]
-        v = X.XNNTensorValue(datatype=X.XNNDatatype.fp32, num_dims=len(dims), dims=dims,
+        v = X.XNNTensorValue(datatype=datatype, num_dims=len(dims), dims=dims,
                              constant_buffer_idx=const_idx,
                              external_id=X.XNN_INVALID_VALUE_ID, flags=0,
                              id_out=len(self.values))
         self.values.append(v)
+        if qparams is not None:
+            self.qparams[v.id_out] = qparams
         return v.id_out
+
+    def like(self, src: int, dims: Sequence[int]) -> int:
+        """A new value with `src`'s datatype and quantization."""
+        return self.value(dims, datatype=self.values[src].datatype, qparams=self.qparams.get(src))
+
+    def quantize(self, vid: int, datatype: int, qparams: Any) -> None:
+        self.values[vid].datatype = datatype
+        self.qparams[vid] = qparams
+
+    def data(self, raw: bytes, prefix: str = "") -> int:
+        """A constant_data entry for raw bytes (named data by sha256)."""
+        key = prefix + hashlib.sha256(raw).hexdigest()
+        if key not in self._const_idx:
+            self._const_idx[key] = len(self.constant_data)
+            self.constant_data.append(X.ConstantDataOffset(offset=X.UINT64_MAX, size=len(raw),
+                                                           named_key=key))
+            self.named[key] = (raw, CONSTANT_ALIGNMENT)
+        return self._const_idx[key]
+
+    def static_quantized(self, t: torch.Tensor, datatype: int, qparams: Any) -> int:
+        """A constant integer value (int8 weights, int32 biases)."""
+        t = t.detach().contiguous()
+        idx = self.data(t.numpy().tobytes())
+        return self.value(list(t.shape) or [1], idx, datatype, qparams)
+
+    def per_channel(self, scales: torch.Tensor, channel_dim: int) -> X.PerChannelQuant:
+        """Per-channel parameters with the scales in constant data, as upstream
+        writes them (fp32, named "scale_<sha256>")."""
+        sc = scales.detach().to(torch.float32).contiguous()
+        idx = self.data(sc.numpy().tobytes(), "scale_")
+        return X.PerChannelQuant(scale=[], channel_dim=channel_dim, scale_buffer_idx=idx,
+                                 num_scales=int(sc.numel()))
 
     def static(self, t: torch.Tensor) -> int:
         """A constant value (float32, contiguous) kept in named data."""
@@ -230,7 +281,7 @@ class _Lowering:
         src_layout, src = next(iter(have.items()))
         perm = NCHW_TO_NHWC if layout == "nhwc" else NHWC_TO_NCHW
         dims = [self.g.values[src].dims[p] for p in perm]
-        out = self.g.value(dims)
+        out = self.g.like(src, dims)
         self.emit(X.XNNStaticTranspose(num_dims=4, perm=perm, input_id=src, output_id=out),
                   debug=65535)
         have[layout] = out
@@ -281,22 +332,31 @@ class _Lowering:
             g.values[vid].flags = X.VALUE_FLAG_EXTERNAL_INPUT
             self.ids[n] = {"nchw": vid}
         order = {n: i for i, n in enumerate(self.sub.nodes[0].graph.nodes)}
+        self.fold = _fold_plans(self)
+        self.skip = {x for plan in self.fold.values() for x in plan.skipped}
         for n in self.sub.nodes:
             self.debug = order[n] + 1
-            _RULES[n.target].lower(self, n)
+            if n in self.fold:
+                self.fold[n].lower(self, n, self.fold[n])
+            elif n in self.skip:
+                continue
+            else:
+                _RULES[n.target].lower(self, n)
         inputs = [self.ids[n]["nchw"] for n in self.sub.inputs]
         outputs = []
         for k, n in enumerate(self.sub.outputs):
             vid = self.get(n, "nchw")
             v = g.values[vid]
             if v.flags or v.constant_buffer_idx or vid in outputs:
-                copy = g.value(v.dims)
+                copy = g.like(vid, v.dims)
                 self.emit(X.XNNCopy(input_id=vid, output_id=copy))
                 vid = copy
             g.values[vid].external_id = len(inputs) + k
             g.values[vid].flags = X.VALUE_FLAG_EXTERNAL_OUTPUT
             outputs.append(vid)
-        graph = X.XNNGraph(version="0", xnodes=g.nodes, xvalues=[X.XValue(v) for v in g.values],
+        xvalues = [X.XValue(X.XNNQuantizedTensorValue(tensor_value=v, quant_params=g.qparams[i])
+                            if i in g.qparams else v) for i, v in enumerate(g.values)]
+        graph = X.XNNGraph(version="0", xnodes=g.nodes, xvalues=xvalues,
                            num_externs=len(inputs) + len(outputs), input_ids=inputs,
                            output_ids=outputs, constant_data=g.constant_data)
         return graph, g.named
@@ -967,6 +1027,484 @@ _rule([aten.split_with_sizes.default, aten.split.Tensor, aten.split_with_sizes_c
 _rule([operator.getitem], _getitem_check, _getitem_lower, compute=False)
 
 
+# -- quantized: PT2E quantize/dequantize pairs folded into qint8 values ------
+#
+# A convolution or fully connected node whose activation comes through a
+# static per-tensor dequantize and whose weight is a dequantized int8
+# constant, with its result (after an optional relu/clamp) read only by a
+# quantize node, runs on integers: its input is the qint8 value the
+# dequantize reads, its filter qcint8 (per output channel, scales in
+# constant data), its bias qcint32 (scale = input scale x weight scale), its
+# output the quantize node's qint8 value. An add of two such dequantized
+# values into a quantize does the same. Every other quantize or dequantize
+# is an XNNConvert between fp32 and qint8. Dynamic quantization
+# (choose_qparams -> quantize -> dequantize -> fully connected) becomes one
+# XNNConvert to qdint8 (per token, as upstream writes it) feeding a fully
+# connected node with qcint8 weights and an fp32 output.
+
+_I8 = (-128, 127)
+
+
+def _pt_params(n) -> Tuple[float, int]:
+    return float(n.args[1]), int(n.args[2])
+
+
+def _static_qdq_check(n, p):
+    _need(len(n.args) >= 6 and isinstance(n.args[1], float) and isinstance(n.args[2], int),
+          "scale and zero point are not numbers")
+    _need(n.args[5] == torch.int8 and (n.args[3], n.args[4]) == _I8,
+          "only int8 [-128, 127] activations")
+    _need(n.args[1] > 0 and math.isfinite(n.args[1]), "scale is not positive and finite")
+    _need(-128 <= n.args[2] <= 127, "zero point outside int8")
+    src = n.args[0]
+    _need(isinstance(src, torch.fx.Node) and isinstance(src.meta.get("val"), torch.Tensor),
+          "input is not a tensor")
+    _need(p.consts.value(src) is None, "input is a constant")
+
+
+def _qtype(params: Tuple[float, int]) -> Tuple[int, X.PerTensorQuant]:
+    return X.XNNDatatype.qint8, X.PerTensorQuant(scale=params[0], zero_point=params[1])
+
+
+def _q_lower(L: _Lowering, n):
+    if n in L.ids:   # written by the op it follows (folded)
+        return
+    src = n.args[0]
+    layout = L.layout_of(src)
+    x = L.get(src, layout)
+    out = L.define(n, layout)
+    L.g.quantize(out, *_qtype(_pt_params(n)))
+    L.emit(X.XNNConvert(input_id=x, output_id=out, flags=0))
+
+
+def _dq_lower(L: _Lowering, n):
+    src = n.args[0]
+    layout = L.layout_of(src)
+    q = L.get(src, layout)
+    if L.g.values[q].datatype == X.XNNDatatype.fp32:   # an int8 input of the delegate
+        for lay, vid in L.ids[src].items():
+            L.g.quantize(vid, *_qtype(_pt_params(n)))
+    needs_float = n in L.sub.outputs or any(
+        u not in L.inside or not (u in L.fold and n in L.fold[u].dqs) for u in n.users)
+    if needs_float:
+        L.emit(X.XNNConvert(input_id=q, output_id=L.define(n, layout), flags=0))
+
+
+def _choose_check(n, p):
+    # only as part of a dynamically quantized fully connected chain (see _dyn_chain)
+    _need(_dyn_users_ok(n, p), "dynamic quantization that does not feed fully connected nodes")
+
+
+def _dyn_users_ok(n, p) -> bool:
+    """Every use of this choose_qparams / quantize.tensor / dequantize.tensor
+    chain ends in a fully connected node with a quantized constant weight."""
+    if n.target == CHOOSE:
+        gets = list(n.users)
+        return bool(gets) and all(g.target is operator.getitem and all(
+            u.target in (Q_PT_T, DQ_PT_T) for u in g.users) for g in gets) and all(
+            _dyn_users_ok(u, p) for g in gets for u in g.users if u.target == Q_PT_T)
+    if n.target == Q_PT_T:
+        return bool(n.users) and all(u.target == DQ_PT_T and _dyn_users_ok(u, p)
+                                     for u in n.users)
+    if n.target == DQ_PT_T:
+        fcs = [next(iter(u.users)) if _is_view(u) and len(u.users) == 1 else u for u in n.users]
+        return bool(n.users) and all(
+            u.target in (aten.addmm.default, aten.linear.default, aten.mm.default)
+            and _fc_source(u)[0] is n and _qweight(p.consts, _fc_weight_node(u)) is not None
+            for u in fcs)
+    return False
+
+
+def _dyn_qdq_check(n, p):
+    _need(n.args[-1] == torch.int8 or n.args[5] == torch.int8, "only int8")
+    _need(_dyn_users_ok(n, p), "dynamic quantization that does not feed fully connected nodes")
+
+
+def _dyn_getitem_check(n, p):
+    src = n.args[0]
+    _need(isinstance(src, torch.fx.Node) and src.target == CHOOSE and p.is_supported(src),
+          "part of an unsupported node's result")
+
+
+def _never(L, n):   # lowered as part of a fold plan only
+    raise Unsupported(f"{n.name} outside a quantized fully connected chain")
+
+
+if Q_PT is not None:
+    _rule([Q_PT], _static_qdq_check, _q_lower, compute=False)
+    _rule([DQ_PT], _static_qdq_check, _dq_lower, compute=False)
+    _rule([CHOOSE], _choose_check, _never, compute=False)
+    _rule([Q_PT_T, DQ_PT_T], _dyn_qdq_check, _never, compute=False)
+
+QUANTIZE_OPS = {Q_PT, DQ_PT, CHOOSE, Q_PT_T, DQ_PT_T}
+
+
+def _fc_activation(n):
+    return n.args[1] if n.target == aten.addmm.default else n.args[0]
+
+
+_VIEWS = {aten.view.default, aten._unsafe_view.default, aten.reshape.default}
+
+
+def _is_view(n: Any) -> bool:
+    return isinstance(n, torch.fx.Node) and n.op == "call_function" and n.target in _VIEWS
+
+
+def _fc_source(n):
+    """(the dequantize a fully connected node reads, through at most one
+    flattening view, that view or None)."""
+    a = _fc_activation(n)
+    if _is_view(a) and len(a.users) == 1 and isinstance(a.args[0], torch.fx.Node) \
+            and a.args[0].target in (DQ_PT, DQ_PT_T):
+        src, out = _shape(a.args[0]), _shape(a)
+        if len(out) == 2 and out[-1] == src[-1] and not _dynamic(a):
+            return a.args[0], a
+        return None, None
+    return a, None
+
+
+def _fc_result(n):
+    """(the node holding a fully connected node's result in the activation's
+    batch shape: n, or the one view unflattening it; that view or None)."""
+    if len(n.users) == 1:
+        u = next(iter(n.users))
+        if _is_view(u) and not _dynamic(u) and _shape(u)[-1] == _shape(n)[-1]:
+            return u, u
+    return n, None
+
+
+def _fc_weight_node(n):
+    return n.args[2] if n.target == aten.addmm.default else n.args[1]
+
+
+def _qweight(consts: _Constants, w: Any):
+    """(int8 tensor as the node sees it, scales, axis) of a weight that is a
+    dequantized int8 constant seen through view-like ops; None otherwise."""
+    if not isinstance(w, torch.fx.Node):
+        return None
+    dq, n = None, w
+    while isinstance(n, torch.fx.Node) and n.op == "call_function":
+        if n.target in (DQ_PC, DQ_PT):
+            dq = n
+            break
+        if n.target not in _PURE:
+            return None
+        ins = [a for a in n.all_input_nodes if consts.value(a) is not None]
+        if len(ins) != 1:
+            return None
+        n = ins[0]
+    if dq is None:
+        return None
+    ints = consts.value(dq.args[0])
+    if ints is None or ints.dtype != torch.int8:
+        return None
+    if dq.target == DQ_PC:
+        scales, zps = consts.value(dq.args[1]), consts.value(dq.args[2]) \
+            if isinstance(dq.args[2], torch.fx.Node) else None
+        axis = int(dq.args[3])
+        if scales is None or (zps is not None and bool((zps != 0).any())):
+            return None
+        qmin, qmax, dt = dq.args[4], dq.args[5], dq.args[6]
+    else:
+        if not isinstance(dq.args[1], float) or dq.args[2] != 0:
+            return None
+        axis = 0
+        scales = torch.full((ints.shape[0],), float(dq.args[1]))
+        qmin, qmax, dt = dq.args[3], dq.args[4], dq.args[5]
+    if dt != torch.int8 or qmin < -128 or qmax > 127:
+        return None
+    # the integers and a channel-index map through the same view-like ops
+    shape = [1] * ints.dim()
+    shape[axis] = ints.shape[axis]
+    idx = torch.arange(ints.shape[axis], dtype=torch.float32).reshape(shape).expand(ints.shape)
+
+    def through(v: torch.Tensor) -> torch.Tensor:
+        sub = _Constants()
+        sub.memo[dq] = v
+        out = sub.value(w)
+        if out is None:
+            raise Unsupported("weight chain not evaluable")
+        return out
+
+    try:
+        return through(ints), scales.to(torch.float32).reshape(-1), through(idx.contiguous())
+    except Unsupported:
+        return None
+
+
+def _channel_dim(idx: torch.Tensor) -> Optional[int]:
+    """The one dimension along which a channel-index map varies."""
+    dims = [d for d in range(idx.dim())
+            if idx.shape[d] > 1 and bool((idx.amax(dim=d) != idx.amin(dim=d)).any())]
+    if not dims:
+        return 0
+    return dims[0] if len(dims) == 1 else None
+
+
+class _Fold:
+    """How one op runs quantized: the dequantize nodes it reads through, the
+    quantize node it writes, the nodes lowered with it (skipped)."""
+
+    def __init__(self, lower: Callable[..., None], dqs: List[torch.fx.Node],
+                 out_q: Optional[torch.fx.Node], clamp: Optional[torch.fx.Node],
+                 skipped: Sequence[torch.fx.Node] = ()) -> None:
+        self.lower, self.dqs, self.out_q, self.clamp = lower, dqs, out_q, clamp
+        self.skipped = list(skipped) + ([clamp] if clamp is not None else [])
+        self.result: Optional[torch.fx.Node] = None
+        self.flat = False   # fully connected output to reshape to the node's flat shape
+
+
+def _static_in(L: _Lowering, a: Any) -> Optional[torch.fx.Node]:
+    """`a` if it is a static per-tensor dequantize inside the subgraph whose
+    int8 source the subgraph has (made inside, or an input)."""
+    if not (isinstance(a, torch.fx.Node) and a.target == DQ_PT and a in L.inside):
+        return None
+    src = a.args[0]
+    if src in L.inside and src.target == Q_PT and _pt_params(src) != _pt_params(a):
+        return None
+    return a if (src in L.inside or src in L.sub.inputs) else None
+
+
+def _static_out(L: _Lowering, n: torch.fx.Node, clamp_ok: bool):
+    """(quantize node, clamp node or None) when n's result, through at most
+    one relu/hardtanh/clamp, is read by one quantize node inside only."""
+    if n in L.sub.outputs or len(n.users) != 1:
+        return None
+    u = next(iter(n.users))
+    clamp = None
+    if clamp_ok and u.target in (aten.relu.default, aten.hardtanh.default, aten.clamp.default) \
+            and u in L.inside and u not in L.sub.outputs and len(u.users) == 1:
+        clamp, u = u, next(iter(u.users))
+    if u.target == Q_PT and u in L.inside:
+        return u, clamp
+    return None
+
+
+def _fold_plans(L: _Lowering) -> Dict[torch.fx.Node, _Fold]:
+    plans: Dict[torch.fx.Node, _Fold] = {}
+    if Q_PT is None:
+        return plans
+    for n in L.sub.nodes:
+        if n.target in (aten.addmm.default, aten.linear.default, aten.mm.default):
+            qw = _qweight(L.consts, _fc_weight_node(n))
+            a, in_view = _fc_source(n)
+            if qw is None or a is None or _channel_dim(_fc_w_t(n, qw[2])) != 0:
+                continue
+            if in_view is not None and in_view not in L.inside:
+                continue
+            res, out_view = _fc_result(n)
+            if out_view is not None and (out_view not in L.inside or in_view is None
+                                         or _shape(out_view)[:-1] != _shape(a)[:-1]):
+                res, out_view = n, None
+            views = [v for v in (in_view, out_view) if v is not None]
+            # the activation keeps its batch dims; the graph wants them flat
+            flat = in_view is not None and out_view is None
+            dyn = _dyn_source(L, a)
+            if dyn is not None:
+                plans[n] = _Fold(_qfc_dynamic_lower, [a], None, None, dyn + views)
+                plans[n].result, plans[n].flat = res, flat
+                continue
+            dq, out = _static_in(L, a), _static_out(L, res, True)
+            if dq is not None and out is not None:
+                plans[n] = _Fold(_qfc_lower, [dq], out[0], out[1], views)
+                plans[n].flat = flat
+        elif n.target == aten.convolution.default and not n.args[6]:
+            qw = _qweight(L.consts, n.args[1])
+            dq, out = _static_in(L, n.args[0]), _static_out(L, n, True)
+            if qw is None or dq is None or out is None or _channel_dim(qw[2]) != 0:
+                continue
+            plans[n] = _Fold(_qconv_lower, [dq], out[0], out[1])
+        elif n.target in _QPASS:
+            plan = _pass_plan(L, n)
+            if plan is not None:
+                plans[n] = plan
+        elif n.target == aten.add.Tensor and len(n.args) == 2 and not n.kwargs:
+            a, b = (_static_in(L, x) for x in n.args)
+            out = _static_out(L, n, True)
+            if a is not None and b is not None and out is not None and a is not b \
+                    and _same_shape(a, b):
+                plans[n] = _Fold(_qadd_lower, [a, b], out[0], out[1])
+    return plans
+
+
+# ops that move int8 values without changing their parameters: run on qint8
+_QPASS = {aten.max_pool2d_with_indices.default, aten.max_pool2d.default, aten.view.default,
+          aten._unsafe_view.default, aten.reshape.default, aten.view_copy.default}
+
+
+def _pass_plan(L: _Lowering, n) -> Optional[_Fold]:
+    dq = _static_in(L, n.args[0])
+    if dq is None:
+        return None
+    res, skipped = n, []
+    if n.target == aten.max_pool2d_with_indices.default:
+        gets = list(n.users)
+        if len(gets) != 1 or gets[0].target is not operator.getitem or gets[0].args[1] != 0 \
+                or gets[0] not in L.inside:
+            return None
+        res, skipped = gets[0], [gets[0]]
+    out = _static_out(L, res, False)
+    if out is None or _pt_params(out[0]) != _pt_params(dq):
+        return None
+    plan = _Fold(_qpass_lower, [dq], out[0], None, skipped)
+    plan.result = res
+    return plan
+
+
+def _qpass_lower(L: _Lowering, n, plan: _Fold):
+    dq = plan.dqs[0]
+    saved = L.ids.get(dq)
+    L.ids[dq] = L.ids[dq.args[0]]   # the op reads the int8 value itself
+    try:
+        _RULES[n.target].lower(L, n)
+    finally:
+        if saved is None:
+            del L.ids[dq]
+        else:
+            L.ids[dq] = saved
+    for vid in list(L.ids[n].values()):
+        if L.g.values[vid].datatype == X.XNNDatatype.fp32:
+            L.g.quantize(vid, *_qtype(_pt_params(dq)))
+    if plan.result is not n:
+        L.alias(plan.result, n)
+    L.alias(plan.out_q, n)
+
+
+def _dyn_source(L: _Lowering, a: Any) -> Optional[List[torch.fx.Node]]:
+    """The choose_qparams chain of a dynamically quantized activation, inside."""
+    if not (isinstance(a, torch.fx.Node) and a.target == DQ_PT_T and a in L.inside):
+        return None
+    q = a.args[0]
+    if not (isinstance(q, torch.fx.Node) and q.target == Q_PT_T and q in L.inside):
+        return None
+    gets = [x for x in (q.args[1], q.args[2], a.args[1], a.args[2])]
+    if not all(isinstance(g, torch.fx.Node) and g.target is operator.getitem and g in L.inside
+               for g in gets):
+        return None
+    choose = {g.args[0] for g in gets}
+    if len(choose) != 1:
+        return None
+    c = next(iter(choose))
+    if c.target != CHOOSE or c not in L.inside or c.args[0] is not q.args[0]:
+        return None
+    return [a, q, c] + list(set(gets))
+
+
+def _fc_w_t(n, w: torch.Tensor) -> torch.Tensor:
+    """A weight as the node holds it -> [N, K]."""
+    return w.t() if n.target in (aten.addmm.default, aten.mm.default) else w
+
+
+def _out_value(L: _Lowering, plan: _Fold, layout: str) -> int:
+    out = L.define(plan.out_q, layout)
+    L.g.quantize(out, *_qtype(_pt_params(plan.out_q)))
+    return out
+
+
+def _minmax(plan: _Fold) -> Optional[Tuple[float, float]]:
+    return None if plan.clamp is None else _clamp_bounds(plan.clamp)
+
+
+def _qbias(L: _Lowering, b: Optional[torch.Tensor], in_scale: float, w_scales: torch.Tensor) -> int:
+    if b is None:
+        return X.XNN_INVALID_VALUE_ID
+    sc = (w_scales.to(torch.float64) * in_scale).to(torch.float32)
+    q = torch.round(b.to(torch.float64).reshape(-1) / sc.to(torch.float64))
+    q = q.clamp(-(2 ** 31), 2 ** 31 - 1).to(torch.int32)
+    return L.g.static_quantized(q, X.XNNDatatype.qcint32, L.g.per_channel(sc, 0))
+
+
+def _fc_into(L: _Lowering, plan: _Fold, xin: int, out: int, n_out: int) -> int:
+    """The value a fully connected node writes: `out`, or (flat plans) a value
+    with the input's batch dims, reshaped into `out` after the node."""
+    if not plan.flat:
+        return out
+    dims = list(L.g.values[xin].dims[:-1]) + [n_out]
+    return L.g.like(out, dims)
+
+
+def _fc_reshape(L: _Lowering, plan: _Fold, tmp: int, out: int, node) -> None:
+    if tmp != out:
+        L.emit(X.XNNStaticReshape(num_dims=len(L.g.values[out].dims), new_shape=_new_shape(node),
+                                  input_id=tmp, output_id=out, flags=0))
+
+
+def _qfc_lower(L: _Lowering, n, plan: _Fold):
+    dq = plan.dqs[0]
+    ints, scales, _idx = _qweight(L.consts, _fc_weight_node(n))
+    w = _fc_w_t(n, ints).contiguous()
+    filt = L.g.static_quantized(w, X.XNNDatatype.qcint8, L.g.per_channel(scales, 0))
+    _x, _w, b = _fc_parts(n, L.consts)
+    xin = L.get(dq.args[0], "nchw")
+    out = _out_value(L, plan, "nchw")
+    tmp = _fc_into(L, plan, xin, out, int(w.shape[0]))
+    L.emit(X.XNNFullyConnected(input1_id=xin, filter_id=filt,
+                               bias_id=_qbias(L, b, _pt_params(dq)[0], scales),
+                               output_id=tmp, flags=0),
+           minmax=_minmax(plan))
+    _fc_reshape(L, plan, tmp, out, plan.out_q)
+
+
+def _qfc_dynamic_lower(L: _Lowering, n, plan: _Fold):
+    q = plan.skipped[1]   # the quantize.tensor node of the chain; its input is the float x
+    x = q.args[0]
+    key = ("qdint8", x)
+    if key not in L.tuples:
+        src = L.get(x, "nchw")
+        dims = L.g.values[src].dims
+        qd = L.g.value(dims, datatype=X.XNNDatatype.qdint8,
+                       qparams=X.PerTokenDynamicQuant(num_nonbatch_dims=1))
+        L.emit(X.XNNConvert(input_id=src, output_id=qd, flags=0))
+        L.tuples[key] = [qd]   # type: ignore[index]
+    ints, scales, _idx = _qweight(L.consts, _fc_weight_node(n))
+    w = _fc_w_t(n, ints).contiguous()
+    filt = L.g.static_quantized(w, X.XNNDatatype.qcint8, L.g.per_channel(scales, 0))
+    _x, _w, b = _fc_parts(n, L.consts)
+    bias = X.XNN_INVALID_VALUE_ID if b is None else L.g.static(b.reshape(-1))
+    xin = L.tuples[key][0]  # type: ignore[index]
+    res = plan.result or n
+    out = L.define(res)
+    tmp = _fc_into(L, plan, xin, out, int(w.shape[0]))
+    L.emit(X.XNNFullyConnected(input1_id=xin, filter_id=filt, bias_id=bias, output_id=tmp,
+                               flags=0))
+    _fc_reshape(L, plan, tmp, out, res)
+
+
+def _qconv_lower(L: _Lowering, n, plan: _Fold):
+    dq = plan.dqs[0]
+    x, w, b, stride, padding, dilation, transposed, out_pad, groups = n.args[:9]
+    ints, scales, _idx = _qweight(L.consts, w)
+    groups = int(groups)
+    stride, padding, dilation = (_pair(v) for v in (stride, padding, dilation))
+    kh, kw = int(ints.shape[2]), int(ints.shape[3])
+    gic, goc = int(ints.shape[1]), int(ints.shape[0]) // groups
+    if gic == 1 and groups > 1:   # depthwise: [oc, 1, kh, kw] -> [1, kh, kw, oc]
+        filt_t, cdim, cls = ints.permute(1, 2, 3, 0), 3, X.XNNDepthwiseConv2d
+    else:
+        filt_t, cdim, cls = ints.permute(0, 2, 3, 1), 0, X.XNNConv2d
+    filt = L.g.static_quantized(filt_t.contiguous(), X.XNNDatatype.qcint8,
+                                L.g.per_channel(scales, cdim))
+    bias_t = None if b is None else L.consts.value(b)
+    L.emit(cls(padding_top=padding[0], padding_right=padding[1], padding_bottom=padding[0],
+               padding_left=padding[1], kernel_height=kh, kernel_width=kw,
+               subsampling_height=stride[0], subsampling_width=stride[1],
+               dilation_height=dilation[0], dilation_width=dilation[1],
+               group_input_channels=gic, group_output_channels=goc, groups=groups,
+               adjustment_height=0, adjustment_width=0,
+               input1_id=L.get(dq.args[0], "nhwc"), filter_id=filt,
+               bias_id=_qbias(L, bias_t, _pt_params(dq)[0], scales),
+               output_id=_out_value(L, plan, "nhwc"), flags=0),
+           minmax=_minmax(plan))
+
+
+def _qadd_lower(L: _Lowering, n, plan: _Fold):
+    a, b = (d.args[0] for d in plan.dqs)
+    layout = "nhwc" if len(_shape(n)) == 4 and (L.layout_of(a) == "nhwc"
+                                                 or L.layout_of(b) == "nhwc") else "nchw"
+    L.emit(X.XNNAdd(input1_id=L.get(a, layout), input2_id=L.get(b, layout),
+                    output_id=_out_value(L, plan, layout), flags=0), minmax=_minmax(plan))
+
+
 # ---------------------------------------------------------------------------
 # the partitioner
 
@@ -1037,6 +1575,9 @@ class XnnpackPartitioner(Partitioner):
 
     def _check_common(self, node: torch.fx.Node) -> None:
         _need(self.consts.value(node) is None, "a constant (folded instead)")
+        if node.target in QUANTIZE_OPS or (node.target is operator.getitem and
+                                          getattr(node.args[0], "target", None) == CHOOSE):
+            return   # int8 on one side by definition; their checks see to the rest
         vals = self._results(node)
         _need(vals, "no tensor result")
         if node.target is not operator.getitem:   # its source is checked itself
