@@ -1,0 +1,173 @@
+"""Quantized programs lowered by upstream's XnnpackPartitioner, for the CPU
+backend's quantized path (tests/python/test_xnnpack_quantized.py).
+
+    cnn_static     PT2E static int8 (XNNPACKQuantizer, per-channel weights):
+                   conv, depthwise, residual add, max/avg pooling, cat, linear
+    mlp_dynamic    PT2E dynamic int8 (is_dynamic=True): linears, qd8 x qc8w
+    block_dynamic  the same on a transformer block
+    mlp_8da4w      torchao quantize_ with Int8DynamicActivationIntxWeightConfig
+                   (int4 weights, PerGroup(32)): qd8 x qb4w
+    mlp_8da4w_pc   the same with per-channel int4 weights: qd8 x qc4w
+
+Each directory holds model.pte (upstream's to_edge_transform_and_lower with
+XnnpackPartitioner, then to_executorch) and call<C>.npz (in_<k>, out_<k> from
+eager). Cached under build/testdata/xnnpack-quant-<hash>/ like
+xnnpack_corpus.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+import numpy as np
+
+
+def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]]:
+    import torch
+    from torch import nn
+    import torch.nn.functional as F
+
+    class ConvNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1 = nn.Conv2d(3, 16, 3, padding=1)
+            self.dw = nn.Conv2d(16, 16, 3, padding=1, groups=16)
+            self.pw = nn.Conv2d(16, 16, 1)
+            self.c2 = nn.Conv2d(16, 24, 3, stride=2, padding=1)
+            self.b = nn.Conv2d(16, 8, 1)
+            self.fc = nn.Linear(32, 10)
+
+        def forward(self, x):
+            y = F.relu(self.c1(x))
+            y = y + self.pw(F.relu(self.dw(y)))
+            p = F.max_pool2d(y, 2)
+            a = F.avg_pool2d(self.b(y), 2)
+            z = F.relu(self.c2(y))
+            c = torch.cat([z, a], dim=1)
+            g = F.adaptive_avg_pool2d(c, 1).flatten(1)
+            return self.fc(g), p
+
+    class MLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.l1 = nn.Linear(67, 96)
+            self.l2 = nn.Linear(96, 64, bias=False)
+            self.l3 = nn.Linear(64, 17)
+
+        def forward(self, x):
+            return self.l3(F.relu(self.l2(F.gelu(self.l1(x)))))
+
+    class Block(nn.Module):
+        def __init__(self, d: int = 64, heads: int = 4) -> None:
+            super().__init__()
+            self.h = heads
+            self.n1 = nn.LayerNorm(d)
+            self.qkv = nn.Linear(d, 3 * d)
+            self.proj = nn.Linear(d, d)
+            self.n2 = nn.LayerNorm(d)
+            self.up = nn.Linear(d, 4 * d)
+            self.down = nn.Linear(4 * d, d)
+
+        def forward(self, x):
+            b, t, d = x.shape
+            q, k, v = self.qkv(self.n1(x)).split(d, dim=-1)
+            q = q.reshape(b, t, self.h, d // self.h).transpose(1, 2)
+            k = k.reshape(b, t, self.h, d // self.h).transpose(1, 2)
+            v = v.reshape(b, t, self.h, d // self.h).transpose(1, 2)
+            a = torch.softmax(q @ k.transpose(-1, -2) / (d // self.h) ** 0.5, dim=-1) @ v
+            x = x + self.proj(a.transpose(1, 2).reshape(b, t, d))
+            return x + self.down(F.gelu(self.up(self.n2(x))))
+
+    class LLMish(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(128, 256)
+            self.b = nn.Linear(256, 96, bias=False)
+            self.c = nn.Linear(96, 64)
+
+        def forward(self, x):
+            return self.c(F.silu(self.b(F.relu(self.a(x)))))
+
+    def gen(*shape):
+        def f(seed: int):
+            g = torch.Generator().manual_seed(seed)
+            return (torch.randn(*shape, generator=g),)
+        return f
+
+    return {
+        "cnn_static": (ConvNet, gen(2, 3, 16, 16), "static"),
+        "mlp_dynamic": (MLP, gen(5, 67), "dynamic"),
+        "block_dynamic": (Block, gen(2, 9, 64), "dynamic"),
+        "mlp_8da4w": (LLMish, gen(3, 128), "8da4w"),
+        "mlp_8da4w_m1": (LLMish, gen(1, 128), "8da4w"),
+        "mlp_8da4w_pc": (LLMish, gen(4, 128), "8da4w_pc"),
+    }
+
+
+def names() -> List[str]:
+    return list(_models())
+
+
+def _quantize(factory, inputs, mode: str):
+    import torch
+
+    torch.manual_seed(0)
+    m = factory().eval()
+    ex = inputs(0)
+    if mode in ("static", "dynamic"):
+        from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+            XNNPACKQuantizer,
+            get_symmetric_quantization_config,
+        )
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+        q = XNNPACKQuantizer().set_global(
+            get_symmetric_quantization_config(is_per_channel=True, is_dynamic=(mode == "dynamic")))
+        pm = prepare_pt2e(torch.export.export(m, ex).module(), q)
+        for s in range(8):
+            pm(*inputs(100 + s))
+        return convert_pt2e(pm), ex
+    from torchao.quantization import Int8DynamicActivationIntxWeightConfig, quantize_
+    from torchao.quantization.granularity import PerAxis, PerGroup
+
+    gran = PerGroup(32) if mode == "8da4w" else PerAxis(0)
+    quantize_(m, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int4, weight_granularity=gran))
+    return m, ex
+
+
+def build(out: Path) -> None:
+    import torch
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    manifest: Dict[str, Any] = {}
+    for name, (factory, inputs, mode) in _models().items():
+        model, ex = _quantize(factory, inputs, mode)
+        with torch.no_grad():
+            ep = torch.export.export(model, ex)
+            prog = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()]).to_executorch()
+        d = out / name
+        d.mkdir(parents=True)
+        (d / "model.pte").write_bytes(bytes(prog.buffer))
+        calls = [inputs(1), inputs(2)]
+        for c, args in enumerate(calls):
+            with torch.no_grad():
+                res = model(*args)
+            res = res if isinstance(res, tuple) else (res,)
+            arrays = {f"in_{k}": t.numpy() for k, t in enumerate(args)}
+            arrays.update({f"out_{k}": t.numpy() for k, t in enumerate(res)})
+            np.savez(d / f"call{c}.npz", **arrays)
+        manifest[name] = {"calls": len(calls), "mode": mode}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def corpus_dir() -> Path:
+    from upstream_corpus import cached_build, source_hash
+
+    return cached_build(f"xnnpack-quant-{source_hash(Path(__file__))}", build)
+
+
+if __name__ == "__main__":
+    print(corpus_dir())
