@@ -747,6 +747,10 @@ static et_status load_scales(payload *P, et_backend_ctx *ctx,
                              const xnn_val *v, float *dst, size_t count,
                              uint32_t i, et_diag *d) {
   bool bf16 = v->qkind == XQ_GROUP && v->qscale_buf;
+  if (v->qkind == XQ_TENSOR) { /* one scale for every channel */
+    for (size_t k = 0; dst && k < count; k++) dst[k] = v->qs;
+    return ET_OK;
+  }
   if (v->qnscale != count)
     return et_diag_set(d, ET_INVALID_PROGRAM,
                        "XnnpackBackend: node %u: %u weight scales, %u "
@@ -815,8 +819,9 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
   if (a.dt == XDT_QDINT8 && o.dt == XDT_F32 && fc &&
       (!bias || bias->dt == XDT_F32)) {
     /* Dynamic: qd8 activations x qc8w / qc4w / qb4w weights, fp32 out. */
-    if (f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
-        f->qch == (tw ? 1u : 0u)) {
+    if ((f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
+         f->qch == (tw ? 1u : 0u)) ||
+        (f->dt == XDT_QINT8 && f->qkind == XQ_TENSOR && f->qz == 0)) {
       if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, K * N,
                             &fdata, d)))
         return st;
@@ -890,14 +895,17 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
   }
   /* Static: qs8 in and out, per-channel int8 filter, int32 bias. */
   uint32_t wch = n->type == XN_DW_CONV2D ? 3u : (tw ? 1u : 0u);
-  if (a.dt != XDT_QINT8 || o.dt != XDT_QINT8 || f->dt != XDT_QCINT8 ||
-      f->qkind != XQ_CHANNEL || f->qch != wch ||
+  bool wq = (f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
+             f->qch == wch) ||
+            (f->dt == XDT_QINT8 && f->qkind == XQ_TENSOR && f->qz == 0);
+  if (a.dt != XDT_QINT8 || o.dt != XDT_QINT8 || !wq ||
       (bias && ((bias->dt != XDT_QCINT32 && bias->dt != XDT_QINT32))) ||
       n->type == XN_DECONV2D)
     return et_diag_set(d, ET_NOT_SUPPORTED,
                        "XnnpackBackend: node %u (type %u): this quantized "
                        "signature is not supported (static: qint8 input and "
-                       "output, qcint8 per-output-channel filter, qint32/"
+                       "output, qcint8 per-output-channel or zero-point-0 qint8 "
+                       "filter, qint32/"
                        "qcint32 bias; dynamic: qdint8 input, fp32 output)",
                        i, n->type);
   size_t groups = n->type == XN_CONV2D ? n->p.conv.groups : 1;

@@ -90,6 +90,14 @@ def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]
         def forward(self, x):
             return self.c(F.silu(self.b(F.relu(self.a(x)))))
 
+    class Linear(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.l = nn.Linear(40, 24)
+
+        def forward(self, x):
+            return torch.relu(self.l(x))
+
     def gen(*shape):
         def f(seed: int):
             g = torch.Generator().manual_seed(seed)
@@ -98,6 +106,8 @@ def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]
 
     return {
         "cnn_static": (ConvNet, gen(2, 3, 16, 16), "static"),
+        "linear_static_per_tensor": (Linear, gen(3, 40), "static_pt"),
+        "block_static": (Block, gen(2, 9, 64), "static"),
         "mlp_dynamic": (MLP, gen(5, 67), "dynamic"),
         "block_dynamic": (Block, gen(2, 9, 64), "dynamic"),
         "mlp_8da4w": (LLMish, gen(3, 128), "8da4w"),
@@ -116,7 +126,7 @@ def _quantize(factory, inputs, mode: str):
     torch.manual_seed(0)
     m = factory().eval()
     ex = inputs(0)
-    if mode in ("static", "dynamic"):
+    if mode in ("static", "dynamic", "static_pt"):
         from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
             XNNPACKQuantizer,
             get_symmetric_quantization_config,
@@ -124,7 +134,8 @@ def _quantize(factory, inputs, mode: str):
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
         q = XNNPACKQuantizer().set_global(
-            get_symmetric_quantization_config(is_per_channel=True, is_dynamic=(mode == "dynamic")))
+            get_symmetric_quantization_config(is_per_channel=(mode != "static_pt"),
+                                              is_dynamic=(mode == "dynamic")))
         pm = prepare_pt2e(torch.export.export(m, ex).module(), q)
         for s in range(8):
             pm(*inputs(100 + s))
@@ -135,6 +146,79 @@ def _quantize(factory, inputs, mode: str):
     gran = PerGroup(32) if mode == "8da4w" else PerAxis(0)
     quantize_(m, Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int4, weight_granularity=gran))
     return m, ex
+
+
+def _qvals(graph, kind: str):
+    """The quantized values of an XNNGraph whose quant_params are `kind`."""
+    from executorch.backends.xnnpack.serialization import xnnpack_graph_schema as S
+
+    for v in graph.xvalues:
+        u = v.xvalue_union
+        if isinstance(u, S.XNNQuantizedTensorValue) and type(u.quant_params).__name__ == kind:
+            yield u
+
+
+def _first(kind: str, **changes):
+    def patch(graph) -> None:
+        u = next(_qvals(graph, kind))
+        for k, v in changes.items():
+            setattr(u.quant_params, k, v(getattr(u.quant_params, k)) if callable(v) else v)
+    return patch
+
+
+# Well-formed payloads (written by upstream's own serializer) with one
+# quantization parameter made wrong: name -> (model, patch, status, message).
+HOSTILE = {
+    "zero_point_out_of_range": ("linear_static_per_tensor", _first("PerTensorQuant", zero_point=200),
+                                "InvalidProgram", "zero point out of its datatype's range"),
+    "scale_negative": ("linear_static_per_tensor", _first("PerTensorQuant", scale=-0.5),
+                       "InvalidProgram", "scale is not a positive finite number"),
+    "scale_nan": ("linear_static_per_tensor", _first("PerTensorQuant", scale=float("nan")),
+                  "InvalidProgram", "scale is not a positive finite number"),
+    "num_scales_wrong": ("mlp_dynamic", _first("PerChannelQuant", num_scales=lambda n: n + 1),
+                         "InvalidProgram", "scales for channel_dim"),
+    "channel_dim_beyond_rank": ("mlp_dynamic", _first("PerChannelQuant", channel_dim=4),
+                                "InvalidProgram", "scales for channel_dim"),
+    "scale_buffer_beyond_table": ("mlp_dynamic", _first("PerChannelQuant", scale_buffer_idx=4000),
+                                  "InvalidProgram", "scale_buffer_idx 4000 beyond the constant table"),
+    "group_not_dividing": ("mlp_8da4w", _first("PerChannelGroupQuant", group_size=48),
+                           "InvalidProgram", "does not fit the value's dims"),
+    "group_size_16": ("mlp_8da4w", _first("PerChannelGroupQuant", group_size=16,
+                                          num_scales=lambda n: n * 2),
+                      "NotSupported", "blockwise group size 16"),
+    "group_scales_short": ("mlp_8da4w", _first("PerChannelGroupQuant", num_scales=lambda n: n - 1),
+                           "InvalidProgram", "does not fit the value's dims"),
+    "nonbatch_dims_2": ("mlp_dynamic", _first("PerTokenDynamicQuant", num_nonbatch_dims=2),
+                        "NotSupported", "dynamic quantization with 2 non-batch dims"),
+}
+
+
+def _build_hostile(out: Path) -> None:
+    import torch
+    import executorch.backends.xnnpack.xnnpack_preprocess as pp
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    models = _models()
+    d = out / "hostile"
+    d.mkdir(parents=True)
+    orig = pp.serialize_xnnpack_binary
+    for name, (base, patch, _, _) in HOSTILE.items():
+        factory, inputs, mode = models[base]
+        model, ex = _quantize(factory, inputs, mode)
+
+        def patched(graph, *a, _patch=patch, **k):
+            _patch(graph)
+            return orig(graph, *a, **k)
+
+        pp.serialize_xnnpack_binary = patched
+        try:
+            with torch.no_grad():
+                prog = to_edge_transform_and_lower(
+                    torch.export.export(model, ex), partitioner=[XnnpackPartitioner()]).to_executorch()
+        finally:
+            pp.serialize_xnnpack_binary = orig
+        (d / f"{name}.pte").write_bytes(bytes(prog.buffer))
 
 
 def build(out: Path) -> None:
@@ -160,6 +244,7 @@ def build(out: Path) -> None:
             arrays.update({f"out_{k}": t.numpy() for k, t in enumerate(res)})
             np.savez(d / f"call{c}.npz", **arrays)
         manifest[name] = {"calls": len(calls), "mode": mode}
+    _build_hostile(out)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
 
