@@ -339,11 +339,11 @@ static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
                i, v->rank);
   v->cap = n;
   if (v->qkind && (st = check_qdims(v, i, d))) return st;
-  if (flags && v->dt != XDT_F32)
+  if (flags && v->dt != XDT_F32 && v->dt != XDT_QINT8 && v->dt != XDT_QUINT8)
     return et_diag_set(d, ET_NOT_SUPPORTED,
-                       "XnnpackBackend: value %u: a quantized (datatype %u) "
-                       "delegate input or output; this backend takes fp32 "
-                       "ones (quantization inside the graph)", i, v->dt);
+                       "XnnpackBackend: value %u: a delegate input or output "
+                       "of datatype %u (fp32, qint8 and quint8 ones are "
+                       "supported)", i, v->dt);
   if (v->const_idx && (v->dt == XDT_QDINT8))
     return bad(d, "XnnpackBackend: value %u: a dynamically quantized value "
                   "with constant data %u", i, v->const_idx);
@@ -1316,6 +1316,13 @@ static et_status xnn_init(et_backend_ctx *ctx, const void *processed,
   return ET_OK;
 }
 
+/* The tensor dtype of a value's storage. */
+static int val_dtype(const xnn_val *v) {
+  if (v->dt == XDT_QINT8 || v->dt == XDT_QDINT8) return ET_CHAR;
+  if (v->dt == XDT_QUINT8) return ET_BYTE;
+  return ET_FLOAT;
+}
+
 /* The node loop with one event pair per node (its debug handle as the
  * delegate debug id), apart so that the untraced loop stays as it was. */
 #if defined(__GNUC__)
@@ -1347,8 +1354,8 @@ static et_status run_traced(handle *h, et_tracer *tr, et_diag *d) {
       t.sizes = sizes;
       t.strides = strides;
       t.rank = o->rank;
-      t.dtype = ET_FLOAT;
-      t.capacity = o->cap * sizeof(float);
+      t.dtype = (et_dtype)val_dtype(o);
+      t.capacity = o->cap * o->esize;
       et_tracer_backend_output(tr, name, h->debug[i], &t);
     }
   }
@@ -1376,10 +1383,14 @@ static et_status xnn_execute(et_backend_ctx *ctx, void *hv, et_value **args,
     et_tensor *t = args[x->ext]->u.t;
     /* Upstream writes a scalar as dims [1]. */
     bool scalar = t->rank == 0 && x->rank == 1 && x->bound[0] == 1;
-    if (t->dtype != ET_FLOAT || (t->rank != x->rank && !scalar))
+    int want = val_dtype(x);
+    if ((int)t->dtype != want || (t->rank != x->rank && !scalar))
       return et_diag_set(d, ET_INVALID_ARGUMENT,
                          "XnnpackBackend: delegate argument %u must be a "
-                         "Float tensor of rank %u", x->ext, x->rank);
+                         "%s tensor of rank %u", x->ext,
+                         want == ET_FLOAT ? "Float"
+                         : want == ET_CHAR ? "Char (int8)" : "Byte (uint8)",
+                         x->rank);
     if (x->kind == VK_INPUT) {
       for (uint32_t k = 0; k < t->rank; k++) {
         int32_t s = t->sizes[t->dim_order ? t->dim_order[k] : k];
