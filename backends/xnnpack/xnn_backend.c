@@ -822,6 +822,12 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
     if ((f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
          f->qch == (tw ? 1u : 0u)) ||
         (f->dt == XDT_QINT8 && f->qkind == XQ_TENSOR && f->qz == 0)) {
+      if (K > XNN_Q8_MAX_K)
+        return et_diag_set(d, ET_NOT_SUPPORTED,
+                           "XnnpackBackend: node %u: int8 fully connected "
+                           "with %zu input channels (at most %u: the int32 "
+                           "sums must not overflow)", i, K,
+                           (unsigned)XNN_Q8_MAX_K);
       if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, K * N,
                             &fdata, d)))
         return st;
@@ -910,6 +916,17 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
                        i, n->type);
   size_t groups = n->type == XN_CONV2D ? n->p.conv.groups : 1;
   size_t nfilter = f->cap;
+  /* int32 sums: |a*w| <= 2^14 (2^15 - 1 with a zero point taken off) per
+   * term, so K (or the window) and the bias are bounded so that no sum
+   * can overflow. */
+  size_t terms = n->type == XN_DW_CONV2D
+                     ? (size_t)n->p.conv.kh * n->p.conv.kw
+                     : K;
+  if (terms > (n->type == XN_DW_CONV2D ? XNN_Q8_MAX_K / 4 : XNN_Q8_MAX_K))
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: node %u: int8 node with %zu terms "
+                       "per sum (the int32 sums must not overflow)", i,
+                       terms);
   if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, nfilter, &fdata,
                         d)))
     return st;
@@ -942,9 +959,9 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
       /* The zero-point correction folds into the bias (the im2col pads
        * with the input zero point, so it holds at the borders too). */
       int64_t fold = (int64_t)bv - (int64_t)a.qz * cs[c];
-      if (fold < INT32_MIN || fold > INT32_MAX)
+      if (fold < -XNN_Q8_MAX_BIAS || fold > XNN_Q8_MAX_BIAS)
         return bad(d, "XnnpackBackend: node %u: bias of channel %u "
-                      "overflows int32 with the zero-point correction", i,
+                      "beyond 2^30 with the zero-point correction", i,
                    (uint32_t)c);
       bq[c] = (int32_t)fold;
       rq[c] = a.qs * ws[c] / o.qs;

@@ -72,6 +72,11 @@ enum { XDT_F32 = 1, XDT_QINT8 = 3, XDT_QUINT8 = 4, XDT_QINT32 = 5,
        XDT_QCINT8 = 6, XDT_QCINT32 = 7, XDT_QCINT4 = 8, XDT_QDINT8 = 9,
        XDT_QBINT4 = 10 };
 
+/* Bounds that keep int8 sums inside int32: terms per sum (each at most
+ * 255 * 128 in magnitude) and the int32 bias. */
+#define XNN_Q8_MAX_K 32768u
+#define XNN_Q8_MAX_BIAS ((int64_t)1 << 30)
+
 /* Prepared weights of a quantized FC / convolution (xnn_q.c). */
 typedef struct xnn_qprep {
   uint8_t kind;     /* QP_* */
