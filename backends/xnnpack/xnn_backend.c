@@ -835,7 +835,7 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
       if (kp && N > MAX_ELEMS / kp)
         return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
                    (uint32_t)N);
-      int8_t *w8 = (int8_t *)take(b, N * kp);
+      int8_t *w8 = (int8_t *)take(b, et_xnn_qpack_s8_bytes(K, N));
       int32_t *cs = (int32_t *)take(b, N * sizeof(int32_t));
       float *sc = (float *)take(b, N * sizeof(float));
       if ((st = load_scales(P, ctx, f, fill ? sc : NULL, N, i, d)))
@@ -940,7 +940,8 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
   if (!dw && kp && groups * N > MAX_ELEMS / kp)
     return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
                (uint32_t)N);
-  int8_t *w8 = (int8_t *)take(b, dw ? nfilter : groups * N * kp);
+  size_t per_group = dw ? 0 : et_xnn_qpack_s8_bytes(K, N);
+  int8_t *w8 = (int8_t *)take(b, dw ? nfilter : groups * per_group);
   int32_t *bq = (int32_t *)take(b, nout * sizeof(int32_t));
   float *rq = (float *)take(b, nout * sizeof(float));
   int32_t *cs = (int32_t *)take(b, nout * sizeof(int32_t));
@@ -950,7 +951,7 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
       memset(cs, 0, nout * sizeof(int32_t));
     } else {
       for (size_t gi = 0; gi < groups; gi++)
-        et_xnn_qpack_s8(w8 + gi * N * kp, (const int8_t *)fdata + gi * N * K,
+        et_xnn_qpack_s8(w8 + gi * per_group, (const int8_t *)fdata + gi * N * K,
                         K, N, tw ? groups * N : 1, tw ? 1 : K, cs + gi * N);
     }
     for (size_t c = 0; c < nout; c++) {
@@ -977,6 +978,7 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
     q->za = a.qz;
     q->zo = o.qz;
     q->kp = kp;
+    q->wstride = per_group;
   }
   if (n->type == XN_CONV2D) {
     size_t ow = o.rank == 4 ? o.bound[2] : 0;

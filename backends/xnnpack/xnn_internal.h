@@ -89,6 +89,7 @@ typedef struct xnn_qprep {
   float *biasf;     /* dynamic: fp32 bias or NULL */
   int32_t za, zo, qmin, qmax;
   size_t kp;        /* packed K */
+  size_t wstride;   /* static conv: packed bytes per group */
 } xnn_qprep;
 enum { QP_NONE = 0, QP_S8 = 1, QP_DQ8 = 2, QP_DQ4 = 3 };
 

@@ -223,7 +223,7 @@ static void conv_rows(const xnn_graph *g, const xnn_node *n, size_t r0,
       }
       e.bias = q->bias + (size_t)gi * N;
       e.scale = q->scale + (size_t)gi * N;
-      et_xnn_qgemm_s8_par(par, OW, N, K, col, kp, q->w8 + (size_t)gi * N * kp,
+      et_xnn_qgemm_s8_par(par, OW, N, K, col, kp, q->w8 + (size_t)gi * q->wstride,
                           &e,
                           (int8_t *)o->data +
                               (((size_t)b * OH + oy) * OW) * OC +
@@ -288,6 +288,7 @@ static void dw_rows(void *ctx, size_t begin, size_t end) {
   uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3], mult = c->goc;
   const int8_t *x = (const int8_t *)a->data;
   int32_t lo, hi, acc[256];
+  const int32_t za = q->za;
   qrange(n, o, &lo, &hi);
   for (size_t r = begin; r < end; r++) {
     uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
@@ -307,15 +308,24 @@ static void dw_rows(void *ctx, size_t begin, size_t end) {
             const int8_t *w = q->w8 + ((size_t)ky * c->kw + kx) * OC + c0;
             if (mult == 1)
               for (uint32_t k = 0; k < cn; k++)
-                acc[k] += ((int32_t)xp[c0 + k] - q->za) * w[k];
+                acc[k] += ((int32_t)xp[c0 + k] - za) * w[k];
             else
               for (uint32_t k = 0; k < cn; k++)
-                acc[k] += ((int32_t)xp[(c0 + k) / mult] - q->za) * w[k];
+                acc[k] += ((int32_t)xp[(c0 + k) / mult] - za) * w[k];
           }
         }
-        for (uint32_t k = 0; k < cn; k++)
-          z[c0 + k] = (int8_t)requant((float)acc[k] * q->scale[c0 + k], q->zo,
-                                      lo, hi);
+        /* Requantize (clamp, then round to nearest even by the 1.5 * 2^23
+         * trick, exact for |f| < 2^22: the clamped range is within 255),
+         * written so the compiler vectorizes it. */
+        const float *sc = q->scale + c0;
+        float flo = (float)(lo - q->zo), fhi = (float)(hi - q->zo);
+        for (uint32_t k = 0; k < cn; k++) {
+          float f = (float)acc[k] * sc[k];
+          f = f < flo ? flo : f;
+          f = f > fhi ? fhi : f;
+          f = (f + 12582912.0f) - 12582912.0f;
+          z[c0 + k] = (int8_t)((int32_t)f + q->zo);
+        }
       }
     }
   }

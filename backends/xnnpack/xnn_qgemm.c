@@ -45,21 +45,32 @@ static inline int32_t rne_clamp(float f, int32_t zo, int32_t qmin,
 
 /* ---- packing ------------------------------------------------------------ */
 
-size_t et_xnn_qpack_s8_kp(size_t k) {
-  return (k + ET_XNN_QKC - 1) / ET_XNN_QKC * ET_XNN_QKC;
+/* int8 B: panels of ET_XNN_QNP columns; in a panel, K pairs of 2 * NP
+ * bytes: column c's elements k and k+1 at 2c and 2c+1 (what vpmaddwd
+ * multiplies with a broadcast pair of A). Zero padded in K and N. */
+size_t et_xnn_qpack_s8_kp(size_t k) { return (k + 1) / 2 * 2; }
+
+size_t et_xnn_qpack_s8_bytes(size_t k, size_t n) {
+  return (n + ET_XNN_QNP - 1) / ET_XNN_QNP * ET_XNN_QNP *
+         et_xnn_qpack_s8_kp(k);
+}
+
+static inline size_t s8_at(size_t kp, size_t kk, size_t j) {
+  return (j / ET_XNN_QNP) * kp * ET_XNN_QNP + (kk / 2) * 2 * ET_XNN_QNP +
+         (j % ET_XNN_QNP) * 2 + (kk & 1);
 }
 
 void et_xnn_qpack_s8(int8_t *dst, const int8_t *src, size_t k, size_t n,
                      size_t rs, size_t cs, int32_t *colsum) {
   size_t kp = et_xnn_qpack_s8_kp(k);
+  memset(dst, 0, et_xnn_qpack_s8_bytes(k, n));
   for (size_t j = 0; j < n; j++) {
     int32_t s = 0;
-    int8_t *d = dst + j * kp;
     for (size_t kk = 0; kk < k; kk++) {
-      d[kk] = src[kk * rs + j * cs];
-      s += d[kk];
+      int8_t v = src[kk * rs + j * cs];
+      dst[s8_at(kp, kk, j)] = v;
+      s += v;
     }
-    for (size_t kk = k; kk < kp; kk++) d[kk] = 0;
     if (colsum) colsum[j] = s;
   }
 }
@@ -157,96 +168,173 @@ typedef struct s8_job {
   int vec;
 } s8_job;
 
+/* Columns [j0, j1) (j0 a multiple of the panel width). */
 static void s8_cols_c(const s8_job *J, size_t j0, size_t j1) {
   for (size_t i = 0; i < J->m; i++) {
     const int8_t *a = J->a + i * J->lda;
     for (size_t j = j0; j < j1; j++) {
-      const int8_t *b = J->b + j * J->kp;
       int32_t acc = 0;
-      for (size_t kk = 0; kk < J->k; kk++) acc += (int32_t)a[kk] * b[kk];
+      for (size_t kk = 0; kk < J->k; kk++)
+        acc += (int32_t)a[kk] * J->b[s8_at(J->kp, kk, j)];
       epilogue(J->e, i, j, acc, J->c, J->ldc);
     }
   }
 }
 
 #ifdef XQ_X86
-__attribute__((target("avx2"))) static inline int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v),
-                            _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
+#define S8_KC 256 /* A elements widened at a time */
+
+/* Row r's 8 results (columns j .. j+nv-1) through the epilogue. */
+__attribute__((target("avx2"), always_inline)) static inline void
+s8_store_avx2(const s8_job *J, size_t i, size_t j, size_t nv, __m256i acc) {
+  const et_xnn_qepi *e = J->e;
+  if (e->kind == ET_XNN_QEPI_S32) {
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, acc);
+    memcpy((int32_t *)J->c + i * J->ldc + j, t, nv * sizeof(int32_t));
+    return;
+  }
+  int32_t ib[8] = {0};
+  float fs[8] = {0}, fb[8] = {0};
+  const int32_t *bias = NULL;
+  const float *scale = e->scale + j, *bf = e->biasf ? e->biasf + j : NULL;
+  if (nv < 8) {
+    memcpy(fs, scale, nv * sizeof(float));
+    scale = fs;
+    if (bf) {
+      memcpy(fb, bf, nv * sizeof(float));
+      bf = fb;
+    }
+  }
+  if (e->kind == ET_XNN_QEPI_QS8) {
+    bias = e->bias + j;
+    if (nv < 8) {
+      memcpy(ib, bias, nv * sizeof(int32_t));
+      bias = ib;
+    }
+    __m256 f = _mm256_cvtepi32_ps(
+        _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)bias)));
+    f = _mm256_mul_ps(f, _mm256_loadu_ps(scale));
+    f = _mm256_max_ps(f, _mm256_set1_ps((float)(e->qmin - e->zo)));
+    f = _mm256_min_ps(f, _mm256_set1_ps((float)(e->qmax - e->zo)));
+    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->zo));
+    __m256i w = _mm256_packs_epi32(q, q);
+    w = _mm256_permute4x64_epi64(w, 0x08);
+    __m128i b8 = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
+    int8_t *dst = (int8_t *)J->c + i * J->ldc + j;
+    if (nv == 8) {
+      _mm_storel_epi64((__m128i *)dst, b8);
+    } else {
+      int8_t t[16];
+      _mm_storeu_si128((__m128i *)t, b8);
+      memcpy(dst, t, nv);
+    }
+    return;
+  }
+  /* F32: (acc - rzp * colsum) * (rs * scale) + bias, clamped. */
+  const int32_t *cs = e->colsum + j;
+  if (nv < 8) {
+    memcpy(ib, cs, nv * sizeof(int32_t));
+    cs = ib;
+  }
+  __m256i t = _mm256_sub_epi32(
+      acc, _mm256_mullo_epi32(_mm256_set1_epi32(e->rzp[i]),
+                              _mm256_loadu_si256((const __m256i *)cs)));
+  __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(t),
+                           _mm256_mul_ps(_mm256_set1_ps(e->rs[i]),
+                                         _mm256_loadu_ps(scale)));
+  if (bf) f = _mm256_add_ps(f, _mm256_loadu_ps(bf));
+  f = _mm256_max_ps(f, _mm256_set1_ps(e->lo));
+  f = _mm256_min_ps(f, _mm256_set1_ps(e->hi));
+  float *dst = (float *)J->c + i * J->ldc + j;
+  if (nv == 8) {
+    _mm256_storeu_ps(dst, f);
+  } else {
+    float tmp[8];
+    _mm256_storeu_ps(tmp, f);
+    memcpy(dst, tmp, nv * sizeof(float));
+  }
 }
 
-/* One mr x 2 tile over the whole K (mr a constant after inlining). */
+/* mr rows x 2 panels (16 columns from j, nc of them valid). */
 __attribute__((target("avx2"), always_inline)) static inline void
-s8_tile_avx2(size_t mr, const s8_job *J, size_t i, size_t j, size_t nr) {
-  const int8_t *b0 = J->b + j * J->kp, *b1 = nr > 1 ? b0 + J->kp : b0;
-  const int8_t *a0 = J->a + i * J->lda;
+s8_tile_avx2(size_t mr, const s8_job *J, size_t i, size_t j, size_t nc) {
+  const size_t NP = ET_XNN_QNP;
+  const int8_t *b0 = J->b + (j / NP) * J->kp * NP;
+  const int8_t *b1 = nc > NP ? b0 + J->kp * NP : b0;
   __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00,
           c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  size_t k = J->k, k16 = k / 16 * 16, lda = J->lda, kk = 0;
-#define S8_STEP(P0, P1, P2, P3)                                              \
-  do {                                                                       \
-    __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b0 + kk))); \
-    __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b1 + kk))); \
-    __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(P0))); \
-    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x, w0));                   \
-    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x, w1));                   \
-    if (mr > 1) {                                                            \
-      x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(P1)));      \
-      c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x, w0));                 \
-      c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x, w1));                 \
-    }                                                                        \
-    if (mr > 2) {                                                            \
-      x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(P2)));      \
-      c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x, w0));                 \
-      c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x, w1));                 \
-    }                                                                        \
-    if (mr > 3) {                                                            \
-      x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(P3)));      \
-      c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x, w0));                 \
-      c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x, w1));                 \
-    }                                                                        \
-  } while (0)
-  for (; kk < k16; kk += 16)
-    S8_STEP(a0 + kk, a0 + lda + kk, a0 + 2 * lda + kk, a0 + 3 * lda + kk);
-  if (kk < k) { /* the rows' tails through zero-padded copies */
-    int8_t t[4][16];
-    memset(t, 0, sizeof t);
-    for (size_t r = 0; r < mr; r++) memcpy(t[r], a0 + r * lda + kk, k - kk);
-    S8_STEP(t[0], t[1], t[2], t[3]);
+  int16_t buf[4][S8_KC] __attribute__((aligned(32)));
+  for (size_t kc = 0; kc < J->k; kc += S8_KC) {
+    size_t len = J->k - kc < S8_KC ? J->k - kc : S8_KC;
+    size_t len2 = (len + 1) / 2 * 2;
+    for (size_t r = 0; r < mr; r++) {
+      const int8_t *ar = J->a + (i + r) * J->lda + kc;
+      size_t t = 0;
+      for (; t + 16 <= len; t += 16)
+        _mm256_store_si256((__m256i *)&buf[r][t],
+                           _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(ar + t))));
+      for (; t < len; t++) buf[r][t] = ar[t];
+      if (len < len2) buf[r][len] = 0;
+    }
+    const int8_t *p0 = b0 + kc * NP, *p1 = b1 + kc * NP;
+    for (size_t t = 0; t < len2; t += 2) {
+      __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p0 + t * NP)));
+      __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p1 + t * NP)));
+      int32_t pr;
+      __m256i x;
+#define S8_ROW(R, A0, A1)                                  \
+  memcpy(&pr, &buf[R][t], 4);                              \
+  x = _mm256_set1_epi32(pr);                               \
+  A0 = _mm256_add_epi32(A0, _mm256_madd_epi16(x, w0));     \
+  A1 = _mm256_add_epi32(A1, _mm256_madd_epi16(x, w1));
+      S8_ROW(0, c00, c01)
+      if (mr > 1) { S8_ROW(1, c10, c11) }
+      if (mr > 2) { S8_ROW(2, c20, c21) }
+      if (mr > 3) { S8_ROW(3, c30, c31) }
+#undef S8_ROW
+    }
   }
-#undef S8_STEP
-  int32_t acc[4][2] = {{hsum_i32(c00), hsum_i32(c01)},
-                       {hsum_i32(c10), hsum_i32(c11)},
-                       {hsum_i32(c20), hsum_i32(c21)},
-                       {hsum_i32(c30), hsum_i32(c31)}};
-  for (size_t r = 0; r < mr; r++)
-    for (size_t q = 0; q < nr; q++)
-      epilogue(J->e, i + r, j + q, acc[r][q], J->c, J->ldc);
+  size_t n0 = nc < NP ? nc : NP, n1 = nc > NP ? nc - NP : 0;
+  s8_store_avx2(J, i, j, n0, c00);
+  if (n1) s8_store_avx2(J, i, j + NP, n1, c01);
+  if (mr > 1) {
+    s8_store_avx2(J, i + 1, j, n0, c10);
+    if (n1) s8_store_avx2(J, i + 1, j + NP, n1, c11);
+  }
+  if (mr > 2) {
+    s8_store_avx2(J, i + 2, j, n0, c20);
+    if (n1) s8_store_avx2(J, i + 2, j + NP, n1, c21);
+  }
+  if (mr > 3) {
+    s8_store_avx2(J, i + 3, j, n0, c30);
+    if (n1) s8_store_avx2(J, i + 3, j + NP, n1, c31);
+  }
 }
 
 __attribute__((target("avx2"))) static void s8_cols_avx2(const s8_job *J,
                                                          size_t j0,
                                                          size_t j1) {
-  for (size_t j = j0; j < j1; j += QNR) {
-    size_t nr = j1 - j < QNR ? j1 - j : QNR;
+  for (size_t j = j0; j < j1; j += 2 * ET_XNN_QNP) {
+    size_t nc = j1 - j < 2 * ET_XNN_QNP ? j1 - j : 2 * ET_XNN_QNP;
     size_t i = 0;
-    for (; i + 4 <= J->m; i += 4) s8_tile_avx2(4, J, i, j, nr);
+    for (; i + 4 <= J->m; i += 4) s8_tile_avx2(4, J, i, j, nc);
     switch (J->m - i) {
-      case 3: s8_tile_avx2(3, J, i, j, nr); break;
-      case 2: s8_tile_avx2(2, J, i, j, nr); break;
-      case 1: s8_tile_avx2(1, J, i, j, nr); break;
+      case 3: s8_tile_avx2(3, J, i, j, nc); break;
+      case 2: s8_tile_avx2(2, J, i, j, nc); break;
+      case 1: s8_tile_avx2(1, J, i, j, nc); break;
       default: break;
     }
   }
 }
 #endif
 
+/* Tasks are column blocks of two panels. */
+#define S8_NB (2 * ET_XNN_QNP)
+
 static void s8_task(void *ctx, size_t begin, size_t end) {
   const s8_job *J = (const s8_job *)ctx;
-  size_t j0 = begin * QNR, j1 = end * QNR;
+  size_t j0 = begin * S8_NB, j1 = end * S8_NB;
   if (j1 > J->n) j1 = J->n;
 #ifdef XQ_X86
   if (J->vec) {
@@ -257,9 +345,9 @@ static void s8_task(void *ctx, size_t begin, size_t end) {
   s8_cols_c(J, j0, j1);
 }
 
-/* Column pairs per task so that a task does >= ~2^18 multiply-adds. */
-static size_t col_grain(size_t m, size_t k) {
-  size_t per = (m ? m : 1) * (k ? k : 1) * QNR;
+/* Column blocks per task so that a task does >= ~2^18 multiply-adds. */
+static size_t col_grain(size_t m, size_t k, size_t block) {
+  size_t per = (m ? m : 1) * (k ? k : 1) * block;
   size_t g = ((size_t)1 << 18) / per;
   return g ? g : 1;
 }
@@ -270,7 +358,8 @@ void et_xnn_qgemm_s8_par(et_parallel *par, size_t m, size_t n, size_t k,
   if (!m || !n) return;
   s8_job J = {m, n, k, et_xnn_qpack_s8_kp(k), lda, ldc, a, packed, e, c,
               et_xnn_qgemm_path() == 1};
-  et_parallel_for(par, (n + QNR - 1) / QNR, col_grain(m, k), s8_task, &J);
+  et_parallel_for(par, (n + S8_NB - 1) / S8_NB, col_grain(m, k, S8_NB),
+                  s8_task, &J);
 }
 
 /* ---- qd8 x 4-bit -------------------------------------------------------- */
@@ -425,5 +514,5 @@ void et_xnn_qgemm_d4_par(et_parallel *par, size_t m, size_t n, size_t k,
   if (!m || !n) return;
   d4_job J = {m, n, k, et_xnn_qpack_4_kp(k), lda, ldc, a, rs, rzp, packed,
               chunk_scale, q, bias, lo, hi, c, et_xnn_qgemm_path() == 1};
-  et_parallel_for(par, (n + QNR - 1) / QNR, col_grain(m, k), d4_task, &J);
+  et_parallel_for(par, (n + QNR - 1) / QNR, col_grain(m, k, QNR), d4_task, &J);
 }

@@ -3,10 +3,13 @@
  *
  * s8 GEMM: C[m][n] = epilogue(sum_k A[m][k] * B[k][n]) with A int8 rows
  * (leading dimension lda, K valid bytes each) and B packed once by
- * et_xnn_qpack_s8 (per column, K contiguous, zero padded to a multiple of
- * ET_XNN_QKC). The AVX2 path sign-extends both to int16 and uses vpmaddwd
- * (exact for every int8 pair: no vpmaddubsw saturation); the plain C path
- * gives the same integers.
+ * et_xnn_qpack_s8 (panels of ET_XNN_QNP columns holding pairs of K). The
+ * AVX2 path widens A to int16 a block at a time, broadcasts pairs of it
+ * and multiplies them with the panel's int16 pairs with vpmaddwd (exact
+ * for every int8 pair: no vpmaddubsw saturation; the sums accumulate
+ * across output columns, no horizontal reductions), 4 rows x 16 columns
+ * per tile, and applies the epilogue 8 columns at a time; the plain C path
+ * gives the same integers and the same epilogue arithmetic.
  *
  * qd8 x 4-bit GEMM: A int8 rows quantized per row (scale, zero point),
  * B 4-bit weights with one float scale per 32-element chunk of K (blockwise
@@ -29,7 +32,7 @@
 extern "C" {
 #endif
 
-#define ET_XNN_QKC 16u /* K padding of packed int8 columns */
+#define ET_XNN_QNP 8u /* columns per packed int8 panel */
 #define ET_XNN_Q4C 32u /* K chunk of packed 4-bit columns */
 
 /* What happens to each int32 dot product. */
@@ -52,9 +55,11 @@ typedef struct et_xnn_qepi {
   float lo, hi;          /* F32: output clamp */
 } et_xnn_qepi;
 
+/* K padded (to even) and the bytes a packed K x N matrix takes. */
 size_t et_xnn_qpack_s8_kp(size_t k);
-/* Pack B[kk][nn] = src[kk * rs + nn * cs] into dst (n * kp bytes), and
- * colsum[nn] = sum over kk (colsum may be NULL). */
+size_t et_xnn_qpack_s8_bytes(size_t k, size_t n);
+/* Pack B[kk][nn] = src[kk * rs + nn * cs] into dst
+ * (et_xnn_qpack_s8_bytes), and colsum[nn] = sum over kk (may be NULL). */
 void et_xnn_qpack_s8(int8_t *dst, const int8_t *src, size_t k, size_t n,
                      size_t rs, size_t cs, int32_t *colsum);
 void et_xnn_qgemm_s8_par(et_parallel *par, size_t m, size_t n, size_t k,

@@ -3,8 +3,8 @@
  * against plain references, on every path the machine has (plain C always;
  * AVX2 when the CPU has it):
  *   - int8 x int8 -> int32 GEMM, raw and with the requantizing (qs8) and
- *     dynamic (fp32) epilogues, on M/N/K of 1, 3, 17, 255 and the tile and
- *     K-block edges (4, 5, 15, 16, 33), operands at the int8 bounds (-128 x
+ *     dynamic (fp32) epilogues, on M/N/K of 1, 3, 17, 255 and the tile,
+ *     panel and K-block edges (4, 5, 8, 15, 16, 24, 33, 257, 513), operands at the int8 bounds (-128 x
  *     -128 everywhere: the pair sums vpmaddubsw would saturate on), zero
  *     points at the bounds, strided rows; exact;
  *   - qd8 x 4-bit GEMM (blockwise groups of 32 and 64, one group per row),
@@ -71,7 +71,8 @@ static void s8_case(size_t m, size_t n, size_t k, size_t pad, int mode,
   for (size_t i = 0; i < m * lda; i++) a[i] = r8(&s, mode);
   for (size_t i = 0; i < k * n; i++) b[i] = r8(&s, mode);
   size_t kp = et_xnn_qpack_s8_kp(k);
-  int8_t *pk = malloc(n * kp + 1);
+  int8_t *pk = malloc(et_xnn_qpack_s8_bytes(k, n));
+  (void)kp;
   int32_t *cs = malloc(sizeof(int32_t) * n), *c = malloc(sizeof(int32_t) * m * n);
   int32_t *c2 = malloc(sizeof(int32_t) * m * n), *bias = malloc(sizeof(int32_t) * n);
   int8_t *q = malloc(m * n), *q2 = malloc(m * n);
@@ -162,8 +163,8 @@ static void test_s8_gemm(void **state) {
     for (size_t x = 0; x < NDIMS; x++)
       for (size_t y = 0; y < NDIMS; y++) {
         size_t m = DIMS[x], k = DIMS[y];
-        size_t ns[] = {1, 2, 3, 17};
-        for (size_t z = 0; z < 4; z++) s8_case(m, ns[z], k, 0, 0, ps[p]);
+        size_t ns[] = {1, 3, 8, 17, 24};
+        for (size_t z = 0; z < 5; z++) s8_case(m, ns[z], k, 0, 0, ps[p]);
       }
 }
 
@@ -175,6 +176,8 @@ static void test_s8_gemm_bounds(void **state) {
       s8_case(5, 3, 255, 0, mode, ps[p]);
       s8_case(4, 2, 1024, 0, mode, ps[p]); /* the largest sums */
       s8_case(17, 33, 17, 3, mode, ps[p]);  /* strided rows */
+      s8_case(5, 16, 257, 2, mode, ps[p]);  /* A widened in blocks of 256 */
+      s8_case(3, 9, 513, 0, mode, ps[p]);
     }
   for (int p = 0; p < np; p++) s8_case(255, 17, 255, 1, 0, ps[p]);
 }
