@@ -1172,6 +1172,7 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
       if (v.dt == XDT_QDINT8) {
         /* Per-row parameters for the bound's rows. */
         size_t last = v.bound[v.rank - 1], rows = last ? v.cap / last : 0;
+        v.rcap = rows;
         v.rs = (float *)take(b, rows * sizeof(float));
         v.rz = (int32_t *)take(b, rows * sizeof(int32_t));
       }

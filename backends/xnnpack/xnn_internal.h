@@ -62,6 +62,7 @@ typedef struct xnn_val {
   int32_t qz;               /* per tensor: zero point */
   uint32_t qch, qgroup, qnscale, qscale_buf; /* per channel / group */
   uint32_t qscale_pos;      /* inline scale vector: flatbuffer position */
+  size_t rcap;              /* qdint8: rows rs and rz hold */
   float *rs;                /* qdint8: per-row scales (bound rows) */
   int32_t *rz;              /* qdint8: per-row zero points */
 } xnn_val;
@@ -142,7 +143,7 @@ bool et_xnn_infer(const xnn_graph *g, const xnn_node *n, uint32_t *rank,
 bool et_xnn_is_quant_node(const xnn_graph *g, const xnn_node *n);
 et_status et_xnn_qcheck(const xnn_graph *g, const xnn_node *n, uint32_t i,
                         et_diag *diag);
-void et_xnn_qrun(const xnn_graph *g, const xnn_node *n);
+et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *diag);
 /* Run one node on current dims and data. */
 et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *diag);
 

@@ -952,8 +952,7 @@ et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *d) {
       return et_diag_set(d, ET_INVALID_ARGUMENT,
                          "XnnpackBackend: convolution output width %u "
                          "exceeds the exported bound", o->dims[2]);
-    et_xnn_qrun(g, n);
-    return ET_OK;
+    return et_xnn_qrun(g, n, d);
   }
   switch (n->type) {
     case XN_ADD: case XN_DIV: case XN_MINIMUM: case XN_MULTIPLY:

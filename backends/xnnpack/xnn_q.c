@@ -482,11 +482,24 @@ static void cat8(const xnn_graph *g, const xnn_node *n) {
   }
 }
 
-void et_xnn_qrun(const xnn_graph *g, const xnn_node *n) {
+et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *d) {
   const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
   size_t cnt = numel(o->rank, o->dims);
   switch (n->type) {
-    case XN_CONVERT: convert(g, n); break;
+    case XN_CONVERT:
+      if (o->dt == XDT_QDINT8) {
+        /* Its rows' parameters were reserved for the bound's rows; a
+         * shape with the same element count but more rows does not fit. */
+        size_t k = o->rank ? o->dims[o->rank - 1] : 1;
+        size_t rows = k ? cnt / k : 0;
+        if (rows > o->rcap)
+          return et_diag_set(d, ET_INVALID_ARGUMENT,
+                             "XnnpackBackend: dynamically quantized value "
+                             "%u has %zu rows; the graph reserved %zu",
+                             n->out, rows, o->rcap);
+      }
+      convert(g, n);
+      break;
     case XN_FULLY_CONNECTED: fully_connected(g, n); break;
     case XN_CONV2D: conv2d(g, n); break;
     case XN_DW_CONV2D: {
@@ -526,4 +539,5 @@ void et_xnn_qrun(const xnn_graph *g, const xnn_node *n) {
     case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5: cat8(g, n); break;
     default: break; /* refused at init by et_xnn_qcheck */
   }
+  return ET_OK;
 }

@@ -4,14 +4,18 @@ PT2E static per-channel int8 (conv net with depthwise, residual add,
 pooling, concatenate, linear; a transformer block; per-tensor weights),
 dynamic int8 (linears, a transformer block: qd8 x qc8w) and torchao's
 8da4w (Int8DynamicActivationIntxWeightConfig, int4 PerGroup(32): qd8 x qb4w;
-per-channel int4), each lowered with XnnpackPartitioner by upstream.
+per-channel int4), each lowered with XnnpackPartitioner by upstream; the
+dynamic ones also with a dynamic row count (called at other sizes than
+traced).
 
 * each file runs on edgetorch and on upstream's runtime with the same
   inputs and agrees (int8 outputs within one step, float outputs within 2%
   of the output range), at 1 and at 2 threads; 1 and 2 threads give the
   same bits; edgetorch also agrees with eager at the same bar;
 * payloads with one quantization parameter made wrong (written by upstream's
-  own serializer) are refused at load with the status and message named;
+  own serializer), and one upstream writes that its own runtime refuses (a
+  pad from fp32 to qint8), are refused at load with the status and message
+  named;
 * the payloads go through the mutation tool under ASan+UBSan (--payload:
   damage inside the XNNPACK payload only, and anywhere in the file).
 """
