@@ -33,9 +33,6 @@ enum { XDT_FP32 = 1, XDT_FP16 = 2, XDT_INT32 = 12, XDT_PFP32 = 13,
 #define MAX_EXTERNS 4096u
 #define MAX_ELEMS XNN_MAX_ELEMS
 
-static const char QMSG[] =
-    "quantized XNNPACK values are the quantization issue's";
-
 typedef struct payload {
   const uint8_t *fb;
   uint32_t fb_size;
@@ -310,7 +307,8 @@ static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
   if (dq != 0)
     return et_diag_set(d, ET_NOT_SUPPORTED,
                        "XnnpackBackend: value %u has dq_datatype %d (the "
-                       "legacy dynamic quantization form, %s)", i, dq, QMSG);
+                       "legacy dynamic quantization form, which this "
+                       "backend does not run)", i, dq);
   if (!qtype && dt >= 3 && dt <= 11)
     return bad(d, "XnnpackBackend: value %u has quantized datatype %d but "
                   "no quantization parameters", i, (uint32_t)dt);

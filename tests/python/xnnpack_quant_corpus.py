@@ -155,7 +155,7 @@ def names() -> List[str]:
 HOSTILE_ONLY = {"ops_pad_static"}
 
 
-def _quantize(factory, inputs, mode: str):
+def _quantize(factory, inputs, mode: str, shapes=None):
     import torch
 
     torch.manual_seed(0)
@@ -171,7 +171,7 @@ def _quantize(factory, inputs, mode: str):
         q = XNNPACKQuantizer().set_global(
             get_symmetric_quantization_config(is_per_channel=(mode != "static_pt"),
                                               is_dynamic=(mode == "dynamic")))
-        pm = prepare_pt2e(torch.export.export(m, ex).module(), q)
+        pm = prepare_pt2e(torch.export.export(m, ex, dynamic_shapes=shapes).module(), q)
         for s in range(8):
             pm(*inputs(100 + s))
         return convert_pt2e(pm), ex
@@ -268,9 +268,9 @@ def build(out: Path) -> None:
     for name, (factory, inputs, mode) in _models().items():
         if name in HOSTILE_ONLY:
             continue
-        model, ex = _quantize(factory, inputs, mode)
         dyn = name.endswith("_dynamic_rows")
         shapes = ({0: torch.export.Dim("rows", min=1, max=8)},) if dyn else None
+        model, ex = _quantize(factory, inputs, mode, shapes)
         with torch.no_grad():
             ep = torch.export.export(model, ex, dynamic_shapes=shapes)
             prog = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()]).to_executorch()
