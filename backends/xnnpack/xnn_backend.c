@@ -15,6 +15,7 @@
 
 #include "../../runtime/core/fb.h"
 #include "xnn_gemm.h"
+#include "xnn_qgemm.h"
 #include "xnn_internal.h"
 
 #include <math.h>
@@ -31,9 +32,6 @@ enum { XDT_FP32 = 1, XDT_FP16 = 2, XDT_INT32 = 12, XDT_PFP32 = 13,
 #define VFLAG_OUT 2u
 #define MAX_EXTERNS 4096u
 #define MAX_ELEMS XNN_MAX_ELEMS
-
-static const char QMSG[] =
-    "quantized XNNPACK values are the quantization issue's";
 
 typedef struct payload {
   const uint8_t *fb;
@@ -152,23 +150,149 @@ static size_t numel_of(uint32_t rank, const uint32_t *dims) {
   return n;
 }
 
+
+/* Quantization parameters of value i (XNNQuantParams union: 1
+ * PerChannelQuant{scale, channel_dim, scale_buffer_idx, num_scales}, 2
+ * PerTensorQuant{scale, zero_point}, 3 PerTokenDynamicQuant{
+ * num_nonbatch_dims}, 4 PerChannelGroupQuant{scale, channel_dim,
+ * group_size, scale_bf16 (deprecated), scale_buffer_idx, num_scales}).
+ * Dims are checked afterwards by check_qdims. */
+static et_status read_qparams(payload *P, uint32_t i, xnn_val *v, int dt,
+                              uint8_t qtype, const fb_table *qp, et_diag *d) {
+  fb_reader *r = &P->r;
+  fb_vec sv;
+  memset(&sv, 0, sizeof sv);
+  v->qkind = qtype;
+  v->dt = (uint8_t)(dt > 0 && dt < 255 ? dt : 0);
+  switch (qtype) {
+    case XQ_TENSOR:
+      v->qs = rd_f32(r, qp, 0, 0.0f);
+      v->qz = fb_i32(r, qp, 1, 0, "PerTensorQuant");
+      if (!fb_ok(r)) return fb_bad(P, d);
+      if (dt != XDT_QINT8 && dt != XDT_QUINT8 && dt != XDT_QINT32)
+        return bad(d, "XnnpackBackend: value %u: per-tensor quantization of "
+                      "datatype %u (qint8, quint8 or qint32 expected)", i,
+                   (uint32_t)dt);
+      if (!(v->qs > 0.0f) || !isfinite(v->qs) || v->qs < 1e-30f)
+        return bad(d, "XnnpackBackend: value %u: per-tensor scale is not a "
+                      "positive finite number (datatype %u)", i, v->dt);
+      if ((dt == XDT_QINT8 && (v->qz < -128 || v->qz > 127)) ||
+          (dt == XDT_QUINT8 && (v->qz < 0 || v->qz > 255)) ||
+          (dt == XDT_QINT32 && v->qz != 0))
+        return bad(d, "XnnpackBackend: value %u: zero point out of its "
+                      "datatype's range (datatype %u)", i, v->dt);
+      v->esize = dt == XDT_QINT32 ? 4 : 1;
+      return ET_OK;
+    case XQ_TOKEN: {
+      int32_t nb = fb_i32(r, qp, 0, 0, "PerTokenDynamicQuant");
+      if (!fb_ok(r)) return fb_bad(P, d);
+      if (dt != XDT_QDINT8)
+        return bad(d, "XnnpackBackend: value %u: per-token quantization of "
+                      "datatype %u (qdint8 expected)", i, (uint32_t)dt);
+      if (nb != 1)
+        return et_diag_set(d, ET_NOT_SUPPORTED,
+                           "XnnpackBackend: value %u: dynamic quantization "
+                           "with %d non-batch dims (1 supported)", i, nb);
+      v->esize = 1;
+      return ET_OK;
+    }
+    case XQ_CHANNEL: case XQ_GROUP: {
+      bool grp = qtype == XQ_GROUP;
+      fb_vector(r, qp, 0, 4, &sv, "scale");
+      int32_t ch = fb_i32(r, qp, 1, 0, "PerChannelQuant");
+      int32_t gs = grp ? fb_i32(r, qp, 2, 0, "PerChannelGroupQuant") : 0;
+      v->qscale_buf = fb_u32(r, qp, grp ? 4 : 2, 0, "PerChannelQuant");
+      v->qnscale = fb_u32(r, qp, grp ? 5 : 3, 0, "PerChannelQuant");
+      if (!fb_ok(r)) return fb_bad(P, d);
+      if (grp ? dt != XDT_QBINT4
+              : (dt != XDT_QCINT8 && dt != XDT_QCINT32 && dt != XDT_QCINT4))
+        return bad(d, "XnnpackBackend: value %u: per-channel or blockwise "
+                      "quantization of datatype %u", i, (uint32_t)dt);
+      if (ch < 0 || ch >= XNN_MAX_DIMS || (grp && gs <= 0))
+        return bad(d, "XnnpackBackend: value %u: channel_dim %d / group "
+                      "size is invalid", i, (uint32_t)ch);
+      v->qch = (uint32_t)ch;
+      v->qgroup = (uint32_t)gs;
+      if (v->qscale_buf) {
+        if (v->qscale_buf >= P->cd.len)
+          return bad(d, "XnnpackBackend: value %u: scale_buffer_idx %u "
+                        "beyond the constant table", i, v->qscale_buf);
+      } else {
+        v->qnscale = sv.len;
+        v->qscale_pos = sv.present ? sv.pos : 0;
+        if (!sv.present)
+          return bad(d, "XnnpackBackend: value %u: per-channel quantization "
+                        "without scales (datatype %u)", i, v->dt);
+      }
+      v->esize = dt == XDT_QCINT32 ? 4 : 1;
+      return ET_OK;
+    }
+    default:
+      return bad(d, "XnnpackBackend: value %u: quant_params type %u", i,
+                 qtype);
+  }
+}
+
+/* Dims-dependent checks of a quantized value (its bound is known). */
+static et_status check_qdims(const xnn_val *v, uint32_t i, et_diag *d) {
+  if (v->qkind == XQ_CHANNEL) {
+    if (v->qch >= v->rank || v->qnscale != v->bound[v->qch])
+      return bad(d, "XnnpackBackend: value %u: %u scales for channel_dim "
+                    "of a value with other dims (or channel_dim beyond the "
+                    "rank)", i, v->qnscale);
+  } else if (v->qkind == XQ_GROUP) {
+    if (v->rank != 2 || v->qch != 0 || !v->bound[1] ||
+        v->bound[1] % v->qgroup ||
+        (uint64_t)v->bound[0] * (v->bound[1] / v->qgroup) != v->qnscale)
+      return bad(d, "XnnpackBackend: value %u: blockwise quantization with "
+                    "group size %u does not fit the value's dims (rank 2, "
+                    "channel_dim 0, groups dividing the input channels, one "
+                    "scale per group expected)", i, v->qgroup);
+    if (v->qgroup % 32u && v->qgroup != v->bound[1])
+      return et_diag_set(d, ET_NOT_SUPPORTED,
+                         "XnnpackBackend: value %u: blockwise group size %u "
+                         "(this backend runs multiples of 32, or one group "
+                         "per row)", i, v->qgroup);
+  } else if (v->qkind == XQ_TOKEN) {
+    if (v->rank < 1)
+      return bad(d, "XnnpackBackend: value %u: dynamically quantized value "
+                    "of rank %u", i, v->rank);
+  }
+  if ((v->dt == XDT_QCINT4 || v->dt == XDT_QBINT4) && !v->const_idx)
+    return bad(d, "XnnpackBackend: value %u: a 4-bit value that is not "
+                  "constant (datatype %u)", i, v->dt);
+  return ET_OK;
+}
+
 /* Read value i into *v (its id into *id). */
 static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
                             et_diag *d) {
   fb_reader *r = &P->r;
+  et_status st;
   fb_table xv, tv;
   fb_vec dims;
+  fb_table qv, qp;
+  uint8_t qtype = 0;
   memset(v, 0, sizeof *v);
   fb_vec_table(r, &P->values, i, &xv, "XValue");
   uint8_t type = fb_u8(r, &xv, 0, 0, "XValue");
   fb_subtable(r, &xv, 1, &tv, "XValue.xvalue_union");
   if (!fb_ok(r)) return fb_bad(P, d);
-  if (type == 2)
-    return et_diag_set(d, ET_NOT_SUPPORTED,
-                       "XnnpackBackend: value %u is an XNNQuantizedTensorValue "
-                       "(%s)", i, QMSG);
-  if (type != 1 || !tv.pos)
+  if (type == 2 && tv.pos) {
+    /* XNNQuantizedTensorValue{tensor_value, quant_params (union)}. */
+    qv = tv;
+    memset(&tv, 0, sizeof tv);
+    memset(&qp, 0, sizeof qp);
+    fb_subtable(r, &qv, 0, &tv, "XNNQuantizedTensorValue.tensor_value");
+    qtype = fb_u8(r, &qv, 1, 0, "XNNQuantizedTensorValue");
+    fb_subtable(r, &qv, 2, &qp, "XNNQuantizedTensorValue.quant_params");
+    if (!fb_ok(r)) return fb_bad(P, d);
+    if (!tv.pos || !qp.pos || qtype < XQ_CHANNEL || qtype > XQ_GROUP)
+      return bad(d, "XnnpackBackend: value %u: quantized value without a "
+                    "tensor or with quant_params type %u", i, qtype);
+  } else if (type != 1 || !tv.pos) {
     return bad(d, "XnnpackBackend: value %u has union type %u", i, type);
+  }
   uint32_t dt_pos = fb_field(r, &tv, 0, 2, "XNNTensorValue.datatype");
   int dt = dt_pos ? (int16_t)fb_rd16(r->buf + dt_pos) : 0;
   uint32_t dq_pos = fb_field(r, &tv, 7, 2, "XNNTensorValue.dq_datatype");
@@ -180,15 +304,25 @@ static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
   uint32_t flags = fb_u32(r, &tv, 5, 0, "XNNTensorValue");
   *id = fb_u32(r, &tv, 6, 0, "XNNTensorValue");
   if (!fb_ok(r)) return fb_bad(P, d);
-  if ((dt >= 3 && dt <= 11) || dq != 0)
+  if (dq != 0)
     return et_diag_set(d, ET_NOT_SUPPORTED,
-                       "XnnpackBackend: value %u has datatype %d (%s)", i,
-                       dq ? dq : dt, QMSG);
-  if (dt != XDT_FP32)
+                       "XnnpackBackend: value %u has dq_datatype %d (the "
+                       "legacy dynamic quantization form, which this "
+                       "backend does not run)", i, dq);
+  if (!qtype && dt >= 3 && dt <= 11)
+    return bad(d, "XnnpackBackend: value %u has quantized datatype %d but "
+                  "no quantization parameters", i, (uint32_t)dt);
+  if (qtype) {
+    if ((st = read_qparams(P, i, v, dt, qtype, &qp, d))) return st;
+  } else if (dt != XDT_FP32) {
     return et_diag_set(d, ET_NOT_SUPPORTED,
                        "XnnpackBackend: value %u has datatype %d; this "
-                       "backend runs fp32 values only (fp16 1=fp32 2=fp16 "
-                       "12=int32 14=bf16)", i, dt);
+                       "backend runs fp32 and quantized int8/int4 values "
+                       "only (2=fp16 12=int32 14=bf16)", i, dt);
+  } else {
+    v->dt = XDT_F32;
+    v->esize = 4;
+  }
   if (flags & ~(VFLAG_IN | VFLAG_OUT) || flags == (VFLAG_IN | VFLAG_OUT))
     return bad(d, "XnnpackBackend: value %u has flags 0x%x", i, flags);
   if (dims.len > XNN_MAX_DIMS || (dims.present && num_dims != dims.len))
@@ -202,6 +336,15 @@ static et_status read_value(payload *P, uint32_t i, xnn_val *v, uint32_t *id,
     return bad(d, "XnnpackBackend: value %u has too many elements (%u dims)",
                i, v->rank);
   v->cap = n;
+  if (v->qkind && (st = check_qdims(v, i, d))) return st;
+  if (flags && v->dt != XDT_F32 && v->dt != XDT_QINT8 && v->dt != XDT_QUINT8)
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: value %u: a delegate input or output "
+                       "of datatype %u (fp32, qint8 and quint8 ones are "
+                       "supported)", i, v->dt);
+  if (v->const_idx && (v->dt == XDT_QDINT8))
+    return bad(d, "XnnpackBackend: value %u: a dynamically quantized value "
+                  "with constant data %u", i, v->const_idx);
   if (flags) {
     if (ext >= P->n_ext)
       return bad(d, "XnnpackBackend: external value %u has external id %u "
@@ -584,6 +727,268 @@ static bool is_weight_use(const xnn_node *n, unsigned k) {
           n->type == XN_DW_CONV2D || n->type == XN_DECONV2D);
 }
 
+
+/* Whether node n's input (in[0]) is quantized (counting: read it again). */
+static bool plan_in_quantized(payload *P, const xnn_graph *g,
+                              const xnn_node *n, bool fill) {
+  xnn_val a;
+  bool found = false;
+  if (fill) return g->vals[n->in[0]].dt != XDT_F32;
+  if (find_value(P, n->in[0], &a, &found, NULL) || !found) return false;
+  return a.dt != XDT_F32;
+}
+
+/* `count` scales of quantized constant v, as floats into dst (fill) or
+ * only checked for size (counting: dst NULL): inline fp32, a buffer of fp32
+ * (per channel) or of bf16 (blockwise). Each must be positive and finite. */
+static et_status load_scales(payload *P, et_backend_ctx *ctx,
+                             const xnn_val *v, float *dst, size_t count,
+                             uint32_t i, et_diag *d) {
+  bool bf16 = v->qkind == XQ_GROUP && v->qscale_buf;
+  if (v->qkind == XQ_TENSOR) { /* one scale for every channel */
+    for (size_t k = 0; dst && k < count; k++) dst[k] = v->qs;
+    return ET_OK;
+  }
+  if (v->qnscale != count)
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: node %u: %u weight scales, %u "
+                       "expected", i, v->qnscale, (uint32_t)count);
+  const uint8_t *src = NULL;
+  if (v->qscale_buf) {
+    et_status st = const_bytes(P, dst ? ctx : NULL, v->qscale_buf,
+                               count * (bf16 ? 2u : 4u), &src, d);
+    if (st) return st;
+  } else {
+    src = P->r.buf + v->qscale_pos;
+  }
+  if (!dst) return ET_OK;
+  for (size_t k = 0; k < count; k++) {
+    uint32_t bits = bf16 ? (uint32_t)fb_rd16(src + 2 * k) << 16
+                         : fb_rd32(src + 4 * k);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    if (!(f > 0.0f) || !isfinite(f))
+      return bad(d, "XnnpackBackend: node %u: weight scale %u is not a "
+                    "positive finite number", i, (uint32_t)k);
+    dst[k] = f;
+  }
+  return ET_OK;
+}
+
+typedef struct qb_scales {
+  const float *s;
+  size_t per_row, group;
+} qb_scales;
+
+static float qb_scale_of(const void *ctx, size_t nn, size_t kk) {
+  const qb_scales *q = (const qb_scales *)ctx;
+  return q->s[nn * q->per_row + kk / q->group];
+}
+
+/* Quantized fully connected / convolution weights: checked and prepared
+ * (int8 columns packed, 4-bit repacked, scales, folded biases). */
+static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
+                               xnn_graph *g, xnn_node *n, const xnn_val *f,
+                               const xnn_val *bias, size_t nout, uint32_t i,
+                               et_diag *d) {
+  et_status st;
+  bool fill = b->base != NULL, found = true, found2 = true;
+  xnn_val a, o;
+  if (fill) {
+    a = g->vals[n->in[0]];
+    o = g->vals[n->out];
+  } else if ((st = find_value(P, n->in[0], &a, &found, d)) ||
+             (st = find_value(P, n->out, &o, &found2, d))) {
+    return st;
+  }
+  if (!found || !found2)
+    return bad(d, "XnnpackBackend: node %u names a value id that no value "
+                  "has (%u)", i, n->in[0]);
+  if (f->kind != VK_CONST || (bias && bias->kind != VK_CONST))
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: node %u: a quantized node with a "
+                       "non-constant filter or bias", i);
+  xnn_qprep *q = (xnn_qprep *)take(b, sizeof(xnn_qprep));
+  if (q) memset(q, 0, sizeof *q);
+  n->q = q;
+  size_t K = n->k, N = n->n;
+  bool fc = n->type == XN_FULLY_CONNECTED, tw = fc && (n->flags & 1u);
+  const uint8_t *fdata = NULL, *bdata = NULL;
+  if (a.dt == XDT_QDINT8 && o.dt == XDT_F32 && fc &&
+      (!bias || bias->dt == XDT_F32)) {
+    /* Dynamic: qd8 activations x qc8w / qc4w / qb4w weights, fp32 out. */
+    if ((f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
+         f->qch == (tw ? 1u : 0u)) ||
+        (f->dt == XDT_QINT8 && f->qkind == XQ_TENSOR && f->qz == 0)) {
+      if (K > XNN_Q8_MAX_K)
+        return et_diag_set(d, ET_NOT_SUPPORTED,
+                           "XnnpackBackend: node %u: int8 fully connected "
+                           "with %zu input channels (at most %u: the int32 "
+                           "sums must not overflow)", i, K,
+                           (unsigned)XNN_Q8_MAX_K);
+      if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, K * N,
+                            &fdata, d)))
+        return st;
+      size_t kp = et_xnn_qpack_s8_kp(K);
+      if (kp && N > MAX_ELEMS / kp)
+        return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
+                   (uint32_t)N);
+      int8_t *w8 = (int8_t *)take(b, et_xnn_qpack_s8_bytes(K, N));
+      int32_t *cs = (int32_t *)take(b, N * sizeof(int32_t));
+      float *sc = (float *)take(b, N * sizeof(float));
+      if ((st = load_scales(P, ctx, f, fill ? sc : NULL, N, i, d)))
+        return st;
+      if (q && w8 && cs && sc) {
+        et_xnn_qpack_s8(w8, (const int8_t *)fdata, K, N, tw ? N : 1,
+                        tw ? 1 : K, cs);
+        q->kind = QP_DQ8;
+        q->w8 = w8;
+        q->colsum = cs;
+        q->scale = sc;
+        q->kp = kp;
+      }
+    } else if ((f->dt == XDT_QCINT4 && f->qkind == XQ_CHANNEL &&
+                f->qch == 0) ||
+               (f->dt == XDT_QBINT4 && f->qkind == XQ_GROUP)) {
+      if (tw)
+        return et_diag_set(d, ET_NOT_SUPPORTED,
+                           "XnnpackBackend: node %u: a transposed 4-bit "
+                           "filter", i);
+      size_t rowb = (K + 1) / 2, kp = et_xnn_qpack_4_kp(K);
+      if (rowb && N > MAX_ELEMS / rowb)
+        return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
+                   (uint32_t)N);
+      if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, rowb * N,
+                            &fdata, d)))
+        return st;
+      size_t nsc = f->dt == XDT_QBINT4 ? N * (K / f->qgroup) : N;
+      float *sc = (float *)take(b, nsc * sizeof(float));
+      uint8_t *w4 = (uint8_t *)take(b, N * (kp / 2));
+      float *chs = (float *)take(b, N * (kp / ET_XNN_Q4C) * sizeof(float));
+      float *q4 = (float *)take(b, N * sizeof(float));
+      if ((st = load_scales(P, ctx, f, fill ? sc : NULL, nsc, i, d)))
+        return st;
+      if (q && sc && w4 && chs && q4) {
+        qb_scales qs = {sc, f->dt == XDT_QBINT4 ? K / f->qgroup : 1,
+                        f->dt == XDT_QBINT4 ? f->qgroup : (K ? K : 1)};
+        et_xnn_qpack_4(w4, chs, q4, fdata, rowb, K, N, qb_scale_of, &qs);
+        q->kind = QP_DQ4;
+        q->w4 = w4;
+        q->cs = chs;
+        q->q4 = q4;
+        q->kp = kp;
+      }
+    } else {
+      return et_diag_set(d, ET_NOT_SUPPORTED,
+                         "XnnpackBackend: node %u: dynamically quantized "
+                         "fully connected with filter datatype %u (qcint8, "
+                         "qcint4 or qbint4 per output channel supported)",
+                         i, f->dt);
+    }
+    if (bias) {
+      if ((st = const_bytes(P, fill ? ctx : NULL, bias->const_idx,
+                            nout * sizeof(float), &bdata, d)))
+        return st;
+      float *bc = (float *)take(b, nout * sizeof(float));
+      if (bc && q) {
+        memcpy(bc, bdata, nout * sizeof(float));
+        q->biasf = bc;
+      }
+    }
+    return ET_OK;
+  }
+  /* Static: qs8 in and out, per-channel int8 filter, int32 bias. */
+  uint32_t wch = n->type == XN_DW_CONV2D ? 3u : (tw ? 1u : 0u);
+  bool wq = (f->dt == XDT_QCINT8 && f->qkind == XQ_CHANNEL &&
+             f->qch == wch) ||
+            (f->dt == XDT_QINT8 && f->qkind == XQ_TENSOR && f->qz == 0);
+  if (a.dt != XDT_QINT8 || o.dt != XDT_QINT8 || !wq ||
+      (bias && ((bias->dt != XDT_QCINT32 && bias->dt != XDT_QINT32))) ||
+      n->type == XN_DECONV2D)
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: node %u (type %u): this quantized "
+                       "signature is not supported (static: qint8 input and "
+                       "output, qcint8 per-output-channel or zero-point-0 qint8 "
+                       "filter, qint32/"
+                       "qcint32 bias; dynamic: qdint8 input, fp32 output)",
+                       i, n->type);
+  size_t groups = n->type == XN_CONV2D ? n->p.conv.groups : 1;
+  size_t nfilter = f->cap;
+  /* int32 sums: |a*w| <= 2^14 (2^15 - 1 with a zero point taken off) per
+   * term, so K (or the window) and the bias are bounded so that no sum
+   * can overflow. */
+  size_t terms = n->type == XN_DW_CONV2D
+                     ? (size_t)n->p.conv.kh * n->p.conv.kw
+                     : K;
+  if (terms > (n->type == XN_DW_CONV2D ? XNN_Q8_MAX_K / 4 : XNN_Q8_MAX_K))
+    return et_diag_set(d, ET_NOT_SUPPORTED,
+                       "XnnpackBackend: node %u: int8 node with %zu terms "
+                       "per sum (the int32 sums must not overflow)", i,
+                       terms);
+  if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, nfilter, &fdata,
+                        d)))
+    return st;
+  if (bias && (st = const_bytes(P, fill ? ctx : NULL, bias->const_idx,
+                                nout * 4, &bdata, d)))
+    return st;
+  float *ws = (float *)take(b, nout * sizeof(float));
+  if ((st = load_scales(P, ctx, f, fill ? ws : NULL, nout, i, d))) return st;
+  bool dw = n->type == XN_DW_CONV2D;
+  size_t kp = dw ? 0 : et_xnn_qpack_s8_kp(K);
+  if (!dw && kp && groups * N > MAX_ELEMS / kp)
+    return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
+               (uint32_t)N);
+  size_t per_group = dw ? 0 : et_xnn_qpack_s8_bytes(K, N);
+  int8_t *w8 = (int8_t *)take(b, dw ? nfilter : groups * per_group);
+  int32_t *bq = (int32_t *)take(b, nout * sizeof(int32_t));
+  float *rq = (float *)take(b, nout * sizeof(float));
+  int32_t *cs = (int32_t *)take(b, nout * sizeof(int32_t));
+  if (q && w8 && bq && rq && cs && ws) {
+    if (dw) {
+      memcpy(w8, fdata, nfilter);
+      memset(cs, 0, nout * sizeof(int32_t));
+    } else {
+      for (size_t gi = 0; gi < groups; gi++)
+        et_xnn_qpack_s8(w8 + gi * per_group, (const int8_t *)fdata + gi * N * K,
+                        K, N, tw ? groups * N : 1, tw ? 1 : K, cs + gi * N);
+    }
+    for (size_t c = 0; c < nout; c++) {
+      int32_t bv = 0;
+      if (bdata) memcpy(&bv, bdata + 4 * c, 4);
+      /* The zero-point correction folds into the bias (the im2col pads
+       * with the input zero point, so it holds at the borders too). */
+      int64_t fold = (int64_t)bv - (int64_t)a.qz * cs[c];
+      if (fold < -XNN_Q8_MAX_BIAS || fold > XNN_Q8_MAX_BIAS)
+        return bad(d, "XnnpackBackend: node %u: bias of channel %u "
+                      "beyond 2^30 with the zero-point correction", i,
+                   (uint32_t)c);
+      bq[c] = (int32_t)fold;
+      rq[c] = a.qs * ws[c] / o.qs;
+      if (!isfinite(rq[c]))
+        return bad(d, "XnnpackBackend: node %u: requantization scale of "
+                      "channel %u is not finite", i, (uint32_t)c);
+    }
+    q->kind = QP_S8;
+    q->w8 = w8;
+    q->bias = bq;
+    q->scale = rq;
+    q->colsum = cs;
+    q->za = a.qz;
+    q->zo = o.qz;
+    q->kp = kp;
+    q->wstride = per_group;
+  }
+  if (n->type == XN_CONV2D) {
+    size_t ow = o.rank == 4 ? o.bound[2] : 0;
+    if (ow && kp > MAX_ELEMS / XNN_CONV_SLOTS / ow)
+      return bad(d, "XnnpackBackend: node %u: convolution scratch too "
+                    "large (type %u)", i, n->type);
+    n->scratch_floats = ow * kp; /* bytes of one int8 im2col slot */
+    n->scratch = (float *)take(b, XNN_CONV_SLOTS * n->scratch_floats);
+  }
+  return ET_OK;
+}
+
 /* Prepare node `n`'s weights (fill mode: `data` of filter and bias known) or
  * count them. */
 static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
@@ -622,6 +1027,9 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
   if (bias && (bias->rank != 1 || bias->bound[0] != nout))
     return bad(d, "XnnpackBackend: node %u: bias has %u elements, not one "
                   "per output channel", i, bias->rank ? bias->bound[0] : 0);
+  if (f->dt != XDT_F32 || (bias && bias->dt != XDT_F32) ||
+      plan_in_quantized(P, g, n, b->base != NULL))
+    return plan_qweights(P, ctx, b, g, n, f, bias, nout, i, d);
   if (f->kind != VK_CONST) {
     if (n->type != XN_FULLY_CONNECTED)
       return et_diag_set(d, ET_NOT_SUPPORTED,
@@ -758,7 +1166,14 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
       ext_seen[v.ext / 8] |= (uint8_t)(1u << (v.ext % 8));
     }
     if (v.kind == VK_INTERNAL) {
-      v.data = (float *)take(b, v.cap * sizeof(float));
+      v.data = (float *)take(b, v.cap * v.esize);
+      if (v.dt == XDT_QDINT8) {
+        /* Per-row parameters for the bound's rows. */
+        size_t last = v.bound[v.rank - 1], rows = last ? v.cap / last : 0;
+        v.rcap = rows;
+        v.rs = (float *)take(b, rows * sizeof(float));
+        v.rz = (int32_t *)take(b, rows * sizeof(int32_t));
+      }
       if (b->used == SIZE_MAX)
         return bad(d, "XnnpackBackend: value %u is too large (%u dims)", i,
                    v.rank);
@@ -803,6 +1218,11 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
     }
     for (unsigned k = 0; k < n->n_in; k++) {
       if (is_weight_use(n, k) || n->in[k] == XNN_INVALID_ID) continue;
+      if (fill && vals[n->in[k]].kind == VK_CONST &&
+          vals[n->in[k]].dt != XDT_F32)
+        return et_diag_set(d, ET_NOT_SUPPORTED,
+                           "XnnpackBackend: node %u: quantized constant "
+                           "value %u as a plain input", i, n->in[k]);
       if (!fill) {
         /* Counting: a constant input costs a copy of its bytes. */
         xnn_val v;
@@ -849,6 +1269,7 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
         return bad(d, "XnnpackBackend: node %u reads value %u before any "
                       "node writes it", i, n->in[k]);
     o->written = 1;
+    if ((st = et_xnn_qcheck(g, n, i, d))) return st;
     uint32_t rank, dims[XNN_MAX_DIMS];
     if (!et_xnn_infer(g, n, &rank, dims, d)) return d ? d->status : ET_INVALID_PROGRAM;
     size_t ne = numel_of(rank, dims);
@@ -913,6 +1334,13 @@ static et_status xnn_init(et_backend_ctx *ctx, const void *processed,
   return ET_OK;
 }
 
+/* The tensor dtype of a value's storage. */
+static int val_dtype(const xnn_val *v) {
+  if (v->dt == XDT_QINT8 || v->dt == XDT_QDINT8) return ET_CHAR;
+  if (v->dt == XDT_QUINT8) return ET_BYTE;
+  return ET_FLOAT;
+}
+
 /* The node loop with one event pair per node (its debug handle as the
  * delegate debug id), apart so that the untraced loop stays as it was. */
 #if defined(__GNUC__)
@@ -944,8 +1372,8 @@ static et_status run_traced(handle *h, et_tracer *tr, et_diag *d) {
       t.sizes = sizes;
       t.strides = strides;
       t.rank = o->rank;
-      t.dtype = ET_FLOAT;
-      t.capacity = o->cap * sizeof(float);
+      t.dtype = (et_dtype)val_dtype(o);
+      t.capacity = o->cap * o->esize;
       et_tracer_backend_output(tr, name, h->debug[i], &t);
     }
   }
@@ -973,10 +1401,14 @@ static et_status xnn_execute(et_backend_ctx *ctx, void *hv, et_value **args,
     et_tensor *t = args[x->ext]->u.t;
     /* Upstream writes a scalar as dims [1]. */
     bool scalar = t->rank == 0 && x->rank == 1 && x->bound[0] == 1;
-    if (t->dtype != ET_FLOAT || (t->rank != x->rank && !scalar))
+    int want = val_dtype(x);
+    if ((int)t->dtype != want || (t->rank != x->rank && !scalar))
       return et_diag_set(d, ET_INVALID_ARGUMENT,
                          "XnnpackBackend: delegate argument %u must be a "
-                         "Float tensor of rank %u", x->ext, x->rank);
+                         "%s tensor of rank %u", x->ext,
+                         want == ET_FLOAT ? "Float"
+                         : want == ET_CHAR ? "Char (int8)" : "Byte (uint8)",
+                         x->rank);
     if (x->kind == VK_INPUT) {
       for (uint32_t k = 0; k < t->rank; k++) {
         int32_t s = t->sizes[t->dim_order ? t->dim_order[k] : k];

@@ -55,7 +55,44 @@ typedef struct xnn_val {
   size_t cap;                  /* elements the storage holds */
   float *data;
   uint32_t const_idx;          /* constant_data entry (VK_CONST) */
+  /* Quantization (xnn_q.c): XNNDatatype, bytes per element, and the
+   * parameters. data points at esize-byte elements (float* by history). */
+  uint8_t dt, esize, qkind; /* qkind: XQ_* */
+  float qs;                 /* per tensor: scale */
+  int32_t qz;               /* per tensor: zero point */
+  uint32_t qch, qgroup, qnscale, qscale_buf; /* per channel / group */
+  uint32_t qscale_pos;      /* inline scale vector: flatbuffer position */
+  size_t rcap;              /* qdint8: rows rs and rz hold */
+  float *rs;                /* qdint8: per-row scales (bound rows) */
+  int32_t *rz;              /* qdint8: per-row zero points */
 } xnn_val;
+
+enum { XQ_NONE = 0, XQ_CHANNEL = 1, XQ_TENSOR = 2, XQ_TOKEN = 3,
+       XQ_GROUP = 4 };
+enum { XDT_F32 = 1, XDT_QINT8 = 3, XDT_QUINT8 = 4, XDT_QINT32 = 5,
+       XDT_QCINT8 = 6, XDT_QCINT32 = 7, XDT_QCINT4 = 8, XDT_QDINT8 = 9,
+       XDT_QBINT4 = 10 };
+
+/* Bounds that keep int8 sums inside int32: terms per sum (each at most
+ * 255 * 128 in magnitude) and the int32 bias. */
+#define XNN_Q8_MAX_K 32768u
+#define XNN_Q8_MAX_BIAS ((int64_t)1 << 30)
+
+/* Prepared weights of a quantized FC / convolution (xnn_q.c). */
+typedef struct xnn_qprep {
+  uint8_t kind;     /* QP_* */
+  int8_t *w8;       /* packed int8 columns (et_xnn_qpack_s8), per group */
+  uint8_t *w4;      /* packed 4-bit columns (et_xnn_qpack_4) */
+  float *cs, *q4;   /* 4-bit: chunk scales, per-column correction */
+  int32_t *bias;    /* static: int32 bias with -za*colsum folded */
+  int32_t *colsum;  /* dynamic int8: column sums */
+  float *scale;     /* static: requant multipliers; dynamic: weight scale */
+  float *biasf;     /* dynamic: fp32 bias or NULL */
+  int32_t za, zo, qmin, qmax;
+  size_t kp;        /* packed K */
+  size_t wstride;   /* static conv: packed bytes per group */
+} xnn_qprep;
+enum { QP_NONE = 0, QP_S8 = 1, QP_DQ8 = 2, QP_DQ4 = 3 };
 
 typedef struct xnn_conv {
   uint32_t pt, pr, pb, pl, kh, kw, sh, sw, dh, dw, gic, goc, groups, ah, aw;
@@ -86,6 +123,7 @@ typedef struct xnn_node {
   const float *bias; /* copied bias or NULL */
   size_t k, n;       /* FC/conv GEMM sizes per group */
   float *scratch;    /* conv: XNN_CONV_SLOTS im2col rows; FC: packed filter */
+  xnn_qprep *q;      /* quantized nodes: prepared weights, or NULL */
   size_t scratch_floats; /* conv: one slot's floats */
 } xnn_node;
 
@@ -100,6 +138,12 @@ typedef struct xnn_graph {
  * message in diag) when they do not fit together. */
 bool et_xnn_infer(const xnn_graph *g, const xnn_node *n, uint32_t *rank,
                   uint32_t *dims, et_diag *diag);
+/* Quantized nodes (xnn_q.c): whether node n runs on quantized values
+ * (any input or output not fp32), their init-time checks, and their run. */
+bool et_xnn_is_quant_node(const xnn_graph *g, const xnn_node *n);
+et_status et_xnn_qcheck(const xnn_graph *g, const xnn_node *n, uint32_t i,
+                        et_diag *diag);
+et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *diag);
 /* Run one node on current dims and data. */
 et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *diag);
 

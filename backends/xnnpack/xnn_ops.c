@@ -1038,6 +1038,15 @@ static void resize(const xnn_graph *g, const xnn_node *n) {
 
 et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *d) {
   const xnn_val *o = V(g, n->out);
+  if (et_xnn_is_quant_node(g, n)) {
+    /* The int8 im2col row was sized for the declared output width. */
+    if (n->type == XN_CONV2D && n->q &&
+        (size_t)o->dims[2] * n->q->kp > n->scratch_floats)
+      return et_diag_set(d, ET_INVALID_ARGUMENT,
+                         "XnnpackBackend: convolution output width %u "
+                         "exceeds the exported bound", o->dims[2]);
+    return et_xnn_qrun(g, n, d);
+  }
   switch (n->type) {
     case XN_ADD: case XN_DIV: case XN_MINIMUM: case XN_MULTIPLY:
     case XN_SUBTRACT: case XN_MAXIMUM: case XN_PRELU:

@@ -82,12 +82,16 @@ def test_dynamic_inputs_beyond_bounds_fail(corpus):
     assert np.asarray(m.execute([x])[0]).shape == (2, 10)
 
 
-def test_quantized_is_refused_by_name(corpus):
+def test_quantized_payload_runs(corpus):
+    """The quantized delegate (static int8 linear) runs and agrees with
+    upstream's runtime; test_xnnpack_quantized.py has the full set."""
+    from quantized_corpus import assert_agree, upstream_isolated
+
     rt = H.et_runtime()
-    with pytest.raises(rt.EdgetorchError) as ei:
-        rt.load_program(str(corpus / "quantized.pte")).load_method("forward")
-    assert H.status_name(ei.value.status) == "NotSupported"
-    assert "quantized XNNPACK values are the quantization issue's" in str(ei.value)
+    buf = (corpus / "quantized.pte").read_bytes()
+    x = np.random.default_rng(0).standard_normal((2, 16)).astype(np.float32)
+    ours = [np.asarray(o) for o in rt.load_program(buf).load_method("forward").execute([x])]
+    assert_agree(ours, upstream_isolated(buf, [x]), "quantized.pte")
 
 
 def _save_inputs(ins, tmp_path):

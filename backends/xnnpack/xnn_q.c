@@ -1,0 +1,543 @@
+/*
+ * Quantized nodes of the CPU backend: which type signatures run (checked
+ * once at init by et_xnn_qcheck) and their kernels (et_xnn_qrun), with
+ * XNNPACK's semantics: per-tensor int8 activations, per-channel int8
+ * weights, dynamic per-row int8 activations with int8 / 4-bit weights.
+ * Requantization is XNNPACK's fp32 one: scale in float, clamp, round to
+ * nearest even, add the zero point.
+ */
+#include "xnn_internal.h"
+#include "xnn_qgemm.h"
+
+#include <math.h>
+#include <string.h>
+
+static const xnn_val *V(const xnn_graph *g, uint32_t id) { return &g->vals[id]; }
+
+static size_t numel(uint32_t rank, const uint32_t *dims) {
+  size_t n = 1;
+  for (uint32_t i = 0; i < rank; i++) n *= dims[i];
+  return n;
+}
+
+bool et_xnn_is_quant_node(const xnn_graph *g, const xnn_node *n) {
+  if (n->q) return true;
+  if (g->vals[n->out].dt != XDT_F32) return true;
+  for (unsigned k = 0; k < n->n_in; k++)
+    if (n->in[k] != XNN_INVALID_ID && g->vals[n->in[k]].dt != XDT_F32)
+      return true;
+  return false;
+}
+
+static bool is_q8(const xnn_val *v) {
+  return (v->dt == XDT_QINT8 || v->dt == XDT_QUINT8) && v->qkind == XQ_TENSOR;
+}
+
+static bool same_q(const xnn_val *a, const xnn_val *b) {
+  return a->dt == b->dt && a->qkind == XQ_TENSOR && b->qkind == XQ_TENSOR &&
+         a->qs == b->qs && a->qz == b->qz;
+}
+
+static et_status unsupported(et_diag *d, uint32_t i, uint32_t type,
+                             const char *why) {
+  return et_diag_set(d, ET_NOT_SUPPORTED,
+                     "XnnpackBackend: node %u (type %u) on quantized "
+                     "values: %s", i, type, why);
+}
+
+et_status et_xnn_qcheck(const xnn_graph *g, const xnn_node *n, uint32_t i,
+                        et_diag *d) {
+  if (!et_xnn_is_quant_node(g, n)) return ET_OK;
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  switch (n->type) {
+    case XN_CONVERT:
+      if (a->dt == XDT_F32 && (is_q8(o) || o->dt == XDT_QDINT8)) return ET_OK;
+      if (is_q8(a) && o->dt == XDT_F32) return ET_OK;
+      return unsupported(d, i, n->type,
+                         "convert runs fp32 -> qint8/quint8/qdint8 and "
+                         "qint8/quint8 -> fp32");
+    case XN_FULLY_CONNECTED: case XN_CONV2D: case XN_DW_CONV2D:
+      if (!n->q || n->q->kind == QP_NONE)
+        return unsupported(d, i, n->type, "weights were not prepared");
+      return ET_OK;
+    case XN_ADD: case XN_MULTIPLY: {
+      const xnn_val *b = V(g, n->in[1]);
+      if (a->dt == XDT_QINT8 && is_q8(a) && is_q8(b) && is_q8(o) &&
+          b->dt == XDT_QINT8 && o->dt == XDT_QINT8)
+        return ET_OK;
+      return unsupported(d, i, n->type, "add / multiply need qint8 inputs "
+                                        "and output");
+    }
+    case XN_MAX_POOL: case XN_TRANSPOSE: case XN_RESHAPE: case XN_SLICE:
+    case XN_CONSTANT_PAD: case XN_COPY: case XN_CLAMP:
+      if (is_q8(a) && same_q(a, o)) return ET_OK;
+      return unsupported(d, i, n->type, "input and output must share one "
+                                        "int8 quantization");
+    case XN_GLOBAL_AVG_POOL:
+      if (a->dt == XDT_QINT8 && is_q8(a) && o->dt == XDT_QINT8 && is_q8(o))
+        return ET_OK;
+      return unsupported(d, i, n->type, "qint8 input and output needed");
+    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5:
+      for (unsigned k = 0; k < n->n_in; k++)
+        if (!is_q8(V(g, n->in[k])) || !same_q(V(g, n->in[k]), o))
+          return unsupported(d, i, n->type,
+                             "concatenated values must share the output's "
+                             "int8 quantization");
+      return ET_OK;
+    default:
+      return unsupported(d, i, n->type, "not supported by this backend");
+  }
+}
+
+/* The int8 clamp of a node's float output range in o's quantization. */
+static void qrange(const xnn_node *n, const xnn_val *o, int32_t *lo,
+                   int32_t *hi) {
+  int32_t tmin = o->dt == XDT_QUINT8 ? 0 : -128, tmax = tmin + 255;
+  *lo = tmin;
+  *hi = tmax;
+  if (n->lo > -INFINITY) {
+    float f = n->lo / o->qs + (float)o->qz;
+    f = f < (float)tmin ? (float)tmin : (f > (float)tmax ? (float)tmax : f);
+    *lo = (int32_t)lrintf(f);
+  }
+  if (n->hi < INFINITY) {
+    float f = n->hi / o->qs + (float)o->qz;
+    f = f < (float)tmin ? (float)tmin : (f > (float)tmax ? (float)tmax : f);
+    *hi = (int32_t)lrintf(f);
+  }
+  if (*hi < *lo) *hi = *lo;
+}
+
+static inline int32_t requant(float f, int32_t zo, int32_t lo, int32_t hi) {
+  float a = (float)(lo - zo), b = (float)(hi - zo);
+  f = f < a ? a : (f > b ? b : f);
+  if (f != f) f = 0.0f;
+  return (int32_t)lrintf(f) + zo;
+}
+
+static inline int32_t ld8(const xnn_val *v, size_t i) {
+  const uint8_t *p = (const uint8_t *)v->data;
+  return v->dt == XDT_QUINT8 ? (int32_t)p[i] : (int32_t)(int8_t)p[i];
+}
+
+static inline void st8(const xnn_val *v, size_t i, int32_t q) {
+  ((uint8_t *)v->data)[i] = (uint8_t)(v->dt == XDT_QUINT8 ? q : (int8_t)q);
+}
+
+/* ---- convert ------------------------------------------------------------ */
+
+static void convert(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  size_t cnt = numel(o->rank, o->dims);
+  if (o->dt == XDT_QDINT8) {
+    size_t k = o->rank ? o->dims[o->rank - 1] : 1;
+    size_t rows = k ? cnt / k : 0;
+    et_xnn_quantize_qd8(a->data, rows, k, (int8_t *)o->data, o->rs, o->rz);
+    return;
+  }
+  if (o->dt == XDT_F32) {
+    float *z = o->data;
+    for (size_t i = 0; i < cnt; i++)
+      z[i] = (float)(ld8(a, i) - a->qz) * a->qs;
+    return;
+  }
+  int32_t lo, hi;
+  qrange(n, o, &lo, &hi);
+  float inv = 1.0f / o->qs;
+  for (size_t i = 0; i < cnt; i++)
+    st8(o, i, requant(a->data[i] * inv, o->qz, lo, hi));
+}
+
+/* ---- fully connected, convolutions -------------------------------------- */
+
+static void fully_connected(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  const xnn_qprep *q = n->q;
+  size_t K = n->k, N = n->n;
+  size_t M = K ? numel(a->rank, a->dims) / K
+               : (a->rank ? numel(a->rank - 1, a->dims) : 1);
+  if (q->kind == QP_DQ4) {
+    et_xnn_qgemm_d4_par(g->par, M, N, K, (const int8_t *)a->data, K, a->rs,
+                        a->rz, q->w4, q->cs, q->q4, q->biasf, n->lo, n->hi,
+                        o->data, N);
+    return;
+  }
+  et_xnn_qepi e;
+  memset(&e, 0, sizeof e);
+  if (q->kind == QP_DQ8) {
+    e.kind = ET_XNN_QEPI_F32;
+    e.scale = q->scale;
+    e.rs = a->rs;
+    e.rzp = a->rz;
+    e.colsum = q->colsum;
+    e.biasf = q->biasf;
+    e.lo = n->lo;
+    e.hi = n->hi;
+  } else {
+    e.kind = ET_XNN_QEPI_QS8;
+    e.bias = q->bias;
+    e.scale = q->scale;
+    e.zo = q->zo;
+    qrange(n, o, &e.qmin, &e.qmax);
+  }
+  et_xnn_qgemm_s8_par(g->par, M, N, K, (const int8_t *)a->data, K, q->w8, &e,
+                      o->data, N);
+}
+
+/* Output rows [r0, r1) (row = batch * OH + oy) of an int8 convolution with
+ * im2col buffer col (OW rows of kp bytes). */
+static void conv_rows(const xnn_graph *g, const xnn_node *n, size_t r0,
+                      size_t r1, int8_t *col, et_parallel *par) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  const xnn_qprep *q = n->q;
+  uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3];
+  size_t K = n->k, N = n->n, kp = q->kp;
+  const int8_t *x = (const int8_t *)a->data;
+  et_xnn_qepi e;
+  memset(&e, 0, sizeof e);
+  e.kind = ET_XNN_QEPI_QS8;
+  e.zo = q->zo;
+  qrange(n, o, &e.qmin, &e.qmax);
+  for (size_t r = r0; r < r1; r++) {
+    uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+    for (uint32_t gi = 0; gi < c->groups; gi++) {
+      for (uint32_t ox = 0; ox < OW; ox++) {
+        int8_t *row = col + (size_t)ox * kp;
+        for (uint32_t ky = 0; ky < c->kh; ky++) {
+          int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          for (uint32_t kx = 0; kx < c->kw; kx++) {
+            int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+            int8_t *dst = row + ((size_t)ky * c->kw + kx) * c->gic;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+              memset(dst, (int8_t)q->za, c->gic);
+            else
+              memcpy(dst,
+                     x + (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C +
+                         (size_t)gi * c->gic,
+                     c->gic);
+          }
+        }
+        memset(row + K, 0, kp - K);
+      }
+      e.bias = q->bias + (size_t)gi * N;
+      e.scale = q->scale + (size_t)gi * N;
+      et_xnn_qgemm_s8_par(par, OW, N, K, col, kp, q->w8 + (size_t)gi * q->wstride,
+                          &e,
+                          (int8_t *)o->data +
+                              (((size_t)b * OH + oy) * OW) * OC +
+                              (size_t)gi * N,
+                          OC);
+    }
+  }
+}
+
+typedef struct qjob {
+  const xnn_graph *g;
+  const xnn_node *n;
+  size_t rows, slots;
+} qjob;
+
+static void conv_slots(void *ctx, size_t begin, size_t end) {
+  const qjob *J = (const qjob *)ctx;
+  for (size_t s = begin; s < end; s++)
+    conv_rows(J->g, J->n, J->rows * s / J->slots,
+              J->rows * (s + 1) / J->slots,
+              (int8_t *)J->n->scratch + s * J->n->scratch_floats, NULL);
+}
+
+static void conv2d(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  const xnn_qprep *q = n->q;
+  if (c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && !c->pt &&
+      !c->pl && !c->pb && !c->pr && c->groups == 1) {
+    et_xnn_qepi e;
+    memset(&e, 0, sizeof e);
+    e.kind = ET_XNN_QEPI_QS8;
+    e.zo = q->zo;
+    e.bias = q->bias;
+    e.scale = q->scale;
+    qrange(n, o, &e.qmin, &e.qmax);
+    size_t M = (size_t)a->dims[0] * a->dims[1] * a->dims[2];
+    et_xnn_qgemm_s8_par(g->par, M, n->n, n->k, (const int8_t *)a->data,
+                        a->dims[3], q->w8, &e, o->data, o->dims[3]);
+    return;
+  }
+  size_t rows = (size_t)o->dims[0] * o->dims[1];
+  size_t threads = et_parallel_threads(g->par);
+  size_t slots = threads > 1 ? 2 * threads : 1;
+  if (slots > XNN_CONV_SLOTS) slots = XNN_CONV_SLOTS;
+  if (slots > rows) slots = rows;
+  if (slots <= 1) {
+    conv_rows(g, n, 0, rows, (int8_t *)n->scratch, g->par);
+    return;
+  }
+  qjob J = {g, n, rows, slots};
+  et_parallel_for(g->par, slots, 1, conv_slots, &J);
+}
+
+static void dw_rows(void *ctx, size_t begin, size_t end) {
+  const qjob *J = (const qjob *)ctx;
+  const xnn_node *n = J->n;
+  const xnn_val *a = V(J->g, n->in[0]), *o = V(J->g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  const xnn_qprep *q = n->q;
+  uint32_t H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  uint32_t OH = o->dims[1], OW = o->dims[2], OC = o->dims[3], mult = c->goc;
+  const int8_t *x = (const int8_t *)a->data;
+  int32_t lo, hi, acc[256];
+  const int32_t za = q->za;
+  qrange(n, o, &lo, &hi);
+  for (size_t r = begin; r < end; r++) {
+    uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
+    for (uint32_t ox = 0; ox < OW; ox++) {
+      int8_t *z = (int8_t *)o->data + (((size_t)b * OH + oy) * OW + ox) * OC;
+      for (uint32_t c0 = 0; c0 < OC; c0 += 256) {
+        uint32_t cn = OC - c0 < 256 ? OC - c0 : 256;
+        for (uint32_t k = 0; k < cn; k++) acc[k] = q->bias[c0 + k];
+        for (uint32_t ky = 0; ky < c->kh; ky++) {
+          int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+          if (iy < 0 || iy >= H) continue;
+          for (uint32_t kx = 0; kx < c->kw; kx++) {
+            int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+            if (ix < 0 || ix >= W) continue;
+            const int8_t *xp =
+                x + (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C;
+            const int8_t *w = q->w8 + ((size_t)ky * c->kw + kx) * OC + c0;
+            if (mult == 1)
+              for (uint32_t k = 0; k < cn; k++)
+                acc[k] += ((int32_t)xp[c0 + k] - za) * w[k];
+            else
+              for (uint32_t k = 0; k < cn; k++)
+                acc[k] += ((int32_t)xp[(c0 + k) / mult] - za) * w[k];
+          }
+        }
+        /* Requantize (clamp, then round to nearest even by the 1.5 * 2^23
+         * trick, exact for |f| < 2^22: the clamped range is within 255),
+         * written so the compiler vectorizes it. */
+        const float *sc = q->scale + c0;
+        float flo = (float)(lo - q->zo), fhi = (float)(hi - q->zo);
+        for (uint32_t k = 0; k < cn; k++) {
+          float f = (float)acc[k] * sc[k];
+          f = f < flo ? flo : f;
+          f = f > fhi ? fhi : f;
+          f = (f + 12582912.0f) - 12582912.0f;
+          z[c0 + k] = (int8_t)((int32_t)f + q->zo);
+        }
+      }
+    }
+  }
+}
+
+/* ---- element-wise, pooling, data movement ------------------------------- */
+
+static void binary(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *b = V(g, n->in[1]), *o = V(g, n->out);
+  uint32_t r = o->rank;
+  size_t sa[XNN_MAX_DIMS], sb[XNN_MAX_DIMS], s1 = 1, s2 = 1;
+  /* Broadcast strides: dims aligned at the right, size-1 dims stride 0. */
+  for (int i = (int)r - 1; i >= 0; i--) {
+    int ia = i - (int)(r - a->rank), ib = i - (int)(r - b->rank);
+    uint32_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    sa[i] = da == 1 ? 0 : s1;
+    sb[i] = db == 1 ? 0 : s2;
+    s1 *= da;
+    s2 *= db;
+  }
+  int32_t lo, hi;
+  qrange(n, o, &lo, &hi);
+  float ma = a->qs / o->qs, mb = b->qs / o->qs, mm = a->qs * b->qs / o->qs;
+  size_t total = numel(r, o->dims);
+  uint32_t ctr[XNN_MAX_DIMS] = {0};
+  for (size_t q = 0; q < total; q++) {
+    size_t ia = 0, ib = 0;
+    for (uint32_t i = 0; i < r; i++) {
+      ia += ctr[i] * sa[i];
+      ib += ctr[i] * sb[i];
+    }
+    float u = (float)(ld8(a, ia) - a->qz), v = (float)(ld8(b, ib) - b->qz);
+    float f = n->type == XN_ADD ? u * ma + v * mb : u * v * mm;
+    st8(o, q, requant(f, o->qz, lo, hi));
+    for (int i = (int)r - 1; i >= 0; i--) {
+      if (++ctr[i] < o->dims[i]) break;
+      ctr[i] = 0;
+    }
+  }
+}
+
+static void max_pool(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  const xnn_conv *c = &n->p.conv;
+  uint32_t B = a->dims[0], H = a->dims[1], W = a->dims[2], C = a->dims[3];
+  uint32_t OH = o->dims[1], OW = o->dims[2];
+  int32_t lo, hi;
+  qrange(n, o, &lo, &hi);
+  for (uint32_t b = 0; b < B; b++)
+    for (uint32_t oy = 0; oy < OH; oy++)
+      for (uint32_t ox = 0; ox < OW; ox++)
+        for (uint32_t ch = 0; ch < C; ch++) {
+          int32_t m = INT32_MIN;
+          for (uint32_t ky = 0; ky < c->kh; ky++) {
+            int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+            if (iy < 0 || iy >= H) continue;
+            for (uint32_t kx = 0; kx < c->kw; kx++) {
+              int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+              if (ix < 0 || ix >= W) continue;
+              int32_t v = ld8(a, (((size_t)b * H + (size_t)iy) * W +
+                                  (size_t)ix) * C + ch);
+              m = v > m ? v : m;
+            }
+          }
+          if (m == INT32_MIN) m = a->qz;
+          m = m < lo ? lo : (m > hi ? hi : m);
+          st8(o, (((size_t)b * OH + oy) * OW + ox) * C + ch, m);
+        }
+}
+
+static void global_avg(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  uint32_t r = a->rank, C = a->dims[r - 1];
+  size_t B = a->dims[0], S = numel(r - 2, a->dims + 1);
+  int32_t lo, hi;
+  qrange(n, o, &lo, &hi);
+  float sc = S ? a->qs / (o->qs * (float)S) : 0.0f;
+  for (size_t b = 0; b < B; b++)
+    for (uint32_t ch = 0; ch < C; ch++) {
+      int64_t s = 0;
+      for (size_t p = 0; p < S; p++) s += ld8(a, (b * S + p) * C + ch);
+      s -= (int64_t)S * a->qz;
+      st8(o, b * C + ch, requant((float)s * sc, o->qz, lo, hi));
+    }
+}
+
+static void transpose8(const xnn_val *a, const xnn_val *o, const uint32_t *perm) {
+  uint32_t r = o->rank;
+  size_t ist[XNN_MAX_DIMS], s = 1, st[XNN_MAX_DIMS];
+  for (int i = (int)r - 1; i >= 0; i--) {
+    ist[i] = s;
+    s *= a->dims[i];
+  }
+  for (uint32_t i = 0; i < r; i++) st[i] = ist[perm[i]];
+  size_t total = numel(r, o->dims);
+  uint32_t ctr[XNN_MAX_DIMS] = {0};
+  const uint8_t *x = (const uint8_t *)a->data;
+  uint8_t *z = (uint8_t *)o->data;
+  for (size_t q = 0; q < total; q++) {
+    size_t off = 0;
+    for (uint32_t i = 0; i < r; i++) off += ctr[i] * st[i];
+    z[q] = x[off];
+    for (int i = (int)r - 1; i >= 0; i--) {
+      if (++ctr[i] < o->dims[i]) break;
+      ctr[i] = 0;
+    }
+  }
+}
+
+/* Slice (into = false: dense z from the box at off of x) or pad (into:
+ * dense x into the box at off of z), one byte per element. */
+static void box8(const xnn_val *a, const xnn_val *o, const uint32_t *off,
+                 bool into) {
+  uint32_t r = o->rank;
+  const uint32_t *box = into ? a->dims : o->dims;
+  size_t as[XNN_MAX_DIMS], os[XNN_MAX_DIMS], s1 = 1, s2 = 1;
+  for (int i = (int)r - 1; i >= 0; i--) {
+    as[i] = s1;
+    os[i] = s2;
+    s1 *= a->dims[i];
+    s2 *= o->dims[i];
+  }
+  size_t total = numel(r, box);
+  uint32_t ctr[XNN_MAX_DIMS] = {0};
+  const uint8_t *x = (const uint8_t *)a->data;
+  uint8_t *z = (uint8_t *)o->data;
+  for (size_t q = 0; q < total; q++) {
+    size_t ia = 0, io = 0;
+    for (uint32_t i = 0; i < r; i++) {
+      ia += (ctr[i] + (into ? 0 : off[i])) * as[i];
+      io += (ctr[i] + (into ? off[i] : 0)) * os[i];
+    }
+    z[io] = x[ia];
+    for (int i = (int)r - 1; i >= 0; i--) {
+      if (++ctr[i] < box[i]) break;
+      ctr[i] = 0;
+    }
+  }
+}
+
+static void cat8(const xnn_graph *g, const xnn_node *n) {
+  const xnn_val *o = V(g, n->out);
+  uint32_t ax = n->p.axis, r = o->rank;
+  size_t outer = numel(ax, o->dims), inner = numel(r - ax - 1, o->dims + ax + 1);
+  size_t orow = (size_t)o->dims[ax] * inner, at = 0;
+  uint8_t *z = (uint8_t *)o->data;
+  for (unsigned k = 0; k < n->n_in; k++) {
+    const xnn_val *a = V(g, n->in[k]);
+    size_t row = (size_t)a->dims[ax] * inner;
+    if (row)
+      for (size_t q = 0; q < outer; q++)
+        memcpy(z + q * orow + at, (const uint8_t *)a->data + q * row, row);
+    at += row;
+  }
+}
+
+et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *d) {
+  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+  size_t cnt = numel(o->rank, o->dims);
+  switch (n->type) {
+    case XN_CONVERT:
+      if (o->dt == XDT_QDINT8) {
+        /* Its rows' parameters were reserved for the bound's rows; a
+         * shape with the same element count but more rows does not fit. */
+        size_t k = o->rank ? o->dims[o->rank - 1] : 1;
+        size_t rows = k ? cnt / k : 0;
+        if (rows > o->rcap)
+          return et_diag_set(d, ET_INVALID_ARGUMENT,
+                             "XnnpackBackend: dynamically quantized value "
+                             "%u has %zu rows; the graph reserved %zu",
+                             n->out, rows, o->rcap);
+      }
+      convert(g, n);
+      break;
+    case XN_FULLY_CONNECTED: fully_connected(g, n); break;
+    case XN_CONV2D: conv2d(g, n); break;
+    case XN_DW_CONV2D: {
+      qjob J = {g, n, (size_t)o->dims[0] * o->dims[1], 0};
+      size_t per = (size_t)o->dims[2] * o->dims[3] * n->p.conv.kh * n->p.conv.kw;
+      size_t grain = per ? ((size_t)1 << 17) / per + 1 : 1;
+      et_parallel_for(g->par, J.rows, grain, dw_rows, &J);
+      break;
+    }
+    case XN_ADD: case XN_MULTIPLY: binary(g, n); break;
+    case XN_MAX_POOL: max_pool(g, n); break;
+    case XN_GLOBAL_AVG_POOL: global_avg(g, n); break;
+    case XN_TRANSPOSE: transpose8(a, o, n->p.shape.a); break;
+    case XN_RESHAPE: case XN_COPY:
+      if (cnt && o->data != a->data) memmove(o->data, a->data, cnt);
+      break;
+    case XN_SLICE: box8(a, o, n->p.shape.a, false); break;
+    case XN_CONSTANT_PAD: {
+      float f = n->p.shape.value / o->qs + (float)o->qz;
+      int32_t tmin = o->dt == XDT_QUINT8 ? 0 : -128;
+      f = f < (float)tmin ? (float)tmin
+                          : (f > (float)(tmin + 255) ? (float)(tmin + 255) : f);
+      int32_t pv = (int32_t)lrintf(f);
+      for (size_t i = 0; i < cnt; i++) st8(o, i, pv);
+      box8(a, o, n->p.shape.a, true);
+      break;
+    }
+    case XN_CLAMP: {
+      int32_t lo, hi;
+      qrange(n, o, &lo, &hi);
+      for (size_t i = 0; i < cnt; i++) {
+        int32_t v = ld8(a, i);
+        st8(o, i, v < lo ? lo : (v > hi ? hi : v));
+      }
+      break;
+    }
+    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5: cat8(g, n); break;
+    default: break; /* refused at init by et_xnn_qcheck */
+  }
+  return ET_OK;
+}

@@ -1,0 +1,518 @@
+/*
+ * Integer micro kernels (see xnn_qgemm.h): int8 x int8 GEMM with a fused
+ * epilogue, qd8 x 4-bit GEMM, per-row dynamic quantization.
+ */
+#include "xnn_qgemm.h"
+
+#include <math.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define XQ_X86 1
+#include <immintrin.h>
+#endif
+
+#define QMR 4
+#define QNR 2
+
+static int forced = -1;
+
+int et_xnn_qgemm_path(void) {
+  static int detected = -1;
+  if (detected < 0) {
+    detected = 0;
+#ifdef XQ_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      detected = 1;
+#endif
+  }
+  if (forced >= 0) return forced && detected ? 1 : 0;
+  return detected;
+}
+
+void et_xnn_qgemm_force_path(int path) { forced = path < 0 ? -1 : path; }
+
+static inline int32_t rne_clamp(float f, int32_t zo, int32_t qmin,
+                                int32_t qmax) {
+  /* XNNPACK's fp32 requantization: scale, clamp in the float domain,
+   * round to nearest even, add the zero point. */
+  float lo = (float)(qmin - zo), hi = (float)(qmax - zo);
+  f = f < lo ? lo : (f > hi ? hi : f);
+  return (int32_t)lrintf(f) + zo;
+}
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* int8 B: panels of ET_XNN_QNP columns; in a panel, K pairs of 2 * NP
+ * bytes: column c's elements k and k+1 at 2c and 2c+1 (what vpmaddwd
+ * multiplies with a broadcast pair of A). Zero padded in K and N. */
+size_t et_xnn_qpack_s8_kp(size_t k) { return (k + 1) / 2 * 2; }
+
+size_t et_xnn_qpack_s8_bytes(size_t k, size_t n) {
+  return (n + ET_XNN_QNP - 1) / ET_XNN_QNP * ET_XNN_QNP *
+         et_xnn_qpack_s8_kp(k);
+}
+
+static inline size_t s8_at(size_t kp, size_t kk, size_t j) {
+  return (j / ET_XNN_QNP) * kp * ET_XNN_QNP + (kk / 2) * 2 * ET_XNN_QNP +
+         (j % ET_XNN_QNP) * 2 + (kk & 1);
+}
+
+void et_xnn_qpack_s8(int8_t *dst, const int8_t *src, size_t k, size_t n,
+                     size_t rs, size_t cs, int32_t *colsum) {
+  size_t kp = et_xnn_qpack_s8_kp(k);
+  memset(dst, 0, et_xnn_qpack_s8_bytes(k, n));
+  for (size_t j = 0; j < n; j++) {
+    int32_t s = 0;
+    for (size_t kk = 0; kk < k; kk++) {
+      int8_t v = src[kk * rs + j * cs];
+      dst[s8_at(kp, kk, j)] = v;
+      s += v;
+    }
+    if (colsum) colsum[j] = s;
+  }
+}
+
+size_t et_xnn_qpack_4_kp(size_t k) {
+  return (k + ET_XNN_Q4C - 1) / ET_XNN_Q4C * ET_XNN_Q4C;
+}
+
+void et_xnn_qpack_4(uint8_t *dst, float *chunk_scale, float *q,
+                    const uint8_t *src, size_t row_bytes, size_t k, size_t n,
+                    float (*scale_of)(const void *ctx, size_t nn, size_t kk),
+                    const void *ctx) {
+  size_t kp = et_xnn_qpack_4_kp(k), nc = kp / ET_XNN_Q4C;
+  for (size_t j = 0; j < n; j++) {
+    const uint8_t *row = src + j * row_bytes;
+    uint8_t *d = dst + j * (kp / 2);
+    float qsum = 0.0f;
+    for (size_t c = 0; c < nc; c++) {
+      int32_t sw = 0;
+      for (size_t t = 0; t < 16; t++) {
+        size_t k0 = c * ET_XNN_Q4C + t, k1 = k0 + 16;
+        unsigned u0 = 8, u1 = 8;
+        if (k0 < k) u0 = (row[k0 / 2] >> (4 * (k0 & 1))) & 15u;
+        if (k1 < k) u1 = (row[k1 / 2] >> (4 * (k1 & 1))) & 15u;
+        sw += (int32_t)u0 - 8 + (int32_t)u1 - 8;
+        d[c * 16 + t] = (uint8_t)(u0 | (u1 << 4));
+      }
+      float s = scale_of(ctx, j, c * ET_XNN_Q4C);
+      chunk_scale[j * nc + c] = s;
+      qsum += s * (float)sw;
+    }
+    q[j] = qsum;
+  }
+}
+
+/* ---- dynamic quantization ---------------------------------------------- */
+
+void et_xnn_quantize_qd8(const float *x, size_t m, size_t k, int8_t *q,
+                         float *scale, int32_t *zp) {
+  for (size_t i = 0; i < m; i++) {
+    const float *r = x + i * k;
+    float mn = 0.0f, mx = 0.0f; /* the range always holds 0 */
+    for (size_t j = 0; j < k; j++) {
+      float v = r[j];
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+    float mul = 1.0f, rescale = 1.0f, z = 0.0f;
+    if (mn != mx && isfinite(mn) && isfinite(mx)) {
+      mul = 255.0f / (mx - mn);
+      rescale = (mx - mn) / 255.0f;
+      float from_min = -128.0f + mn * mul, from_max = 127.0f + mx * mul;
+      z = from_min + from_max > 0.0f ? -128.0f - mn * mul : 127.0f - mx * mul;
+      z = z < -128.0f ? -128.0f : (z > 127.0f ? 127.0f : z);
+    }
+    int32_t zi = (int32_t)lrintf(z);
+    scale[i] = rescale;
+    zp[i] = zi;
+    int8_t *o = q + i * k;
+    for (size_t j = 0; j < k; j++) {
+      float f = r[j] * mul;
+      if (f != f) f = 0.0f;
+      o[j] = (int8_t)rne_clamp(f, zi, -128, 127);
+    }
+  }
+}
+
+/* ---- s8 GEMM ------------------------------------------------------------ */
+
+static inline void epilogue(const et_xnn_qepi *e, size_t i, size_t j,
+                            int32_t acc, void *c, size_t ldc) {
+  switch (e->kind) {
+    case ET_XNN_QEPI_QS8: {
+      float f = (float)(acc + e->bias[j]) * e->scale[j];
+      ((int8_t *)c)[i * ldc + j] = (int8_t)rne_clamp(f, e->zo, e->qmin, e->qmax);
+      break;
+    }
+    case ET_XNN_QEPI_F32: {
+      int32_t t = acc - e->rzp[i] * e->colsum[j];
+      float f = (float)t * (e->rs[i] * e->scale[j]);
+      if (e->biasf) f += e->biasf[j];
+      f = f < e->lo ? e->lo : (f > e->hi ? e->hi : f);
+      ((float *)c)[i * ldc + j] = f;
+      break;
+    }
+    default: ((int32_t *)c)[i * ldc + j] = acc; break;
+  }
+}
+
+typedef struct s8_job {
+  size_t m, n, k, kp, lda, ldc;
+  const int8_t *a, *b;
+  const et_xnn_qepi *e;
+  void *c;
+  int vec;
+} s8_job;
+
+/* Columns [j0, j1) (j0 a multiple of the panel width). */
+static void s8_cols_c(const s8_job *J, size_t j0, size_t j1) {
+  for (size_t i = 0; i < J->m; i++) {
+    const int8_t *a = J->a + i * J->lda;
+    for (size_t j = j0; j < j1; j++) {
+      int32_t acc = 0;
+      for (size_t kk = 0; kk < J->k; kk++)
+        acc += (int32_t)a[kk] * J->b[s8_at(J->kp, kk, j)];
+      epilogue(J->e, i, j, acc, J->c, J->ldc);
+    }
+  }
+}
+
+#ifdef XQ_X86
+#define S8_KC 256 /* A elements widened at a time */
+
+/* Row r's 8 results (columns j .. j+nv-1) through the epilogue. */
+__attribute__((target("avx2"), always_inline)) static inline void
+s8_store_avx2(const s8_job *J, size_t i, size_t j, size_t nv, __m256i acc) {
+  const et_xnn_qepi *e = J->e;
+  if (e->kind == ET_XNN_QEPI_S32) {
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, acc);
+    memcpy((int32_t *)J->c + i * J->ldc + j, t, nv * sizeof(int32_t));
+    return;
+  }
+  int32_t ib[8] = {0};
+  float fs[8] = {0}, fb[8] = {0};
+  const int32_t *bias = NULL;
+  const float *scale = e->scale + j, *bf = e->biasf ? e->biasf + j : NULL;
+  if (nv < 8) {
+    memcpy(fs, scale, nv * sizeof(float));
+    scale = fs;
+    if (bf) {
+      memcpy(fb, bf, nv * sizeof(float));
+      bf = fb;
+    }
+  }
+  if (e->kind == ET_XNN_QEPI_QS8) {
+    bias = e->bias + j;
+    if (nv < 8) {
+      memcpy(ib, bias, nv * sizeof(int32_t));
+      bias = ib;
+    }
+    __m256 f = _mm256_cvtepi32_ps(
+        _mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)bias)));
+    f = _mm256_mul_ps(f, _mm256_loadu_ps(scale));
+    f = _mm256_max_ps(f, _mm256_set1_ps((float)(e->qmin - e->zo)));
+    f = _mm256_min_ps(f, _mm256_set1_ps((float)(e->qmax - e->zo)));
+    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(e->zo));
+    __m256i w = _mm256_packs_epi32(q, q);
+    w = _mm256_permute4x64_epi64(w, 0x08);
+    __m128i b8 = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
+    int8_t *dst = (int8_t *)J->c + i * J->ldc + j;
+    if (nv == 8) {
+      _mm_storel_epi64((__m128i *)dst, b8);
+    } else {
+      int8_t t[16];
+      _mm_storeu_si128((__m128i *)t, b8);
+      memcpy(dst, t, nv);
+    }
+    return;
+  }
+  /* F32: (acc - rzp * colsum) * (rs * scale) + bias, clamped. */
+  const int32_t *cs = e->colsum + j;
+  if (nv < 8) {
+    memcpy(ib, cs, nv * sizeof(int32_t));
+    cs = ib;
+  }
+  __m256i t = _mm256_sub_epi32(
+      acc, _mm256_mullo_epi32(_mm256_set1_epi32(e->rzp[i]),
+                              _mm256_loadu_si256((const __m256i *)cs)));
+  __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(t),
+                           _mm256_mul_ps(_mm256_set1_ps(e->rs[i]),
+                                         _mm256_loadu_ps(scale)));
+  if (bf) f = _mm256_add_ps(f, _mm256_loadu_ps(bf));
+  f = _mm256_max_ps(f, _mm256_set1_ps(e->lo));
+  f = _mm256_min_ps(f, _mm256_set1_ps(e->hi));
+  float *dst = (float *)J->c + i * J->ldc + j;
+  if (nv == 8) {
+    _mm256_storeu_ps(dst, f);
+  } else {
+    float tmp[8];
+    _mm256_storeu_ps(tmp, f);
+    memcpy(dst, tmp, nv * sizeof(float));
+  }
+}
+
+/* mr rows x 2 panels (16 columns from j, nc of them valid). */
+__attribute__((target("avx2"), always_inline)) static inline void
+s8_tile_avx2(size_t mr, const s8_job *J, size_t i, size_t j, size_t nc) {
+  const size_t NP = ET_XNN_QNP;
+  const int8_t *b0 = J->b + (j / NP) * J->kp * NP;
+  const int8_t *b1 = nc > NP ? b0 + J->kp * NP : b0;
+  __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00,
+          c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  int16_t buf[4][S8_KC] __attribute__((aligned(32)));
+  for (size_t kc = 0; kc < J->k; kc += S8_KC) {
+    size_t len = J->k - kc < S8_KC ? J->k - kc : S8_KC;
+    size_t len2 = (len + 1) / 2 * 2;
+    for (size_t r = 0; r < mr; r++) {
+      const int8_t *ar = J->a + (i + r) * J->lda + kc;
+      size_t t = 0;
+      for (; t + 16 <= len; t += 16)
+        _mm256_store_si256((__m256i *)&buf[r][t],
+                           _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(ar + t))));
+      for (; t < len; t++) buf[r][t] = ar[t];
+      if (len < len2) buf[r][len] = 0;
+    }
+    const int8_t *p0 = b0 + kc * NP, *p1 = b1 + kc * NP;
+    for (size_t t = 0; t < len2; t += 2) {
+      __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p0 + t * NP)));
+      __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p1 + t * NP)));
+      int32_t pr;
+      __m256i x;
+#define S8_ROW(R, A0, A1)                                  \
+  memcpy(&pr, &buf[R][t], 4);                              \
+  x = _mm256_set1_epi32(pr);                               \
+  A0 = _mm256_add_epi32(A0, _mm256_madd_epi16(x, w0));     \
+  A1 = _mm256_add_epi32(A1, _mm256_madd_epi16(x, w1));
+      S8_ROW(0, c00, c01)
+      if (mr > 1) { S8_ROW(1, c10, c11) }
+      if (mr > 2) { S8_ROW(2, c20, c21) }
+      if (mr > 3) { S8_ROW(3, c30, c31) }
+#undef S8_ROW
+    }
+  }
+  size_t n0 = nc < NP ? nc : NP, n1 = nc > NP ? nc - NP : 0;
+  s8_store_avx2(J, i, j, n0, c00);
+  if (n1) s8_store_avx2(J, i, j + NP, n1, c01);
+  if (mr > 1) {
+    s8_store_avx2(J, i + 1, j, n0, c10);
+    if (n1) s8_store_avx2(J, i + 1, j + NP, n1, c11);
+  }
+  if (mr > 2) {
+    s8_store_avx2(J, i + 2, j, n0, c20);
+    if (n1) s8_store_avx2(J, i + 2, j + NP, n1, c21);
+  }
+  if (mr > 3) {
+    s8_store_avx2(J, i + 3, j, n0, c30);
+    if (n1) s8_store_avx2(J, i + 3, j + NP, n1, c31);
+  }
+}
+
+__attribute__((target("avx2"))) static void s8_cols_avx2(const s8_job *J,
+                                                         size_t j0,
+                                                         size_t j1) {
+  for (size_t j = j0; j < j1; j += 2 * ET_XNN_QNP) {
+    size_t nc = j1 - j < 2 * ET_XNN_QNP ? j1 - j : 2 * ET_XNN_QNP;
+    size_t i = 0;
+    for (; i + 4 <= J->m; i += 4) s8_tile_avx2(4, J, i, j, nc);
+    switch (J->m - i) {
+      case 3: s8_tile_avx2(3, J, i, j, nc); break;
+      case 2: s8_tile_avx2(2, J, i, j, nc); break;
+      case 1: s8_tile_avx2(1, J, i, j, nc); break;
+      default: break;
+    }
+  }
+}
+#endif
+
+/* Tasks are column blocks of two panels. */
+#define S8_NB (2 * ET_XNN_QNP)
+
+static void s8_task(void *ctx, size_t begin, size_t end) {
+  const s8_job *J = (const s8_job *)ctx;
+  size_t j0 = begin * S8_NB, j1 = end * S8_NB;
+  if (j1 > J->n) j1 = J->n;
+#ifdef XQ_X86
+  if (J->vec) {
+    s8_cols_avx2(J, j0, j1);
+    return;
+  }
+#endif
+  s8_cols_c(J, j0, j1);
+}
+
+/* Column blocks per task so that a task does >= ~2^18 multiply-adds. */
+static size_t col_grain(size_t m, size_t k, size_t block) {
+  size_t per = (m ? m : 1) * (k ? k : 1) * block;
+  size_t g = ((size_t)1 << 18) / per;
+  return g ? g : 1;
+}
+
+void et_xnn_qgemm_s8_par(et_parallel *par, size_t m, size_t n, size_t k,
+                         const int8_t *a, size_t lda, const int8_t *packed,
+                         const et_xnn_qepi *e, void *c, size_t ldc) {
+  if (!m || !n) return;
+  s8_job J = {m, n, k, et_xnn_qpack_s8_kp(k), lda, ldc, a, packed, e, c,
+              et_xnn_qgemm_path() == 1};
+  et_parallel_for(par, (n + S8_NB - 1) / S8_NB, col_grain(m, k, S8_NB),
+                  s8_task, &J);
+}
+
+/* ---- qd8 x 4-bit -------------------------------------------------------- */
+
+typedef struct d4_job {
+  size_t m, n, k, kp, lda, ldc;
+  const int8_t *a;
+  const float *rs;
+  const int32_t *rzp;
+  const uint8_t *w;
+  const float *cs, *q, *bias;
+  float lo, hi;
+  float *c;
+  int vec;
+} d4_job;
+
+static inline void d4_out(const d4_job *J, size_t i, size_t j, float acc) {
+  float f = J->rs[i] * (acc - (float)(128 + J->rzp[i]) * J->q[j]);
+  if (J->bias) f += J->bias[j];
+  J->c[i * J->ldc + j] = f < J->lo ? J->lo : (f > J->hi ? J->hi : f);
+}
+
+static void d4_cols_c(const d4_job *J, size_t j0, size_t j1) {
+  size_t nc = J->kp / ET_XNN_Q4C;
+  for (size_t i = 0; i < J->m; i++) {
+    const int8_t *a = J->a + i * J->lda;
+    for (size_t j = j0; j < j1; j++) {
+      const uint8_t *w = J->w + j * (J->kp / 2);
+      const float *cs = J->cs + j * nc;
+      float acc = 0.0f;
+      for (size_t ch = 0; ch < nc; ch++) {
+        int32_t dot = 0;
+        for (size_t t = 0; t < 16; t++) {
+          size_t k0 = ch * 32 + t, k1 = k0 + 16;
+          uint8_t byte = w[ch * 16 + t];
+          int32_t x0 = k0 < J->k ? (int32_t)(uint8_t)(a[k0] ^ 0x80) : 128;
+          int32_t x1 = k1 < J->k ? (int32_t)(uint8_t)(a[k1] ^ 0x80) : 128;
+          dot += x0 * ((int32_t)(byte & 15) - 8) + x1 * ((int32_t)(byte >> 4) - 8);
+        }
+        acc += cs[ch] * (float)dot;
+      }
+      d4_out(J, i, j, acc);
+    }
+  }
+}
+
+#ifdef XQ_X86
+__attribute__((target("avx2,fma"))) static inline float hsum_ps(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256i
+d4_unpack(const uint8_t *p) {
+  __m128i raw = _mm_loadu_si128((const __m128i *)p);
+  __m128i m = _mm_set1_epi8(15);
+  __m128i lo = _mm_and_si128(raw, m);
+  __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m);
+  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+}
+
+/* mr rows x 2 columns over all chunks. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+d4_tile_avx2(size_t mr, const d4_job *J, size_t i, size_t j, size_t nr) {
+  size_t nc = J->kp / ET_XNN_Q4C, kfull = J->k / 32, lda = J->lda;
+  const uint8_t *w0 = J->w + j * (J->kp / 2), *w1 = nr > 1 ? w0 + J->kp / 2 : w0;
+  const float *s0 = J->cs + j * nc, *s1 = nr > 1 ? s0 + nc : s0;
+  const int8_t *a0 = J->a + i * lda;
+  const __m256i flip = _mm256_set1_epi8((char)0x80);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 f00 = _mm256_setzero_ps(), f01 = f00, f10 = f00, f11 = f00,
+         f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+#define D4_ROW(P, FA, FB)                                                     \
+  do {                                                                        \
+    __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(P)), flip); \
+    __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, u0), ones);        \
+    __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, u1), ones);        \
+    FA = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), sc0, FA);                    \
+    FB = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), sc1, FB);                    \
+  } while (0)
+#define D4_STEP(P0, P1, P2, P3)                                               \
+  do {                                                                        \
+    __m256i u0 = d4_unpack(w0 + ch * 16), u1 = d4_unpack(w1 + ch * 16);       \
+    __m256 sc0 = _mm256_set1_ps(s0[ch]), sc1 = _mm256_set1_ps(s1[ch]);        \
+    D4_ROW(P0, f00, f01);                                                     \
+    if (mr > 1) D4_ROW(P1, f10, f11);                                         \
+    if (mr > 2) D4_ROW(P2, f20, f21);                                         \
+    if (mr > 3) D4_ROW(P3, f30, f31);                                         \
+  } while (0)
+  size_t ch = 0;
+  for (; ch < kfull; ch++) {
+    size_t kk = ch * 32;
+    _mm_prefetch((const char *)(w0 + ch * 16 + 512), _MM_HINT_T0);
+    _mm_prefetch((const char *)(w1 + ch * 16 + 512), _MM_HINT_T0);
+    D4_STEP(a0 + kk, a0 + lda + kk, a0 + 2 * lda + kk, a0 + 3 * lda + kk);
+  }
+  if (ch < nc) { /* last partial chunk: zero-padded copies of the rows */
+    int8_t t[4][32];
+    size_t kk = ch * 32;
+    memset(t, 0, sizeof t);
+    for (size_t r = 0; r < mr; r++) memcpy(t[r], a0 + r * lda + kk, J->k - kk);
+    D4_STEP(t[0], t[1], t[2], t[3]);
+  }
+#undef D4_STEP
+#undef D4_ROW
+  float acc[4][2] = {{hsum_ps(f00), hsum_ps(f01)},
+                     {hsum_ps(f10), hsum_ps(f11)},
+                     {hsum_ps(f20), hsum_ps(f21)},
+                     {hsum_ps(f30), hsum_ps(f31)}};
+  for (size_t r = 0; r < mr; r++)
+    for (size_t q = 0; q < nr; q++) d4_out(J, i + r, j + q, acc[r][q]);
+}
+
+__attribute__((target("avx2,fma"))) static void d4_cols_avx2(const d4_job *J,
+                                                             size_t j0,
+                                                             size_t j1) {
+  for (size_t j = j0; j < j1; j += QNR) {
+    size_t nr = j1 - j < QNR ? j1 - j : QNR;
+    size_t i = 0;
+    for (; i + 4 <= J->m; i += 4) d4_tile_avx2(4, J, i, j, nr);
+    switch (J->m - i) {
+      case 3: d4_tile_avx2(3, J, i, j, nr); break;
+      case 2: d4_tile_avx2(2, J, i, j, nr); break;
+      case 1: d4_tile_avx2(1, J, i, j, nr); break;
+      default: break;
+    }
+  }
+}
+#endif
+
+static void d4_task(void *ctx, size_t begin, size_t end) {
+  const d4_job *J = (const d4_job *)ctx;
+  size_t j0 = begin * QNR, j1 = end * QNR;
+  if (j1 > J->n) j1 = J->n;
+#ifdef XQ_X86
+  if (J->vec) {
+    d4_cols_avx2(J, j0, j1);
+    return;
+  }
+#endif
+  d4_cols_c(J, j0, j1);
+}
+
+void et_xnn_qgemm_d4_par(et_parallel *par, size_t m, size_t n, size_t k,
+                         const int8_t *a, size_t lda, const float *rs,
+                         const int32_t *rzp, const uint8_t *packed,
+                         const float *chunk_scale, const float *q,
+                         const float *bias, float lo, float hi, float *c,
+                         size_t ldc) {
+  if (!m || !n) return;
+  d4_job J = {m, n, k, et_xnn_qpack_4_kp(k), lda, ldc, a, rs, rzp, packed,
+              chunk_scale, q, bias, lo, hi, c, et_xnn_qgemm_path() == 1};
+  et_parallel_for(par, (n + QNR - 1) / QNR, col_grain(m, k, QNR), d4_task, &J);
+}
