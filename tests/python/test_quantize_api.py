@@ -277,7 +277,6 @@ def test_upstream_quantized_graph_taken_as_is():
 # XNNPACK: our partitioner's quantized lowering, and upstream's lowering of our graphs
 
 XNN = [("cnn", "int8_static"), ("block", "int8_dynamic")]
-QUANTIZED_XNN_REFUSAL = ("XNNQuantizedTensorValue", "quantized XNNPACK values")
 
 
 def _xnn_quantized_values(buf: bytes) -> Counter:
@@ -302,19 +301,6 @@ def ours_lowered(name: str, config: str) -> bytes:
     _m, ex, _ = _model(name)
     return bytes(edgetorch.export(ours(name, config), ex,
                                   partitioner=[edgetorch.XnnpackPartitioner()]).buffer)
-
-
-def _run_ours_or_skip(buf: bytes, args) -> List[np.ndarray]:
-    """Our runtime on a program with quantized XNNPACK payloads: skipped only
-    on the CPU backend's named refusal of quantized values (the parallel
-    backend work; un-skip at its merge)."""
-    try:
-        return _run_ours(buf, args)
-    except Exception as e:  # noqa: BLE001 - only the named refusal skips
-        if any(s in str(e) for s in QUANTIZED_XNN_REFUSAL):
-            pytest.skip(f"EXPECTS quantized XNNPACK payloads in edgetorch's CPU backend "
-                        f"(parallel work; un-skip at merge): {str(e)[:160]}")
-        raise
 
 
 def _xnn_node_kinds(buf: bytes) -> Counter:
@@ -350,7 +336,7 @@ def test_our_partitioner_lowers_quantized_graph(name, config):
     assert_agree(theirs, eager_q, f"{name} {config}: our XNNPACK lowering on upstream's runtime vs eager")
     assert_agree(theirs, upstream_isolated(upstream_lowered(name, config), np_args),
                  f"{name} {config}: our lowering vs upstream's lowering, both on upstream's runtime")
-    mine = _run_ours_or_skip(buf, args)
+    mine = _run_ours(buf, args)
     assert_agree(mine, theirs, f"{name} {config}: our lowering on edgetorch vs upstream's runtime")
 
 
@@ -388,10 +374,8 @@ def test_upstream_lowers_our_quantized_graph(name, config):
     """Our quantized graph is what upstream's XNNPACK lowering expects: it
     becomes quantized payloads (qint8 / qcint8 / qcint32 static, qdint8
     dynamic) that upstream's runtime (real XNNPACK) runs in agreement with
-    the quantized model in eager. Our runtime runs the same file once the
-    CPU backend takes quantized values: until then it must refuse with its
-    named refusal, and the test skips (un-skip at the merge of the quantized
-    backend work)."""
+    the quantized model in eager; our runtime runs the same file and agrees
+    with upstream's."""
     buf = upstream_lowered(name, config)
     kinds = _xnn_quantized_values(buf)
     want = {"qdint8", "qcint8"} if config == "int8_dynamic" else {"qint8", "qcint8"}
@@ -401,7 +385,7 @@ def test_upstream_lowers_our_quantized_graph(name, config):
         eager_q = [ours(name, config)(*args).numpy()]
     theirs = upstream_isolated(buf, [a.numpy() for a in args])
     assert_agree(theirs, eager_q, f"{name} {config}: upstream lowering on upstream's runtime vs eager")
-    mine = _run_ours_or_skip(buf, args)
+    mine = _run_ours(buf, args)
     assert_agree(mine, theirs, f"{name} {config}: edgetorch vs upstream's runtime")
 
 
