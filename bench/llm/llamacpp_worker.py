@@ -8,8 +8,8 @@ The figures are defined as edgetorch-llm's (extension/llm/runner.c): time to
 first token = prefill = from the start of the prompt's decode to the first
 token sampled; decode tokens/s = (generated - 1) / the time after it;
 peak_rss_bytes = getrusage ru_maxrss of this process. ``baseline_rss_bytes``
-is the peak before the model is loaded (the interpreter, numpy, libllama),
-so the runtime's own share is peak - baseline. EOS is ignored (the budget
+is the resident size just before the model is loaded (the interpreter,
+numpy, libllama), so the runtime's own share is about peak - baseline. EOS is ignored (the budget
 always runs out), as with edgetorch-llm --ignore-eos.
 """
 
@@ -26,6 +26,17 @@ from typing import List
 
 def _rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _vmrss() -> int:
+    """Resident size now (not the peak)."""
+    try:
+        for ln in open("/proc/self/status"):
+            if ln.startswith("VmRSS:"):
+                return int(ln.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _argmax(ptr, n: int) -> int:
@@ -47,7 +58,7 @@ def generate(model_path: str, ids: List[int], max_new_tokens: int, threads: int,
              n_ctx: int) -> dict:
     import llama_cpp as L
 
-    baseline = _rss()
+    baseline = _vmrss()
     L.llama_backend_init()
     mp = L.llama_model_default_params()
     model = L.llama_model_load_from_file(model_path.encode(), mp)

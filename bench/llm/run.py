@@ -86,8 +86,17 @@ class Prepared:
     missing: Dict[str, str] = field(default_factory=dict)    # kind -> reason
 
 
+# Linux carries a process's peak RSS across fork + exec (ru_maxrss of the
+# new program starts at the RSS of the process that forked it), so a child
+# of this orchestrator, which holds torch, would report at least its size.
+# Every measured process is therefore started by a small launcher (Python
+# without site: ~8 MiB), whose own child starts from that.
+_LAUNCH = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+
+
 def _run(cmd: List[str], timeout: float, **kw: Any) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_env(), **kw)
+    return subprocess.run([PY, "-S", "-c", _LAUNCH] + cmd, capture_output=True, text=True,
+                          timeout=timeout, env=_env(), **kw)
 
 
 def _last_line(s: str) -> str:
@@ -95,7 +104,7 @@ def _last_line(s: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
-def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool) -> Prepared:
+def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool, upstream: bool) -> Prepared:
     d = model_dir(spec)
     d.mkdir(parents=True, exist_ok=True)
     log(f"{spec.name}: {spec.params() / 1e6:.0f}M parameters, cache {d}")
@@ -131,6 +140,26 @@ def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool) -> Prepared:
         else:
             p.missing[kind] = f"export failed: {_last_line(r.stderr)}"
             log(f"{spec.name}: {kind}: {r.stderr[-2000:]}")
+    if upstream:
+        ups = [("up_8da4w", ["--quantize", "8da4w"])]
+        if fp32_et:
+            ups.insert(0, ("up_fp32", []))
+        for kind, extra in ups:
+            out = d / f"{kind}.pte"
+            if out.exists():
+                p.files[kind] = out
+                continue
+            log(f"{spec.name}: upstream export_llama {kind} (XNNPACK)")
+            r = _run([PY, str(HERE / "upstream.py"), "export", str(hf), str(out),
+                      "--max-seq-len", str(PROMPT_TOKENS), "--max-context-len",
+                      str(spec.context)] + extra, 7200)
+            if r.returncode == 0 and out.exists():
+                p.files[kind] = out
+            else:
+                p.missing[kind] = f"upstream export failed: {_last_line(r.stderr)}"
+                log(f"{spec.name}: {kind}: {r.stderr[-2000:]}")
+    else:
+        p.missing["up_fp32"] = p.missing["up_8da4w"] = "not run (--no-upstream)"
     ggufs = [("gguf_q4_0", "q4_0")]
     if f32_gguf:
         ggufs.insert(0, ("gguf_f32", "f32"))
@@ -169,6 +198,17 @@ def run_edgetorch(p: Prepared, pte: Path, threads: int, n_new: int) -> Dict[str,
     if out["prompt_tokens"] != len(p.ids):
         raise RuntimeError(f"edgetorch-llm encoded {out['prompt_tokens']} prompt tokens, "
                            f"expected {len(p.ids)}")
+    return out
+
+
+def run_upstream(p: Prepared, pte: Path, threads: int, n_new: int) -> Dict[str, Any]:
+    r = _run([PY, str(HERE / "upstream.py"), "run", str(pte), str(p.tokenizer), str(p.prompt_file),
+              "--max-new-tokens", str(n_new), "--threads", str(threads)], 3600)
+    if r.returncode != 0:
+        raise RuntimeError(f"upstream TextLLMRunner failed: {_last_line(r.stderr)}")
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    if out["prompt_tokens"] != len(p.ids):
+        out["note"] = f"upstream's tokenizer gave {out['prompt_tokens']} prompt tokens"
     return out
 
 
@@ -242,8 +282,10 @@ def common_prefix(a: List[int], b: List[int]) -> int:
 
 # ------------------------------------------------------------------ the benchmark
 
-# (row label, edgetorch kind, llama.cpp kind)
-PAIRS = [("fp32 / F32", "et_fp32", "gguf_f32"), ("8da4w g32 / Q4_0", "et_8da4w", "gguf_q4_0")]
+# (row label, edgetorch kind, llama.cpp kind, upstream ExecuTorch kind)
+PAIRS = [("fp32 / F32", "et_fp32", "gguf_f32", "up_fp32"),
+         ("8da4w g32 / Q4_0", "et_8da4w", "gguf_q4_0", "up_8da4w")]
+SIDES = ("edgetorch", "llama.cpp", "upstream ET")
 METRICS = ["prefill_tokens_per_s", "decode_tokens_per_s", "ttft_ms", "peak_rss_bytes"]
 
 
@@ -289,9 +331,10 @@ def bench_model(p: Prepared, threads: List[int], rounds: int, have_llama: bool,
     """{row: {threads: {side: {metric: [values]}}}}, plus reasons for cells
     not measured."""
     runs: Dict[str, Any] = {}
-    for label, et_kind, gg_kind in PAIRS:
+    for label, et_kind, gg_kind, up_kind in PAIRS:
         sides: List[Tuple[str, Any]] = []
-        row: Dict[str, Any] = {"edgetorch": {}, "llama.cpp": {}, "missing": {}}
+        row: Dict[str, Any] = {"edgetorch": {}, "llama.cpp": {}, "upstream ET": {},
+                               "missing": {}}
         if et_kind in p.files and (fp32_ok or et_kind != "et_fp32"):
             sides.append(("edgetorch", lambda t, k=et_kind: run_edgetorch(p, p.files[k], t,
                                                                            NEW_TOKENS)))
@@ -305,11 +348,16 @@ def bench_model(p: Prepared, threads: List[int], rounds: int, have_llama: bool,
         else:
             row["missing"]["llama.cpp"] = ("llama_cpp not installed" if not have_llama else
                                            "not converted (--large-f32 for the 1B F32 row)")
+        if up_kind in p.files:
+            sides.append(("upstream ET", lambda t, k=up_kind: run_upstream(p, p.files[k], t,
+                                                                         NEW_TOKENS)))
+        else:
+            row["missing"]["upstream ET"] = p.missing.get(up_kind, "not exported")
         for t in threads:
             for name, _ in sides:
                 row[name].setdefault(str(t), [])
         for rnd in range(rounds):
-            order = sides if rnd % 2 == 0 else list(reversed(sides))
+            order = sides[rnd % len(sides):] + sides[:rnd % len(sides)] if sides else []
             for t in threads:
                 for name, fn in order:
                     try:
@@ -360,9 +408,12 @@ def upstream_runner_note() -> str:
         spec = None
     if spec is None:
         return ("upstream ExecuTorch: the installed wheel has no Python LLM runner; no row.")
-    return ("upstream ExecuTorch: the 1.5.1 wheel ships a Python text runner "
-            "(`executorch.extension.llm.runner`, pybindings over its C++ runner), but this "
-            "benchmark does not run upstream's Llama export + runner yet: n/a.")
+    return ("upstream ET rows: upstream ExecuTorch's own path from its pip wheel: the same "
+            "weights as a Meta-layout checkpoint, `executorch.examples.models.llama.export_llama` "
+            "(KV cache, custom SDPA, XNNPACK; `-qmode 8da4w -G 32` for the 4-bit row) and "
+            "`executorch.extension.llm.runner.TextLLMRunner` in a fresh Python process, its "
+            "own Stats for the timings (it has no ignore-EOS option: a run that stops early "
+            "says so).")
 
 
 def markdown(results: Dict[str, Any]) -> str:
@@ -379,8 +430,11 @@ def markdown(results: Dict[str, Any]) -> str:
              f"{results.get('llama_cpp_python', '?')}), {results['rounds']} rounds alternating "
              "the two runtimes; medians. Prefill and TTFT: the prompt's forward pass(es) plus "
              "the first token; decode: tokens after the first / their time. Peak RSS: "
-             "ru_maxrss of that process; llama.cpp's runs in a Python interpreter, whose own "
-             "share before the model loads is in the 'llama.cpp baseline' column. Ratios are "
+             "ru_maxrss of that process (started from a small launcher, since Linux carries "
+             "the forking process's RSS into a child's ru_maxrss); llama.cpp and upstream run "
+             "in a Python interpreter, whose resident size just before the model loads "
+             "(interpreter, numpy, the runtime's libraries) is in the 'Python baseline' "
+             "column. Ratios are "
              "edgetorch / llama.cpp (above 1 is better for tok/s, below 1 for TTFT and RSS).")
     L.append("")
     L.append(upstream_runner_note())
@@ -401,15 +455,17 @@ def markdown(results: Dict[str, Any]) -> str:
                      "; ".join(f"{k} {v}" for k, v in ag.items()) + ".")
             L.append("")
         L.append("| weights | threads | side | prefill tok/s | decode tok/s | TTFT | peak RSS | "
-                 "llama.cpp baseline |")
+                 "Python baseline |")
         L.append("|---|---|---|---|---|---|---|---|")
         ratios: List[str] = []
         for label, row in mr["runs"].items():
-            threads = sorted({t for side in ("edgetorch", "llama.cpp") for t in row[side]} or
+            threads = sorted({t for side in SIDES for t in row.get(side, {})} or
                              {str(t) for t in results["threads"]}, key=int)
             for t in threads:
                 med: Dict[str, Dict[str, Optional[float]]] = {}
-                for side in ("edgetorch", "llama.cpp"):
+                for side in SIDES:
+                    if side not in row:
+                        continue
                     samples = row[side].get(t, [])
                     reason = row["missing"].get(side) or row["missing"].get(f"{side} {t}t")
                     if not samples:
@@ -418,7 +474,10 @@ def markdown(results: Dict[str, Any]) -> str:
                         continue
                     med[side] = {k: median_of(samples, k) for k in METRICS + ["baseline_rss_bytes"]}
                     base = _fmt(med[side]["baseline_rss_bytes"], "peak_rss_bytes") \
-                        if side == "llama.cpp" else ""
+                        if side != "edgetorch" else ""
+                    gen = [x["generated_tokens"] for x in samples]
+                    if min(gen) != NEW_TOKENS:
+                        base += f" (generated {min(gen)}, stopped at EOS)"
                     L.append(f"| {label} | {t} | {side} | "
                              + " | ".join(_fmt(med[side][k], k) for k in METRICS)
                              + f" | {base} |")
@@ -479,6 +538,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="also the 1B model at fp32/F32 (5 GB files)")
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--no-upstream", action="store_true",
+                    help="skip upstream ExecuTorch's export_llama + TextLLMRunner rows")
     a = ap.parse_args(argv)
     names = (a.models.split(",") if a.models else
              ["stories110m", "llama3_2_1b"] if os.environ.get("BENCH_LLM_LARGE") == "1"
@@ -497,7 +558,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for name in names:
         spec = SPECS[name]
         large = spec.name == "llama3_2_1b"
-        p = prepare(spec, f32_gguf=not large or a.large_f32, fp32_et=not large or a.large_f32)
+        p = prepare(spec, f32_gguf=not large or a.large_f32, fp32_et=not large or a.large_f32,
+                    upstream=not a.no_upstream)
         if a.prepare_only:
             continue
         mr: Dict[str, Any] = {"spec": spec.__dict__, "params_m": spec.params() / 1e6,

@@ -87,9 +87,13 @@ def export(hf_dir: Path, out: Path, quantize: Optional[str], max_seq_len: int,
 
 
 def run(pte: Path, tokenizer: Path, prompt: str, max_new_tokens: int, threads: int) -> Dict[str, Any]:
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     from executorch.extension.pybindings import portable_lib
     from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
+
+    baseline = 0
+    for ln in open("/proc/self/status"):
+        if ln.startswith("VmRSS:"):
+            baseline = int(ln.split()[1]) * 1024
 
     portable_lib._unsafe_reset_threadpool(threads)
     r = TextLLMRunner(str(pte), str(tokenizer))
