@@ -150,8 +150,11 @@ def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool, upstream: bool) -
                 p.files[kind] = out
                 continue
             log(f"{spec.name}: upstream export_llama {kind} (XNNPACK)")
+            # export_llama bounds the dynamic sequence length at max_seq_length - 1
+            # while its runner prefills chunks of max_seq_length: one more so the
+            # 128-token prompt is one chunk
             r = _run([PY, str(HERE / "upstream.py"), "export", str(hf), str(out),
-                      "--max-seq-len", str(PROMPT_TOKENS), "--max-context-len",
+                      "--max-seq-len", str(PROMPT_TOKENS + 1), "--max-context-len",
                       str(spec.context)] + extra, 7200)
             if r.returncode == 0 and out.exists():
                 p.files[kind] = out
@@ -327,7 +330,7 @@ def check(p: Prepared, have_llama: bool) -> Dict[str, Any]:
 
 
 def bench_model(p: Prepared, threads: List[int], rounds: int, have_llama: bool,
-                fp32_ok: bool) -> Dict[str, Any]:
+                fp32_ok: bool, sides_wanted: Tuple[str, ...] = SIDES) -> Dict[str, Any]:
     """{row: {threads: {side: {metric: [values]}}}}, plus reasons for cells
     not measured."""
     runs: Dict[str, Any] = {}
@@ -353,6 +356,7 @@ def bench_model(p: Prepared, threads: List[int], rounds: int, have_llama: bool,
                                                                          NEW_TOKENS)))
         else:
             row["missing"]["upstream ET"] = p.missing.get(up_kind, "not exported")
+        sides = [sd for sd in sides if sd[0] in sides_wanted]
         for t in threads:
             for name, _ in sides:
                 row[name].setdefault(str(t), [])
@@ -454,6 +458,14 @@ def markdown(results: Dict[str, Any]) -> str:
                      f"{mr['check']['tokens']} generated tokens): " +
                      "; ".join(f"{k} {v}" for k, v in ag.items()) + ".")
             L.append("")
+        lg = mr.get("check", {}).get("logits_llamacpp_f32_vs_transformers")
+        if lg:
+            L.append(f"GGUF conversion check, logits after the prompt, llama.cpp F32 against "
+                     f"transformers: top-{lg['k']} ids "
+                     f"{'in the same order' if lg['same_top_k'] else 'DIFFER'}, largest "
+                     f"difference {lg['max_abs_diff']:.2g} (the top {lg['k']} span "
+                     f"{lg['logit_range']:.2g}).")
+            L.append("")
         L.append("| weights | threads | side | prefill tok/s | decode tok/s | TTFT | peak RSS | "
                  "Python baseline |")
         L.append("|---|---|---|---|---|---|---|---|")
@@ -538,6 +550,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="also the 1B model at fp32/F32 (5 GB files)")
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--sides", default=",".join(SIDES),
+                    help="runtimes to time (default all: " + ",".join(SIDES) + ")")
+    ap.add_argument("--merge", type=Path, default=None,
+                    help="an earlier results .json whose figures fill the sides not run now")
     ap.add_argument("--no-upstream", action="store_true",
                     help="skip upstream ExecuTorch's export_llama + TextLLMRunner rows")
     a = ap.parse_args(argv)
@@ -545,6 +561,7 @@ def main(argv: Optional[List[str]] = None) -> int:
              ["stories110m", "llama3_2_1b"] if os.environ.get("BENCH_LLM_LARGE") == "1"
              else ["stories110m"])
     threads = [int(t) for t in a.threads.split(",")]
+    prev = json.loads(a.merge.read_text()) if a.merge else None
     if not exe().exists():
         print(f"{exe()} is missing: build first (make build)", file=sys.stderr)
         return 2
@@ -572,7 +589,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                           "RoPE base 500000 without Llama 3's frequency scaling; tied "
                           "embeddings.")
         mr["check"] = check(p, lcp is not None)
-        mr["runs"] = bench_model(p, threads, a.rounds, lcp is not None, mr["check"]["fp32_ok"])
+        mr["runs"] = bench_model(p, threads, a.rounds, lcp is not None, mr["check"]["fp32_ok"],
+                                 tuple(a.sides.split(",")))
+        if prev and name in prev.get("models", {}):
+            # sides not run now keep the earlier run's figures
+            for label, row in mr["runs"].items():
+                old = prev["models"][name].get("runs", {}).get(label, {})
+                for side in SIDES:
+                    if not any(row.get(side, {}).values()) and any(old.get(side, {}).values()):
+                        row[side] = old[side]
+                        row["missing"].pop(side, None)
+                        mr.setdefault("merged_from", prev.get("date"))
         results["models"][name] = mr
     if a.prepare_only:
         return 0

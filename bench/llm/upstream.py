@@ -88,6 +88,8 @@ def export(hf_dir: Path, out: Path, quantize: Optional[str], max_seq_len: int,
 
 def run(pte: Path, tokenizer: Path, prompt: str, max_new_tokens: int, threads: int) -> Dict[str, Any]:
     from executorch.extension.pybindings import portable_lib
+    # registers llama::sdpa_with_kv_cache / update_cache with the runtime
+    from executorch.extension.llm.custom_ops import custom_ops  # noqa: F401
     from executorch.extension.llm.runner import GenerationConfig, TextLLMRunner
 
     baseline = 0
