@@ -416,8 +416,10 @@ def upstream_runner_note() -> str:
             "weights as a Meta-layout checkpoint, `executorch.examples.models.llama.export_llama` "
             "(KV cache, custom SDPA, XNNPACK; `-qmode 8da4w -G 32` for the 4-bit row) and "
             "`executorch.extension.llm.runner.TextLLMRunner` in a fresh Python process, its "
-            "own Stats for the timings (it has no ignore-EOS option: a run that stops early "
-            "says so).")
+            "own Stats for the timings (it has no ignore-EOS option; its count of generated "
+            "tokens is shown when it is not the budget). Every run is a cold process on all "
+            "sides, so whatever a runtime does at its first call (XNNPACK's weight packing "
+            "for upstream) is in its TTFT.")
 
 
 def markdown(results: Dict[str, Any]) -> str:
@@ -449,6 +451,10 @@ def markdown(results: Dict[str, Any]) -> str:
                  f"({s['n_kv_heads']} kv), ffn {s['ffn']}, vocab {s['vocab']}, context "
                  f"{s['context']} ({mr['params_m']:.0f}M parameters)")
         L.append("")
+        if mr.get("merged_from"):
+            L.append(f"(Figures of this model partly or wholly from the run of "
+                     f"{mr['merged_from']}.)")
+            L.append("")
         if mr.get("note"):
             L.append(mr["note"])
             L.append("")
@@ -489,7 +495,7 @@ def markdown(results: Dict[str, Any]) -> str:
                         if side != "edgetorch" else ""
                     gen = [x["generated_tokens"] for x in samples]
                     if min(gen) != NEW_TOKENS:
-                        base += f" (generated {min(gen)}, stopped at EOS)"
+                        base += f" (counted {min(gen)} generated)"
                     L.append(f"| {label} | {t} | {side} | "
                              + " | ".join(_fmt(med[side][k], k) for k in METRICS)
                              + f" | {base} |")
@@ -603,6 +609,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         results["models"][name] = mr
     if a.prepare_only:
         return 0
+    for name, mr in (prev or {}).get("models", {}).items():
+        if name not in results["models"]:  # a model not run now: the earlier run's
+            mr.setdefault("merged_from", prev.get("date"))
+            results["models"][name] = mr
     results["machine"]["load_end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
     md = markdown(results)
     out_dir = REPO / "bench" / "results"
