@@ -521,7 +521,14 @@ def write_docs(md: str) -> Path:
     block = (f"{DOCS_BEGIN}\n## LLM generation: edgetorch-llm against llama.cpp\n\n"
              "`make bench-llm` (bench/llm/, `BENCH_LLM_LARGE=1` adds the 1B model). "
              "Machine: 2 cores of an AMD EPYC (Zen 4), AVX2 + FMA only (no AVX-512 in "
-             "either build).\n\n" + md + DOCS_END)
+             "either build).\n\n"
+             "Reading these figures: on a machine shared with other work, llama.cpp's "
+             "2-thread runs can collapse (decode at a fraction of its 1-thread speed): ggml's "
+             "worker threads wait for each other at every graph node by spinning, so while "
+             "another process holds one of the two cores the other thread burns its time "
+             "slice. edgetorch's 2-thread figures suffer less from the same load. Compare "
+             "the 1-thread rows when the load average was high, and rerun quiet.\n\n"
+             + md + DOCS_END)
     if DOCS_BEGIN in text and DOCS_END in text:
         a = text.index(DOCS_BEGIN)
         b = text.index(DOCS_END) + len(DOCS_END)
@@ -556,6 +563,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="also the 1B model at fp32/F32 (5 GB files)")
     ap.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     ap.add_argument("--prepare-only", action="store_true")
+    ap.add_argument("--report", type=Path, default=None,
+                    help="only re-render a results .json (bench/results/llm-*.md and docs)")
     ap.add_argument("--sides", default=",".join(SIDES),
                     help="runtimes to time (default all: " + ",".join(SIDES) + ")")
     ap.add_argument("--merge", type=Path, default=None,
@@ -567,6 +576,14 @@ def main(argv: Optional[List[str]] = None) -> int:
              ["stories110m", "llama3_2_1b"] if os.environ.get("BENCH_LLM_LARGE") == "1"
              else ["stories110m"])
     threads = [int(t) for t in a.threads.split(",")]
+    if a.report:
+        results = json.loads(a.report.read_text())
+        md = markdown(results)
+        a.report.with_suffix(".md").write_text(
+            "# LLM generation: edgetorch-llm against llama.cpp\n\n" + md)
+        if not a.no_docs:
+            log(f"wrote {write_docs(md)}")
+        return 0
     prev = json.loads(a.merge.read_text()) if a.merge else None
     if not exe().exists():
         print(f"{exe()} is missing: build first (make build)", file=sys.stderr)
