@@ -12,13 +12,14 @@
 #   make conformance  every kernel against PyTorch's OpInfo samples -> docs/conformance.md,
 #                     each sample's outcome checked against tests/conformance/baseline.json
 #   make bench  edgetorch side by side with upstream, eager and ONNX Runtime
+#   make bench-llm  edgetorch-llm against llama.cpp (BENCH_LLM_LARGE=1 adds the 1B model)
 SHELL := /bin/bash
 PY := .venv/bin/python
 JOBS ?= 2
 CMAKE_GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 .PHONY: all setup build build-clang build-novec build-asan python test test-c test-python \
-        demo size fuzz conformance conformance-baseline bench clean test-32bit test-aarch64 test-mcu test-cross \
+        demo size fuzz conformance conformance-baseline bench bench-llm clean test-32bit test-aarch64 test-mcu test-cross \
         amalgamation
 
 all: build
@@ -172,6 +173,15 @@ conformance-baseline: build python
 
 bench: build python
 	@$(PY) bench/run.py $(BENCH_ARGS)
+
+# edgetorch-llm against llama.cpp (llama-cpp-python, built from source once
+# and cached in bench/.cache/llm-wheels) on the same random-weight Llama:
+# stories110M's shape by default, BENCH_LLM_LARGE=1 adds a 1B Llama 3.2
+# shape; writes bench/results/llm-<date>.{json,md} and a docs/benchmarks.md
+# section. BENCH_LLM_ARGS="--rounds 5" etc.
+bench-llm: build python
+	@bash bench/llm/install_deps.sh
+	@$(PY) bench/llm/run.py $(BENCH_LLM_ARGS)
 
 clean:
 	rm -rf build build-clang build-novec build-asan build-fuzz build-size build-armhf \

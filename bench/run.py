@@ -300,7 +300,13 @@ def write_outputs(results: Dict[str, Any], stem: Path, write_docs: bool) -> None
     md_path = REPO / "docs" / "benchmarks.md" if write_docs else stem.parent / (
         stem.name + ".md")
     md_path.parent.mkdir(parents=True, exist_ok=True)
-    md_path.write_text(report.markdown(results, png if chart else None, md_path.parent))
+    md = report.markdown(results, png if chart else None, md_path.parent)
+    # keep `make bench-llm`'s section (bench/llm/run.py writes it between markers)
+    old = md_path.read_text() if md_path.exists() else ""
+    a, b = old.find("<!-- bench-llm:begin -->"), old.find("<!-- bench-llm:end -->")
+    if 0 <= a < b:
+        md = md.rstrip("\n") + "\n\n" + old[a:b + len("<!-- bench-llm:end -->")] + "\n"
+    md_path.write_text(md)
     print()
     print(report.summary_text(results))
     log(f"wrote {json_path}, {md_path}" + (f", {png}" if chart else ""))
