@@ -33,6 +33,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   $VPY -m pip install -q "executorch==1.5.1" "torch==2.13.0" "torchao==0.18.0" numpy ml_dtypes \
     pytest pytest-xdist \
     scikit-learn "transformers" matplotlib scikit-build-core flatbuffers \
-    onnxruntime onnx onnxscript tokenizers sentencepiece
+    onnxruntime onnx onnxscript tokenizers sentencepiece "gguf==0.19.0"
   echo "$want" > "$stamp"
 fi
