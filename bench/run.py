@@ -301,11 +301,14 @@ def write_outputs(results: Dict[str, Any], stem: Path, write_docs: bool) -> None
         stem.name + ".md")
     md_path.parent.mkdir(parents=True, exist_ok=True)
     md = report.markdown(results, png if chart else None, md_path.parent)
-    # keep `make bench-llm`'s section (bench/llm/run.py writes it between markers)
+    # keep the sections other tools write between markers: `make bench-llm`'s
+    # (bench/llm/run.py) and the CPU-time pair ratios (bench/pair.py --table)
     old = md_path.read_text() if md_path.exists() else ""
-    a, b = old.find("<!-- bench-llm:begin -->"), old.find("<!-- bench-llm:end -->")
-    if 0 <= a < b:
-        md = md.rstrip("\n") + "\n\n" + old[a:b + len("<!-- bench-llm:end -->")] + "\n"
+    for name in ("bench-llm", "pair-cpu"):
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        a, b = old.find(begin), old.find(end)
+        if 0 <= a < b:
+            md = md.rstrip("\n") + "\n\n" + old[a:b + len(end)] + "\n"
     md_path.write_text(md)
     print()
     print(report.summary_text(results))
