@@ -16,7 +16,7 @@ models even while the exporter is broken.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -163,14 +163,26 @@ class Spec:
     params: Dict[str, Any] = field(default_factory=dict)
     # The code this model's file depends on (hashed into the export cache key).
     code: Tuple[Any, ...] = ()
+    # Quantized specs: the edgetorch.quantize config ("int8_static",
+    # "int8_dynamic") every exporter applies at the same settings (upstream's
+    # XNNPACKQuantizer for up/xnn and the eager reference, ONNX Runtime's
+    # quantize_static for onnx), calibrated on `calibration` extra inputs.
+    quant: Optional[str] = None
+    calibration: int = 0
 
     def fingerprint(self) -> str:
         import hashlib
         import inspect
         h = hashlib.sha1()
-        for obj in (Spec.build, _calibrate_batchnorm) + tuple(self.code):
+        extra = (Spec.calibration_inputs,) if self.quant else ()
+        for obj in (Spec.build, _calibrate_batchnorm) + extra + tuple(self.code):
             h.update(inspect.getsource(obj).encode())
         return h.hexdigest()
+
+    def calibration_inputs(self) -> List[Tuple[torch.Tensor, ...]]:
+        """Deterministic random calibration batches (seeds 100, 101, ...)."""
+        return [self.make_inputs(torch.Generator().manual_seed(100 + i))
+                for i in range(self.calibration)]
 
     def build(self) -> Tuple[nn.Module, Tuple[torch.Tensor, ...]]:
         torch.manual_seed(0)
@@ -219,9 +231,23 @@ def _seq(seq: int, feat: int) -> Callable[[torch.Generator], Tuple[torch.Tensor,
 _MV2 = (MobileNetV2, _Inverted, _cbr, _round8)
 
 
+def _quantized(base: Spec, quant: str, atol: float, calibration: int = 4) -> Spec:
+    """The same model (definition, weights, inputs) quantized with `quant`.
+
+    The correctness oracle is the quantized torch model (upstream
+    XNNPACKQuantizer + torchao convert_pt2e) in eager, so atol is a few
+    quantization steps of the output (see the spec)."""
+    import dataclasses
+    tag = {"int8_static": "int8", "int8_dynamic": "int8dyn"}[quant]
+    return dataclasses.replace(
+        base, name=f"{base.name}_{tag}", description=f"{base.description}; {quant} "
+        f"(calibration: {calibration} random inputs)", quant=quant, calibration=calibration,
+        params=dict(base.params, quant=quant, calibration=calibration), atol=atol, rtol=0.0)
+
+
 def _specs(quick: bool) -> List[Spec]:
     if quick:
-        return [
+        specs = [
             Spec("digits_cnn", "digits_cnn", "digits CNN, 1x1x8x8",
                  DigitsCNN, _image(1, 8), calibrate_bn=True, code=(DigitsCNN,)),
             Spec("mobilenet_v2", "mobilenet_v2", "MobileNetV2 x0.35, 1x3x64x64, 100 classes",
@@ -234,7 +260,9 @@ def _specs(quick: bool) -> List[Spec]:
                  lambda: GPT2Decoder(2, 128, 4, 1000, 64), _ids(1000, 32),
                  params={"layers": 2, "dim": 128, "seq": 32}, code=(GPT2Decoder,)),
         ]
-    return [
+        by = {s.name: s for s in specs}
+        return specs + [_quantized(by["mobilenet_v2"], "int8_static", atol=QUICK_ATOL["mv2"])]
+    specs = [
         Spec("mobilenet_v2", "mobilenet_v2", "MobileNetV2 x1.0, 1x3x224x224, 1000 classes",
              MobileNetV2, _image(3, 224), calibrate_bn=True, code=_MV2, atol=1e-3),
         Spec("resnet18", "resnet18", "ResNet-18, 1x3x224x224, 1000 classes",
@@ -252,6 +280,17 @@ def _specs(quick: bool) -> List[Spec]:
         Spec("digits_cnn", "digits_cnn", "digits CNN, 1x1x8x8",
              DigitsCNN, _image(1, 8), calibrate_bn=True, code=(DigitsCNN,)),
     ]
+    by = {s.name: s for s in specs}
+    return specs + [
+        _quantized(by["mobilenet_v2"], "int8_static", atol=FULL_ATOL["mv2"]),
+        _quantized(by["resnet18"], "int8_static", atol=FULL_ATOL["resnet18"]),
+    ]
+
+
+# int8 tolerances (absolute): a few output quantization steps. The output
+# scale is fixed by calibration; the steps are set from it (see README).
+QUICK_ATOL = {"mv2": 1.0}
+FULL_ATOL = {"mv2": 1.0, "resnet18": 1.0}
 
 
 SPECS: Dict[str, Spec] = {s.name: s for s in _specs(False)}
