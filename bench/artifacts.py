@@ -257,6 +257,7 @@ def export_quantized(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path, 
         from executorch.exir import to_edge, to_edge_transform_and_lower
         ep = torch.export.export(upstream_q(), inputs)
         if kind == "up":
+            import executorch.kernels.quantized  # noqa: F401  (out variants of the q/dq ops)
             data = bytes(to_edge(ep).to_executorch().buffer)
         else:
             from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
