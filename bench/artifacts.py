@@ -246,7 +246,7 @@ def export_quantized(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path, 
     import copy
     import torch
     if kind == "onnx":
-        return export_onnx_quantized(copy.deepcopy(model), inputs, calibration, out)
+        return export_onnx_quantized(copy.deepcopy(model), inputs, calibration, out, config)
     if kind in ("et", "etx"):
         from edgetorch.export import XnnpackPartitioner, export
         from edgetorch.quantize import quantize
@@ -271,14 +271,25 @@ def export_quantized(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path, 
 
 
 def export_onnx_quantized(model: Any, inputs: Tuple[Any, ...],
-                          calibration: List[Tuple[Any, ...]], out: Path) -> Dict[str, Any]:
+                          calibration: List[Tuple[Any, ...]], out: Path,
+                          config: str = "int8_static") -> Dict[str, Any]:
     """ONNX Runtime's own static quantization of the float ONNX file: QDQ,
     int8 activations and per-channel int8 weights, MinMax calibration over the
     same calibration inputs."""
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+                                          quantize_dynamic, quantize_static)
     fp = out.with_name(out.stem + ".float.onnx")
     info = export_onnx(model, inputs, fp)
+    if config == "int8_dynamic":
+        try:
+            _fd_quiet(lambda: quantize_dynamic(str(fp), str(out), per_channel=True,
+                                               weight_type=QuantType.QInt8))
+        finally:
+            for p in (fp, fp.with_name(fp.name + ".data")):
+                if p.exists():
+                    p.unlink()
+        return dict(info, onnx_quantization="onnxruntime quantize_dynamic, per-channel int8 "
+                    "weights")
     names = [f"input_{i}" for i in range(len(inputs))]
 
     class Reader(CalibrationDataReader):
