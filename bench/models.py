@@ -292,8 +292,10 @@ def _specs(quick: bool) -> List[Spec]:
                  params={"layers": 2, "dim": 128, "seq": 32}, code=(GPT2Decoder,)),
         ]
         by = {s.name: s for s in specs}
-        return specs + [_quantized(by["mobilenet_v2"], "int8_static"),
-                        _quantized(by["gpt2"], "int8_dynamic")]
+        # No int8_dynamic GPT-2 yet: upstream's XNNPACKQuantizer flow
+        # (prepare_pt2e on the exported transformers GPT2Model) fails at
+        # calibration with float position indices into the embedding.
+        return specs + [_quantized(by["mobilenet_v2"], "int8_static")]
     specs = [
         Spec("mobilenet_v2", "mobilenet_v2", "MobileNetV2 x1.0, 1x3x224x224, 1000 classes",
              MobileNetV2, _image(3, 224), calibrate_bn=True, code=_MV2, atol=1e-3),
