@@ -323,7 +323,7 @@ def rewrite_report(path: Path, args: argparse.Namespace) -> int:
 # Relative cold-export cost of each model (all four exports, measured once
 # on 2 cores), for splitting the exports between processes.
 EXPORT_WEIGHT = {"lstm": 830, "gpt2_small": 580, "bert_base": 290, "mobilenet_v2": 200,
-                 "resnet18": 80, "digits_cnn": 10}
+                 "resnet18": 80, "digits_cnn": 10, "mobilenet_v2_int8": 300, "resnet18_int8": 230}
 
 
 def export_ahead(chosen: List[str], specs: Dict[str, Any], args: argparse.Namespace) -> None:
