@@ -212,9 +212,111 @@ EXPORTERS: Dict[str, Callable[..., Any]] = {"et": export_et, "etx": export_etx, 
                                             "xnn": export_xnn}
 
 
-def export_kind(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path) -> Dict[str, Any]:
-    """Write one artifact; raise on failure."""
+# ---------------------------------------------------------------------------
+# quantized specs (spec.quant): every kind at the same quantization
+
+
+def upstream_quantize(model: Any, inputs: Tuple[Any, ...], config: str,
+                      calibration: List[Tuple[Any, ...]]) -> Any:
+    """Upstream's XNNPACKQuantizer (per-channel symmetric weights) through
+    torchao prepare_pt2e/convert_pt2e: the eager reference and the graph of
+    the up/xnn files."""
     import copy
+    import torch
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer, get_symmetric_quantization_config)
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    dynamic = {"int8_static": False, "int8_dynamic": True}[config]
+    q = XNNPACKQuantizer().set_global(
+        get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic))
+    pm = prepare_pt2e(torch.export.export(copy.deepcopy(model), inputs).module(), q)
+    with torch.no_grad():
+        for xs in calibration:
+            pm(*xs)
+    return convert_pt2e(pm)
+
+
+def export_quantized(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path, *,
+                     config: str, calibration: List[Tuple[Any, ...]],
+                     upstream_q: Callable[[], Any]) -> Dict[str, Any]:
+    """et/etx: edgetorch.quantize + edgetorch's export (etx: lowered with
+    edgetorch.XnnpackPartitioner); up/xnn: upstream's quantized graph without
+    delegate / lowered with upstream's XnnpackPartitioner; onnx: the float
+    ONNX file quantized by onnxruntime.quantization.quantize_static."""
+    import copy
+    import torch
+    if kind == "onnx":
+        return export_onnx_quantized(copy.deepcopy(model), inputs, calibration, out, config)
+    if kind in ("et", "etx"):
+        from edgetorch.export import XnnpackPartitioner, export
+        from edgetorch.quantize import quantize
+        gm = quantize(copy.deepcopy(model), inputs, config, calibration=calibration)
+        kw = {"partitioner": [XnnpackPartitioner()]} if kind == "etx" else {}
+        data = bytes(export(gm, inputs, **kw).buffer)
+    else:
+        from executorch.exir import to_edge, to_edge_transform_and_lower
+        ep = torch.export.export(upstream_q(), inputs)
+        if kind == "up":
+            import executorch.kernels.quantized  # noqa: F401  (out variants of the q/dq ops)
+            data = bytes(to_edge(ep).to_executorch().buffer)
+        else:
+            from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+                XnnpackPartitioner)
+            data = bytes(to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+                         .to_executorch().buffer)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return {"quant": config}
+
+
+def export_onnx_quantized(model: Any, inputs: Tuple[Any, ...],
+                          calibration: List[Tuple[Any, ...]], out: Path,
+                          config: str = "int8_static") -> Dict[str, Any]:
+    """ONNX Runtime's own static quantization of the float ONNX file: QDQ,
+    int8 activations and per-channel int8 weights, MinMax calibration over the
+    same calibration inputs."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_dynamic, quantize_static)
+    fp = out.with_name(out.stem + ".float.onnx")
+    info = export_onnx(model, inputs, fp)
+    if config == "int8_dynamic":
+        try:
+            _fd_quiet(lambda: quantize_dynamic(str(fp), str(out), per_channel=True,
+                                               weight_type=QuantType.QInt8))
+        finally:
+            for p in (fp, fp.with_name(fp.name + ".data")):
+                if p.exists():
+                    p.unlink()
+        return dict(info, onnx_quantization="onnxruntime quantize_dynamic, per-channel int8 "
+                    "weights")
+    names = [f"input_{i}" for i in range(len(inputs))]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter([{n: x.numpy() for n, x in zip(names, xs)} for xs in calibration])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    try:
+        _fd_quiet(lambda: quantize_static(
+            str(fp), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8))
+    finally:
+        for p in (fp, fp.with_name(fp.name + ".data")):
+            if p.exists():
+                p.unlink()
+    return dict(info, onnx_quantization="onnxruntime quantize_static QDQ, per-channel, "
+                "int8 activations (MinMax), int8 weights")
+
+
+def export_kind(kind: str, model: Any, inputs: Tuple[Any, ...], out: Path,
+                **quant: Any) -> Dict[str, Any]:
+    """Write one artifact; raise on failure (quant: see export_quantized)."""
+    import copy
+    if quant.get("config"):
+        return export_quantized(kind, model, inputs, out, **quant)
     m = copy.deepcopy(model)
     if kind == "onnx":
         return export_onnx(m, inputs, out)
@@ -238,14 +340,38 @@ def _model_dir(spec: Any, quick: bool) -> Path:
     return CACHE / f"{'q-' if quick else ''}{spec.name}-{base}"
 
 
+def eager_name(spec: Any) -> str:
+    """eager.pt (pickled module); quantized specs: eager.pt2, the quantized
+    torch model as a saved ExportedProgram (a converted PT2E graph does not
+    pickle)."""
+    return "eager.pt2" if getattr(spec, "quant", None) else "eager.pt"
+
+
+def spec_fingerprints(spec: Any) -> Dict[str, str]:
+    """exporter_fingerprints(), plus for quantized specs what quantizes: the
+    edgetorch.quantize sources (et, etx), torchao (all kinds but onnx),
+    onnxruntime's quantizer (onnx)."""
+    fps = exporter_fingerprints()
+    if not getattr(spec, "quant", None):
+        return fps
+    q_src = _hash_files(list((REPO / "python/edgetorch/quantize").glob("*.py")))[:16]
+    q = f";quant={spec.quant};torchao={_version('torchao')}"
+    fps["et"] += q + f";qsrc={q_src}"
+    fps["etx"] += q + f";qsrc={q_src}"
+    fps["up"] += q
+    fps["xnn"] += q
+    fps["onnx"] += f";quant={spec.quant};onnxruntime={_version('onnxruntime')}"
+    return fps
+
+
 def is_cached(spec: Any, *, quick: bool, kinds=KINDS) -> bool:
     """True when prepare() would export nothing (every artifact is cached)."""
     d = _model_dir(spec, quick)
     meta_path = d / "meta.json"
-    if not meta_path.exists() or not (d / "eager.pt").exists():
+    if not meta_path.exists() or not (d / eager_name(spec)).exists():
         return False
     meta = json.loads(meta_path.read_text())
-    fps = exporter_fingerprints()
+    fps = spec_fingerprints(spec)
     for kind in kinds:
         rec = meta.get("artifacts", {}).get(kind)
         if not rec or rec.get("fingerprint") != fps[kind] or not (
@@ -261,21 +387,34 @@ def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
     _quiet()
     d = _model_dir(spec, quick)
     d.mkdir(parents=True, exist_ok=True)
-    eager_path = d / "eager.pt"
+    eager_path = d / eager_name(spec)
     ref_path = d / "ref.npz"
     meta_path = d / "meta.json"
     meta = json.loads(meta_path.read_text()) if (use_cache and meta_path.exists()) else {}
-    fps = exporter_fingerprints()
+    fps = spec_fingerprints(spec)
 
     model = None
     inputs_t: Optional[Tuple[torch.Tensor, ...]] = None
     build_s = None
+    config = getattr(spec, "quant", None)
+    calibration: List[Tuple[Any, ...]] = []
+    upstream_q: List[Any] = []
+
+    def get_upstream_q():
+        # The quantized torch model (upstream XNNPACKQuantizer + convert_pt2e):
+        # the eager reference and the graph of the up/xnn files.
+        if not upstream_q:
+            m, xs = get_model()
+            upstream_q.append(upstream_quantize(m, xs, config, calibration))
+        return upstream_q[0]
 
     def get_model():
         nonlocal model, inputs_t, build_s
         if model is None:
             t0 = time.perf_counter()
             model, inputs_t = spec.build()
+            if config:
+                calibration[:] = spec.calibration_inputs()
             build_s = time.perf_counter() - t0
         return model, inputs_t
 
@@ -286,7 +425,11 @@ def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
     if not have_base:
         log(f"  building {spec.name} (eager module, inputs, reference outputs)")
         m, xs = get_model()
-        torch.save(m, eager_path)
+        if config:
+            m = get_upstream_q()
+            torch.export.save(torch.export.export(m, xs), str(eager_path))
+        else:
+            torch.save(m, eager_path)
         input_paths = []
         for i, x in enumerate(xs):
             p = d / f"input_{i}.npy"
@@ -296,8 +439,10 @@ def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
             out = m(*xs)
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
         np.savez(ref_path, *[o.detach().numpy() for o in outs])
-        meta = {"n_inputs": len(xs), "eager_modules": sorted({
-            type(mod).__module__ for mod in m.modules()}), "artifacts": {}}
+        mods = {type(mod).__module__ for mod in m.modules()}
+        if config:  # registers the quantized_decomposed ops the pickled graph calls
+            mods.add("torchao.quantization.pt2e.quantize_pt2e")
+        meta = {"n_inputs": len(xs), "eager_modules": sorted(mods), "artifacts": {}}
         meta_path.write_text(json.dumps(meta, indent=1))
     inputs = [np.load(p) for p in input_paths]
     with np.load(ref_path) as z:
@@ -316,7 +461,9 @@ def prepare(spec: Any, *, quick: bool, use_cache: bool, kinds=KINDS,
         log(f"  exporting {spec.name}: {kind}")
         t0 = time.perf_counter()
         try:
-            info = export_kind(kind, m, xs, path)
+            quant = ({"config": config, "calibration": calibration,
+                      "upstream_q": get_upstream_q} if config else {})
+            info = export_kind(kind, m, xs, path, **quant)
             art = Artifact(kind, path, export_s=time.perf_counter() - t0, info=info)
         except Exception as e:
             if path.exists():

@@ -113,7 +113,10 @@ def model_table(model: Dict[str, Any]) -> List[str]:
 
     out = [f"### {model['name']}", "", f"{model['description']}. Inputs: "
            + ", ".join(f"{i['dtype']}{i['shape']}" for i in model.get("inputs", []))
-           + f". Checked against eager with rtol {model['rtol']:g}, atol {model['atol']:g}."]
+           + f". Checked against eager with rtol {model['rtol']:g}, atol {model['atol']:g}"
+           + (f" ({model['quant']}: eager is the quantized torch model; ONNX Runtime, "
+              f"quantized with its own calibration, atol {model['atol_ort']:g})"
+              if model.get("quant") else "") + "."]
     if note:
         out += ["", f"*{note}.*"]
     if not model.get("memory"):

@@ -179,7 +179,10 @@ class EagerRunner:
 
     def load(self) -> None:
         self.model = None
-        self.model = self.torch.load(self.path, weights_only=False).eval()
+        if self.path.endswith(".pt2"):  # a quantized model: saved ExportedProgram
+            self.model = self.torch.export.load(self.path).module()
+        else:
+            self.model = self.torch.load(self.path, weights_only=False).eval()
 
     def prepare(self, inputs: Sequence[np.ndarray]) -> None:
         self.inputs = [self.torch.from_numpy(np.ascontiguousarray(x)) for x in inputs]
