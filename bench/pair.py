@@ -30,7 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-MODELS = ("mobilenet_v2", "resnet18", "bert_base", "gpt2_small", "lstm", "digits_cnn")
+MODELS = ("mobilenet_v2", "resnet18", "bert_base", "gpt2_small", "lstm", "digits_cnn",
+          "mobilenet_v2_int8", "resnet18_int8")
 FILES = ("xnn.pte", "etx.pte", "et.pte")
 
 

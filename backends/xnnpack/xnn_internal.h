@@ -144,6 +144,18 @@ bool et_xnn_is_quant_node(const xnn_graph *g, const xnn_node *n);
 et_status et_xnn_qcheck(const xnn_graph *g, const xnn_node *n, uint32_t i,
                         et_diag *diag);
 et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *diag);
+/* Data movement of `es`-byte elements (4: float, 1: int8), shared by the
+ * float and the quantized nodes (xnn_ops.c). Transpose: o = a permuted by
+ * perm (a batched 2-D transpose when the permutation merges into one, in
+ * parallel over g->par). Box copy: the box of `box` dims at `off` in src
+ * into dense dst (slice), or dense src into the box at `off` of dst (into:
+ * pad). Cat: node n's inputs along its axis. */
+void et_xnn_transpose(const xnn_graph *g, const xnn_val *a, const xnn_val *o,
+                      const uint32_t *perm, size_t es);
+void et_xnn_box_copy(const void *src, const uint32_t *sdims, void *dst,
+                     const uint32_t *ddims, uint32_t r, const uint32_t *off,
+                     const uint32_t *box, bool into, size_t es);
+void et_xnn_cat(const xnn_graph *g, const xnn_node *n, size_t es);
 /* Run one node on current dims and data. */
 et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *diag);
 

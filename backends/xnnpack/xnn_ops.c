@@ -857,34 +857,44 @@ static void bmm(const xnn_graph *g, const xnn_node *n) {
   }
 }
 
+/* ---- data movement, for any element size (float and int8 values) ------ */
+
 /* A batch of 2-D transposes: z[b][j][i] = x[b][i][j] for i < rows,
  * j < cols; task t is the column block t (of TB columns) of every batch. */
 #define TB 16
 typedef struct tr2d_job {
-  const float *x;
-  float *z;
-  size_t batch, rows, cols;
+  const uint8_t *x;
+  uint8_t *z;
+  size_t batch, rows, cols, es;
 } tr2d_job;
+
+#define TR2D_LOOP(T)                                                        \
+  for (size_t b = 0; b < J->batch; b++) {                                   \
+    const T *x = (const T *)J->x + b * R * Cc;                              \
+    T *z = (T *)J->z + b * R * Cc;                                          \
+    for (size_t j0 = begin * TB; j0 < end * TB && j0 < Cc; j0 += TB) {      \
+      size_t j1 = j0 + TB < Cc ? j0 + TB : Cc;                              \
+      for (size_t i0 = 0; i0 < R; i0 += TB) {                               \
+        size_t i1 = i0 + TB < R ? i0 + TB : R;                              \
+        for (size_t j = j0; j < j1; j++)                                    \
+          for (size_t i = i0; i < i1; i++) z[j * R + i] = x[i * Cc + j];    \
+      }                                                                     \
+    }                                                                       \
+  }
 
 static void tr2d_blocks(void *ctx, size_t begin, size_t end) {
   const tr2d_job *J = (const tr2d_job *)ctx;
   size_t R = J->rows, Cc = J->cols;
-  for (size_t b = 0; b < J->batch; b++) {
-    const float *x = J->x + b * R * Cc;
-    float *z = J->z + b * R * Cc;
-    for (size_t j0 = begin * TB; j0 < end * TB && j0 < Cc; j0 += TB) {
-      size_t j1 = j0 + TB < Cc ? j0 + TB : Cc;
-      for (size_t i0 = 0; i0 < R; i0 += TB) {
-        size_t i1 = i0 + TB < R ? i0 + TB : R;
-        for (size_t j = j0; j < j1; j++)
-          for (size_t i = i0; i < i1; i++) z[j * R + i] = x[i * Cc + j];
-      }
-    }
+  if (J->es == 4) {
+    TR2D_LOOP(uint32_t)
+  } else {
+    TR2D_LOOP(uint8_t)
   }
 }
+#undef TR2D_LOOP
 
-static void transpose(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
+void et_xnn_transpose(const xnn_graph *g, const xnn_val *a, const xnn_val *o,
+                      const uint32_t *perm, size_t es) {
   uint32_t r = o->rank;
   /* Output dims whose input dims follow each other in the input move
    * together: merged, most permutations are one batched 2-D transpose
@@ -893,7 +903,7 @@ static void transpose(const xnn_graph *g, const xnn_node *n) {
     size_t md[XNN_MAX_DIMS]; /* merged output dims, in input order below */
     uint32_t first[XNN_MAX_DIMS], mr = 0;
     for (uint32_t i = 0; i < r; i++) {
-      uint32_t p = n->p.shape.a[i];
+      uint32_t p = perm[i];
       if (mr && p == first[mr - 1] + 1) {
         md[mr - 1] *= a->dims[p];
         first[mr - 1] = p; /* the last input dim of the group */
@@ -911,7 +921,7 @@ static void transpose(const xnn_graph *g, const xnn_node *n) {
       batch = md[0], rows = md[2], cols = md[1];
     }
     if (batch) {
-      tr2d_job J = {a->data, o->data, batch, rows, cols};
+      tr2d_job J = {(const uint8_t *)a->data, (uint8_t *)o->data, batch, rows, cols, es};
       size_t blocks = (cols + TB - 1) / TB;
       size_t per = batch * rows * TB;
       et_parallel_for(g->par, blocks, per ? (1u << 16) / per + 1 : blocks,
@@ -924,7 +934,7 @@ static void transpose(const xnn_graph *g, const xnn_node *n) {
     ist[i] = s;
     s *= a->dims[i];
   }
-  for (uint32_t i = 0; i < r; i++) st[i] = ist[n->p.shape.a[i]];
+  for (uint32_t i = 0; i < r; i++) st[i] = ist[perm[i]];
   size_t total = numel(r, o->dims);
   if (total == 0) return;
   uint32_t ctr[XNN_MAX_DIMS] = {0};
@@ -932,9 +942,12 @@ static void transpose(const xnn_graph *g, const xnn_node *n) {
   for (size_t q = 0; q < total; q += inner) {
     size_t off = 0;
     for (uint32_t i = 0; i + 1 < r; i++) off += ctr[i] * st[i];
-    float *z = o->data + q;
-    const float *x = a->data + off;
-    for (size_t j = 0; j < inner; j++) z[j] = x[j * is];
+    uint8_t *z = (uint8_t *)o->data + q * es;
+    const uint8_t *x = (const uint8_t *)a->data + off * es;
+    if (es == 4)
+      for (size_t j = 0; j < inner; j++) ((uint32_t *)z)[j] = ((const uint32_t *)x)[j * is];
+    else
+      for (size_t j = 0; j < inner; j++) z[j] = x[j * is];
     for (int i = (int)r - 2; i >= 0; i--) {
       if (++ctr[i] < o->dims[i]) break;
       ctr[i] = 0;
@@ -942,11 +955,9 @@ static void transpose(const xnn_graph *g, const xnn_node *n) {
   }
 }
 
-/* Copy the box of `od` dims starting at `off` in `a` into dense z (slice),
- * or dense x into box at `off` of z (pad: reverse). */
-static void box_copy(const float *src, const uint32_t *sdims, float *dst,
+void et_xnn_box_copy(const void *src, const uint32_t *sdims, void *dst,
                      const uint32_t *ddims, uint32_t r, const uint32_t *off,
-                     const uint32_t *box, bool into) {
+                     const uint32_t *box, bool into, size_t es) {
   size_t ss[XNN_MAX_DIMS], ds[XNN_MAX_DIMS], s1 = 1, s2 = 1;
   for (int i = (int)r - 1; i >= 0; i--) {
     ss[i] = s1;
@@ -971,9 +982,9 @@ static void box_copy(const float *src, const uint32_t *sdims, float *dst,
       }
     }
     if (into)
-      memcpy(dst + big, src + small, inner * sizeof(float));
+      memcpy((uint8_t *)dst + big * es, (const uint8_t *)src + small * es, inner * es);
     else
-      memcpy(dst + small, src + big, inner * sizeof(float));
+      memcpy((uint8_t *)dst + small * es, (const uint8_t *)src + big * es, inner * es);
     for (int i = (int)r - 2; i >= 0; i--) {
       if (++ctr[i] < box[i]) break;
       ctr[i] = 0;
@@ -981,17 +992,18 @@ static void box_copy(const float *src, const uint32_t *sdims, float *dst,
   }
 }
 
-static void cat(const xnn_graph *g, const xnn_node *n) {
+void et_xnn_cat(const xnn_graph *g, const xnn_node *n, size_t es) {
   const xnn_val *o = V(g, n->out);
   uint32_t ax = n->p.axis, r = o->rank;
   size_t outer = numel(ax, o->dims), inner = numel(r - ax - 1, o->dims + ax + 1);
-  size_t orow = (size_t)o->dims[ax] * inner, at = 0;
+  size_t orow = (size_t)o->dims[ax] * inner * es, at = 0;
+  uint8_t *z = (uint8_t *)o->data;
   for (unsigned k = 0; k < n->n_in; k++) {
     const xnn_val *a = V(g, n->in[k]);
-    size_t row = (size_t)a->dims[ax] * inner;
+    size_t row = (size_t)a->dims[ax] * inner * es;
     if (row)
       for (size_t q = 0; q < outer; q++)
-        memcpy(o->data + q * orow + at, a->data + q * row, row * sizeof(float));
+        memcpy(z + q * orow + at, (const uint8_t *)a->data + q * row, row);
     at += row;
   }
 }
@@ -1067,7 +1079,9 @@ et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *d) {
     case XN_GLOBAL_AVG_POOL: global_avg(g, n); break;
     case XN_BMM: bmm(g, n); break;
     case XN_SOFTMAX: softmax(g, n); break;
-    case XN_TRANSPOSE: transpose(g, n); break;
+    case XN_TRANSPOSE:
+      et_xnn_transpose(g, V(g, n->in[0]), o, n->p.shape.a, sizeof(float));
+      break;
     case XN_RESHAPE: {
       const xnn_val *a = V(g, n->in[0]);
       size_t cnt = numel(o->rank, o->dims);
@@ -1077,19 +1091,21 @@ et_status et_xnn_run(const xnn_graph *g, const xnn_node *n, et_diag *d) {
     }
     case XN_SLICE: {
       const xnn_val *a = V(g, n->in[0]);
-      box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
-               o->dims, false);
+      et_xnn_box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
+                      o->dims, false, sizeof(float));
       break;
     }
     case XN_CONSTANT_PAD: {
       const xnn_val *a = V(g, n->in[0]);
       size_t cnt = numel(o->rank, o->dims);
       for (size_t i = 0; i < cnt; i++) o->data[i] = n->p.shape.value;
-      box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
-               a->dims, true);
+      et_xnn_box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
+                      a->dims, true, sizeof(float));
       break;
     }
-    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5: cat(g, n); break;
+    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5:
+      et_xnn_cat(g, n, sizeof(float));
+      break;
     case XN_RESIZE_BILINEAR: resize(g, n); break;
     default: unary(g, n); break;
   }

@@ -12,6 +12,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "xnn_gemm.h" /* et_xnn_gemm_path: the AVX2 path check */
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE2__) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define XQ_X86 1
+#include <immintrin.h>
+#endif
+
 static const xnn_val *V(const xnn_graph *g, uint32_t id) { return &g->vals[id]; }
 
 static size_t numel(uint32_t rank, const uint32_t *dims) {
@@ -278,6 +286,31 @@ static void conv2d(const xnn_graph *g, const xnn_node *n) {
   et_parallel_for(g->par, slots, 1, conv_slots, &J);
 }
 
+/* One depthwise tap over cn channels: acc[k] += (x[k] - za) * w[k]. */
+static void dw_tap_c(int32_t *acc, const int8_t *x, const int8_t *w, int32_t za,
+                     uint32_t cn) {
+  for (uint32_t k = 0; k < cn; k++) acc[k] += ((int32_t)x[k] - za) * w[k];
+}
+
+#ifdef XQ_X86
+/* Eight channels at a time widened to int32 (exact: |(x - za) * w| fits);
+ * the rest as dw_tap_c. */
+__attribute__((target("avx2"))) static void dw_tap_avx2(int32_t *acc, const int8_t *x,
+                                                       const int8_t *w, int32_t za,
+                                                       uint32_t cn) {
+  const __m256i vz = _mm256_set1_epi32(za);
+  uint32_t k = 0;
+  for (; k + 8 <= cn; k += 8) {
+    __m256i xv = _mm256_sub_epi32(
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + k))), vz);
+    __m256i wv = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(w + k)));
+    __m256i a = _mm256_loadu_si256((const __m256i *)(acc + k));
+    _mm256_storeu_si256((__m256i *)(acc + k), _mm256_add_epi32(a, _mm256_mullo_epi32(xv, wv)));
+  }
+  for (; k < cn; k++) acc[k] += ((int32_t)x[k] - za) * w[k];
+}
+#endif
+
 static void dw_rows(void *ctx, size_t begin, size_t end) {
   const qjob *J = (const qjob *)ctx;
   const xnn_node *n = J->n;
@@ -289,6 +322,10 @@ static void dw_rows(void *ctx, size_t begin, size_t end) {
   const int8_t *x = (const int8_t *)a->data;
   int32_t lo, hi, acc[256];
   const int32_t za = q->za;
+  void (*tap)(int32_t *, const int8_t *, const int8_t *, int32_t, uint32_t) = dw_tap_c;
+#ifdef XQ_X86
+  if (et_xnn_gemm_path() == 1) tap = dw_tap_avx2;
+#endif
   qrange(n, o, &lo, &hi);
   for (size_t r = begin; r < end; r++) {
     uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
@@ -307,8 +344,7 @@ static void dw_rows(void *ctx, size_t begin, size_t end) {
                 x + (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C;
             const int8_t *w = q->w8 + ((size_t)ky * c->kw + kx) * OC + c0;
             if (mult == 1)
-              for (uint32_t k = 0; k < cn; k++)
-                acc[k] += ((int32_t)xp[c0 + k] - za) * w[k];
+              tap(acc, xp + c0, w, za, cn);
             else
               for (uint32_t k = 0; k < cn; k++)
                 acc[k] += ((int32_t)xp[(c0 + k) / mult] - za) * w[k];
@@ -412,76 +448,6 @@ static void global_avg(const xnn_graph *g, const xnn_node *n) {
     }
 }
 
-static void transpose8(const xnn_val *a, const xnn_val *o, const uint32_t *perm) {
-  uint32_t r = o->rank;
-  size_t ist[XNN_MAX_DIMS], s = 1, st[XNN_MAX_DIMS];
-  for (int i = (int)r - 1; i >= 0; i--) {
-    ist[i] = s;
-    s *= a->dims[i];
-  }
-  for (uint32_t i = 0; i < r; i++) st[i] = ist[perm[i]];
-  size_t total = numel(r, o->dims);
-  uint32_t ctr[XNN_MAX_DIMS] = {0};
-  const uint8_t *x = (const uint8_t *)a->data;
-  uint8_t *z = (uint8_t *)o->data;
-  for (size_t q = 0; q < total; q++) {
-    size_t off = 0;
-    for (uint32_t i = 0; i < r; i++) off += ctr[i] * st[i];
-    z[q] = x[off];
-    for (int i = (int)r - 1; i >= 0; i--) {
-      if (++ctr[i] < o->dims[i]) break;
-      ctr[i] = 0;
-    }
-  }
-}
-
-/* Slice (into = false: dense z from the box at off of x) or pad (into:
- * dense x into the box at off of z), one byte per element. */
-static void box8(const xnn_val *a, const xnn_val *o, const uint32_t *off,
-                 bool into) {
-  uint32_t r = o->rank;
-  const uint32_t *box = into ? a->dims : o->dims;
-  size_t as[XNN_MAX_DIMS], os[XNN_MAX_DIMS], s1 = 1, s2 = 1;
-  for (int i = (int)r - 1; i >= 0; i--) {
-    as[i] = s1;
-    os[i] = s2;
-    s1 *= a->dims[i];
-    s2 *= o->dims[i];
-  }
-  size_t total = numel(r, box);
-  uint32_t ctr[XNN_MAX_DIMS] = {0};
-  const uint8_t *x = (const uint8_t *)a->data;
-  uint8_t *z = (uint8_t *)o->data;
-  for (size_t q = 0; q < total; q++) {
-    size_t ia = 0, io = 0;
-    for (uint32_t i = 0; i < r; i++) {
-      ia += (ctr[i] + (into ? 0 : off[i])) * as[i];
-      io += (ctr[i] + (into ? off[i] : 0)) * os[i];
-    }
-    z[io] = x[ia];
-    for (int i = (int)r - 1; i >= 0; i--) {
-      if (++ctr[i] < box[i]) break;
-      ctr[i] = 0;
-    }
-  }
-}
-
-static void cat8(const xnn_graph *g, const xnn_node *n) {
-  const xnn_val *o = V(g, n->out);
-  uint32_t ax = n->p.axis, r = o->rank;
-  size_t outer = numel(ax, o->dims), inner = numel(r - ax - 1, o->dims + ax + 1);
-  size_t orow = (size_t)o->dims[ax] * inner, at = 0;
-  uint8_t *z = (uint8_t *)o->data;
-  for (unsigned k = 0; k < n->n_in; k++) {
-    const xnn_val *a = V(g, n->in[k]);
-    size_t row = (size_t)a->dims[ax] * inner;
-    if (row)
-      for (size_t q = 0; q < outer; q++)
-        memcpy(z + q * orow + at, (const uint8_t *)a->data + q * row, row);
-    at += row;
-  }
-}
-
 et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *d) {
   const xnn_val *a = V(g, n->in[0]), *o = V(g, n->out);
   size_t cnt = numel(o->rank, o->dims);
@@ -512,31 +478,53 @@ et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *d) {
     case XN_ADD: case XN_MULTIPLY: binary(g, n); break;
     case XN_MAX_POOL: max_pool(g, n); break;
     case XN_GLOBAL_AVG_POOL: global_avg(g, n); break;
-    case XN_TRANSPOSE: transpose8(a, o, n->p.shape.a); break;
+    case XN_TRANSPOSE: et_xnn_transpose(g, a, o, n->p.shape.a, 1); break;
     case XN_RESHAPE: case XN_COPY:
       if (cnt && o->data != a->data) memmove(o->data, a->data, cnt);
       break;
-    case XN_SLICE: box8(a, o, n->p.shape.a, false); break;
+    case XN_SLICE:
+      et_xnn_box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
+                      o->dims, false, 1);
+      break;
     case XN_CONSTANT_PAD: {
       float f = n->p.shape.value / o->qs + (float)o->qz;
       int32_t tmin = o->dt == XDT_QUINT8 ? 0 : -128;
       f = f < (float)tmin ? (float)tmin
                           : (f > (float)(tmin + 255) ? (float)(tmin + 255) : f);
       int32_t pv = (int32_t)lrintf(f);
-      for (size_t i = 0; i < cnt; i++) st8(o, i, pv);
-      box8(a, o, n->p.shape.a, true);
+      /* st8's byte for pv, for the whole output at once */
+      memset(o->data, o->dt == XDT_QUINT8 ? (int)(uint8_t)pv : (int)(uint8_t)(int8_t)pv, cnt);
+      et_xnn_box_copy(a->data, a->dims, o->data, o->dims, o->rank, n->p.shape.a,
+                      a->dims, true, 1);
       break;
     }
     case XN_CLAMP: {
       int32_t lo, hi;
       qrange(n, o, &lo, &hi);
-      for (size_t i = 0; i < cnt; i++) {
-        int32_t v = ld8(a, i);
-        st8(o, i, v < lo ? lo : (v > hi ? hi : v));
+      /* One loop per byte type (vectorizable), as ld8/st8 would do it. */
+      if (a->dt == XDT_QUINT8 && o->dt == XDT_QUINT8) {
+        const uint8_t *x = (const uint8_t *)a->data;
+        uint8_t *z = (uint8_t *)o->data;
+        for (size_t i = 0; i < cnt; i++) {
+          int32_t v = x[i];
+          z[i] = (uint8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+      } else if (a->dt != XDT_QUINT8 && o->dt != XDT_QUINT8) {
+        const int8_t *x = (const int8_t *)a->data;
+        int8_t *z = (int8_t *)o->data;
+        for (size_t i = 0; i < cnt; i++) {
+          int32_t v = x[i];
+          z[i] = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+        }
+      } else {
+        for (size_t i = 0; i < cnt; i++) {
+          int32_t v = ld8(a, i);
+          st8(o, i, v < lo ? lo : (v > hi ? hi : v));
+        }
       }
       break;
     }
-    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5: cat8(g, n); break;
+    case XN_CAT2: case XN_CAT3: case XN_CAT4: case XN_CAT5: et_xnn_cat(g, n, 1); break;
     default: break; /* refused at init by et_xnn_qcheck */
   }
   return ET_OK;
