@@ -425,5 +425,5 @@ def test_cli_llm_export(tmp_path: Path, capsys) -> None:
     assert "model_type 't5'" in err and "no file written" in err
     assert not (tmp_path / "bad.pte").exists()
     assert main(["llm", "export", "--hf-dir", str(tmp_path / "hf"), "--max-seq-len", "8",
-                 "--quantize", "8da4w"]) == 1
-    assert "quantize='8da4w' is not implemented" in capsys.readouterr().err
+                 "--quantize", "int8"]) == 1
+    assert "quantize='int8' is not implemented" in capsys.readouterr().err
