@@ -59,6 +59,13 @@ def _config(tied: bool):
         bos_token_id=1, eos_token_id=2)
 
 
+def _qwen2():   # q/k/v biases: fp32 biases of the qbint4 fully connected nodes
+    return transformers.Qwen2ForCausalLM(transformers.Qwen2Config(
+        vocab_size=97, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+        bos_token_id=None, eos_token_id=None))
+
+
 CASES = {"llama_tied": True, "llama_untied": False}
 _MODELS: Dict[str, Any] = {}
 
@@ -68,11 +75,12 @@ def hf_model(name: str):
         torch.manual_seed(4321)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = transformers.LlamaForCausalLM(_config(CASES[name]))
+            m = _qwen2() if name == "qwen2" else \
+                transformers.LlamaForCausalLM(_config(CASES[name]))
         with torch.no_grad():   # wide weights: well separated argmaxes
             g = torch.Generator().manual_seed(7)
             for p in m.parameters():
-                if p.dim() >= 2:
+                if p.dim() >= 2 or name == "qwen2":
                     p.copy_(torch.randn(p.shape, generator=g) * 0.2)
         _MODELS[name] = m.eval()
     return _MODELS[name]
@@ -272,7 +280,7 @@ def test_linears_are_qbint4_fully_connected_nodes(name: str) -> None:
 # ---- against torchao's reference ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", list(CASES) + ["qwen2"])
 def test_logits_match_torchao_reference(name: str) -> None:
     run = Ours(exported(name))
     g = torch.Generator().manual_seed(3)
