@@ -29,6 +29,11 @@ The program has what upstream ExecuTorch's LLM runner reads
   ``get_bos_id`` / ``get_eos_ids`` when the checkpoint (or the caller)
   gives them.
 
+With ``quantize="8da4w"`` every linear layer (input size a multiple of the
+group size) holds torchao's int4 groupwise weights with bf16 scales and runs
+on XnnpackBackend as upstream lowers it (XNNConvert to qdint8 per token +
+XNNFullyConnected with qbint4 weights); everything else is as above.
+
 A call with ``input_pos + S > max_context_len`` (or ``input_pos < 0``)
 fails with InvalidArgument from the cache update's bounds check, on
 edgetorch's runtime and on upstream's, before any logits are produced.
