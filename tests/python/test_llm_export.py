@@ -379,10 +379,10 @@ def test_unsupported_features_are_named() -> None:
 
 def test_quantize_modes_refused_for_now() -> None:
     model = hf_model("gpt2")
-    for mode in ("int8", "8da4w"):
-        with pytest.raises(llm.QuantizationNotImplementedError, match=f"quantize='{mode}' is "
-                                                                      "not implemented"):
-            llm.export(model, 8, quantize=mode, group_size=32 if mode == "8da4w" else None)
+    # (8da4w is implemented: test_llm_8da4w.py)
+    with pytest.raises(llm.QuantizationNotImplementedError, match="quantize='int8' is "
+                                                                  "not implemented"):
+        llm.export(model, 8, quantize="int8")
     with pytest.raises(llm.LlmExportError, match="unknown quantize mode 'int4'"):
         llm.export(model, 8, quantize="int4")
     with pytest.raises(llm.LlmExportError, match="max_context_len \\(4\\) is shorter"):
@@ -425,5 +425,5 @@ def test_cli_llm_export(tmp_path: Path, capsys) -> None:
     assert "model_type 't5'" in err and "no file written" in err
     assert not (tmp_path / "bad.pte").exists()
     assert main(["llm", "export", "--hf-dir", str(tmp_path / "hf"), "--max-seq-len", "8",
-                 "--quantize", "8da4w"]) == 1
-    assert "quantize='8da4w' is not implemented" in capsys.readouterr().err
+                 "--quantize", "int8"]) == 1
+    assert "quantize='int8' is not implemented" in capsys.readouterr().err

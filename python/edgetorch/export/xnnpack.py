@@ -1470,6 +1470,69 @@ def _qfc_dynamic_lower(L: _Lowering, n, plan: _Fold):
     _fc_reshape(L, plan, tmp, out, res)
 
 
+# -- 8da4w: edgetorch_quant::linear_8da4w -> Convert(qdint8) + FC(qbint4) --
+#
+# As upstream lowers torchao's Int8DynamicActivationIntxWeightConfig(int4,
+# PerGroup(g)): the activation converted to qdint8 (per token, one Convert
+# per activation however many linears read it), the weight a constant qbint4
+# value [N, K] (two values a byte, row-major, the even input channel in the
+# low nibble, stored as value + 8) with PerChannelGroupQuant scales (bf16, one
+# per output channel and group, row-major [N, K / g], in named data), an fp32
+# bias, an fp32 output.
+
+
+def _q4_check(n, p):
+    _act(p, n.args[0])
+    q = _const(p, n.args[1], "int4 weight")
+    s = _const(p, n.args[2], "group scales")
+    b = n.args[3] if len(n.args) > 3 else None
+    g = int(n.args[4])
+    _need(q.dim() == 2 and q.dtype == torch.int8, "int4 weight is not an int8 [N, K] tensor")
+    nn_, k = q.shape
+    _need(g > 0 and k % g == 0 and k % 2 == 0, f"group size {g} does not divide K = {k}")
+    _need(g % 32 == 0 or g == k, f"group size {g} (XnnpackBackend runs multiples of 32)")
+    _need(s.numel() == nn_ * (k // g), "not one scale per output channel and group")
+    _need(bool(torch.isfinite(s).all()) and bool((s > 0).all()), "scales not positive finite")
+    if b is not None:
+        _need(_const(p, b, "bias").numel() == nn_, "bias is not one value per output")
+    _need(_shape(n.args[0])[-1] == k, "input channels differ from the weight's")
+
+
+def _q4_lower(L: _Lowering, n):
+    x, qdata, scale = n.args[0], L.consts.value(n.args[1]), L.consts.value(n.args[2])
+    b = L.consts.value(n.args[3]) if len(n.args) > 3 and n.args[3] is not None else None
+    g = int(n.args[4])
+    key = ("qdint8", x)
+    if key not in L.tuples:
+        src = L.get(x, "nchw")
+        qd = L.g.value(L.g.values[src].dims, datatype=X.XNNDatatype.qdint8,
+                       qparams=X.PerTokenDynamicQuant(num_nonbatch_dims=1))
+        L.emit(X.XNNConvert(input_id=src, output_id=qd, flags=0))
+        L.tuples[key] = [qd]   # type: ignore[index]
+    nn_, k = (int(d) for d in qdata.shape)
+    u = (qdata.to(torch.int16) + 8).to(torch.uint8).contiguous()
+    packed = (u[:, 0::2] | (u[:, 1::2] << 4)).contiguous()
+    sc = scale.detach().to(torch.float32).reshape(nn_, k // g).to(torch.bfloat16)
+    sidx = L.g.data(sc.contiguous().view(torch.int16).numpy().tobytes(), "scale_")
+    qp = X.PerChannelGroupQuant(scale=[], channel_dim=0, group_size=g, scale_buffer_idx=sidx,
+                                num_scales=nn_ * (k // g))
+    filt = L.g.value([nn_, k], L.g.data(packed.numpy().tobytes()), X.XNNDatatype.qbint4, qp)
+    bias = X.XNN_INVALID_VALUE_ID if b is None else L.g.static(b.reshape(-1))
+    L.emit(X.XNNFullyConnected(input1_id=L.tuples[key][0], filter_id=filt,  # type: ignore[index]
+                               bias_id=bias, output_id=L.define(n), flags=0))
+
+
+# the operator is defined by edgetorch.quantize.op8da4w (which needs torchao's
+# package to import): its rule is added when a graph first holds it
+_Q4_NAME = "edgetorch_quant::linear_8da4w"
+
+
+def _late_rule(target: Any) -> None:
+    if target not in _RULES and isinstance(target, torch._ops.OpOverload) \
+            and _target_name(target) == _Q4_NAME:
+        _rule([target], _q4_check, _q4_lower)
+
+
 def _qconv_lower(L: _Lowering, n, plan: _Fold):
     dq = plan.dqs[0]
     x, w, b, stride, padding, dilation, transposed, out_pad, groups = n.args[:9]
@@ -1529,7 +1592,13 @@ class XnnpackPartitioner(Partitioner):
 
     backend_id = "XnnpackBackend"
 
-    def __init__(self) -> None:
+    def __init__(self, ops: Optional[Sequence[str]] = None,
+                 nodes: Optional[Sequence[str]] = None) -> None:
+        # ops: delegate only these operators (names as supported_operators()
+        # spells them, e.g. "edgetorch_quant::linear_8da4w"); nodes: only the
+        # nodes of these names; None: all known
+        self.ops = None if ops is None else set(ops)
+        self.nodes = None if nodes is None else set(nodes)
         self.consts = _Constants()
         self.channels_last = False
         self.why_not: Dict[str, str] = {}
@@ -1549,9 +1618,14 @@ class XnnpackPartitioner(Partitioner):
         if node in self._memo:
             return self._memo[node]
         ok = False
+        _late_rule(node.target)
         rule = _RULES.get(node.target)
         if node.op == "call_function" and self.consts.value(node) is not None:
             rule = None   # a constant (a weight's transpose): embedded, not run
+        elif rule is not None and ((self.ops is not None and _target_name(node.target)
+                                    not in self.ops)
+                                   or (self.nodes is not None and node.name not in self.nodes)):
+            rule = None   # not asked for
         elif rule is None and node.op == "call_function":
             self.why_not[node.name] = f"no XNNPACK lowering for {_target_name(node.target)}"
         if rule is not None:

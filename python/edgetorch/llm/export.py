@@ -29,6 +29,11 @@ The program has what upstream ExecuTorch's LLM runner reads
   ``get_bos_id`` / ``get_eos_ids`` when the checkpoint (or the caller)
   gives them.
 
+With ``quantize="8da4w"`` every linear layer (input size a multiple of the
+group size) holds torchao's int4 groupwise weights with bf16 scales and runs
+on XnnpackBackend as upstream lowers it (XNNConvert to qdint8 per token +
+XNNFullyConnected with qbint4 weights); everything else is as above.
+
 A call with ``input_pos + S > max_context_len`` (or ``input_pos < 0``)
 fails with InvalidArgument from the cache update's bounds check, on
 edgetorch's runtime and on upstream's, before any logits are produced.
@@ -57,6 +62,12 @@ def _check_quantize(quantize: Optional[str], group_size: Optional[int]) -> None:
         if group_size is not None:
             raise LlmExportError("group_size is given without quantize; it only applies to "
                                  "quantize='8da4w'")
+        return
+    if quantize == "8da4w":
+        g = 32 if group_size is None else group_size
+        if not isinstance(g, int) or g <= 0 or g % 32:
+            raise LlmExportError(f"8da4w: group_size must be a positive multiple of 32 "
+                                 f"(XNNPACK's blockwise 4-bit linear), got {group_size!r}")
         return
     if quantize in QUANTIZE_MODES:
         raise QuantizationNotImplementedError(
@@ -115,6 +126,49 @@ def metadata(dec: Decoder, max_seq_len: int, *, bos_id: Optional[int] = None,
     return md
 
 
+def quantize_8da4w(dec: Decoder, group_size: int = 32, *, copy_first: bool = False) -> Decoder:
+    """The Decoder with its linears 8da4w-quantized by torchao (int4
+    symmetric weights in groups of ``group_size``, bf16 scales, the scales
+    XNNPACK's qbint4 stores) and each written as one
+    ``edgetorch_quant::linear_8da4w`` node. ``quantize_`` replaces the
+    Decoder's weights (those it shares with a transformers model stay as
+    they are); ``copy_first`` works on a deep copy."""
+    import copy as _copy
+
+    from torchao.quantization import quantize_
+
+    from ..quantize.op8da4w import swap_torchao_linears
+
+    if copy_first:
+        dec = _copy.deepcopy(dec)
+
+    def takes(mod: torch.nn.Module, fqn: str) -> bool:
+        return isinstance(mod, torch.nn.Linear) and mod.in_features % group_size == 0
+
+    if not any(takes(m, "") for m in dec.modules()):
+        raise LlmExportError(f"8da4w: no linear layer has an input size divisible by the "
+                             f"group size {group_size}")
+    dec.eval()
+    quantize_(dec, config_8da4w(group_size), filter_fn=takes)
+    dec._et_8da4w = swap_torchao_linears(dec)  # type: ignore[attr-defined]
+    return dec
+
+
+def _is_q4(target: Any) -> bool:
+    s = getattr(target, "_schema", None)
+    return s is not None and s.name == "edgetorch_quant::linear_8da4w"
+
+
+def config_8da4w(group_size: int = 32):
+    """torchao's configuration edgetorch.llm.export(quantize="8da4w") applies
+    (also the reference a test quantizes the eager model with)."""
+    from torchao.quantization import Int8DynamicActivationIntxWeightConfig
+    from torchao.quantization.granularity import PerGroup
+    return Int8DynamicActivationIntxWeightConfig(
+        weight_dtype=torch.int4, weight_granularity=PerGroup(group_size),
+        weight_scale_dtype=torch.bfloat16)
+
+
 def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
            dtype: torch.dtype = torch.float32, quantize: Optional[str] = None,
            group_size: Optional[int] = None, *, full_logits: bool = False,
@@ -130,7 +184,14 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     ``max_seq_len``: the longest chunk one call takes (the prefill chunk).
     ``max_context_len``: cache length, the most positions a generation may
     use (default: ``max_seq_len``). ``dtype``: float32 (other dtypes are not
-    supported yet). ``quantize`` / ``group_size``: "int8" and "8da4w" raise
+    supported yet). ``quantize`` / ``group_size``: "8da4w" quantizes every linear
+    whose input size the group size divides with torchao's
+    ``Int8DynamicActivationIntxWeightConfig(int4, PerGroup(group_size),
+    weight_scale_dtype=bfloat16)`` and delegates each to XnnpackBackend as
+    upstream lowers it (Convert to qdint8 + FullyConnected with qbint4
+    weights); group_size defaults to 32 and must be a multiple of 32; the
+    rest of the graph (embeddings, norms, attention, cache updates) stays
+    on the portable / llm kernels. "int8" raises
     ``QuantizationNotImplementedError`` for now. ``bos_id`` / ``eos_ids``
     override the checkpoint's for ``get_bos_id`` / ``get_eos_ids``.
     ``custom_sdpa``: attention as upstream's ``llama::update_cache`` +
@@ -156,6 +217,11 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     t0 = time.monotonic()
     dec = as_decoder(model, max_context_len=max_context_len, dtype=dtype,
                      full_logits=full_logits, custom_sdpa=custom_sdpa)
+    if quantize == "8da4w":
+        dec = quantize_8da4w(dec, 32 if group_size is None else int(group_size),
+                             copy_first=isinstance(model, Decoder))
+        say(f"8da4w: {dec._et_8da4w} linears with int4 weights in groups of "
+            f"{32 if group_size is None else group_size}")
     c = dec.config
     if c.arch == "gpt2" and max_context_len > c.max_position_embeddings:
         raise LlmExportError(f"max_context_len {max_context_len} is longer than GPT-2's "
@@ -178,6 +244,29 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     md = metadata(dec, max_seq_len, bos_id=bos_id, eos_ids=eos_ids)
     edge = to_edge(ep, constant_methods=md, config=cfg, progress=progress)
     del ep
+    if quantize == "8da4w":
+        from ..export.xnnpack import XnnpackPartitioner
+        from ..quantize.op8da4w import QUALNAME
+        # One delegate per group of linears reading the same activation
+        # (q/k/v, gate/up): the delegate call takes the place of the group's
+        # first linear. Linears of different groups must not share one: the
+        # cache updates order attention through side effects, not data edges,
+        # so a fused call placed after a later group's input would move a
+        # cache update past the attention that reads it.
+        groups: Dict[Any, List[str]] = {}
+        for n in edge.methods["forward"].gm.graph.nodes:
+            if n.op == "call_function" and _is_q4(n.target):
+                groups.setdefault(n.args[0], []).append(n.name)
+        parts = [XnnpackPartitioner(ops=[QUALNAME], nodes=names) for names in groups.values()]
+        edge.to_backend({"forward": parts})
+        left = [n.name for m in edge.methods.values() for n in m.gm.graph.nodes
+                if n.op == "call_function" and _is_q4(n.target)]
+        if left:
+            why = "; ".join(f"{k}: {v}" for p in parts for k, v in p.why_not.items()
+                            if k in left)
+            raise LlmExportError(f"8da4w: {len(left)} linear(s) not delegated to "
+                                 f"XnnpackBackend ({why or 'no reason recorded'})")
+        say(f"8da4w: {dec._et_8da4w} linears delegated to XnnpackBackend")
     pte = edge.to_executorch(cfg, progress=progress)
     say(f"exported in {time.monotonic() - t0:.1f}s")
     return pte
