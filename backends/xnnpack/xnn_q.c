@@ -307,7 +307,7 @@ __attribute__((target("avx2"))) static void dw_tap_avx2(int32_t *acc, const int8
     __m256i a = _mm256_loadu_si256((const __m256i *)(acc + k));
     _mm256_storeu_si256((__m256i *)(acc + k), _mm256_add_epi32(a, _mm256_mullo_epi32(xv, wv)));
   }
-  for (; k < cn; k++) acc[k] += ((int32_t)x[k] - za) * w[k];
+  dw_tap_c(acc + k, x + k, w + k, za, cn - k);
 }
 #endif
 

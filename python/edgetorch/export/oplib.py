@@ -46,33 +46,28 @@ def find_ops_def() -> Optional[Path]:
     return None
 
 
-def find_quantized_ops_def() -> Optional[Path]:
-    """Where the quantized kernel table is: $EDGETORCH_QUANTIZED_OPS_DEF,
-    package data (``_data/quantized_ops.def``, installed by the build as
-    ops.def is), or the repo's kernels/quantized/ops.def."""
-    env = os.environ.get("EDGETORCH_QUANTIZED_OPS_DEF")
+def _find_table_def(env_var: str, data_name: str, kernels_dir: str) -> Optional[Path]:
+    """A kernel table's ops.def: $env_var, package data (``_data/<data_name>``,
+    installed by the build as ops.def is), or the repo's kernels/<dir>/ops.def."""
+    env = os.environ.get(env_var)
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent.parent  # python/edgetorch
-    for cand in (here / "_data" / "quantized_ops.def",
-                 here.parent.parent / "kernels" / "quantized" / "ops.def"):
+    for cand in (here / "_data" / data_name,
+                 here.parent.parent / "kernels" / kernels_dir / "ops.def"):
         if cand.is_file():
             return cand
     return None
+
+
+def find_quantized_ops_def() -> Optional[Path]:
+    """The quantized kernel table ($EDGETORCH_QUANTIZED_OPS_DEF first)."""
+    return _find_table_def("EDGETORCH_QUANTIZED_OPS_DEF", "quantized_ops.def", "quantized")
 
 
 def find_llm_ops_def() -> Optional[Path]:
-    """Where the LLM kernel table (llama:: ops) is: $EDGETORCH_LLM_OPS_DEF,
-    package data (``_data/llm_ops.def``) or the repo's kernels/llm/ops.def."""
-    env = os.environ.get("EDGETORCH_LLM_OPS_DEF")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent.parent  # python/edgetorch
-    for cand in (here / "_data" / "llm_ops.def",
-                 here.parent.parent / "kernels" / "llm" / "ops.def"):
-        if cand.is_file():
-            return cand
-    return None
+    """The LLM kernel table, llama:: ops ($EDGETORCH_LLM_OPS_DEF first)."""
+    return _find_table_def("EDGETORCH_LLM_OPS_DEF", "llm_ops.def", "llm")
 
 
 @functools.lru_cache(maxsize=None)
