@@ -96,9 +96,10 @@ int main(void) {
 
   /* qd8 x qb4w, 4096 x 4096, group 32. */
   size_t N = 4096, K = 4096, kp = et_xnn_qpack_4_kp(K);
-  uint8_t *w = malloc(N * K / 2), *pk = malloc(N * kp / 2);
+  size_t pkb = et_xnn_qpack_4_bytes(K, N), nsc = et_xnn_qpack_4_nscales(K, N);
+  uint8_t *w = malloc(N * K / 2), *pk = malloc(pkb);
   for (size_t i = 0; i < N * K / 2; i++) w[i] = (uint8_t)(i * 37);
-  float *chs = malloc(N * (kp / 32) * sizeof(float)), *q = malloc(N * 4);
+  float *chs = malloc(nsc * sizeof(float)), *q = malloc(N * 4);
   et_xnn_qpack_4(pk, chs, q, w, K / 2, K, N, scale_of, NULL);
   size_t mmax = 128;
   float *x = malloc(mmax * K * 4), *y = malloc(mmax * N * 4), *rs = malloc(mmax * 4);
@@ -106,6 +107,8 @@ int main(void) {
   int32_t *rz = malloc(mmax * 4);
   for (size_t i = 0; i < mmax * K; i++) x[i] = sinf((float)i);
   et_xnn_quantize_qd8(x, mmax, K, xq, rs, rz);
+  int32_t *as = malloc(mmax * et_xnn_qd8_nchunks(K) * sizeof(int32_t));
+  et_xnn_qd8_chunk_sums(xq, mmax, K, K, as);
   double wbytes = (double)N * K / 2, sbytes = (double)N * (kp / 32) * 4;
   size_t ms[] = {1, 4, 32, 128};
   for (size_t mi = 0; mi < 4; mi++)
@@ -113,7 +116,7 @@ int main(void) {
       if (t && !pars[1]) break;
       size_t m = ms[mi];
       double tt = BEST(m == 1 ? 20 : 5,
-                       et_xnn_qgemm_d4_par(pars[t], m, N, K, xq, K, rs, rz, pk,
+                       et_xnn_qgemm_d4_par(pars[t], m, N, K, xq, K, rs, rz, as, pk,
                                            chs, q, NULL, -INFINITY, INFINITY,
                                            y, N));
       printf("qd8 x qb4w 4096x4096 g32 M=%3zu %d thread(s): %7.3f ms  "
@@ -127,16 +130,16 @@ int main(void) {
   uint8_t *pks[COPIES];
   float *chss[COPIES];
   for (int c = 0; c < COPIES; c++) {
-    pks[c] = malloc(N * kp / 2);
-    chss[c] = malloc(N * (kp / 32) * sizeof(float));
-    memcpy(pks[c], pk, N * kp / 2);
-    memcpy(chss[c], chs, N * (kp / 32) * sizeof(float));
+    pks[c] = malloc(pkb);
+    chss[c] = malloc(nsc * sizeof(float));
+    memcpy(pks[c], pk, pkb);
+    memcpy(chss[c], chs, nsc * sizeof(float));
   }
   for (int t = 0; t < 2; t++) {
     if (t && !pars[1]) break;
     double tt = BEST(5, {
       for (int c = 0; c < COPIES; c++)
-        et_xnn_qgemm_d4_par(pars[t], 1, N, K, xq, K, rs, rz, pks[c], chss[c],
+        et_xnn_qgemm_d4_par(pars[t], 1, N, K, xq, K, rs, rz, as, pks[c], chss[c],
                             q, NULL, -INFINITY, INFINITY, y, N);
     }) / COPIES;
     printf("qd8 x qb4w 4096x4096 g32 M=  1 %d thread(s), weights cycled "
@@ -149,7 +152,7 @@ int main(void) {
     unsigned long s0 = 0, s1 = 0;
     for (int c = 0; c < COPIES; c++) {
       const unsigned long *p = (const unsigned long *)pks[c];
-      for (size_t i = 0; i < N * kp / 2 / 8; i += 2) s0 += p[i], s1 += p[i + 1];
+      for (size_t i = 0; i < pkb / 8; i += 2) s0 += p[i], s1 += p[i + 1];
     }
     sink += s0 + s1;
   }) / COPIES;

@@ -738,51 +738,73 @@ static bool plan_in_quantized(payload *P, const xnn_graph *g,
   return a.dt != XDT_F32;
 }
 
-/* `count` scales of quantized constant v, as floats into dst (fill) or
- * only checked for size (counting: dst NULL): inline fp32, a buffer of fp32
- * (per channel) or of bf16 (blockwise). Each must be positive and finite. */
-static et_status load_scales(payload *P, et_backend_ctx *ctx,
-                             const xnn_val *v, float *dst, size_t count,
-                             uint32_t i, et_diag *d) {
-  bool bf16 = v->qkind == XQ_GROUP && v->qscale_buf;
-  if (v->qkind == XQ_TENSOR) { /* one scale for every channel */
-    for (size_t k = 0; dst && k < count; k++) dst[k] = v->qs;
-    return ET_OK;
-  }
+/* Where the `count` scales of quantized constant v are: inline fp32, a
+ * buffer of fp32 (per channel) or of bf16 (blockwise), or one per-tensor
+ * scale. Checked for size always; when reading (ctx given), each must be
+ * positive and finite. */
+typedef struct scale_src {
+  const uint8_t *src; /* NULL: per tensor, `one` */
+  bool bf16;
+  float one;
+} scale_src;
+
+static inline float scale_at(const scale_src *s, size_t k) {
+  if (!s->src) return s->one;
+  uint32_t bits = s->bf16 ? (uint32_t)fb_rd16(s->src + 2 * k) << 16
+                          : fb_rd32(s->src + 4 * k);
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+static et_status find_scales(payload *P, et_backend_ctx *ctx,
+                             const xnn_val *v, size_t count, uint32_t i,
+                             scale_src *out, et_diag *d) {
+  out->src = NULL;
+  out->bf16 = v->qkind == XQ_GROUP && v->qscale_buf;
+  out->one = v->qs;
+  if (v->qkind == XQ_TENSOR) return ET_OK; /* one scale for every channel */
   if (v->qnscale != count)
     return et_diag_set(d, ET_INVALID_PROGRAM,
                        "XnnpackBackend: node %u: %u weight scales, %u "
                        "expected", i, v->qnscale, (uint32_t)count);
-  const uint8_t *src = NULL;
   if (v->qscale_buf) {
-    et_status st = const_bytes(P, dst ? ctx : NULL, v->qscale_buf,
-                               count * (bf16 ? 2u : 4u), &src, d);
+    et_status st = const_bytes(P, ctx, v->qscale_buf,
+                               count * (out->bf16 ? 2u : 4u), &out->src, d);
     if (st) return st;
   } else {
-    src = P->r.buf + v->qscale_pos;
+    out->src = P->r.buf + v->qscale_pos;
   }
-  if (!dst) return ET_OK;
+  if (!ctx) return ET_OK;
   for (size_t k = 0; k < count; k++) {
-    uint32_t bits = bf16 ? (uint32_t)fb_rd16(src + 2 * k) << 16
-                         : fb_rd32(src + 4 * k);
-    float f;
-    memcpy(&f, &bits, sizeof f);
+    float f = scale_at(out, k);
     if (!(f > 0.0f) || !isfinite(f))
       return bad(d, "XnnpackBackend: node %u: weight scale %u is not a "
                     "positive finite number", i, (uint32_t)k);
-    dst[k] = f;
   }
   return ET_OK;
 }
 
+/* The scales as floats into dst (fill) or only checked for size (counting:
+ * dst NULL). */
+static et_status load_scales(payload *P, et_backend_ctx *ctx,
+                             const xnn_val *v, float *dst, size_t count,
+                             uint32_t i, et_diag *d) {
+  scale_src s;
+  et_status st = find_scales(P, dst ? ctx : NULL, v, count, i, &s, d);
+  if (st || !dst) return st;
+  for (size_t k = 0; k < count; k++) dst[k] = scale_at(&s, k);
+  return ET_OK;
+}
+
 typedef struct qb_scales {
-  const float *s;
+  scale_src s;
   size_t per_row, group;
 } qb_scales;
 
 static float qb_scale_of(const void *ctx, size_t nn, size_t kk) {
   const qb_scales *q = (const qb_scales *)ctx;
-  return q->s[nn * q->per_row + kk / q->group];
+  return scale_at(&q->s, nn * q->per_row + kk / q->group);
 }
 
 /* Quantized fully connected / convolution weights: checked and prepared
@@ -862,15 +884,15 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
                             &fdata, d)))
         return st;
       size_t nsc = f->dt == XDT_QBINT4 ? N * (K / f->qgroup) : N;
-      float *sc = (float *)take(b, nsc * sizeof(float));
-      uint8_t *w4 = (uint8_t *)take(b, N * (kp / 2));
-      float *chs = (float *)take(b, N * (kp / ET_XNN_Q4C) * sizeof(float));
-      float *q4 = (float *)take(b, N * sizeof(float));
-      if ((st = load_scales(P, ctx, f, fill ? sc : NULL, nsc, i, d)))
+      uint8_t *w4 = (uint8_t *)take(b, et_xnn_qpack_4_bytes(K, N));
+      float *chs = (float *)take(b, et_xnn_qpack_4_nscales(K, N) * sizeof(float));
+      float *q4 = (float *)take(b, et_xnn_qpack_4_ncols(N) * sizeof(float));
+      qb_scales qs = {{NULL, false, 0.0f},
+                      f->dt == XDT_QBINT4 ? K / f->qgroup : 1,
+                      f->dt == XDT_QBINT4 ? f->qgroup : (K ? K : 1)};
+      if ((st = find_scales(P, fill ? ctx : NULL, f, nsc, i, &qs.s, d)))
         return st;
-      if (q && sc && w4 && chs && q4) {
-        qb_scales qs = {sc, f->dt == XDT_QBINT4 ? K / f->qgroup : 1,
-                        f->dt == XDT_QBINT4 ? f->qgroup : (K ? K : 1)};
+      if (q && w4 && chs && q4) {
         et_xnn_qpack_4(w4, chs, q4, fdata, rowb, K, N, qb_scale_of, &qs);
         q->kind = QP_DQ4;
         q->w4 = w4;
@@ -1173,6 +1195,8 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
         v.rcap = rows;
         v.rs = (float *)take(b, rows * sizeof(float));
         v.rz = (int32_t *)take(b, rows * sizeof(int32_t));
+        v.ra = (int32_t *)take(b, rows * et_xnn_qd8_nchunks(last) *
+                                      sizeof(int32_t));
       }
       if (b->used == SIZE_MAX)
         return bad(d, "XnnpackBackend: value %u is too large (%u dims)", i,

@@ -65,6 +65,7 @@ typedef struct xnn_val {
   size_t rcap;              /* qdint8: rows rs and rz hold */
   float *rs;                /* qdint8: per-row scales (bound rows) */
   int32_t *rz;              /* qdint8: per-row zero points */
+  int32_t *ra;              /* qdint8: per-row sums of 32-element chunks */
 } xnn_val;
 
 enum { XQ_NONE = 0, XQ_CHANNEL = 1, XQ_TENSOR = 2, XQ_TOKEN = 3,

@@ -141,6 +141,7 @@ static void convert(const xnn_graph *g, const xnn_node *n) {
     size_t k = o->rank ? o->dims[o->rank - 1] : 1;
     size_t rows = k ? cnt / k : 0;
     et_xnn_quantize_qd8(a->data, rows, k, (int8_t *)o->data, o->rs, o->rz);
+    et_xnn_qd8_chunk_sums((const int8_t *)o->data, rows, k, k, o->ra);
     return;
   }
   if (o->dt == XDT_F32) {
@@ -166,7 +167,7 @@ static void fully_connected(const xnn_graph *g, const xnn_node *n) {
                : (a->rank ? numel(a->rank - 1, a->dims) : 1);
   if (q->kind == QP_DQ4) {
     et_xnn_qgemm_d4_par(g->par, M, N, K, (const int8_t *)a->data, K, a->rs,
-                        a->rz, q->w4, q->cs, q->q4, q->biasf, n->lo, n->hi,
+                        a->rz, a->ra, q->w4, q->cs, q->q4, q->biasf, n->lo, n->hi,
                         o->data, N);
     return;
   }

@@ -79,31 +79,83 @@ size_t et_xnn_qpack_4_kp(size_t k) {
   return (k + ET_XNN_Q4C - 1) / ET_XNN_Q4C * ET_XNN_Q4C;
 }
 
+size_t et_xnn_qpack_4_ncols(size_t n) {
+  return (n + ET_XNN_Q4NB - 1) / ET_XNN_Q4NB * ET_XNN_Q4NB;
+}
+
+size_t et_xnn_qpack_4_bytes(size_t k, size_t n) {
+  return et_xnn_qpack_4_ncols(n) * (et_xnn_qpack_4_kp(k) / 2);
+}
+
+size_t et_xnn_qpack_4_nscales(size_t k, size_t n) {
+  return et_xnn_qpack_4_ncols(n) * (et_xnn_qpack_4_kp(k) / ET_XNN_Q4C);
+}
+
+/* Element (column c of its block, k = 32 ch + t) of a block's chunk:
+ * 4 vectors of 32 bytes; byte 4 c + (t % 4) of vector (t % 16) / 4
+ * holds it, in the low nibble when t < 16, else in the high one. */
 void et_xnn_qpack_4(uint8_t *dst, float *chunk_scale, float *q,
                     const uint8_t *src, size_t row_bytes, size_t k, size_t n,
                     float (*scale_of)(const void *ctx, size_t nn, size_t kk),
                     const void *ctx) {
-  size_t kp = et_xnn_qpack_4_kp(k), nc = kp / ET_XNN_Q4C;
-  for (size_t j = 0; j < n; j++) {
-    const uint8_t *row = src + j * row_bytes;
-    uint8_t *d = dst + j * (kp / 2);
+  size_t nc = et_xnn_qpack_4_kp(k) / ET_XNN_Q4C;
+  size_t ncols = et_xnn_qpack_4_ncols(n);
+  for (size_t j = 0; j < ncols; j++) {
+    size_t blk = j / ET_XNN_Q4NB, c = j % ET_XNN_Q4NB;
+    const uint8_t *row = j < n ? src + j * row_bytes : NULL;
     float qsum = 0.0f;
-    for (size_t c = 0; c < nc; c++) {
+    for (size_t ch = 0; ch < nc; ch++) {
+      uint8_t *d = dst + (blk * nc + ch) * (ET_XNN_Q4NB * ET_XNN_Q4C / 2);
       int32_t sw = 0;
-      for (size_t t = 0; t < 16; t++) {
-        size_t k0 = c * ET_XNN_Q4C + t, k1 = k0 + 16;
-        unsigned u0 = 8, u1 = 8;
-        if (k0 < k) u0 = (row[k0 / 2] >> (4 * (k0 & 1))) & 15u;
-        if (k1 < k) u1 = (row[k1 / 2] >> (4 * (k1 & 1))) & 15u;
-        sw += (int32_t)u0 - 8 + (int32_t)u1 - 8;
-        d[c * 16 + t] = (uint8_t)(u0 | (u1 << 4));
+      if (row && (ch + 1) * ET_XNN_Q4C <= k) {
+        /* A whole chunk: its 16 source bytes hold k = 0..15 (lo, 8 bytes)
+         * and 16..31 (hi); output byte t pairs lo's nibble t with hi's. */
+        uint64_t lo, hi;
+        memcpy(&lo, row + ch * 16, 8);
+        memcpy(&hi, row + ch * 16 + 8, 8);
+        const uint64_t m = 0x0F0F0F0F0F0F0F0Full;
+        uint64_t ev = (lo & m) | ((hi & m) << 4);   /* byte x: t = 2x */
+        uint64_t od = ((lo >> 4) & m) | (hi & ~m);  /* byte x: t = 2x+1 */
+        for (size_t x = 0; x < 8; x++) {
+          size_t t = 2 * x;
+          d[(t / 4) * 32 + c * 4 + t % 4] = (uint8_t)(ev >> (8 * x));
+          d[(t / 4) * 32 + c * 4 + t % 4 + 1] = (uint8_t)(od >> (8 * x));
+        }
+        const uint64_t ones = 0x0101010101010101ull; /* byte sums < 256 */
+        sw = (int32_t)((((lo & m) + ((lo >> 4) & m)) * ones) >> 56) +
+             (int32_t)((((hi & m) + ((hi >> 4) & m)) * ones) >> 56) - 256;
+      } else {
+        for (size_t t = 0; t < 16; t++) {
+          size_t k0 = ch * ET_XNN_Q4C + t, k1 = k0 + 16;
+          unsigned u0 = 8, u1 = 8; /* padding: weight 0 */
+          if (row && k0 < k) u0 = (row[k0 / 2] >> (4 * (k0 & 1))) & 15u;
+          if (row && k1 < k) u1 = (row[k1 / 2] >> (4 * (k1 & 1))) & 15u;
+          sw += (int32_t)u0 - 8 + (int32_t)u1 - 8;
+          d[(t / 4) * 32 + c * 4 + t % 4] = (uint8_t)(u0 | (u1 << 4));
+        }
       }
-      float s = scale_of(ctx, j, c * ET_XNN_Q4C);
-      chunk_scale[j * nc + c] = s;
+      float s = row ? scale_of(ctx, j, ch * ET_XNN_Q4C) : 0.0f;
+      chunk_scale[(blk * nc + ch) * ET_XNN_Q4NB + c] = s;
       qsum += s * (float)sw;
     }
     q[j] = qsum;
   }
+}
+
+size_t et_xnn_qd8_nchunks(size_t k) {
+  return (k + ET_XNN_Q4C - 1) / ET_XNN_Q4C;
+}
+
+void et_xnn_qd8_chunk_sums(const int8_t *a, size_t m, size_t k, size_t lda,
+                           int32_t *sums) {
+  size_t nc = et_xnn_qd8_nchunks(k);
+  for (size_t i = 0; i < m; i++)
+    for (size_t ch = 0; ch < nc; ch++) {
+      size_t k0 = ch * ET_XNN_Q4C, k1 = k0 + ET_XNN_Q4C < k ? k0 + ET_XNN_Q4C : k;
+      int32_t s = 0;
+      for (size_t kk = k0; kk < k1; kk++) s += a[i * lda + kk];
+      sums[i * nc + ch] = s;
+    }
 }
 
 /* ---- dynamic quantization ---------------------------------------------- */
@@ -364,11 +416,15 @@ void et_xnn_qgemm_s8_par(et_parallel *par, size_t m, size_t n, size_t k,
 
 /* ---- qd8 x 4-bit -------------------------------------------------------- */
 
+/* The weights are stored as u = w + 8 in [0, 15] and multiplied as they are
+ * (vpmaddubsw: u unsigned, A signed); sum_k u a = sum_k w a + 8 sum_k a, so
+ * a chunk's dot product is corrected by 8 times the row's chunk sum. Then
+ * C = rs * (sum_ch s * (sum_k w a) - zp * q) with q = sum_ch s * sum_k w. */
 typedef struct d4_job {
-  size_t m, n, k, kp, lda, ldc;
+  size_t m, n, k, nc, lda, ldc;
   const int8_t *a;
   const float *rs;
-  const int32_t *rzp;
+  const int32_t *rzp, *asum;
   const uint8_t *w;
   const float *cs, *q, *bias;
   float lo, hi;
@@ -376,116 +432,145 @@ typedef struct d4_job {
   int vec;
 } d4_job;
 
+#define D4_BLK (ET_XNN_Q4NB * ET_XNN_Q4C / 2) /* bytes of a block's chunk */
+
 static inline void d4_out(const d4_job *J, size_t i, size_t j, float acc) {
-  float f = J->rs[i] * (acc - (float)(128 + J->rzp[i]) * J->q[j]);
+  float f = J->rs[i] * (acc - (float)J->rzp[i] * J->q[j]);
   if (J->bias) f += J->bias[j];
   J->c[i * J->ldc + j] = f < J->lo ? J->lo : (f > J->hi ? J->hi : f);
 }
 
-static void d4_cols_c(const d4_job *J, size_t j0, size_t j1) {
-  size_t nc = J->kp / ET_XNN_Q4C;
-  for (size_t i = 0; i < J->m; i++) {
-    const int8_t *a = J->a + i * J->lda;
-    for (size_t j = j0; j < j1; j++) {
-      const uint8_t *w = J->w + j * (J->kp / 2);
-      const float *cs = J->cs + j * nc;
-      float acc = 0.0f;
+static void d4_blocks_c(const d4_job *J, size_t b0, size_t b1) {
+  size_t nc = J->nc;
+  for (size_t blk = b0; blk < b1; blk++)
+    for (size_t i = 0; i < J->m; i++) {
+      const int8_t *a = J->a + i * J->lda;
+      float acc[ET_XNN_Q4NB] = {0};
       for (size_t ch = 0; ch < nc; ch++) {
-        int32_t dot = 0;
-        for (size_t t = 0; t < 16; t++) {
-          size_t k0 = ch * 32 + t, k1 = k0 + 16;
-          uint8_t byte = w[ch * 16 + t];
-          int32_t x0 = k0 < J->k ? (int32_t)(uint8_t)(a[k0] ^ 0x80) : 128;
-          int32_t x1 = k1 < J->k ? (int32_t)(uint8_t)(a[k1] ^ 0x80) : 128;
-          dot += x0 * ((int32_t)(byte & 15) - 8) + x1 * ((int32_t)(byte >> 4) - 8);
+        const uint8_t *w = J->w + (blk * nc + ch) * D4_BLK;
+        const float *s = J->cs + (blk * nc + ch) * ET_XNN_Q4NB;
+        int32_t sa8 = 8 * J->asum[i * nc + ch];
+        for (size_t c = 0; c < ET_XNN_Q4NB; c++) {
+          int32_t dot = 0;
+          for (size_t t = 0; t < 16; t++) {
+            size_t k0 = ch * 32 + t, k1 = k0 + 16;
+            uint8_t byte = w[(t / 4) * 32 + c * 4 + t % 4];
+            if (k0 < J->k) dot += (int32_t)a[k0] * (int32_t)(byte & 15);
+            if (k1 < J->k) dot += (int32_t)a[k1] * (int32_t)(byte >> 4);
+          }
+          acc[c] += s[c] * (float)(dot - sa8);
         }
-        acc += cs[ch] * (float)dot;
       }
-      d4_out(J, i, j, acc);
+      size_t j0 = blk * ET_XNN_Q4NB;
+      for (size_t c = 0; c < ET_XNN_Q4NB && j0 + c < J->n; c++)
+        d4_out(J, i, j0 + c, acc[c]);
     }
-  }
 }
 
 #ifdef XQ_X86
-__attribute__((target("avx2,fma"))) static inline float hsum_ps(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
-  return _mm_cvtss_f32(s);
+__attribute__((target("avx2"), always_inline)) static inline __m256i
+d4_bcast(const int8_t *p) {
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return _mm256_set1_epi32(v);
 }
 
-__attribute__((target("avx2,fma"), always_inline)) static inline __m256i
-d4_unpack(const uint8_t *p) {
-  __m128i raw = _mm_loadu_si128((const __m128i *)p);
-  __m128i m = _mm_set1_epi8(15);
-  __m128i lo = _mm_and_si128(raw, m);
-  __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m);
-  return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
-}
-
-/* mr rows x 2 columns over all chunks. */
+/* mr rows x one block of 8 columns over all chunks: per chunk, the 32
+ * bytes of vector h give the weights of k = 4h..4h+3 (low nibbles) and
+ * 16+4h..16+4h+3 (high nibbles) of all 8 columns, multiplied with those
+ * 4 bytes of each row broadcast; the int16 sums of a chunk stay below
+ * 8 * 2 * 15 * 128 in magnitude. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-d4_tile_avx2(size_t mr, const d4_job *J, size_t i, size_t j, size_t nr) {
-  size_t nc = J->kp / ET_XNN_Q4C, kfull = J->k / 32, lda = J->lda;
-  const uint8_t *w0 = J->w + j * (J->kp / 2), *w1 = nr > 1 ? w0 + J->kp / 2 : w0;
-  const float *s0 = J->cs + j * nc, *s1 = nr > 1 ? s0 + nc : s0;
+d4_tile_avx2(size_t mr, const d4_job *J, size_t i, size_t blk) {
+  size_t nc = J->nc, kfull = J->k / 32, lda = J->lda;
+  const uint8_t *wb = J->w + blk * nc * D4_BLK;
+  const float *sb = J->cs + blk * nc * ET_XNN_Q4NB;
   const int8_t *a0 = J->a + i * lda;
-  const __m256i flip = _mm256_set1_epi8((char)0x80);
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 f00 = _mm256_setzero_ps(), f01 = f00, f10 = f00, f11 = f00,
-         f20 = f00, f21 = f00, f30 = f00, f31 = f00;
-#define D4_ROW(P, FA, FB)                                                     \
-  do {                                                                        \
-    __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(P)), flip); \
-    __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, u0), ones);        \
-    __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, u1), ones);        \
-    FA = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), sc0, FA);                    \
-    FB = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), sc1, FB);                    \
+  const int32_t *sa = J->asum + i * nc;
+  const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+  __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+  int8_t t[4][32];
+#define D4_BC(P, O) d4_bcast((P) + (O))
+#define D4_MAC(R, P)                                                         \
+  do {                                                                       \
+    i##R = _mm256_add_epi16(i##R, _mm256_maddubs_epi16(wl, D4_BC(P, 4 * h))); \
+    i##R = _mm256_add_epi16(i##R,                                            \
+                            _mm256_maddubs_epi16(wh, D4_BC(P, 16 + 4 * h))); \
   } while (0)
-#define D4_STEP(P0, P1, P2, P3)                                               \
-  do {                                                                        \
-    __m256i u0 = d4_unpack(w0 + ch * 16), u1 = d4_unpack(w1 + ch * 16);       \
-    __m256 sc0 = _mm256_set1_ps(s0[ch]), sc1 = _mm256_set1_ps(s1[ch]);        \
-    D4_ROW(P0, f00, f01);                                                     \
-    if (mr > 1) D4_ROW(P1, f10, f11);                                         \
-    if (mr > 2) D4_ROW(P2, f20, f21);                                         \
-    if (mr > 3) D4_ROW(P3, f30, f31);                                         \
+#define D4_END(R)                                                            \
+  do {                                                                       \
+    __m256i d = _mm256_sub_epi32(_mm256_madd_epi16(i##R, ones),              \
+                                 _mm256_set1_epi32(8 * sa[R * nc + ch]));    \
+    f##R = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), sc, f##R);                 \
   } while (0)
-  size_t ch = 0;
-  for (; ch < kfull; ch++) {
-    size_t kk = ch * 32;
-    _mm_prefetch((const char *)(w0 + ch * 16 + 512), _MM_HINT_T0);
-    _mm_prefetch((const char *)(w1 + ch * 16 + 512), _MM_HINT_T0);
-    D4_STEP(a0 + kk, a0 + lda + kk, a0 + 2 * lda + kk, a0 + 3 * lda + kk);
+  for (size_t ch = 0; ch < nc; ch++) {
+    const uint8_t *w = wb + ch * D4_BLK;
+    const int8_t *p0, *p1, *p2, *p3;
+    if (ch < kfull) {
+      p0 = a0 + ch * 32;
+      p1 = mr > 1 ? p0 + lda : p0;
+      p2 = mr > 2 ? p1 + lda : p0;
+      p3 = mr > 3 ? p2 + lda : p0;
+    } else { /* the last, partial chunk: zero-padded copies of the rows */
+      memset(t, 0, sizeof t);
+      for (size_t r = 0; r < mr; r++)
+        memcpy(t[r], a0 + r * lda + ch * 32, J->k - ch * 32);
+      p0 = t[0], p1 = t[1], p2 = t[2], p3 = t[3];
+    }
+    _mm_prefetch((const char *)(w + 1024), _MM_HINT_T0);
+    _mm_prefetch((const char *)(w + 1024 + 64), _MM_HINT_T0);
+    __m256i i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0;
+    for (size_t h = 0; h < 4; h++) {
+      __m256i raw = _mm256_loadu_si256((const __m256i *)(w + 32 * h));
+      __m256i wl = _mm256_and_si256(raw, m4);
+      __m256i wh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+      D4_MAC(0, p0);
+      if (mr > 1) D4_MAC(1, p1);
+      if (mr > 2) D4_MAC(2, p2);
+      if (mr > 3) D4_MAC(3, p3);
+    }
+    __m256 sc = _mm256_loadu_ps(sb + ch * ET_XNN_Q4NB);
+    D4_END(0);
+    if (mr > 1) D4_END(1);
+    if (mr > 2) D4_END(2);
+    if (mr > 3) D4_END(3);
   }
-  if (ch < nc) { /* last partial chunk: zero-padded copies of the rows */
-    int8_t t[4][32];
-    size_t kk = ch * 32;
-    memset(t, 0, sizeof t);
-    for (size_t r = 0; r < mr; r++) memcpy(t[r], a0 + r * lda + kk, J->k - kk);
-    D4_STEP(t[0], t[1], t[2], t[3]);
+#undef D4_END
+#undef D4_MAC
+#undef D4_BC
+  size_t j0 = blk * ET_XNN_Q4NB, nv = J->n - j0 < 8 ? J->n - j0 : 8;
+  __m256 fr[4] = {f0, f1, f2, f3};
+  if (nv == 8) {
+    __m256 qv = _mm256_loadu_ps(J->q + j0);
+    __m256 bv = J->bias ? _mm256_loadu_ps(J->bias + j0) : _mm256_setzero_ps();
+    __m256 lo = _mm256_set1_ps(J->lo), hi = _mm256_set1_ps(J->hi);
+    for (size_t r = 0; r < mr; r++) {
+      __m256 zq = _mm256_mul_ps(_mm256_set1_ps((float)J->rzp[i + r]), qv);
+      __m256 y = _mm256_mul_ps(_mm256_set1_ps(J->rs[i + r]),
+                               _mm256_sub_ps(fr[r], zq));
+      y = _mm256_add_ps(y, bv);
+      y = _mm256_min_ps(_mm256_max_ps(y, lo), hi);
+      _mm256_storeu_ps(J->c + (i + r) * J->ldc + j0, y);
+    }
+    return;
   }
-#undef D4_STEP
-#undef D4_ROW
-  float acc[4][2] = {{hsum_ps(f00), hsum_ps(f01)},
-                     {hsum_ps(f10), hsum_ps(f11)},
-                     {hsum_ps(f20), hsum_ps(f21)},
-                     {hsum_ps(f30), hsum_ps(f31)}};
-  for (size_t r = 0; r < mr; r++)
-    for (size_t q = 0; q < nr; q++) d4_out(J, i + r, j + q, acc[r][q]);
+  for (size_t r = 0; r < mr; r++) {
+    float acc[8];
+    _mm256_storeu_ps(acc, fr[r]);
+    for (size_t c = 0; c < nv; c++) d4_out(J, i + r, j0 + c, acc[c]);
+  }
 }
 
-__attribute__((target("avx2,fma"))) static void d4_cols_avx2(const d4_job *J,
-                                                             size_t j0,
-                                                             size_t j1) {
-  for (size_t j = j0; j < j1; j += QNR) {
-    size_t nr = j1 - j < QNR ? j1 - j : QNR;
+__attribute__((target("avx2,fma"))) static void d4_blocks_avx2(const d4_job *J,
+                                                               size_t b0,
+                                                               size_t b1) {
+  for (size_t blk = b0; blk < b1; blk++) {
     size_t i = 0;
-    for (; i + 4 <= J->m; i += 4) d4_tile_avx2(4, J, i, j, nr);
+    for (; i + 4 <= J->m; i += 4) d4_tile_avx2(4, J, i, blk);
     switch (J->m - i) {
-      case 3: d4_tile_avx2(3, J, i, j, nr); break;
-      case 2: d4_tile_avx2(2, J, i, j, nr); break;
-      case 1: d4_tile_avx2(1, J, i, j, nr); break;
+      case 3: d4_tile_avx2(3, J, i, blk); break;
+      case 2: d4_tile_avx2(2, J, i, blk); break;
+      case 1: d4_tile_avx2(1, J, i, blk); break;
       default: break;
     }
   }
@@ -494,25 +579,25 @@ __attribute__((target("avx2,fma"))) static void d4_cols_avx2(const d4_job *J,
 
 static void d4_task(void *ctx, size_t begin, size_t end) {
   const d4_job *J = (const d4_job *)ctx;
-  size_t j0 = begin * QNR, j1 = end * QNR;
-  if (j1 > J->n) j1 = J->n;
 #ifdef XQ_X86
   if (J->vec) {
-    d4_cols_avx2(J, j0, j1);
+    d4_blocks_avx2(J, begin, end);
     return;
   }
 #endif
-  d4_cols_c(J, j0, j1);
+  d4_blocks_c(J, begin, end);
 }
 
 void et_xnn_qgemm_d4_par(et_parallel *par, size_t m, size_t n, size_t k,
                          const int8_t *a, size_t lda, const float *rs,
-                         const int32_t *rzp, const uint8_t *packed,
-                         const float *chunk_scale, const float *q,
-                         const float *bias, float lo, float hi, float *c,
-                         size_t ldc) {
+                         const int32_t *rzp, const int32_t *asum,
+                         const uint8_t *packed, const float *chunk_scale,
+                         const float *q, const float *bias, float lo, float hi,
+                         float *c, size_t ldc) {
   if (!m || !n) return;
-  d4_job J = {m, n, k, et_xnn_qpack_4_kp(k), lda, ldc, a, rs, rzp, packed,
-              chunk_scale, q, bias, lo, hi, c, et_xnn_qgemm_path() == 1};
-  et_parallel_for(par, (n + QNR - 1) / QNR, col_grain(m, k, QNR), d4_task, &J);
+  d4_job J = {m, n, k, et_xnn_qd8_nchunks(k), lda, ldc, a, rs, rzp, asum,
+              packed, chunk_scale, q, bias, lo, hi, c,
+              et_xnn_qgemm_path() == 1};
+  et_parallel_for(par, (n + ET_XNN_Q4NB - 1) / ET_XNN_Q4NB,
+                  col_grain(m, k, ET_XNN_Q4NB), d4_task, &J);
 }

@@ -34,6 +34,7 @@ extern "C" {
 
 #define ET_XNN_QNP 8u /* columns per packed int8 panel */
 #define ET_XNN_Q4C 32u /* K chunk of packed 4-bit columns */
+#define ET_XNN_Q4NB 8u /* columns per packed 4-bit block */
 
 /* What happens to each int32 dot product. */
 enum {
@@ -66,9 +67,15 @@ void et_xnn_qgemm_s8_par(et_parallel *par, size_t m, size_t n, size_t k,
                          const int8_t *a, size_t lda, const int8_t *packed,
                          const et_xnn_qepi *e, void *c, size_t ldc);
 
-/* 4-bit: kp = k rounded up to 32; packed bytes n * kp / 2; chunk scales
- * n * kp / 32 floats; q[n] one float per column. */
+/* 4-bit: kp = k rounded up to 32. The packed weights come in blocks of
+ * ET_XNN_Q4NB columns (the last one zero padded), each block a run of
+ * kp / 32 chunks of 128 bytes; et_xnn_qpack_4_bytes bytes in all, with
+ * et_xnn_qpack_4_nscales chunk scales (floats) and q[] one float per padded
+ * column (et_xnn_qpack_4_ncols). */
 size_t et_xnn_qpack_4_kp(size_t k);
+size_t et_xnn_qpack_4_ncols(size_t n);
+size_t et_xnn_qpack_4_bytes(size_t k, size_t n);
+size_t et_xnn_qpack_4_nscales(size_t k, size_t n);
 /* src: upstream's layout, row nn at src + nn * row_bytes, element kk in
  * the low nibble of byte kk/2 when kk is even, high when odd, stored as
  * w + 8. scale_of(ctx, nn, kk) gives the scale of element (nn, kk). */
@@ -76,13 +83,19 @@ void et_xnn_qpack_4(uint8_t *dst, float *chunk_scale, float *q,
                     const uint8_t *src, size_t row_bytes, size_t k, size_t n,
                     float (*scale_of)(const void *ctx, size_t nn, size_t kk),
                     const void *ctx);
-/* C[m][n] (float, ldc) = rs[m] * sum_k (A - rzp[m]) * w + bias, clamped. */
+/* The sums of each 32-element chunk of the rows of a qd8 matrix (the
+ * last chunk may be short): sums[i * et_xnn_qd8_nchunks(k) + chunk]. */
+size_t et_xnn_qd8_nchunks(size_t k);
+void et_xnn_qd8_chunk_sums(const int8_t *a, size_t m, size_t k, size_t lda,
+                           int32_t *sums);
+/* C[m][n] (float, ldc) = rs[m] * sum_k (A - rzp[m]) * w + bias, clamped;
+ * asum: A's chunk sums (et_xnn_qd8_chunk_sums). */
 void et_xnn_qgemm_d4_par(et_parallel *par, size_t m, size_t n, size_t k,
                          const int8_t *a, size_t lda, const float *rs,
-                         const int32_t *rzp, const uint8_t *packed,
-                         const float *chunk_scale, const float *q,
-                         const float *bias, float lo, float hi, float *c,
-                         size_t ldc);
+                         const int32_t *rzp, const int32_t *asum,
+                         const uint8_t *packed, const float *chunk_scale,
+                         const float *q, const float *bias, float lo, float hi,
+                         float *c, size_t ldc);
 
 /* Per-row dynamic quantization to int8 as XNNPACK's qd8 convert does
  * (asymmetric, range widened to hold 0, zero point nudged to an integer). */

@@ -199,8 +199,10 @@ static void d4_case(size_t m, size_t n, size_t k, size_t group, int path) {
   for (size_t i = 0; i < n * rowb; i++) w[i] = (uint8_t)rnd(&s);
   float *sc = malloc(sizeof(float) * n * ng);
   for (size_t i = 0; i < n * ng; i++) sc[i] = 0.001f * (float)(1 + rnd(&s) % 100);
-  uint8_t *pk = malloc(n * kp / 2);
-  float *cs = malloc(sizeof(float) * n * (kp / 32)), *qq = malloc(sizeof(float) * n);
+  uint8_t *pk = malloc(et_xnn_qpack_4_bytes(k, n));
+  float *cs = malloc(sizeof(float) * et_xnn_qpack_4_nscales(k, n));
+  float *qq = malloc(sizeof(float) * et_xnn_qpack_4_ncols(n));
+  (void)kp;
   gs g = {sc, ng, group};
   et_xnn_qpack_4(pk, cs, qq, w, rowb, k, n, scale_of, &g);
   int8_t *a = malloc(m * k);
@@ -212,12 +214,14 @@ static void d4_case(size_t m, size_t n, size_t k, size_t group, int path) {
     rz[i] = i % 3 == 0 ? -128 : (i % 3 == 1 ? 127 : (int32_t)(rnd(&s) % 256) - 128);
   }
   for (size_t j = 0; j < n; j++) bias[j] = 0.1f * (float)(j % 7) - 0.3f;
+  int32_t *as = malloc(sizeof(int32_t) * m * et_xnn_qd8_nchunks(k) + 1);
+  et_xnn_qd8_chunk_sums(a, m, k, k, as);
   float *c = malloc(sizeof(float) * m * n), *c2 = malloc(sizeof(float) * m * n);
   et_xnn_qgemm_force_path(path);
-  et_xnn_qgemm_d4_par(NULL, m, n, k, a, k, rs, rz, pk, cs, qq, bias, -INFINITY,
-                      INFINITY, c, n);
-  et_xnn_qgemm_d4_par(&REV, m, n, k, a, k, rs, rz, pk, cs, qq, bias, -INFINITY,
-                      INFINITY, c2, n);
+  et_xnn_qgemm_d4_par(NULL, m, n, k, a, k, rs, rz, as, pk, cs, qq, bias,
+                      -INFINITY, INFINITY, c, n);
+  et_xnn_qgemm_d4_par(&REV, m, n, k, a, k, rs, rz, as, pk, cs, qq, bias,
+                      -INFINITY, INFINITY, c2, n);
   et_xnn_qgemm_force_path(-1);
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j < n; j++) {
@@ -237,7 +241,7 @@ static void d4_case(size_t m, size_t n, size_t k, size_t group, int path) {
         fail_msg("d4 split differs at [%zu][%zu]", i, j);
     }
   free(w), free(sc), free(pk), free(cs), free(qq), free(a), free(rs);
-  free(bias), free(rz), free(c), free(c2);
+  free(bias), free(rz), free(c), free(c2), free(as);
 }
 
 static void test_d4_gemm(void **state) {
