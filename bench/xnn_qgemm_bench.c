@@ -106,9 +106,8 @@ int main(void) {
   int8_t *xq = malloc(mmax * K);
   int32_t *rz = malloc(mmax * 4);
   for (size_t i = 0; i < mmax * K; i++) x[i] = sinf((float)i);
-  et_xnn_quantize_qd8(x, mmax, K, xq, rs, rz);
   int32_t *as = malloc(mmax * et_xnn_qd8_nchunks(K) * sizeof(int32_t));
-  et_xnn_qd8_chunk_sums(xq, mmax, K, K, as);
+  et_xnn_quantize_qd8(x, mmax, K, xq, rs, rz, as);
   double wbytes = (double)N * K / 2, sbytes = (double)N * (kp / 32) * 4;
   size_t ms[] = {1, 4, 32, 128};
   for (size_t mi = 0; mi < 4; mi++)
@@ -158,7 +157,7 @@ int main(void) {
   }) / COPIES;
   printf("plain read of the same weight copies: %5.1f GB/s\n", wbytes / tr / 1e9);
   for (int c = 0; c < COPIES; c++) free(pks[c]), free(chss[c]);
-  double tq = BEST(5, et_xnn_quantize_qd8(x, 1, K, xq, rs, rz));
+  double tq = BEST(5, et_xnn_quantize_qd8(x, 1, K, xq, rs, rz, as));
   printf("qd8 quantize of one 4096 row: %.1f us\n", tq * 1e6);
   (void)sink;
   if (pool) et_threadpool_destroy(pool);

@@ -140,8 +140,8 @@ static void convert(const xnn_graph *g, const xnn_node *n) {
   if (o->dt == XDT_QDINT8) {
     size_t k = o->rank ? o->dims[o->rank - 1] : 1;
     size_t rows = k ? cnt / k : 0;
-    et_xnn_quantize_qd8(a->data, rows, k, (int8_t *)o->data, o->rs, o->rz);
-    et_xnn_qd8_chunk_sums((const int8_t *)o->data, rows, k, k, o->ra);
+    et_xnn_quantize_qd8(a->data, rows, k, (int8_t *)o->data, o->rs, o->rz,
+                        o->ra);
     return;
   }
   if (o->dt == XDT_F32) {

@@ -160,34 +160,126 @@ void et_xnn_qd8_chunk_sums(const int8_t *a, size_t m, size_t k, size_t lda,
 
 /* ---- dynamic quantization ---------------------------------------------- */
 
-void et_xnn_quantize_qd8(const float *x, size_t m, size_t k, int8_t *q,
-                         float *scale, int32_t *zp) {
+/* The row's quantization multiplier, scale and zero point from its range
+ * (which always holds 0). */
+static void qd8_params(float mn, float mx, float *mul_out, float *scale,
+                       int32_t *zp) {
+  float mul = 1.0f, rescale = 1.0f, z = 0.0f;
+  if (mn != mx && isfinite(mn) && isfinite(mx)) {
+    mul = 255.0f / (mx - mn);
+    rescale = (mx - mn) / 255.0f;
+    float from_min = -128.0f + mn * mul, from_max = 127.0f + mx * mul;
+    z = from_min + from_max > 0.0f ? -128.0f - mn * mul : 127.0f - mx * mul;
+    z = z < -128.0f ? -128.0f : (z > 127.0f ? 127.0f : z);
+  }
+  *mul_out = mul;
+  *scale = rescale;
+  *zp = (int32_t)lrintf(z);
+}
+
+static inline int8_t qd8_one(float v, float mul, int32_t zi) {
+  float f = v * mul;
+  if (f != f) f = 0.0f;
+  return (int8_t)rne_clamp(f, zi, -128, 127);
+}
+
+static void qd8_rows_c(const float *x, size_t m, size_t k, int8_t *q,
+                       float *scale, int32_t *zp, int32_t *sums) {
   for (size_t i = 0; i < m; i++) {
     const float *r = x + i * k;
-    float mn = 0.0f, mx = 0.0f; /* the range always holds 0 */
+    float mn = 0.0f, mx = 0.0f;
     for (size_t j = 0; j < k; j++) {
       float v = r[j];
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
     }
-    float mul = 1.0f, rescale = 1.0f, z = 0.0f;
-    if (mn != mx && isfinite(mn) && isfinite(mx)) {
-      mul = 255.0f / (mx - mn);
-      rescale = (mx - mn) / 255.0f;
-      float from_min = -128.0f + mn * mul, from_max = 127.0f + mx * mul;
-      z = from_min + from_max > 0.0f ? -128.0f - mn * mul : 127.0f - mx * mul;
-      z = z < -128.0f ? -128.0f : (z > 127.0f ? 127.0f : z);
-    }
-    int32_t zi = (int32_t)lrintf(z);
-    scale[i] = rescale;
-    zp[i] = zi;
-    int8_t *o = q + i * k;
-    for (size_t j = 0; j < k; j++) {
-      float f = r[j] * mul;
-      if (f != f) f = 0.0f;
-      o[j] = (int8_t)rne_clamp(f, zi, -128, 127);
-    }
+    float mul;
+    qd8_params(mn, mx, &mul, &scale[i], &zp[i]);
+    for (size_t j = 0; j < k; j++) q[i * k + j] = qd8_one(r[j], mul, zp[i]);
   }
+  if (sums) et_xnn_qd8_chunk_sums(q, m, k, k, sums);
+}
+
+#ifdef XQ_X86
+/* The same bits as the plain path: min/max return their second operand
+ * for NaN (ignored, as the scalar compares do), the product is rounded
+ * with the default (nearest even) mode as lrintf does. */
+__attribute__((target("avx2"))) static void
+qd8_rows_avx2(const float *x, size_t m, size_t k, int8_t *q, float *scale,
+              int32_t *zp, int32_t *sums) {
+  size_t nc = et_xnn_qd8_nchunks(k), kf = k / 32 * 32;
+  const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256i flip = _mm256_set1_epi8((char)0x80);
+  for (size_t i = 0; i < m; i++) {
+    const float *r = x + i * k;
+    __m256 vmn = _mm256_setzero_ps(), vmx = vmn;
+    size_t j = 0;
+    for (; j + 8 <= k; j += 8) {
+      __m256 v = _mm256_loadu_ps(r + j);
+      vmn = _mm256_min_ps(v, vmn);
+      vmx = _mm256_max_ps(v, vmx);
+    }
+    float a[8], b[8], mn = 0.0f, mx = 0.0f;
+    _mm256_storeu_ps(a, vmn);
+    _mm256_storeu_ps(b, vmx);
+    for (size_t t = 0; t < 8; t++) {
+      mn = a[t] < mn ? a[t] : mn;
+      mx = b[t] > mx ? b[t] : mx;
+    }
+    for (; j < k; j++) {
+      float v = r[j];
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+    float mul;
+    int32_t zi;
+    qd8_params(mn, mx, &mul, &scale[i], &zp[i]);
+    zi = zp[i];
+    __m256 vm = _mm256_set1_ps(mul);
+    __m256 lo = _mm256_set1_ps((float)(-128 - zi));
+    __m256 hi = _mm256_set1_ps((float)(127 - zi));
+    __m256i vz = _mm256_set1_epi32(zi);
+    int8_t *o = q + i * k;
+    for (j = 0; j < kf; j += 32) {
+      __m256i w[4];
+      for (size_t u = 0; u < 4; u++) {
+        __m256 f = _mm256_mul_ps(_mm256_loadu_ps(r + j + 8 * u), vm);
+        f = _mm256_andnot_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q), f);
+        f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+        w[u] = _mm256_add_epi32(_mm256_cvtps_epi32(f), vz);
+      }
+      __m256i h = _mm256_packs_epi16(_mm256_packs_epi32(w[0], w[1]),
+                                     _mm256_packs_epi32(w[2], w[3]));
+      h = _mm256_permutevar8x32_epi32(h, perm);
+      _mm256_storeu_si256((__m256i *)(o + j), h);
+      if (sums) {
+        __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(h, flip),
+                                      _mm256_setzero_si256());
+        __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad),
+                                   _mm256_extracti128_si256(sad, 1));
+        s2 = _mm_add_epi64(s2, _mm_unpackhi_epi64(s2, s2));
+        sums[i * nc + j / 32] = (int32_t)_mm_cvtsi128_si32(s2) - 32 * 128;
+      }
+    }
+    int32_t st = 0;
+    for (; j < k; j++) {
+      o[j] = qd8_one(r[j], mul, zi);
+      st += o[j];
+    }
+    if (sums && kf < k) sums[i * nc + kf / 32] = st;
+  }
+}
+#endif
+
+void et_xnn_quantize_qd8(const float *x, size_t m, size_t k, int8_t *q,
+                         float *scale, int32_t *zp, int32_t *sums) {
+#ifdef XQ_X86
+  if (et_xnn_qgemm_path() == 1) {
+    qd8_rows_avx2(x, m, k, q, scale, zp, sums);
+    return;
+  }
+#endif
+  qd8_rows_c(x, m, k, q, scale, zp, sums);
 }
 
 /* ---- s8 GEMM ------------------------------------------------------------ */

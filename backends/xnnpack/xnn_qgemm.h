@@ -98,9 +98,11 @@ void et_xnn_qgemm_d4_par(et_parallel *par, size_t m, size_t n, size_t k,
                          float *c, size_t ldc);
 
 /* Per-row dynamic quantization to int8 as XNNPACK's qd8 convert does
- * (asymmetric, range widened to hold 0, zero point nudged to an integer). */
+ * (asymmetric, range widened to hold 0, zero point nudged to an integer);
+ * sums (NULL or m * et_xnn_qd8_nchunks(k)): the rows' chunk sums, as
+ * et_xnn_qd8_chunk_sums gives. The AVX2 and plain paths give the same bits. */
 void et_xnn_quantize_qd8(const float *x, size_t m, size_t k, int8_t *q,
-                         float *scale, int32_t *zp);
+                         float *scale, int32_t *zp, int32_t *sums);
 
 /* 0: plain C, 1: AVX2 (x86). Force: -1 automatic, 0 C, 1 AVX2 (if the CPU
  * has it). */

@@ -276,7 +276,7 @@ static void test_quantize_qd8(void **state) {
     x[2 * k + j] = -0.5f - 0.01f * (float)j;   /* all negative */
   }
   x[3 * k + 4] = 0.0f;
-  et_xnn_quantize_qd8(x, m, k, q, sc, zp);
+  et_xnn_quantize_qd8(x, m, k, q, sc, zp, NULL);
   assert_int_equal(zp[0], 0);
   assert_int_equal(zp[1], -128);
   assert_int_equal(zp[2], 127);
@@ -294,12 +294,55 @@ static void test_quantize_qd8(void **state) {
   free(x), free(q);
 }
 
+/* Every path gives the plain path's bits and chunk sums, over row lengths
+ * around the vector and chunk widths, with NaN, infinities, ties and
+ * signed zeros in the rows. */
+static void test_quantize_qd8_paths(void **state) {
+  (void)state;
+  int ps[2], np = paths(ps);
+  const size_t ks[] = {1, 7, 8, 31, 32, 33, 64, 100, 257};
+  for (size_t x_ = 0; x_ < 9; x_++) {
+    size_t k = ks[x_], m = 7, nc = et_xnn_qd8_nchunks(k);
+    unsigned s = (unsigned)(k * 11 + 3);
+    float *x = malloc(sizeof(float) * m * k);
+    for (size_t i = 0; i < m * k; i++)
+      x[i] = (float)((int)(rnd(&s) % 2001) - 1000) * 0.0037f;
+    x[1 * k + k / 2] = NAN;
+    x[2 * k + k - 1] = INFINITY;
+    x[3 * k] = -0.0f;
+    for (size_t j = 0; j < k; j++) x[4 * k + j] = (float)j - 0.5f * (float)k;
+    for (size_t j = 0; j < k; j++) x[5 * k + j] = j % 2 ? -0.0f : 0.0f;
+    int8_t *q[2];
+    float sc[2][7];
+    int32_t zp[2][7], *sm[2];
+    for (int p = 0; p < np; p++) {
+      q[p] = malloc(m * k);
+      sm[p] = malloc(sizeof(int32_t) * m * nc);
+      et_xnn_qgemm_force_path(ps[p]);
+      et_xnn_quantize_qd8(x, m, k, q[p], sc[p], zp[p], sm[p]);
+      et_xnn_qgemm_force_path(-1);
+      int32_t *ref = malloc(sizeof(int32_t) * m * nc);
+      et_xnn_qd8_chunk_sums(q[p], m, k, k, ref);
+      if (memcmp(ref, sm[p], sizeof(int32_t) * m * nc))
+        fail_msg("qd8 k=%zu path=%d: chunk sums differ", k, ps[p]);
+      free(ref);
+    }
+    for (int p = 1; p < np; p++)
+      if (memcmp(q[0], q[p], m * k) || memcmp(sc[0], sc[p], sizeof sc[0]) ||
+          memcmp(zp[0], zp[p], sizeof zp[0]))
+        fail_msg("qd8 k=%zu: path %d differs from path %d", k, ps[p], ps[0]);
+    for (int p = 0; p < np; p++) free(q[p]), free(sm[p]);
+    free(x);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_s8_gemm),
       cmocka_unit_test(test_s8_gemm_bounds),
       cmocka_unit_test(test_d4_gemm),
       cmocka_unit_test(test_quantize_qd8),
+      cmocka_unit_test(test_quantize_qd8_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
