@@ -1146,6 +1146,36 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
   return ET_OK;
 }
 
+/* Whether node i's output goes only to the int8 clamp right after it, in
+ * the same quantization, so that the untraced loop may run node i with the
+ * clamp's bounds and output and skip the clamp (XNNPACK fuses these too).
+ * The integer bounds of the two clamps in a row and of the intersection are
+ * the same when the intervals meet; quantized producers only, whose every
+ * kernel clamps through the output range. */
+static bool clamp_fuses(const xnn_graph *g, uint32_t i) {
+  const xnn_node *n = &g->nodes[i], *c = &g->nodes[i + 1];
+  if (c->type != XN_CLAMP || c->n_in != 1 || c->in[0] != n->out) return false;
+  switch (n->type) {
+    case XN_CONV2D: case XN_DW_CONV2D: case XN_FULLY_CONNECTED: case XN_ADD:
+    case XN_MULTIPLY: break;
+    default: return false;
+  }
+  const xnn_val *v = &g->vals[n->out], *o = &g->vals[c->out];
+  if (v->kind != VK_INTERNAL || !et_xnn_is_quant_node(g, n) ||
+      (v->dt != XDT_QINT8 && v->dt != XDT_QUINT8) || v->qkind != XQ_TENSOR ||
+      o->dt != v->dt || o->qkind != XQ_TENSOR || o->qs != v->qs ||
+      o->qz != v->qz)
+    return false;
+  float lo = n->lo > c->lo ? n->lo : c->lo, hi = n->hi < c->hi ? n->hi : c->hi;
+  if (!(lo <= hi)) return false;
+  for (uint32_t k = 0; k < g->n_nodes; k++) {
+    if (k == i + 1) continue;
+    for (unsigned j = 0; j < g->nodes[k].n_in; j++)
+      if (g->nodes[k].in[j] == n->out) return false;
+  }
+  return true;
+}
+
 /*
  * Walk the graph. Counting (b->base == NULL, ctx may be NULL): only sizes.
  * Filling: `vals` and `nodes` point into b; everything is verified.
@@ -1309,6 +1339,9 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
     if (vals[v].kind == VK_OUTPUT && !vals[v].written)
       return bad(d, "XnnpackBackend: output value %u (external id %u) is "
                     "never written", v, vals[v].ext);
+  if (fill)
+    for (uint32_t i = 0; i < g->n_nodes; i++)
+      nodes[i].fuse_clamp = i + 1 < g->n_nodes && clamp_fuses(g, i);
   *out = h;
   return ET_OK;
 }
@@ -1479,7 +1512,19 @@ static et_status xnn_execute(et_backend_ctx *ctx, void *hv, et_value **args,
   g->par = ctx->parallel;
   if (ctx->tracer) return run_traced(h, ctx->tracer, d);
   for (uint32_t i = 0; i < g->n_nodes; i++) {
-    et_status st = et_xnn_run(g, &g->nodes[i], d);
+    const xnn_node *n = &g->nodes[i];
+    et_status st;
+    if (n->fuse_clamp) { /* node i into the clamp's output and bounds */
+      const xnn_node *c = &g->nodes[i + 1];
+      xnn_node f = *n;
+      f.out = c->out;
+      f.lo = n->lo > c->lo ? n->lo : c->lo;
+      f.hi = n->hi < c->hi ? n->hi : c->hi;
+      st = et_xnn_run(g, &f, d);
+      i++;
+    } else {
+      st = et_xnn_run(g, n, d);
+    }
     if (st) return st;
   }
   return ET_OK;

@@ -105,6 +105,7 @@ typedef struct xnn_node {
   uint32_t in[5];
   uint32_t out;
   uint32_t flags;
+  uint8_t fuse_clamp; /* the next node is a clamp the untraced loop folds in */
   float lo, hi; /* output clamp */
   union {
     xnn_conv conv; /* conv, depthwise, deconv; pooling uses pt..dw */

@@ -76,8 +76,11 @@ et_status et_xnn_qcheck(const xnn_graph *g, const xnn_node *n, uint32_t i,
       return unsupported(d, i, n->type, "add / multiply need qint8 inputs "
                                         "and output");
     }
+    case XN_CLAMP: /* a change of quantization requantizes */
+      if (is_q8(a) && is_q8(o)) return ET_OK;
+      return unsupported(d, i, n->type, "int8 input and output needed");
     case XN_MAX_POOL: case XN_TRANSPOSE: case XN_RESHAPE: case XN_SLICE:
-    case XN_CONSTANT_PAD: case XN_COPY: case XN_CLAMP:
+    case XN_CONSTANT_PAD: case XN_COPY:
       if (is_q8(a) && same_q(a, o)) return ET_OK;
       return unsupported(d, i, n->type, "input and output must share one "
                                         "int8 quantization");
@@ -502,6 +505,12 @@ et_status et_xnn_qrun(const xnn_graph *g, const xnn_node *n, et_diag *d) {
     case XN_CLAMP: {
       int32_t lo, hi;
       qrange(n, o, &lo, &hi);
+      if (!same_q(a, o)) { /* requantized: (x - za) * sa / so, clamped */
+        float m = a->qs / o->qs;
+        for (size_t i = 0; i < cnt; i++)
+          st8(o, i, requant((float)(ld8(a, i) - a->qz) * m, o->qz, lo, hi));
+        break;
+      }
       /* One loop per byte type (vectorizable), as ld8/st8 would do it. */
       if (a->dt == XDT_QUINT8 && o->dt == XDT_QUINT8) {
         const uint8_t *x = (const uint8_t *)a->data;

@@ -35,6 +35,7 @@ from torch import nn
 import edgetorch
 import edgetorch.runtime as rt
 import quantized_corpus as qc
+import xnnpack_quant_corpus as xq
 from edgetorch.quantize import (EdgeQuantizer, NotExportableError, QuantConfig, QuantizeError,
                                 UnknownConfigError)
 from quantized_corpus import assert_agree, upstream_isolated
@@ -73,7 +74,9 @@ def _zoo_inputs(seed: int):
 def _models() -> Dict[str, Tuple[Callable[[], nn.Module], Callable[[int], Tuple[Any, ...]]]]:
     m = {name: (fac, inp) for name, (fac, inp, _mode, _i8) in qc._models().items()
          if name in ("cnn_static", "block_static")}
-    return {"cnn": m["cnn_static"], "block": m["block_static"], "zoo": (Zoo, _zoo_inputs)}
+    invres = xq._models()["invres_static"][:2]  # MobileNetV2's in-place ReLU6s
+    return {"cnn": m["cnn_static"], "block": m["block_static"], "invres": invres,
+            "zoo": (Zoo, _zoo_inputs)}
 
 
 MODELS = _models()
@@ -276,7 +279,7 @@ def test_upstream_quantized_graph_taken_as_is():
 # ---------------------------------------------------------------------------
 # XNNPACK: our partitioner's quantized lowering, and upstream's lowering of our graphs
 
-XNN = [("cnn", "int8_static"), ("block", "int8_dynamic")]
+XNN = [("cnn", "int8_static"), ("block", "int8_dynamic"), ("invres", "int8_static")]
 
 
 def _xnn_quantized_values(buf: bytes) -> Counter:
@@ -328,6 +331,9 @@ def test_our_partitioner_lowers_quantized_graph(name, config):
     if name == "cnn":   # integer from the input's Convert to the output's
         nodes = _xnn_node_kinds(buf)
         assert nodes["XNNConvert"] == 2 and nodes["XNNMaxPooling2d"] == 1, nodes
+    if name == "invres":  # the ReLU6s run on int8 (folded or requantizing clamps)
+        nodes = _xnn_node_kinds(buf)
+        assert nodes["XNNConvert"] == 2 and nodes["XNNConv2d"] == 4, nodes
     args = MODELS[name][1](7)
     with torch.no_grad():
         eager_q = [ours(name, config)(*args).numpy()]

@@ -4,6 +4,8 @@ backend's quantized path (tests/python/test_xnnpack_quantized.py).
     cnn_static     PT2E static int8 (XNNPACKQuantizer, per-channel weights):
                    conv, depthwise, residual add, max/avg pooling, cat, linear
     ops_static     the same: multiply, pad, slice, hardtanh, permute, cat
+    invres_static  the same: MobileNetV2's inverted residual (ReLU6 after
+                   each convolution; int8 clamps the runtime folds in)
     block_static   the same on a transformer block (int8 delegate inputs
                    and outputs between partitions)
     linear_static_per_tensor  per-tensor int8 weights
@@ -113,6 +115,30 @@ def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]
             h = F.hardtanh(s, -0.5, 0.5)
             return torch.cat([s, h], dim=1), F.max_pool2d(h, 2, ceil_mode=False).permute(0, 2, 3, 1)
 
+    class InvRes(nn.Module):
+        """MobileNetV2's inverted residual: convolutions each followed by an
+        in-place ReLU6, which the quantizer gives the convolution's own
+        parameters (negative values included) and upstream lowers to int8
+        clamps right after them: the runtime folds those into the
+        convolution. The last ReLU6 gets parameters of its own (a
+        requantizing clamp), and its input is also read by the add, so it
+        must run as its own node."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.stem = nn.Conv2d(3, 16, 3, stride=2, padding=1)
+            self.exp = nn.Conv2d(16, 48, 1)
+            self.dw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
+            self.prj = nn.Conv2d(48, 16, 1)
+            self.tail = nn.Conv2d(16, 16, 1)
+            self.act = nn.ReLU6(inplace=True)
+
+        def forward(self, x):
+            y = self.act(self.stem(x))
+            y = y + self.prj(self.act(self.dw(self.act(self.exp(y)))))
+            t = self.tail(y)
+            return F.relu6(t) + t
+
     class Linear(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -131,6 +157,7 @@ def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]
         "cnn_static": (ConvNet, gen(2, 3, 16, 16), "static"),
         "linear_static_per_tensor": (Linear, gen(3, 40), "static_pt"),
         "ops_static": (Ops, gen(2, 4, 9, 9), "static"),
+        "invres_static": (InvRes, gen(1, 3, 18, 18), "static"),
         # Only for HOSTILE: upstream lowers the pad of the dequantized
         # product to a StaticConstantPad from fp32 to qint8, which its own
         # runtime refuses (xnn_status_invalid_parameter).

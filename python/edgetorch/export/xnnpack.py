@@ -479,6 +479,17 @@ def _clamp_check(n, p):
 _FUSES_CLAMP = (X.XNNFullyConnected, X.XNNConv2d, X.XNNDepthwiseConv2d, X.XNNConvTranspose2d)
 
 
+def _keeps_int8(src, n) -> bool:
+    """On int8 (a dequantize read as its int8 source, _qpass_lower): the
+    source value has no other reader and the clamp writes it in the same
+    parameters, so a producer may take the clamp as its output range."""
+    if Q_PT is None or src.target != DQ_PT:
+        return True
+    users = list(n.users)
+    return (len(src.args[0].users) == 1 and len(users) == 1 and users[0].target == Q_PT
+            and _pt_params(users[0]) == _pt_params(src))
+
+
 def _clamp_lower(L: _Lowering, n):
     lo, hi = _clamp_bounds(n)
     src = n.args[0]
@@ -487,7 +498,8 @@ def _clamp_lower(L: _Lowering, n):
     prod = L.producer.get(x)
     if (src in L.inside and len(src.users) == 1 and src not in L.sub.outputs
             and prod is not None and isinstance(prod.xnode_union, _FUSES_CLAMP)
-            and prod.output_min_max is None and len(L.ids[src]) == 1):
+            and prod.output_min_max is None and len(L.ids[src]) == 1
+            and _keeps_int8(src, n)):
         prod.output_min_max = X.OutputMinMax(output_min=lo, output_max=hi)
         L.alias(n, src)
         return
@@ -1327,9 +1339,13 @@ def _fold_plans(L: _Lowering) -> Dict[torch.fx.Node, _Fold]:
     return plans
 
 
-# ops that move int8 values without changing their parameters: run on qint8
+# ops that move int8 values without changing their parameters, and clamps
+# (which may requantize): run on qint8 (a clamp right after a convolution or
+# fully connected, in the same parameters, folds into its output range, as
+# in float)
+_QCLAMP = {aten.relu.default, aten.hardtanh.default, aten.clamp.default}
 _QPASS = {aten.max_pool2d_with_indices.default, aten.max_pool2d.default, aten.view.default,
-          aten._unsafe_view.default, aten.reshape.default, aten.view_copy.default}
+          aten._unsafe_view.default, aten.reshape.default, aten.view_copy.default} | _QCLAMP
 
 
 def _pass_plan(L: _Lowering, n) -> Optional[_Fold]:
@@ -1344,7 +1360,7 @@ def _pass_plan(L: _Lowering, n) -> Optional[_Fold]:
             return None
         res, skipped = gets[0], [gets[0]]
     out = _static_out(L, res, False)
-    if out is None or _pt_params(out[0]) != _pt_params(dq):
+    if out is None or (_pt_params(out[0]) != _pt_params(dq) and n.target not in _QCLAMP):
         return None
     plan = _Fold(_qpass_lower, [dq], out[0], None, skipped)
     plan.result = res
@@ -1364,7 +1380,7 @@ def _qpass_lower(L: _Lowering, n, plan: _Fold):
             L.ids[dq] = saved
     for vid in list(L.ids[n].values()):
         if L.g.values[vid].datatype == X.XNNDatatype.fp32:
-            L.g.quantize(vid, *_qtype(_pt_params(dq)))
+            L.g.quantize(vid, *_qtype(_pt_params(plan.out_q)))
     if plan.result is not n:
         L.alias(plan.result, n)
     L.alias(plan.out_q, n)
