@@ -86,9 +86,11 @@ class ReadOldWriteReadNew(nn.Module):
 
     def forward(self, x, pos):
         p = _pos(pos)
-        old = self.a(self.cache.view(C, 8) * 0.5)
+        # the cache itself is the delegated operators' input (a view of it
+        # would be a portable copy taken in place)
+        old = self.a((self.cache * 0.5).view(C, 8))
         torch.ops.llama.update_cache(torch.relu(x).view(1, T, 1, 8), self.cache, p)
-        new = self.b(self.cache.view(C, 8) + 1.0)
+        new = self.b((self.cache + 1.0).view(C, 8))
         return old * new
 
 
@@ -220,6 +222,70 @@ def test_two_writes_keep_their_order() -> None:
 def test_aten_in_place_buffer_updates() -> None:
     edge, pte = _check(InPlaceAten(), upstream=False)
     assert _instructions(pte).count("DelegateCall") >= 1
+
+
+# ---------------------------------------------------------------------------
+# the rules on hand-made graphs
+
+
+def _graph(body) -> torch.fx.Graph:
+    g = torch.fx.Graph()
+    a, b, x = g.placeholder("a"), g.placeholder("b"), g.placeholder("x")
+    body(g, a, b, x)
+    return g
+
+
+def _named(g: torch.fx.Graph):
+    return {n.name: n for n in g.nodes}
+
+
+def test_a_view_of_storage_written_later_stays_out_of_delegates() -> None:
+    aten, llama = torch.ops.aten, torch.ops.llama
+
+    def body(g, a, b, x):
+        early = g.call_function(aten.view.default, (a, [C, 8]))
+        g.call_function(aten.mul.Scalar, (early, 2.0))
+        g.call_function(llama.update_cache.default, (x, a, 0))
+        late = g.call_function(aten.view.default, (a, [C, 8]))
+        g.call_function(aten.view.default, (b, [C, 8]))      # b is never written
+        g.output((late,))
+
+    g = _graph(body)
+    n = _named(g)
+    fx = partition.side_effects(g)
+    # a delegate would turn `view` into a copy taken before the write, while
+    # its readers may run after it; views after the last write are fine
+    assert set(fx.barred) == {n["view_default"], n["update_cache_default"]}, fx.barred
+    assert fx.after[n["update_cache_default"]] == {n["view_default"], n["mul_scalar"]}
+    assert fx.after[n["view_default_1"]] == {n["update_cache_default"]}
+    assert n["view_default_2"] not in fx.after
+
+
+def test_effectful_operators_are_ordered_with_the_writes() -> None:
+    aten, llama = torch.ops.aten, torch.ops.llama
+
+    def body(g, a, b, x):
+        g.call_function(llama.update_cache.default, (x, a, 0))
+        ok = g.call_function(aten.ones.default, ([],))
+        g.call_function(aten._assert_async.msg, (ok, "checked"))
+        g.call_function(llama.update_cache.default, (x, b, 0))
+        g.call_function(aten.relu.default, (x,))
+        g.output(())
+
+    g = _graph(body)
+    n = _named(g)
+    fx = partition.side_effects(g)
+    check, w0, w1 = n["_assert_async_msg"], n["update_cache_default"], n["update_cache_default_1"]
+    assert fx.after[check] == {w0} and fx.after[w1] == {check}
+    assert check in fx.barred and n["relu_default"] not in fx.barred and n["relu_default"] not in fx.after
+
+
+def test_graph_without_side_effects_has_no_implicit_edges() -> None:
+    def body(g, a, b, x):
+        g.output((g.call_function(torch.ops.aten.add.Tensor, (a, x)),))
+
+    fx = partition.side_effects(_graph(body))
+    assert not fx.after and not fx.barred
 
 
 # ---------------------------------------------------------------------------
