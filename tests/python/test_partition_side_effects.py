@@ -382,3 +382,43 @@ def test_llama_kv_cache_delegated_runs_on_upstream(llama) -> None:
     hf, edge, pte = llama
     m = Runtime.get().load_program(pte.buffer).load_method("forward")
     _compare(lambda t, p: m.execute([t, torch.tensor([p])])[0].numpy(), hf)
+
+
+def test_llama_8da4w_linears_under_one_partitioner(llama) -> None:
+    # the 8da4w linears of every layer offered to one partitioner: the k/v
+    # projections (which feed the cache updates only) may not join a
+    # delegate placed after the attention that reads the cache
+    pytest.importorskip("torchao")
+    from torchao.quantization import quantize_
+
+    from edgetorch import runtime
+    from edgetorch.export.config import ExportConfig
+    from edgetorch.llm.export import as_decoder, config_8da4w, metadata, quantize_8da4w
+    from edgetorch.quantize.op8da4w import QUALNAME
+
+    hf = llama[0]
+    dec = quantize_8da4w(as_decoder(hf, max_context_len=MAX_CONTEXT_LEN, custom_sdpa=True),
+                         32, copy_first=True)
+    example = (torch.zeros(1, 2, dtype=torch.int64), torch.zeros(1, dtype=torch.int64))
+    with torch.no_grad():
+        ep = torch.export.export(
+            dec, example, strict=False, prefer_deferred_runtime_asserts_over_guards=True,
+            dynamic_shapes=({1: torch.export.Dim("seq_len", max=MAX_SEQ_LEN)}, None))
+    cfg = ExportConfig(init_mutable_buffers=False)
+    edge = edgetorch.to_edge(ep, constant_methods=metadata(dec, MAX_SEQ_LEN), config=cfg)
+    edge.to_backend(edgetorch.XnnpackPartitioner(ops=[QUALNAME]))
+    # one delegate per activation the linears read: q/k/v, o, gate/up, down
+    # per layer, and the output projection
+    assert [len(d.ops) for d in edge.delegates["forward"]] == [3, 1, 2, 1] * 2 + [1]
+    m = runtime.load_program(edge.to_executorch(cfg).buffer).load_method("forward")
+    ref = copy.deepcopy(hf)
+    quantize_(ref, config_8da4w(32),
+              filter_fn=lambda mod, fqn: isinstance(mod, nn.Linear) and mod.in_features % 32 == 0)
+    prompt = _prompt()
+    want, wlog = _eager_greedy(ref.eval(), prompt)
+    got, glog = _greedy(lambda t, p: np.asarray(m.execute([t.numpy(), np.array([p])])[0]),
+                        prompt)
+    assert got == want
+    for i, (a, b) in enumerate(zip(glog, wlog)):
+        np.testing.assert_allclose(np.asarray(a).reshape(-1), b, rtol=0, atol=1e-4,
+                                   err_msg=f"call {i}")
