@@ -76,11 +76,11 @@ et_status et_qa_qrange(et_kernel_ctx *ctx, const et_value *qmin, const et_value 
   ET_K_TRY(scalar_arg(ctx, qmin, "quant_min", (double)lo, out_min));
   ET_K_TRY(scalar_arg(ctx, qmax, "quant_max", (double)hi, out_max));
   if (*out_min < (double)lo)
-    return ET_K_FAIL(ctx, "quant_min %.17g is below the lowest %s value %lld", *out_min,
-                     et_dtype_name(dtype), (long long)lo);
+    return ET_K_FAIL(ctx, "quant_min %lld is below the lowest %s value %lld",
+                     (long long)et_f64_to_i64(*out_min), et_dtype_name(dtype), (long long)lo);
   if (*out_max > (double)hi)
-    return ET_K_FAIL(ctx, "quant_max %.17g is above the highest %s value %lld", *out_max,
-                     et_dtype_name(dtype), (long long)hi);
+    return ET_K_FAIL(ctx, "quant_max %lld is above the highest %s value %lld",
+                     (long long)et_f64_to_i64(*out_max), et_dtype_name(dtype), (long long)hi);
   return ET_OK;
 }
 

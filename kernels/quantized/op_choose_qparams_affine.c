@@ -117,11 +117,14 @@ et_status et_q_choose_qparams_affine_out(et_kernel_ctx *ctx, et_value **args) {
     mapping = SYM_NO_CLIP;
   else if (str_is(args[1], "ASYMMETRIC"))
     mapping = ASYM;
-  else
-    return ET_K_FAIL(ctx, "mapping_type: \"%.*s\" is not SYMMETRIC, "
-                          "SYMMETRIC_NO_CLIPPING_ERR or ASYMMETRIC",
-                     (int)(args[1]->u.str.len > 40 ? 40 : args[1]->u.str.len),
-                     args[1]->u.str.ptr);
+  else {
+    char name[41];
+    const size_t n = args[1]->u.str.len < 40 ? args[1]->u.str.len : 40;
+    memcpy(name, args[1]->u.str.ptr, n);
+    name[n] = 0;
+    return ET_K_FAIL(ctx, "mapping_type: \"%s\" is not SYMMETRIC, SYMMETRIC_NO_CLIPPING_ERR "
+                          "or ASYMMETRIC", name);
+  }
   ET_K_TRY(et_qa_target_dtype(ctx, args[3], "target_dtype", &target, &lo_b, &hi_b));
   ET_K_TRY(et_qa_qrange(ctx, args[4], args[5], target, &qmin, &qmax));
   double eps = smallest_normal(it);
@@ -152,6 +155,22 @@ et_status et_q_choose_qparams_affine_out(et_kernel_ctx *ctx, et_value **args) {
                      et_dtype_name(z_out->dtype), et_dtype_name(zdt));
   ET_K_TRY(et_qa_blocks_init(ctx, in, args[2], &b));
   const bool keepdim = args[9]->u.b;
+  bool any_reduced = false;
+  for (uint32_t d = 0; d < b.rank; d++) any_reduced = any_reduced || b.reduced[d];
+  if (!any_reduced) {
+    /* torchao reduces over an empty dim list: torch.amin(dim=[]) reduces
+     * over every dim, giving one block (and keepdim's reshape to the input's
+     * sizes fails unless there is one element) */
+    if (keepdim && b.numel != 1)
+      return ET_K_FAIL(ctx, "keepdim: block_size reduces no dim (torchao's reference then "
+                            "takes one block over the input and cannot keep its dims)");
+    for (uint32_t d = 0; d < b.rank; d++) {
+      b.blen[d] = b.sizes[d];
+      b.groups[d] = 1;
+      b.reduced[d] = true;
+    }
+    b.nblocks = 1;
+  }
   int64_t shape[ET_MAX_RANK];
   uint32_t orank = 0;
   for (uint32_t d = 0; d < b.rank; d++) {
