@@ -197,6 +197,15 @@ def _cases() -> List[Case]:  # noqa: C901 - one table of every case
                      lambda sdt=sdt: [rint(3, 8, lo=-128, hi=127, dtype=torch.int8, seed=27),
                                       scales((3, 8), (1, 4), 28, sdt, 0.01, 0.3),
                                       rint(3, 2, lo=-9, hi=9, dtype=torch.int32, seed=29)], [DQ]))
+    # differences the 16-bit output dtype rounds (q - z not exact in it)
+    add(Case("dq_uint8_bf16_rounded_difference", lambda q, s, z: ta.dequantize_affine(
+                 q, [1, 4], s, z, torch.uint8, output_dtype=torch.bfloat16),
+             lambda: [torch.tensor([[255, 254, 253, 1], [255, 250, 129, 0]], dtype=torch.uint8),
+                      torch.tensor([[0.3], [0.7]]), torch.tensor([[-2], [-9]], dtype=torch.int32)], [DQ]))
+    add(Case("dq_int16_half_rounded", lambda q, s, z: ta.dequantize_affine(
+                 q, [6], s, z, torch.int16, output_dtype=torch.float16),
+             lambda: [torch.tensor([2049, 2051, 4097, -2049, 1000, 0], dtype=torch.int16),
+                      torch.tensor([0.37]), torch.tensor([-3], dtype=torch.int32)], [DQ]))
     add(Case("dq_f32_out_bf16_scale", lambda q, s, z: ta.dequantize_affine(q, [2, 3], s, z, torch.int8, -8, 7),
              lambda: [rint(4, 6, lo=-8, hi=7, dtype=torch.int8, seed=30), scales((4, 6), (2, 3), 31, torch.bfloat16),
                       torch.zeros(2, 2, dtype=torch.int8)], [DQ]))
