@@ -27,6 +27,7 @@ against torchao's own reference, the eager ops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, List, Sequence
 
 import numpy as np
@@ -511,3 +512,51 @@ def test_selective_build_keeps_the_affine_kernels(tmp_path) -> None:
     assert sel.missing == {}
     q = selective.parse_ops_def((tmp_path / "sel" / "quantized_ops.def").read_text())
     assert set(q) == {Q, DQ, CQ}
+
+
+# ---------------------------------------------------------------------------
+# Damaged programs under ASan + UBSan (test_mutation.py's tool)
+
+
+def _upstream_8da4w_file(tmp_path) -> Path:
+    from executorch.exir import to_edge_transform_and_lower
+
+    _register_upstream_out_variants()
+    m = _torchao_model("8da4w_g32")
+    buf = to_edge_transform_and_lower(torch.export.export(m, (rnd(5, 64, seed=46),))).to_executorch().buffer
+    path = tmp_path / "affine_8da4w.pte"
+    path.write_bytes(buf)
+    return path
+
+
+def test_mutation(tmp_path) -> None:
+    """Thousands of damaged copies of upstream's 8da4w program (all three
+    affine kernels): refused or run, zero sanitizer reports."""
+    from test_mutation import COUNT, SEED, SUMMARY, run_mutate
+
+    count = max(COUNT // 4, 1)
+    proc = run_mutate(["--count", count, "--seed", SEED, _upstream_8da4w_file(tmp_path)])
+    report = f"exit {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-4000:]}\n--- stderr (tail)\n{proc.stderr[-8000:]}"
+    assert proc.returncode == 0, report
+    assert "original executed ok" in proc.stdout, report
+    m = SUMMARY.search(proc.stdout)
+    assert m and int(m.group(2)) == 0 and int(m.group(1)) == count + 1, report
+
+
+def test_argument_extremes(tmp_path) -> None:
+    """Every Int and Double argument of the program (block sizes, quant
+    ranges, dtypes, eps ...) set to extreme values one at a time: refused
+    with a message or run, never a sanitizer report."""
+    from test_mutation import SUMMARY, _extreme_variants, run_mutate
+
+    files = []
+    for label, data in _extreme_variants(_upstream_8da4w_file(tmp_path).read_bytes()):
+        p = tmp_path / f"{label}.pte"
+        p.write_bytes(data)
+        files.append(p)
+    assert len(files) > 20, len(files)
+    proc = run_mutate(["--count", 0, "--any-outcome", "--timeout", 60] + files, timeout=1800)
+    report = f"exit {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-8000:]}"
+    assert proc.returncode == 0, report
+    m = SUMMARY.search(proc.stdout)
+    assert m and int(m.group(2)) == 0 and int(m.group(1)) == len(files), report
