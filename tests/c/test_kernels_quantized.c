@@ -11,18 +11,19 @@
 #include <edgetorch/module.h>
 
 #define QD "quantized_decomposed::"
+#define TA "torchao::"
 
 static void test_table(void **state) {
   (void)state;
   const et_kernel_table *t = &et_quantized_kernels;
-  assert_int_equal(t->count, 19);
+  assert_int_equal(t->count, 22);
   for (size_t i = 0; i < t->count; i++) {
     const et_kernel *k = &t->kernels[i];
     assert_non_null(k->fn);
     if (i && strcmp(t->kernels[i - 1].name, k->name) >= 0)
       fail_msg("not sorted: %s before %s", t->kernels[i - 1].name, k->name);
     assert_ptr_equal(et_kernel_table_find(t, k->name), k);
-    assert_int_equal(strncmp(k->name, QD, strlen(QD)), 0);
+    assert_true(strncmp(k->name, QD, strlen(QD)) == 0 || strncmp(k->name, TA, strlen(TA)) == 0);
     /* no quantized operator shadows a portable one */
     assert_null(et_kernel_table_find(&et_portable_kernels, k->name));
   }
@@ -32,6 +33,9 @@ static void test_table(void **state) {
   k = et_kernel_table_find(t, QD "choose_qparams.Tensor_out");
   assert_non_null(k);
   assert_string_equal(k->sig, "TIIDIWWV");
+  k = et_kernel_table_find(t, TA "choose_qparams_affine.out");
+  assert_non_null(k);
+  assert_string_equal(k->sig, "tZLIssdiiBWWV");
 }
 
 static void test_quantize_per_tensor_values(void **state) {
@@ -255,6 +259,121 @@ static void test_named_errors(void **state) {
   KT_FAIL(E, "a: dtype Float is not a quantized dtype", qa, VT(f), VD(1), VI(0), VI(-128), VI(127), VT(f), VD(1), VI(0), VI(-128), VI(127), VD(1), VI(0), VI(-128), VI(127), VT(fo), VT(fo));
 }
 
+/* torchao's affine ops: block geometry, ties, zero points at the bounds,
+ * NaN, saturation, the three mappings, shapes with and without keepdim. */
+static void test_affine_values(void **state) {
+  (void)state;
+  /* [2, 4] in blocks [1, 2]: four blocks of two */
+  et_tensor *x = kt_vals(kt_t(ET_FLOAT, 2, 2, 4), 0.5, 1.5, 2.5, -0.5, 1000, -1000, NAN, 3.0);
+  et_tensor *s = kt_vals(kt_t(ET_FLOAT, 2, 2, 2), 1, 1, 0.5, 2);
+  et_tensor *z = kt_vals(kt_t(ET_INT, 2, 2, 2), 0, 3, -128, 127);
+  et_tensor *q = kt_t(ET_CHAR, 2, 2, 4);
+  KT_OK(TA "quantize_affine.out", VT(x), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_EXPECT(q, 0, 2, 5, 3, 127, -128, 0, 127);
+  /* a narrower range (int4 in int8) clamps there */
+  KT_OK(TA "quantize_affine.out", VT(x), VL(1, 2), VT(s), VT(kt_t(ET_INT, 2, 2, 2)), VI(ET_CHAR), VI(-8), VI(7), VT(q), VT(q));
+  KT_EXPECT(q, 0, 2, 2, 0, 7, -8, 0, 2);
+  /* per tensor (block = shape), uint8 */
+  et_tensor *u = kt_t(ET_BYTE, 2, 2, 4);
+  KT_OK(TA "quantize_affine.out", VT(x), VL(2, 4), VT(kt_vals(kt_t(ET_FLOAT, 1, 1), 0.5)),
+        VT(kt_vals(kt_t(ET_LONG, 1, 1), 255)), VI(ET_BYTE), VN(), VN(), VT(u), VT(u));
+  KT_EXPECT(u, 255, 255, 255, 254, 255, 0, 0, 255);
+  /* dequantize per block of dim 0 ([2, 1]: three blocks along dim 1) */
+  et_tensor *dq = kt_vals(kt_t(ET_CHAR, 2, 2, 3), -128, 0, 127, 1, 2, 3);
+  et_tensor *ds = kt_vals(kt_t(ET_FLOAT, 1, 3), 0.5, 1, 2);
+  et_tensor *o = kt_t(ET_FLOAT, 2, 2, 3), *h = kt_t(ET_HALF, 2, 2, 3);
+  KT_OK(TA "dequantize_affine.out", VT(dq), VL(2, 1), VT(ds), VN(), VI(ET_CHAR), VN(), VN(), VI(ET_FLOAT), VT(o), VT(o));
+  KT_EXPECT(o, -64, 0, 254, 0.5, 2, 6);
+  et_tensor *dz = kt_vals(kt_t(ET_CHAR, 1, 3), 1, -1, 0);
+  KT_OK(TA "dequantize_affine.out", VT(dq), VL(2, 1), VT(ds), VT(dz), VI(ET_CHAR), VN(), VN(), VI(ET_HALF), VT(h), VT(h));
+  KT_EXPECT(h, -64.5, 1, 254, 0, 3, 6);
+  /* choose_qparams per row (block [1, 4]) */
+  et_tensor *c = kt_vals(kt_t(ET_FLOAT, 2, 2, 4), -1, 0, 3, 2, 0.5, 1, 2, 4);
+  et_tensor *cs = kt_t(ET_FLOAT, 1, 2), *cz = kt_t(ET_INT, 1, 2);
+  KT_OK(TA "choose_qparams_affine.out", VT(c), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VI(-128), VI(127),
+        VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  assert_true(((float *)cs->data)[0] == 4.0f / 255.0f && ((float *)cs->data)[1] == 4.0f / 255.0f);
+  assert_int_equal(((int32_t *)cz->data)[0], -64); /* -128 - round(-63.75) */
+  assert_int_equal(((int32_t *)cz->data)[1], -128);
+  et_tensor *ks = kt_t(ET_FLOAT, 2, 2, 1), *kz = kt_t(ET_FLOAT, 2, 2, 1);
+  KT_OK(TA "choose_qparams_affine.out", VT(c), VS("SYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(),
+        VN(), VN(), VN(), VB(true), VT(ks), VT(kz), VTL(ks, kz));
+  assert_true(((float *)ks->data)[0] == 3.0f / 127.5f && ((float *)ks->data)[1] == 4.0f / 127.5f);
+  KT_EXPECT(kz, 0, 0); /* the symmetric zero point, in the input's dtype */
+  KT_OK(TA "choose_qparams_affine.out", VT(c), VS("SYMMETRIC_NO_CLIPPING_ERR"), VL(1, 4), VI(ET_CHAR), VN(), VN(),
+        VN(), VN(), VN(), VB(true), VT(ks), VT(kz), VTL(ks, kz));
+  assert_true(((float *)ks->data)[0] == 3.0f / 127.0f && ((float *)ks->data)[1] == 4.0f / 127.0f);
+  /* block size 1 everywhere reduces nothing in torchao: one block, rank 0 */
+  et_tensor *s0 = kt_t0(ET_FLOAT), *z0 = kt_t0(ET_INT);
+  KT_OK(TA "choose_qparams_affine.out", VT(c), VS("ASYMMETRIC"), VL(1, 1), VI(ET_CHAR), VN(), VN(),
+        VN(), VN(), VN(), VB(false), VT(s0), VT(z0), VTL(s0, z0));
+  assert_true(((float *)s0->data)[0] == 5.0f / 255.0f);
+  assert_int_equal(((int32_t *)z0->data)[0], -77); /* -128 - round(-51) */
+  /* eps clamps the scale from below */
+  KT_OK(TA "choose_qparams_affine.out", VT(c), VS("ASYMMETRIC"), VL(1, 1), VI(ET_CHAR), VN(), VN(),
+        VD(0.5), VN(), VN(), VB(false), VT(s0), VT(z0), VTL(s0, z0));
+  assert_true(((float *)s0->data)[0] == 0.5f);
+  assert_int_equal(((int32_t *)z0->data)[0], -126); /* -128 - round(-2) */
+  /* a NaN block: NaN scale, the zero point converts as PyTorch's (INT32_MIN) */
+  et_tensor *n = kt_vals(kt_t(ET_FLOAT, 1, 2), NAN, 1);
+  et_tensor *ns = kt_t(ET_FLOAT, 1, 1), *nz = kt_t(ET_INT, 1, 1);
+  KT_OK(TA "choose_qparams_affine.out", VT(n), VS("ASYMMETRIC"), VL(2), VI(ET_CHAR), VN(), VN(),
+        VN(), VN(), VN(), VB(true), VT(ns), VT(nz), VTL(ns, nz));
+  assert_true(isnan(((float *)ns->data)[0]));
+  assert_int_equal(((int32_t *)nz->data)[0], INT32_MIN);
+  /* empty input with one block (block size 0 = the dim's size) */
+  et_tensor *e = kt_t(ET_FLOAT, 2, 0, 4), *eq = kt_t(ET_CHAR, 2, 0, 4);
+  KT_OK(TA "quantize_affine.out", VT(e), VL(0, 4), VT(kt_vals(kt_t(ET_FLOAT, 1, 1), 1)),
+        VT(kt_t(ET_INT, 1, 1)), VI(ET_CHAR), VN(), VN(), VT(eq), VT(eq));
+}
+
+/* Every check of the affine ops names its argument. */
+static void test_affine_named_errors(void **state) {
+  (void)state;
+  const int E = ET_INVALID_ARGUMENT;
+  et_tensor *x = kt_random(kt_t(ET_FLOAT, 2, 2, 4), 3), *q = kt_t(ET_CHAR, 2, 2, 4);
+  et_tensor *s = kt_vals(kt_t(ET_FLOAT, 2, 2, 2), 1, 1, 1, 1), *z = kt_t(ET_INT, 2, 2, 2);
+  et_tensor *o = kt_t(ET_FLOAT, 2, 2, 4);
+  const char *qa = TA "quantize_affine.out", *da = TA "dequantize_affine.out";
+  const char *ca = TA "choose_qparams_affine.out";
+  KT_FAIL(E, "block_size: 1 sizes for an input of rank 2", qa, VT(x), VL(2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "block_size: 3 at dim 1 does not divide the input's size 4", qa, VT(x), VL(1, 3), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "block_size: 0 at dim 0 is below 1", qa, VT(x), VL(0, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "block_size: -2 at dim 1 is below 1", qa, VT(x), VL(1, -2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "scale: 4 values for 2 blocks", qa, VT(x), VL(1, 4), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "scale: expected dtype Float, Half, BFloat16 or Double, got Int", qa, VT(x), VL(1, 2), VT(z), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "zero_point: None", qa, VT(x), VL(1, 2), VT(s), VN(), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "zero_point: 3 values for 4 blocks", qa, VT(x), VL(1, 2), VT(s), VT(kt_t(ET_INT, 1, 3)), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "zero_point: expected an integer or float dtype, got Bool", qa, VT(x), VL(1, 2), VT(s), VT(kt_t(ET_BOOL, 2, 2, 2)), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "input: expected dtype Float, Half or BFloat16, got Double", qa, VT(kt_t(ET_DOUBLE, 2, 2, 4)), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "output_dtype: UInt16 is not a dtype of torchao's affine quantization", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_UINT16), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "output_dtype: 99 is not a dtype", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(99), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "out: dtype Char does not match output_dtype Byte", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_BYTE), VN(), VN(), VT(q), VT(q));
+  KT_FAIL(E, "quant_min -129 is below the lowest Char value -128", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VI(-129), VN(), VT(q), VT(q));
+  KT_FAIL(E, "quant_max 128 is above the highest Char value 127", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VD(128.0), VT(q), VT(q));
+  KT_FAIL(E, "quant_min: NaN", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VD(NAN), VN(), VT(q), VT(q));
+  KT_FAIL(E, "out", qa, VT(x), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VT(kt_t(ET_CHAR, 1, 8)), VT(q));
+  KT_FAIL(E, "input: dtype Char does not match input_dtype Byte", da, VT(q), VL(1, 2), VT(s), VT(z), VI(ET_BYTE), VN(), VN(), VI(ET_FLOAT), VT(o), VT(o));
+  KT_FAIL(E, "input_dtype: Long is not a dtype of torchao's", da, VT(kt_t(ET_LONG, 2, 2, 4)), VL(1, 2), VT(s), VT(z), VI(ET_LONG), VN(), VN(), VI(ET_FLOAT), VT(o), VT(o));
+  KT_FAIL(E, "output_dtype: expected Float, Half or BFloat16, got Double", da, VT(q), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VI(ET_DOUBLE), VT(kt_t(ET_DOUBLE, 2, 2, 4)), VT(o));
+  KT_FAIL(E, "out: dtype Float does not match output_dtype Half", da, VT(q), VL(1, 2), VT(s), VT(z), VI(ET_CHAR), VN(), VN(), VI(ET_HALF), VT(o), VT(o));
+  KT_FAIL(E, "zero_point: 1 values for 4 blocks", da, VT(q), VL(1, 2), VT(s), VT(kt_t(ET_INT, 1, 1)), VI(ET_CHAR), VN(), VN(), VI(ET_FLOAT), VT(o), VT(o));
+  KT_FAIL(E, "block_size: 5 at dim 1 does not divide", da, VT(q), VL(1, 5), VT(s), VN(), VI(ET_CHAR), VN(), VN(), VI(ET_FLOAT), VT(o), VT(o));
+  et_tensor *cs = kt_t(ET_FLOAT, 1, 2), *cz = kt_t(ET_INT, 1, 2);
+  KT_FAIL(E, "input: None", ca, VN(), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "mapping_type: \"symmetric\" is not SYMMETRIC", ca, VT(x), VS("symmetric"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "input: expected dtype Float, Half, BFloat16 or Double, got Long", ca, VT(kt_t(ET_LONG, 2, 2, 4)), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "target_dtype: Float is not a dtype of torchao's", ca, VT(x), VS("ASYMMETRIC"), VL(1, 4), VI(ET_FLOAT), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "eps: NaN", ca, VT(x), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VD(NAN), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "scale_dtype: expected Float, Half, BFloat16 or Double, got Long", ca, VT(x), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VI(ET_LONG), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "zero_point_dtype: expected an integer or float dtype, got Bool", ca, VT(x), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VN(), VI(ET_BOOL), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "out0: dtype Float is not the scale's dtype Half", ca, VT(x), VS("ASYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VI(ET_HALF), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "out1: dtype Int is not the zero point's dtype Float", ca, VT(x), VS("SYMMETRIC"), VL(1, 4), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "input: the blocks along dim 1 are empty", ca, VT(kt_t(ET_FLOAT, 2, 2, 0)), VS("ASYMMETRIC"), VL(1, 0), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "keepdim: block_size reduces no dim", ca, VT(x), VS("ASYMMETRIC"), VL(1, 1), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(true), VT(cs), VT(cz), VTL(cs, cz));
+  KT_FAIL(E, "out0", ca, VT(x), VS("ASYMMETRIC"), VL(1, 2), VI(ET_CHAR), VN(), VN(), VN(), VN(), VN(), VB(false), VT(cs), VT(cz), VTL(cs, cz));
+}
+
 /* The quantized seeds of the fuzz corpus (PT2E XNNPACKQuantizer, static and
  * dynamic, exported by upstream without delegates) run through et_module,
  * whose default registry holds the quantized table. */
@@ -308,6 +427,8 @@ int main(void) {
       cmocka_unit_test_teardown(test_embedding_values, kt_free_all),
       cmocka_unit_test_teardown(test_mixed_and_add_values, kt_free_all),
       cmocka_unit_test_teardown(test_named_errors, kt_free_all),
+      cmocka_unit_test_teardown(test_affine_values, kt_free_all),
+      cmocka_unit_test_teardown(test_affine_named_errors, kt_free_all),
       cmocka_unit_test_teardown(test_module_runs_quantized_programs, kt_free_all),
   };
   return cmocka_run_group_tests_name("kernels_quantized", tests, NULL, NULL);

@@ -112,6 +112,13 @@ def decomposition_table(library: Optional[FrozenSet[str]] = None) -> Dict[Any, A
     for op in KERNEL_OVER_DECOMPOSITION:
         if _has_kernel(op, library):
             table.pop(op, None)
+    # torchao's affine ops are CompositeImplicitAutograd (decomposed by
+    # default); upstream keeps them in edge programs: so does edgetorch when
+    # the library has their kernels (kernels/quantized).
+    for op in oplib.torchao_affine_ops():
+        out = oplib.quantized_out_variant(op)
+        if out is not None and out.kernel in library:
+            table.pop(op, None)
     table[aten.soft_margin_loss.default] = _soft_margin_loss
     if aten.linspace.default in table:
         table[aten.linspace.default] = _make_linspace(table[aten.linspace.default])

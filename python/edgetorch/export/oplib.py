@@ -347,13 +347,56 @@ QUANTIZED_OUT: Dict[Tuple[str, str], EdgeOp] = {
 }
 
 
+# torchao:: affine ops (torchao/quantization/quant_primitives.py), which
+# upstream keeps in edge programs (exir.operator.util._QUANT_PRIMITIVES) but
+# which have no out variants anywhere: these are the schemas upstream's
+# exir.operator.util.gen_out_variant_schema derives from torchao's (the
+# names upstream's emitter would write), run by kernels/quantized.
+_TA = "torchao::"
+_TORCHAO_OUT_SCHEMAS = {
+    "quantize_affine": (
+        "(Tensor input, SymInt[] block_size, Tensor scale, Tensor? zero_point, "
+        "ScalarType output_dtype, Scalar? quant_min=None, Scalar? quant_max=None, *, "
+        "Tensor(a!) out) -> Tensor(a!)"),
+    "dequantize_affine": (
+        "(Tensor input, SymInt[] block_size, Tensor scale, Tensor? zero_point, "
+        "ScalarType input_dtype, Scalar? quant_min=None, Scalar? quant_max=None, "
+        "ScalarType output_dtype=6, *, Tensor(a!) out) -> Tensor(a!)"),
+    "choose_qparams_affine": (
+        "(Tensor? input, str mapping_type, SymInt[] block_size, ScalarType target_dtype, "
+        "Scalar? quant_min=None, Scalar? quant_max=None, float? eps=None, "
+        "ScalarType? scale_dtype=None, ScalarType? zero_point_dtype=None, bool keepdim=False, "
+        "*, Tensor(a!) out0, Tensor(b!) out1) -> (Tensor(a!), Tensor(b!))"),
+}
+TORCHAO_OUT: Dict[str, EdgeOp] = {
+    name: EdgeOp(_TA + name, "out", f"{_TA}{name}.out{rest}", None)
+    for name, rest in _TORCHAO_OUT_SCHEMAS.items()
+}
+
+
+def torchao_affine_ops() -> list:
+    """torchao's affine OpOverloads (``torch.ops.torchao.quantize_affine.default``
+    ...) this process has registered (importing torchao registers them)."""
+    ns = getattr(torch.ops, "torchao", None)
+    ops = []
+    for name in _TORCHAO_OUT_SCHEMAS:
+        try:
+            ops.append(getattr(ns, name).default)
+        except (AttributeError, RuntimeError):
+            pass
+    return ops
+
+
 def quantized_out_variant(op: Any) -> Optional[EdgeOp]:
     """The out variant (an EdgeOp with upstream's schema) of a functional
     quantized_decomposed op, e.g. ``quantize_per_tensor.default`` ->
-    ``quantized_decomposed::quantize_per_tensor.out``; None for other ops."""
+    ``quantized_decomposed::quantize_per_tensor.out``, or of torchao's affine
+    ops (``torchao::quantize_affine.out`` ...); None for other ops."""
     if not isinstance(op, torch._ops.OpOverload):
         return None
     ns, _, name = op._schema.name.partition("::")
+    if ns == "torchao" and op._schema.overload_name == "":
+        return TORCHAO_OUT.get(name)
     if ns != "quantized_decomposed":
         return None
     return QUANTIZED_OUT.get((name, op._schema.overload_name))
