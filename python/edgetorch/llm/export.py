@@ -32,7 +32,13 @@ The program has what upstream ExecuTorch's LLM runner reads
 With ``quantize="8da4w"`` every linear layer (input size a multiple of the
 group size) holds torchao's int4 groupwise weights with bf16 scales and runs
 on XnnpackBackend as upstream lowers it (XNNConvert to qdint8 per token +
-XNNFullyConnected with qbint4 weights); everything else is as above.
+XNNFullyConnected with qbint4 weights). With ``quantize="int8"`` every
+linear holds int8 weights with a float32 scale per output channel and is
+one ``quantized_decomposed::mixed_linear`` (float activations). The
+embedding tables follow ``quantize_embedding`` (by default 8-bit rows with
+"int8", 4-bit groups with "8da4w": ``quantized_decomposed::embedding_byte``
+/ ``embedding_4bit``); everything else is as above. docs/llm.md has the
+table.
 
 A call with ``input_pos + S > max_context_len`` (or ``input_pos < 0``)
 fails with InvalidArgument from the cache update's bounds check, on
@@ -292,10 +298,18 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     ``Int8DynamicActivationIntxWeightConfig(int4, PerGroup(group_size),
     weight_scale_dtype=bfloat16)`` and delegates each to XnnpackBackend as
     upstream lowers it (Convert to qdint8 + FullyConnected with qbint4
-    weights); group_size defaults to 32 and must be a multiple of 32; the
-    rest of the graph (embeddings, norms, attention, cache updates) stays
-    on the portable / llm kernels. "int8" raises
-    ``QuantizationNotImplementedError`` for now. ``bos_id`` / ``eos_ids``
+    weights); group_size defaults to 32 and must be a multiple of 32. "int8"
+    quantizes every linear to int8 per output channel (torchao's
+    ``IntxWeightOnlyConfig(int8, PerAxis(0))``, upstream's ``-qmode int8``)
+    as ``quantized_decomposed::mixed_linear`` on the portable/optimized
+    kernels (no group_size). GPT-2's Conv1D layers are quantized as linears.
+    ``quantize_embedding``: the embedding tables (``embedding_spec``): None
+    for the mode's default (float without ``quantize``, 8-bit per row with
+    "int8", 4-bit in groups of ``group_size`` with "8da4w"), False / "none"
+    for float32, "int8", "4bit", or upstream's ``-E`` form "BITS,GROUP"
+    (GROUP 0: a scale per row). A tied output projection is quantized as a
+    linear and the table as an embedding; no float copy of the table stays.
+    A given Decoder is copied before quantizing. ``bos_id`` / ``eos_ids``
     override the checkpoint's for ``get_bos_id`` / ``get_eos_ids``.
     ``custom_sdpa``: attention as upstream's ``llama::update_cache`` +
     ``llama::custom_sdpa`` on seq-major caches (default; a given Decoder
