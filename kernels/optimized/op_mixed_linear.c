@@ -12,9 +12,10 @@
  *
  * - few rows (m <= DOT_MAX_M, the decode step): each task takes a block of
  *   output channels and streams their int8 weight rows once, 1 byte per
- *   weight, into dot products with the input rows (AVX2+FMA: 8 weights a
- *   step, widened and converted in registers; plain C otherwise), one sum
- *   per group times its scale;
+ *   weight, into dot products with the input rows (AVX2+FMA or NEON: 8
+ *   weights a step, widened and converted in registers; plain C otherwise,
+ *   the path chosen at run time as the CPU backend's), one sum per group
+ *   times its scale;
  * - more rows (prefill): blocks of NR-channel panels are dequantized (w *
  *   scale) into the kernel's scratch and multiplied on the CPU backend's
  *   GEMM micro kernels; with less scratch than one panel, the dot path.
@@ -37,6 +38,10 @@
     (defined(__GNUC__) || defined(__clang__))
 #define ML_X86 1
 #include <immintrin.h>
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define ML_NEON 1
+#include <arm_neon.h>
 #endif
 
 #define MIN_K 32
@@ -129,6 +134,37 @@ AVX2 static void dot4_avx2(const ml_job *j, const float *x, size_t j0, float *y)
 }
 #endif
 
+#ifdef ML_NEON
+static inline void fma8(float32x4_t *lo, float32x4_t *hi, const float *x, const int8_t *w) {
+  const int16x8_t w16 = vmovl_s8(vld1_s8(w));
+  *lo = vfmaq_f32(*lo, vld1q_f32(x), vcvtq_f32_s32(vmovl_s16(vget_low_s16(w16))));
+  *hi = vfmaq_f32(*hi, vld1q_f32(x + 4), vcvtq_f32_s32(vmovl_s16(vget_high_s16(w16))));
+}
+
+/* dot4_avx2's NEON twin (same groups, same tail). */
+static void dot4_neon(const ml_job *j, const float *x, size_t j0, float *y) {
+  const size_t n = j->n, g = j->g, ng = j->ng;
+  const int8_t *w[ROWS] = {j->w + j0 * n, j->w + (j0 + 1) * n, j->w + (j0 + 2) * n,
+                           j->w + (j0 + 3) * n};
+  const float *s = j->s + j0 * ng;
+  float32x4_t t[ROWS];
+  float tail[ROWS] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (size_t r = 0; r < ROWS; r++) t[r] = vdupq_n_f32(0.0f);
+  for (size_t q = 0; q < ng; q++) {
+    const size_t k0 = q * g, k1 = k0 + g, kv = k0 + (g & ~(size_t)7);
+    float32x4_t lo[ROWS], hi[ROWS];
+    for (size_t r = 0; r < ROWS; r++) lo[r] = hi[r] = vdupq_n_f32(0.0f);
+    for (size_t k = k0; k < kv; k += 8)
+      for (size_t r = 0; r < ROWS; r++) fma8(&lo[r], &hi[r], x + k, w[r] + k);
+    for (size_t k = kv; k < k1; k++)
+      for (size_t r = 0; r < ROWS; r++) tail[r] += x[k] * (float)w[r][k];
+    for (size_t r = 0; r < ROWS; r++)
+      t[r] = vfmaq_n_f32(t[r], vaddq_f32(lo[r], hi[r]), s[r * ng + q]);
+  }
+  for (size_t r = 0; r < ROWS; r++) y[r] = vaddvq_f32(t[r]) + tail[r] * s[r * ng];
+}
+#endif
+
 static void dot_task(void *ctx, size_t begin, size_t end) {
   const ml_job *j = (const ml_job *)ctx;
   size_t j0 = begin * TASK_ROWS, j1 = end * TASK_ROWS < j->p ? end * TASK_ROWS : j->p;
@@ -138,6 +174,16 @@ static void dot_task(void *ctx, size_t begin, size_t end) {
       for (size_t i = 0; i < j->m; i++) {
         float y[ROWS];
         dot4_avx2(j, j->x + i * j->n, j0, y);
+        for (size_t r = 0; r < ROWS; r++) j->out[i * j->p + j0 + r] = y[r];
+      }
+  }
+#endif
+#ifdef ML_NEON
+  if (et_xnn_gemm_path() == 2) {
+    for (; j0 + ROWS <= j1; j0 += ROWS)
+      for (size_t i = 0; i < j->m; i++) {
+        float y[ROWS];
+        dot4_neon(j, j->x + i * j->n, j0, y);
         for (size_t r = 0; r < ROWS; r++) j->out[i * j->p + j0 + r] = y[r];
       }
   }
