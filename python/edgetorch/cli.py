@@ -241,6 +241,7 @@ def cmd_llm_export(ns: argparse.Namespace) -> int:
     try:
         prog = export_hf_dir(ns.hf_dir, ns.max_seq_len, max_context_len=ns.max_context_len,
                              dtype=dtype, quantize=ns.quantize, group_size=ns.group_size,
+                             quantize_embedding=ns.quantize_embedding,
                              full_logits=ns.full_logits, progress=_say)
     except ExportError as e:
         _say(f"export failed: {e}")
@@ -335,8 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("-o", "--output", help="output .pte path (default model.pte)")
     le.add_argument("--dtype", default="float32", help="weights and activations (float32)")
     le.add_argument("--quantize", choices=["int8", "8da4w"],
-                    help="weight quantization (not implemented yet: refused)")
-    le.add_argument("--group-size", type=int, help="quantization group size (8da4w)")
+                    help="linear weights: int8 (int8 per output channel, float activations: "
+                         "quantized_decomposed::mixed_linear) or 8da4w (int4 in groups, int8 "
+                         "dynamic activations, on XnnpackBackend); default float32")
+    le.add_argument("--group-size", type=int,
+                    help="8da4w group size (a multiple of 32; default 32)")
+    le.add_argument("-E", "--quantize-embedding", metavar="MODE",
+                    help="embedding tables: none (float32), int8 (8-bit, a scale per row), "
+                         "4bit (4-bit in groups of --group-size) or BITS,GROUP as "
+                         "export_llama's -E (8 or 4 bits, GROUP 0 = per row). Default: "
+                         "int8 with --quantize int8, 4bit with --quantize 8da4w, none "
+                         "without --quantize")
     le.add_argument("--full-logits", action="store_true",
                     help="return logits for every position, not only the last")
     le.set_defaults(fn=cmd_llm_export)

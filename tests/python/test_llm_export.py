@@ -377,12 +377,9 @@ def test_unsupported_features_are_named() -> None:
                         "sliding_window": 16})
 
 
-def test_quantize_modes_refused_for_now() -> None:
+def test_bad_arguments_are_refused() -> None:
     model = hf_model("gpt2")
-    # (8da4w is implemented: test_llm_8da4w.py)
-    with pytest.raises(llm.QuantizationNotImplementedError, match="quantize='int8' is "
-                                                                  "not implemented"):
-        llm.export(model, 8, quantize="int8")
+    # (8da4w and int8 are implemented: test_llm_8da4w.py, test_llm_int8.py)
     with pytest.raises(llm.LlmExportError, match="unknown quantize mode 'int4'"):
         llm.export(model, 8, quantize="int4")
     with pytest.raises(llm.LlmExportError, match="max_context_len \\(4\\) is shorter"):
@@ -425,5 +422,5 @@ def test_cli_llm_export(tmp_path: Path, capsys) -> None:
     assert "model_type 't5'" in err and "no file written" in err
     assert not (tmp_path / "bad.pte").exists()
     assert main(["llm", "export", "--hf-dir", str(tmp_path / "hf"), "--max-seq-len", "8",
-                 "--quantize", "int8"]) == 1
-    assert "quantize='int8' is not implemented" in capsys.readouterr().err
+                 "--quantize", "int8", "--group-size", "32"]) == 1
+    assert "group_size only applies to quantize='8da4w'" in capsys.readouterr().err

@@ -213,13 +213,17 @@ def test_signature_letters_follow_kernel_h():
 
 def test_optimized_table_sorted_and_signatures_match_portable():
     """kernels/optimized/ops.def: sorted like the portable table, each entry
-    an operator of the portable table with the same signature (the optimized
-    kernels fall back to the portable ones, so they take the same arguments)."""
+    an operator of the portable (or, for quantized_decomposed::, the
+    quantized) table with the same signature (the optimized kernels fall
+    back to those, so they take the same arguments)."""
     opt = parse_ops_def(REPO / "kernels" / "optimized" / "ops.def")
     assert opt, "the optimized table is empty"
     names = [n.encode() for n, _, _ in opt]
     assert names == sorted(names) and len(set(names)) == len(names)
     portable = {n: sig for n, sig, _ in parse_ops_def()}
+    portable.update((n, sig) for n, sig, _ in
+                    parse_ops_def(REPO / "kernels" / "quantized" / "ops.def")
+                    if n.startswith("quantized_decomposed::"))
     for name, sig, fn in opt:
         assert name in portable, f"{name} has no portable kernel to fall back to"
         assert sig == portable[name], (name, sig, portable[name])

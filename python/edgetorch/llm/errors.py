@@ -17,5 +17,5 @@ class UnsupportedModelError(LlmExportError):
 
 
 class QuantizationNotImplementedError(LlmExportError, NotImplementedError):
-    """``quantize="int8"`` / ``"8da4w"``: not available in this build of the
-    LLM exporter yet (fp32, fp16 and bf16 only)."""
+    """A quantization mode this build of the LLM exporter does not implement
+    (kept for callers that catch it: "int8" and "8da4w" are implemented)."""

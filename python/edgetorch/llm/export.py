@@ -32,7 +32,13 @@ The program has what upstream ExecuTorch's LLM runner reads
 With ``quantize="8da4w"`` every linear layer (input size a multiple of the
 group size) holds torchao's int4 groupwise weights with bf16 scales and runs
 on XnnpackBackend as upstream lowers it (XNNConvert to qdint8 per token +
-XNNFullyConnected with qbint4 weights); everything else is as above.
+XNNFullyConnected with qbint4 weights). With ``quantize="int8"`` every
+linear holds int8 weights with a float32 scale per output channel and is
+one ``quantized_decomposed::mixed_linear`` (float activations). The
+embedding tables follow ``quantize_embedding`` (by default 8-bit rows with
+"int8", 4-bit groups with "8da4w": ``quantized_decomposed::embedding_byte``
+/ ``embedding_4bit``); everything else is as above. docs/llm.md has the
+table.
 
 A call with ``input_pos + S > max_context_len`` (or ``input_pos < 0``)
 fails with InvalidArgument from the cache update's bounds check, on
@@ -44,12 +50,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
 from ..export.config import ExportConfig
-from .errors import LlmExportError, QuantizationNotImplementedError, UnsupportedModelError
+from .errors import LlmExportError, UnsupportedModelError
 from .models import Decoder, from_hf_model, load_hf_dir
 
 ProgressFn = Optional[Callable[[str], None]]
@@ -58,10 +64,11 @@ QUANTIZE_MODES = ("int8", "8da4w")
 
 
 def _check_quantize(quantize: Optional[str], group_size: Optional[int]) -> None:
-    if quantize is None:
+    if quantize is None or quantize == "int8":
         if group_size is not None:
-            raise LlmExportError("group_size is given without quantize; it only applies to "
-                                 "quantize='8da4w'")
+            raise LlmExportError("group_size only applies to quantize='8da4w' (int8 linears "
+                                 "have one scale per output channel; the embedding group "
+                                 "goes in quantize_embedding='8,GROUP')")
         return
     if quantize == "8da4w":
         g = 32 if group_size is None else group_size
@@ -69,13 +76,58 @@ def _check_quantize(quantize: Optional[str], group_size: Optional[int]) -> None:
             raise LlmExportError(f"8da4w: group_size must be a positive multiple of 32 "
                                  f"(XNNPACK's blockwise 4-bit linear), got {group_size!r}")
         return
-    if quantize in QUANTIZE_MODES:
-        raise QuantizationNotImplementedError(
-            f"quantize={quantize!r} is not implemented in edgetorch.llm.export yet (it "
-            "needs the int8 / 8da4w quantization of the quantization issue); export with "
-            "quantize=None (float32)")
     raise LlmExportError(f"unknown quantize mode {quantize!r}; the modes are None (float), "
                          + ", ".join(repr(m) for m in QUANTIZE_MODES))
+
+
+EmbeddingSpec = Optional[Tuple[int, int]]   # (bits, group size; 0: one scale per row)
+
+
+def embedding_spec(quantize: Optional[str], group_size: Optional[int],
+                   quantize_embedding: Union[None, bool, str], dim: Optional[int] = None
+                   ) -> EmbeddingSpec:
+    """(bits, group) of the embedding quantization, or None for float.
+
+    ``quantize_embedding``: None takes the mode's default (float without
+    ``quantize``; 8-bit per row with "int8"; 4-bit in groups of the linear
+    group size with "8da4w", per row when the dim is not a multiple of it);
+    False or "none": float; "int8" / "8bit": 8-bit per row; "4bit": 4-bit in
+    groups of ``group_size`` (32 by default); "BITS,GROUP" as upstream's
+    ``export_llama -E`` (BITS 8 or 4, GROUP 0 for one scale per row)."""
+    g_lin = 32 if group_size is None else int(group_size)
+    q = quantize_embedding
+    if q is None:
+        if quantize is None:
+            return None
+        if quantize == "int8":
+            return (8, 0)
+        return (4, g_lin if dim is None or dim % g_lin == 0 else 0)
+    if q is False or (isinstance(q, str) and q.lower() in ("none", "false", "fp32", "float")):
+        return None
+    if q is True:
+        return embedding_spec(quantize or "int8", group_size, None, dim)
+    if not isinstance(q, str):
+        raise LlmExportError(f"quantize_embedding={q!r}: give None, False, 'int8', '4bit' "
+                             "or 'BITS,GROUP'")
+    s = q.strip().lower()
+    if s in ("int8", "8bit", "8"):
+        return (8, 0)
+    if s in ("4bit", "int4", "4"):
+        return (4, g_lin)
+    parts = s.split(",")
+    try:
+        bits, grp = int(parts[0]), (0 if parts[1] in ("none", "") else int(parts[1]))
+        if len(parts) != 2:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise LlmExportError(f"quantize_embedding={q!r}: expected 'int8', '4bit' or "
+                             "'BITS,GROUP' (e.g. '8,0', '4,32')") from None
+    if bits not in (4, 8):
+        raise LlmExportError(f"quantize_embedding={q!r}: {bits} bits (8 or 4)")
+    if grp < 0 or grp == 1:
+        raise LlmExportError(f"quantize_embedding={q!r}: the group size must be 0 (per row) "
+                             "or at least 2")
+    return (bits, grp)
 
 
 def as_decoder(model: Any, *, max_context_len: int, dtype: torch.dtype = torch.float32,
@@ -141,6 +193,7 @@ def quantize_8da4w(dec: Decoder, group_size: int = 32, *, copy_first: bool = Fal
 
     if copy_first:
         dec = _copy.deepcopy(dec)
+    linearize_conv1d(dec)
 
     def takes(mod: torch.nn.Module, fqn: str) -> bool:
         return isinstance(mod, torch.nn.Linear) and mod.in_features % group_size == 0
@@ -152,6 +205,61 @@ def quantize_8da4w(dec: Decoder, group_size: int = 32, *, copy_first: bool = Fal
     quantize_(dec, config_8da4w(group_size), filter_fn=takes)
     dec._et_8da4w = swap_torchao_linears(dec)  # type: ignore[attr-defined]
     return dec
+
+
+def linearize_conv1d(dec: Decoder) -> int:
+    """GPT-2's Conv1D layers ([in, out] weights) as Linear layers with the
+    transposed ([out, in]) weight, so that the linear quantizers take them;
+    returns how many. The transpose is a copy (of a float weight about to
+    be quantized and dropped)."""
+    from .models import Conv1D, Linear
+
+    count = 0
+
+    def walk(parent: torch.nn.Module) -> None:
+        nonlocal count
+        for name, child in parent.named_children():
+            if isinstance(child, Conv1D):
+                n_in, n_out = child.weight.shape
+                lin = Linear(n_in, n_out, bias=True, device="meta")
+                lin.weight = torch.nn.Parameter(child.weight.detach().t().contiguous(),
+                                                requires_grad=False)
+                lin.bias = torch.nn.Parameter(child.bias.detach(), requires_grad=False)
+                setattr(parent, name, lin)
+                count += 1
+            else:
+                walk(child)
+
+    walk(dec)
+    return count
+
+
+def quantize_int8(dec: Decoder) -> Decoder:
+    """The Decoder with every linear int8 weight-only quantized per output
+    channel by torchao (``IntxWeightOnlyConfig(int8, PerAxis(0))``, what
+    upstream's ``export_llama -qmode int8`` computes: symmetric, scale =
+    max|w| / 127.5) and each written as ``quantized_decomposed::mixed_linear``
+    (``edgetorch.quantize.weight_only.Int8Linear``). Works in place."""
+    from ..quantize.weight_only import quantize_linears_int8
+
+    dec.eval()
+    linearize_conv1d(dec)
+    dec._et_int8 = quantize_linears_int8(dec)  # type: ignore[attr-defined]
+    return dec
+
+
+def quantize_embeddings(dec: Decoder, spec: Tuple[int, int]) -> int:
+    """Every embedding table of the Decoder (tokens; GPT-2's positions too)
+    quantized to ``spec`` = (bits, group size, 0 per row), as upstream's
+    ``export_llama -E bits,group``. A tied output projection keeps the
+    float weight unless the linears are quantized too."""
+    from ..quantize.weight_only import quantize_embeddings as qe
+
+    bits, group = spec
+    try:
+        return qe(dec, bits, group, dtype=dec.act_dtype)
+    except ValueError as e:
+        raise LlmExportError(f"embedding quantization: {e}") from None
 
 
 def _is_q4(target: Any) -> bool:
@@ -171,7 +279,8 @@ def config_8da4w(group_size: int = 32):
 
 def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
            dtype: torch.dtype = torch.float32, quantize: Optional[str] = None,
-           group_size: Optional[int] = None, *, full_logits: bool = False,
+           group_size: Optional[int] = None, *,
+           quantize_embedding: Union[None, bool, str] = None, full_logits: bool = False,
            bos_id: Optional[int] = None, eos_ids: Optional[Sequence[int]] = None,
            custom_sdpa: bool = True, config: Optional[ExportConfig] = None,
            progress: ProgressFn = None):
@@ -189,10 +298,18 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     ``Int8DynamicActivationIntxWeightConfig(int4, PerGroup(group_size),
     weight_scale_dtype=bfloat16)`` and delegates each to XnnpackBackend as
     upstream lowers it (Convert to qdint8 + FullyConnected with qbint4
-    weights); group_size defaults to 32 and must be a multiple of 32; the
-    rest of the graph (embeddings, norms, attention, cache updates) stays
-    on the portable / llm kernels. "int8" raises
-    ``QuantizationNotImplementedError`` for now. ``bos_id`` / ``eos_ids``
+    weights); group_size defaults to 32 and must be a multiple of 32. "int8"
+    quantizes every linear to int8 per output channel (torchao's
+    ``IntxWeightOnlyConfig(int8, PerAxis(0))``, upstream's ``-qmode int8``)
+    as ``quantized_decomposed::mixed_linear`` on the portable/optimized
+    kernels (no group_size). GPT-2's Conv1D layers are quantized as linears.
+    ``quantize_embedding``: the embedding tables (``embedding_spec``): None
+    for the mode's default (float without ``quantize``, 8-bit per row with
+    "int8", 4-bit in groups of ``group_size`` with "8da4w"), False / "none"
+    for float32, "int8", "4bit", or upstream's ``-E`` form "BITS,GROUP"
+    (GROUP 0: a scale per row). A tied output projection is quantized as a
+    linear and the table as an embedding; no float copy of the table stays.
+    A given Decoder is copied before quantizing. ``bos_id`` / ``eos_ids``
     override the checkpoint's for ``get_bos_id`` / ``get_eos_ids``.
     ``custom_sdpa``: attention as upstream's ``llama::update_cache`` +
     ``llama::custom_sdpa`` on seq-major caches (default; a given Decoder
@@ -217,11 +334,22 @@ def export(model: Any, max_seq_len: int, max_context_len: Optional[int] = None,
     t0 = time.monotonic()
     dec = as_decoder(model, max_context_len=max_context_len, dtype=dtype,
                      full_logits=full_logits, custom_sdpa=custom_sdpa)
+    emb = embedding_spec(quantize, group_size, quantize_embedding, dec.config.dim)
+    if (quantize or emb) and isinstance(model, Decoder):
+        import copy as _copy
+        dec = _copy.deepcopy(dec)  # the caller's Decoder keeps its float weights
     if quantize == "8da4w":
-        dec = quantize_8da4w(dec, 32 if group_size is None else int(group_size),
-                             copy_first=isinstance(model, Decoder))
+        dec = quantize_8da4w(dec, 32 if group_size is None else int(group_size))
         say(f"8da4w: {dec._et_8da4w} linears with int4 weights in groups of "
             f"{32 if group_size is None else group_size}")
+    elif quantize == "int8":
+        dec = quantize_int8(dec)
+        say(f"int8: {dec._et_int8} linears with int8 weights, one scale per output channel "
+            "(quantized_decomposed::mixed_linear)")
+    if emb is not None:
+        n = quantize_embeddings(dec, emb)
+        say(f"embeddings: {n} table(s) with {emb[0]}-bit rows, "
+            + (f"groups of {emb[1]}" if emb[1] else "one scale per row"))
     c = dec.config
     if c.arch == "gpt2" and max_context_len > c.max_position_embeddings:
         raise LlmExportError(f"max_context_len {max_context_len} is longer than GPT-2's "

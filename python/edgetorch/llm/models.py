@@ -477,6 +477,7 @@ class Decoder(nn.Module):
         self.max_context_len = int(max_context_len)
         self.full_logits = full_logits
         self.custom_ops = bool(custom_ops)
+        self.act_dtype = dtype  # the embedding's weight may be quantized (int8)
         if self.custom_ops:
             from . import ops  # noqa: F401  (defines the llama:: operators)
         c = config
@@ -527,7 +528,7 @@ class Decoder(nn.Module):
             invalid = (pos < 0) | (pos >= self.max_context_len)
             index = torch.where(invalid, torch.full_like(pos, self.max_context_len), pos)
             allowed = self.cache_rows.unsqueeze(0) <= pos.unsqueeze(1)      # [S, C]
-            mask = torch.where(allowed, 0.0, float("-inf")).to(self.embedding.weight.dtype)
+            mask = torch.where(allowed, 0.0, float("-inf")).to(self.act_dtype)
         if c.arch == "gpt2":
             t = self.transformer
             x = t.wte(tokens) + t.wpe(pos).unsqueeze(0)

@@ -277,7 +277,9 @@ class _Decoder:
             if _is_scalar(kind):
                 if fp:
                     kwargs[name] = self.scalar(_SCALAR[kind][0], fp)
-                # else: dataclass default
+                else:  # absent: the schema's default, 0 (what the encoder omits)
+                    kwargs[name] = False if kind == "bool" else (
+                        0.0 if kind in ("f32", "f64") else 0)
                 continue
             if not fp:
                 continue  # absent: the dataclass default
