@@ -15,11 +15,9 @@ exporter's sources, this file and the package versions).
 from __future__ import annotations
 
 import copy
-import hashlib
-import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import numpy as np
 import pytest
@@ -36,6 +34,7 @@ except ImportError:
 
 import edgetorch.llm as llm  # noqa: E402
 from edgetorch import runtime  # noqa: E402
+from llm_testing import Ours, Upstream, cached_export, greedy  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -107,57 +106,12 @@ def reference(name: str):
     return _REFS[name]
 
 
-def _exporter_hash() -> str:
-    h = hashlib.sha256()
-    for p in sorted((REPO / "python" / "edgetorch").rglob("*.py")):
-        h.update(p.read_bytes())
-    h.update(Path(__file__).read_bytes())
-    import torchao
-    h.update(f"{torch.__version__} {transformers.__version__} {torchao.__version__}".encode())
-    return h.hexdigest()[:20]
-
-
-_EXPORTS: Dict[str, bytes] = {}
-
-
 def exported(name: str) -> bytes:
-    if name in _EXPORTS:
-        return _EXPORTS[name]
-    env = os.environ.get("ET_TESTDATA_DIR")
-    path = (Path(env) if env else REPO / "build" / "testdata") / "llm" / \
-        f"{name}-8da4w-{_exporter_hash()}.pte"
-    if path.exists():
-        _EXPORTS[name] = path.read_bytes()
-        return _EXPORTS[name]
     # float tables: the linears are this file's subject (test_llm_int8.py
     # checks 8da4w with its default 4-bit embeddings)
-    prog = llm.export(hf_model(name), MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN,
-                      quantize="8da4w", group_size=GROUP, quantize_embedding=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    prog.write_to_file(tmp)
-    os.replace(tmp, path)
-    _EXPORTS[name] = prog.buffer
-    return prog.buffer
-
-
-class Ours:
-    def __init__(self, buf: bytes) -> None:
-        self.m = runtime.load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return np.asarray(self.m.execute([toks.numpy(), np.array([pos], dtype=np.int64)])[0])
-
-
-class Upstream:
-    def __init__(self, buf: bytes) -> None:
-        from executorch.extension.llm.custom_ops import custom_ops  # noqa: F401
-        from executorch.runtime import Runtime
-
-        self.m = Runtime.get().load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return self.m.execute([toks, torch.tensor([pos], dtype=torch.int64)])[0].numpy()
+    return cached_export(__file__, f"{name}-8da4w", lambda: llm.export(
+        hf_model(name), MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN,
+        quantize="8da4w", group_size=GROUP, quantize_embedding=False))
 
 
 def _upstream(buf: bytes) -> Upstream:
@@ -170,21 +124,6 @@ def _upstream(buf: bytes) -> Upstream:
 def _prompt(name: str, n: int = 5) -> torch.Tensor:
     g = torch.Generator().manual_seed(11)
     return torch.randint(0, hf_model(name).config.vocab_size, (1, n), generator=g)
-
-
-def _greedy(run, prompt: torch.Tensor, steps: int):
-    """Prefill the prompt, then decode `steps` tokens greedily; the tokens and
-    the logits of every call."""
-    logits = [run(prompt, 0)[0]]
-    toks: List[int] = []
-    pos = prompt.shape[1]
-    for _ in range(steps):
-        toks.append(int(np.argmax(logits[-1])))
-        if len(toks) == steps:
-            break
-        logits.append(run(torch.tensor([[toks[-1]]]), pos)[0])
-        pos += 1
-    return toks, logits
 
 
 def _eager_greedy(name: str, prompt: torch.Tensor, steps: int):
@@ -303,7 +242,7 @@ def test_logits_match_torchao_reference(name: str) -> None:
 def test_greedy_tokens_equal_torchao_eager(name: str) -> None:
     prompt = _prompt(name)
     want, wlog = _eager_greedy(name, prompt, STEPS)
-    got, glog = _greedy(Ours(exported(name)), prompt, STEPS)
+    got, glog = greedy(Ours(exported(name)), prompt, STEPS)
     assert got == want
     for a, b in zip(glog, wlog):
         np.testing.assert_allclose(a, b, rtol=0, atol=ATOL)
@@ -317,8 +256,8 @@ def test_upstream_runtime_runs_it(name: str) -> None:
     buf = exported(name)
     up = _upstream(buf)
     prompt = _prompt(name)
-    theirs, tlog = _greedy(up, prompt, STEPS)
-    ours, olog = _greedy(Ours(buf), prompt, STEPS)
+    theirs, tlog = greedy(up, prompt, STEPS)
+    ours, olog = greedy(Ours(buf), prompt, STEPS)
     assert theirs == ours == _eager_greedy(name, prompt, STEPS)[0]
     for a, b in zip(tlog, olog):
         np.testing.assert_allclose(a, b, rtol=0, atol=ATOL)

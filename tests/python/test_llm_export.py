@@ -12,13 +12,11 @@ sources, this file and the torch/transformers versions.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List
 
 import numpy as np
 import pytest
@@ -37,6 +35,7 @@ except ImportError:
 
 import edgetorch.llm as llm  # noqa: E402
 from edgetorch import runtime  # noqa: E402
+from llm_testing import Ours, Upstream, cached_export  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_SEQ_LEN = 8
@@ -108,41 +107,14 @@ def hf_model(name: str):
     return _MODELS[name]
 
 
-def _exporter_hash() -> str:
-    h = hashlib.sha256()
-    for p in sorted((REPO / "python" / "edgetorch").rglob("*.py")):
-        h.update(p.read_bytes())
-    h.update((REPO / "kernels" / "portable" / "ops.def").read_bytes())
-    h.update(Path(__file__).read_bytes())
-    h.update(f"{torch.__version__} {transformers.__version__}".encode())
-    return h.hexdigest()[:20]
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("ET_TESTDATA_DIR")
-    return (Path(env) if env else REPO / "build" / "testdata") / "llm"
-
-
-_EXPORTS: Dict[str, bytes] = {}
-
-
 def exported(name: str) -> bytes:
     """The .pte of case `name`, exported from its save_pretrained directory."""
-    if name in _EXPORTS:
-        return _EXPORTS[name]
-    path = _cache_dir() / f"{name}-{_exporter_hash()}.pte"
-    if path.exists():
-        _EXPORTS[name] = path.read_bytes()
-        return _EXPORTS[name]
-    with tempfile.TemporaryDirectory() as d:
-        hf_model(name).save_pretrained(d)
-        prog = llm.export_hf_dir(d, MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    prog.write_to_file(tmp)
-    os.replace(tmp, path)
-    _EXPORTS[name] = prog.buffer
-    return prog.buffer
+    def make():
+        with tempfile.TemporaryDirectory() as d:
+            hf_model(name).save_pretrained(d)
+            return llm.export_hf_dir(d, MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN)
+    return cached_export(__file__, name, make,
+                         extra_files=[REPO / "kernels" / "portable" / "ops.def"])
 
 
 def _tokens(name: str, n: int, seed: int = 0) -> torch.Tensor:
@@ -153,27 +125,6 @@ def _tokens(name: str, n: int, seed: int = 0) -> torch.Tensor:
 def _eager_logits(name: str, toks: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         return hf_model(name)(toks).logits[0].numpy()
-
-
-class Ours:
-    def __init__(self, buf: bytes) -> None:
-        self.m = runtime.load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return np.asarray(self.m.execute([toks.numpy(), np.array([pos], dtype=np.int64)])[0])
-
-
-class Upstream:
-    def __init__(self, buf: bytes) -> None:
-        # upstream's llama:: kernels (custom_sdpa, update_cache) register
-        # with its runtime when its custom ops library is loaded
-        from executorch.extension.llm.custom_ops import custom_ops  # noqa: F401
-        from executorch.runtime import Runtime
-
-        self.m = Runtime.get().load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return self.m.execute([toks, torch.tensor([pos], dtype=torch.int64)])[0].numpy()
 
 
 def _prefill_then_decode(run, toks: torch.Tensor, chunks: List[int]) -> List[np.ndarray]:

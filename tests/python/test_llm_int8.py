@@ -18,11 +18,10 @@ cached under build/testdata/llm/ as test_llm_8da4w.py does.
 from __future__ import annotations
 
 import copy
-import hashlib
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
 import pytest
@@ -41,6 +40,7 @@ except ImportError:
 
 import edgetorch.llm as llm  # noqa: E402
 from edgetorch import runtime  # noqa: E402
+from llm_testing import Ours, Upstream, cached_export, greedy  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -167,77 +167,17 @@ def reference(name: str, mode: str):
 # ---- exports (cached) ---------------------------------------------------------------------
 
 
-def _exporter_hash() -> str:
-    h = hashlib.sha256()
-    for p in sorted((REPO / "python" / "edgetorch").rglob("*.py")):
-        h.update(p.read_bytes())
-    h.update(Path(__file__).read_bytes())
-    import torchao
-    h.update(f"{torch.__version__} {transformers.__version__} {torchao.__version__}".encode())
-    return h.hexdigest()[:20]
-
-
-_EXPORTS: Dict[str, bytes] = {}
-
-
 def exported(name: str, mode: Optional[str], emb: Any = None) -> bytes:
-    key = f"{name}-{mode}-{emb}".replace(",", "_")
-    if key in _EXPORTS:
-        return _EXPORTS[key]
-    env = os.environ.get("ET_TESTDATA_DIR")
-    path = (Path(env) if env else REPO / "build" / "testdata") / "llm" / \
-        f"{key}-{_exporter_hash()}.pte"
-    if path.exists():
-        _EXPORTS[key] = path.read_bytes()
-        return _EXPORTS[key]
     kw: Dict[str, Any] = {"quantize": mode, "quantize_embedding": emb}
     if mode == "8da4w":
         kw["group_size"] = GROUP
-    prog = llm.export(hf_model(name), MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN, **kw)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    prog.write_to_file(tmp)
-    os.replace(tmp, path)
-    _EXPORTS[key] = prog.buffer
-    return prog.buffer
-
-
-class Ours:
-    def __init__(self, buf: bytes) -> None:
-        self.m = runtime.load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return np.asarray(self.m.execute([toks.numpy(), np.array([pos], dtype=np.int64)])[0])
-
-
-class Upstream:
-    def __init__(self, buf: bytes) -> None:
-        import executorch.kernels.quantized  # noqa: F401  (its quantized kernels)
-        from executorch.extension.llm.custom_ops import custom_ops  # noqa: F401
-        from executorch.runtime import Runtime
-
-        self.m = Runtime.get().load_program(buf).load_method("forward")
-
-    def __call__(self, toks: torch.Tensor, pos: int) -> np.ndarray:
-        return self.m.execute([toks, torch.tensor([pos], dtype=torch.int64)])[0].numpy()
+    return cached_export(__file__, f"{name}-{mode}-{emb}".replace(",", "_"), lambda: llm.export(
+        hf_model(name), MAX_SEQ_LEN, max_context_len=MAX_CONTEXT_LEN, **kw))
 
 
 def _prompt(name: str, n: int = 5) -> torch.Tensor:
     g = torch.Generator().manual_seed(11)
     return torch.randint(0, hf_model(name).config.vocab_size, (1, n), generator=g)
-
-
-def _greedy(run, prompt: torch.Tensor, steps: int):
-    logits = [run(prompt, 0)[0]]
-    toks: List[int] = []
-    pos = prompt.shape[1]
-    for _ in range(steps):
-        toks.append(int(np.argmax(logits[-1])))
-        if len(toks) == steps:
-            break
-        logits.append(run(torch.tensor([[toks[-1]]]), pos)[0])
-        pos += 1
-    return toks, logits
 
 
 def _eager_greedy(model, prompt: torch.Tensor, steps: int):
@@ -365,7 +305,7 @@ def test_8da4w_4bit_embedding_logits_match_torchao_reference(name: str) -> None:
 @pytest.mark.parametrize("name,mode", [("qwen2", "int8"), ("gpt2", "int8"), ("qwen2", "8da4w")])
 def test_greedy_tokens_equal_quantized_eager(name: str, mode: str) -> None:
     prompt = _prompt(name)
-    got, _ = _greedy(Ours(exported(name, mode)), prompt, STEPS)
+    got, _ = greedy(Ours(exported(name, mode)), prompt, STEPS)
     assert got == _eager_greedy(reference(name, mode), prompt, STEPS)
 
 
@@ -396,8 +336,8 @@ def test_upstream_runtime_runs_it(name: str, mode: str) -> None:
         pytest.skip("upstream executorch (runtime, quantized kernels, llm custom ops) is not "
                     "installed")
     prompt = _prompt(name)
-    theirs, tlog = _greedy(up, prompt, STEPS)
-    ours, olog = _greedy(Ours(buf), prompt, STEPS)
+    theirs, tlog = greedy(up, prompt, STEPS)
+    ours, olog = greedy(Ours(buf), prompt, STEPS)
     assert theirs == ours == _eager_greedy(reference(name, mode), prompt, STEPS)
     for a, b in zip(tlog, olog):
         np.testing.assert_allclose(a, b, rtol=0, atol=ATOL)
