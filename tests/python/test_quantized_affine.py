@@ -41,7 +41,7 @@ import edgetorch.runtime as rt
 from edgetorch.export import oplib
 from quantized_corpus import upstream_isolated
 from test_ops_def import expected_signature, parse_ops_def
-from test_quantized_kernels import QOPS_DEF, _set_int_arg
+from test_quantized_kernels import QOPS_DEF, _Fn, _g, _set_int_arg, rint, rnd
 
 ta = torch.ops.torchao
 Q, DQ, CQ = ("torchao::quantize_affine.out", "torchao::dequantize_affine.out",
@@ -57,28 +57,6 @@ class Case:
     fn: Callable[..., object]
     inputs: Callable[[], Sequence[torch.Tensor]]
     ops: Sequence[str]  # kernels the program must call
-
-
-class _Fn(torch.nn.Module):
-    def __init__(self, fn: Callable[..., object]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *args: torch.Tensor):
-        out = self.fn(*args)
-        return tuple(out) if isinstance(out, (tuple, list)) else out
-
-
-def _g(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def rnd(*shape: int, scale: float = 1.0, seed: int = 0, dtype=torch.float32) -> torch.Tensor:
-    return (torch.randn(*shape, generator=_g(seed)) * scale).to(dtype)
-
-
-def rint(*shape: int, lo: int, hi: int, dtype, seed: int = 0) -> torch.Tensor:
-    return torch.randint(lo, hi + 1, shape, generator=_g(seed)).to(dtype)
 
 
 def nblocks(shape, block) -> List[int]:
