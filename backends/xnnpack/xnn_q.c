@@ -315,6 +315,57 @@ __attribute__((target("avx2"))) static void dw_tap_avx2(int32_t *acc, const int8
 }
 #endif
 
+#ifdef XQ_X86
+/* One output pixel's channels in blocks of 16 (channel multiplier 1): the
+ * accumulators stay in registers over the taps, each tap's (x - za) * w
+ * exact in int16 (|x - za| <= 255, |w| <= 128) and widened into them; the
+ * requantization is dw_rows' own arithmetic. Returns the channels done. */
+__attribute__((target("avx2"))) static uint32_t
+dw_pixel_avx2(const xnn_node *n, const int8_t *x, uint32_t H, uint32_t W,
+              uint32_t C, uint32_t b, uint32_t oy, uint32_t ox, uint32_t OC,
+              int32_t lo, int32_t hi, int8_t *z) {
+  const xnn_conv *c = &n->p.conv;
+  const xnn_qprep *q = n->q;
+  const __m256i za = _mm256_set1_epi16((int16_t)q->za);
+  const __m256 flo = _mm256_set1_ps((float)(lo - q->zo));
+  const __m256 fhi = _mm256_set1_ps((float)(hi - q->zo));
+  const __m256i zo = _mm256_set1_epi32(q->zo);
+  uint32_t c0 = 0;
+  for (; c0 + 16 <= OC; c0 += 16) {
+    __m256i a0 = _mm256_loadu_si256((const __m256i *)(q->bias + c0));
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)(q->bias + c0 + 8));
+    for (uint32_t ky = 0; ky < c->kh; ky++) {
+      int64_t iy = (int64_t)oy * c->sh + (int64_t)ky * c->dh - c->pt;
+      if (iy < 0 || iy >= H) continue;
+      for (uint32_t kx = 0; kx < c->kw; kx++) {
+        int64_t ix = (int64_t)ox * c->sw + (int64_t)kx * c->dw - c->pl;
+        if (ix < 0 || ix >= W) continue;
+        const int8_t *xp =
+            x + (((size_t)b * H + (size_t)iy) * W + (size_t)ix) * C + c0;
+        const int8_t *wp = q->w8 + ((size_t)ky * c->kw + kx) * OC + c0;
+        __m256i xv = _mm256_sub_epi16(
+            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xp)), za);
+        __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wp));
+        __m256i pr = _mm256_mullo_epi16(xv, wv);
+        a0 = _mm256_add_epi32(a0, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+        a1 = _mm256_add_epi32(a1, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
+      }
+    }
+    __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(a0), _mm256_loadu_ps(q->scale + c0));
+    __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_loadu_ps(q->scale + c0 + 8));
+    f0 = _mm256_min_ps(_mm256_max_ps(f0, flo), fhi);
+    f1 = _mm256_min_ps(_mm256_max_ps(f1, flo), fhi);
+    __m256i i0 = _mm256_add_epi32(_mm256_cvtps_epi32(f0), zo);
+    __m256i i1 = _mm256_add_epi32(_mm256_cvtps_epi32(f1), zo);
+    __m256i h = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);
+    _mm_storeu_si128((__m128i *)(z + c0),
+                     _mm_packs_epi16(_mm256_castsi256_si128(h),
+                                     _mm256_extracti128_si256(h, 1)));
+  }
+  return c0;
+}
+#endif
+
 static void dw_rows(void *ctx, size_t begin, size_t end) {
   const qjob *J = (const qjob *)ctx;
   const xnn_node *n = J->n;
@@ -335,7 +386,12 @@ static void dw_rows(void *ctx, size_t begin, size_t end) {
     uint32_t b = (uint32_t)(r / OH), oy = (uint32_t)(r % OH);
     for (uint32_t ox = 0; ox < OW; ox++) {
       int8_t *z = (int8_t *)o->data + (((size_t)b * OH + oy) * OW + ox) * OC;
-      for (uint32_t c0 = 0; c0 < OC; c0 += 256) {
+      uint32_t done = 0;
+#ifdef XQ_X86
+      if (mult == 1 && tap == dw_tap_avx2)
+        done = dw_pixel_avx2(n, x, H, W, C, b, oy, ox, OC, lo, hi, z);
+#endif
+      for (uint32_t c0 = done; c0 < OC; c0 += 256) {
         uint32_t cn = OC - c0 < 256 ? OC - c0 : 256;
         for (uint32_t k = 0; k < cn; k++) acc[k] = q->bias[c0 + k];
         for (uint32_t ky = 0; ky < c->kh; ky++) {

@@ -127,9 +127,9 @@ def _models() -> Dict[str, Tuple[Callable[[], Any], Callable[[int], tuple], str]
         def __init__(self) -> None:
             super().__init__()
             self.stem = nn.Conv2d(3, 16, 3, stride=2, padding=1)
-            self.exp = nn.Conv2d(16, 48, 1)
-            self.dw = nn.Conv2d(48, 48, 3, padding=1, groups=48)
-            self.prj = nn.Conv2d(48, 16, 1)
+            self.exp = nn.Conv2d(16, 40, 1)   # 40: the depthwise's 16-channel
+            self.dw = nn.Conv2d(40, 40, 3, padding=1, groups=40)  # blocks and a tail
+            self.prj = nn.Conv2d(40, 16, 1)
             self.tail = nn.Conv2d(16, 16, 1)
             self.act = nn.ReLU6(inplace=True)
 
