@@ -104,6 +104,16 @@ def _last_line(s: str) -> str:
     return lines[-1][:200] if lines else ""
 
 
+def _exporter_stamp() -> str:
+    """A hash of edgetorch's Python sources: a cached edgetorch export is
+    redone when the exporter changed (its defaults included)."""
+    import hashlib
+    h = hashlib.sha256()
+    for f in sorted((HERE.parents[1] / "python" / "edgetorch").rglob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
 def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool, upstream: bool) -> Prepared:
     d = model_dir(spec)
     d.mkdir(parents=True, exist_ok=True)
@@ -120,10 +130,12 @@ def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool, upstream: bool) -
     exports = [("et_8da4w", ["--quantize", "8da4w", "--group-size", "32"])]
     if fp32_et:
         exports.insert(0, ("et_fp32", []))
+    src = _exporter_stamp()
     for kind, extra in exports:
         out = d / f"{kind}.pte"
         na = d / f"{kind}.na"
-        if out.exists():
+        stamp = d / f"{kind}.exporter"   # the exporter that wrote out
+        if out.exists() and stamp.exists() and stamp.read_text() == src:
             p.files[kind] = out
             continue
         if na.exists() and na.read_text().startswith("n/a: not implemented"):
@@ -134,6 +146,7 @@ def prepare(spec: LlamaSpec, *, f32_gguf: bool, fp32_et: bool, upstream: bool) -
                   str(PROMPT_TOKENS), "--max-context-len", str(spec.context)] + extra, 7200)
         if r.returncode == 0 and out.exists():
             p.files[kind] = out
+            stamp.write_text(src)
         elif r.returncode == 3:
             p.missing[kind] = "n/a: not implemented"
             na.write_text(p.missing[kind] + "\n" + _last_line(r.stderr))
