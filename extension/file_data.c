@@ -1,4 +1,7 @@
 /* Whole-file loading: aligned heap read and read-only mmap. */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE 1 /* madvise */
+#endif
 #include "file_data.h"
 
 #include <errno.h>
@@ -196,6 +199,23 @@ et_status et_file_map(const char *path, et_file_data *out, et_diag *diag) {
   out->kind = ET_FILE_MAP;
   out->map_size = size;
   return ET_OK;
+}
+
+void et_file_release_pages(void *file, const void *data, size_t size) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  const et_file_data *f = (const et_file_data *)file;
+  if (!f || f->kind != ET_FILE_MAP || !data || !size) return;
+  uintptr_t base = (uintptr_t)f->data, lo = (uintptr_t)data, hi = lo + size;
+  if (lo < base || hi < lo || hi > base + f->map_size) return;
+  long pg = sysconf(_SC_PAGESIZE);
+  if (pg <= 0) return;
+  uintptr_t ps = (uintptr_t)pg;
+  lo = (lo + ps - 1) / ps * ps; /* whole pages inside the range only */
+  hi = hi / ps * ps;
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+  (void)file, (void)data, (void)size;
+#endif
 }
 
 void et_file_release(et_file_data *f) {

@@ -41,6 +41,12 @@ et_status et_file_read(const char *path, et_file_data *out, et_diag *diag);
 /* Map a regular file read-only (zero copy). */
 et_status et_file_map(const char *path, et_file_data *out, et_diag *diag);
 void et_file_release(et_file_data *f);
+/* A program's release hook (et_program_set_release) for a mapped file
+ * (`file` is its et_file_data): the whole pages inside [data, data + size)
+ * go back to the page cache (MADV_DONTNEED; a later read maps them again
+ * from the file). Nothing happens for heap data or outside the mapping, or
+ * where the system has no such call. */
+void et_file_release_pages(void *file, const void *data, size_t size);
 
 /* 16-byte-aligned heap memory of at least `size` bytes (size 0 gives a valid
  * pointer); release with free(). NULL when the heap is exhausted. */

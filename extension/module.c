@@ -207,6 +207,8 @@ et_status et_module_load_file(const char *path, et_load_mode mode,
   }
   m->mode = mode;
   st = finish_load(m, m->bytes.data, m->bytes.size, out, diag);
+  if (st == ET_OK && mode == ET_LOAD_MMAP)
+    et_program_set_release(&m->program, et_file_release_pages, &m->bytes);
   if (st && diag) {
     /* Say which file failed verification. */
     char msg[ET_DIAG_CAP];

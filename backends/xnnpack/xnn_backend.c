@@ -742,6 +742,12 @@ static bool plan_in_quantized(payload *P, const xnn_graph *g,
  * buffer of fp32 (per channel) or of bf16 (blockwise), or one per-tensor
  * scale. Checked for size always; when reading (ctx given), each must be
  * positive and finite. */
+/* Bytes of the program the backend has copied into its own memory: its
+ * release hook may give them back (fill pass only; see et_program_release). */
+static void done_with(et_backend_ctx *ctx, const void *p, size_t n) {
+  if (ctx) et_program_release(ctx->program, p, n);
+}
+
 typedef struct scale_src {
   const uint8_t *src; /* NULL: per tensor, `one` */
   bool bf16;
@@ -794,6 +800,7 @@ static et_status load_scales(payload *P, et_backend_ctx *ctx,
   et_status st = find_scales(P, dst ? ctx : NULL, v, count, i, &s, d);
   if (st || !dst) return st;
   for (size_t k = 0; k < count; k++) dst[k] = scale_at(&s, k);
+  if (s.src) done_with(ctx, s.src, count * (s.bf16 ? 2u : 4u));
   return ET_OK;
 }
 
@@ -863,6 +870,7 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
       if (q && w8 && cs && sc) {
         et_xnn_qpack_s8(w8, (const int8_t *)fdata, K, N, tw ? N : 1,
                         tw ? 1 : K, cs);
+        done_with(ctx, fdata, K * N);
         q->kind = QP_DQ8;
         q->w8 = w8;
         q->colsum = cs;
@@ -894,6 +902,8 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
         return st;
       if (q && w4 && chs && q4) {
         et_xnn_qpack_4(w4, chs, q4, fdata, rowb, K, N, qb_scale_of, &qs);
+        done_with(ctx, fdata, rowb * N);
+        if (qs.s.src) done_with(ctx, qs.s.src, nsc * (qs.s.bf16 ? 2u : 4u));
         q->kind = QP_DQ4;
         q->w4 = w4;
         q->cs = chs;
@@ -914,6 +924,7 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
       float *bc = (float *)take(b, nout * sizeof(float));
       if (bc && q) {
         memcpy(bc, bdata, nout * sizeof(float));
+        done_with(ctx, bdata, nout * sizeof(float));
         q->biasf = bc;
       }
     }
@@ -990,6 +1001,8 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
         return bad(d, "XnnpackBackend: node %u: requantization scale of "
                       "channel %u is not finite", i, (uint32_t)c);
     }
+    done_with(ctx, fdata, nfilter);
+    if (bdata) done_with(ctx, bdata, nout * 4);
     q->kind = QP_S8;
     q->w8 = w8;
     q->bias = bq;
@@ -1104,6 +1117,7 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
       } else {
         memcpy(w, fdata, nfilter * sizeof(float));
       }
+      done_with(b->base ? ctx : NULL, fdata, nfilter * sizeof(float));
     }
   }
   if (bias) {
@@ -1114,7 +1128,10 @@ static et_status plan_weights(payload *P, et_backend_ctx *ctx, bump *b,
                           nout * sizeof(float), &bdata, d)))
       return st;
     float *bc = (float *)take(b, nout * sizeof(float));
-    if (bc) memcpy(bc, bdata, nout * sizeof(float));
+    if (bc) {
+      memcpy(bc, bdata, nout * sizeof(float));
+      done_with(ctx, bdata, nout * sizeof(float));
+    }
     n->bias = bc;
   }
   if (n->type == XN_CONV2D) {
@@ -1290,7 +1307,10 @@ static et_status plan(payload *P, et_backend_ctx *ctx, bump *b, handle **out,
         if ((st = const_bytes(P, ctx, v->const_idx, v->cap * sizeof(float),
                               &src, d)))
           return st;
-        if (copy && v->cap) memcpy(copy, src, v->cap * sizeof(float));
+        if (copy && v->cap) {
+          memcpy(copy, src, v->cap * sizeof(float));
+          done_with(ctx, src, v->cap * sizeof(float));
+        }
         if (!v->data) v->data = copy; /* first copy serves every reader */
       }
     }
@@ -1387,6 +1407,9 @@ static et_status xnn_init(et_backend_ctx *ctx, const void *processed,
                        ctx->delegate_index, count.used);
   bump b = {(uint8_t *)mem, 0, count.used};
   if ((st = plan(&P, ctx, &b, &h, d))) return st;
+  /* Everything execute reads was copied into the arena: the payload's
+   * pages may go back to the file. */
+  done_with(ctx, processed, size);
   *out_handle = h;
   return ET_OK;
 }

@@ -772,6 +772,22 @@ et_status et_program_load(et_program *p, const void *data, size_t size,
 
 const char *et_program_message(const et_program *p) { return p->diag.message; }
 
+void et_program_set_release(et_program *p,
+                            void (*fn)(void *user, const void *data,
+                                       size_t size),
+                            void *user) {
+  p->release = fn;
+  p->release_user = user;
+}
+
+void et_program_release(const et_program *p, const void *data, size_t size) {
+  const uint8_t *b = (const uint8_t *)data;
+  if (!p || !p->release || !b || !size || b < p->data ||
+      (size_t)(b - p->data) > p->size || size > p->size - (size_t)(b - p->data))
+    return;
+  p->release(p->release_user, data, size);
+}
+
 size_t et_program_method_count(const et_program *p) { return p->n_plans; }
 
 const char *et_program_method_name(const et_program *p, size_t i) {

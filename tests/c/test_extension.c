@@ -295,6 +295,88 @@ static void test_read_and_map_agree(void **state) {
   unlink(path);
 }
 
+/* Pages of this process in memory (Linux: /proc/self/statm), or -1. */
+static long resident_pages(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long size = 0, res = -1;
+  if (!f) return -1;
+  if (fscanf(f, "%ld %ld", &size, &res) != 2) res = -1;
+  fclose(f);
+  return res;
+}
+
+typedef struct released {
+  int calls;
+  const void *data;
+  size_t size;
+} released;
+
+static void count_release(void *user, const void *data, size_t size) {
+  released *r = (released *)user;
+  r->calls++;
+  r->data = data;
+  r->size = size;
+}
+
+/* et_program_release hands the hook ranges inside the program's bytes
+ * only; et_file_release_pages gives a mapping's pages back (the process's
+ * resident size drops) and the bytes still read the same. */
+static void test_release_pages(void **state) {
+  (void)state;
+  uint8_t buf[100] = {0};
+  et_program p;
+  memset(&p, 0, sizeof p);
+  p.data = buf;
+  p.size = sizeof buf;
+  released r = {0, NULL, 0};
+  et_program_release(&p, buf, 10); /* no hook: nothing */
+  et_program_set_release(&p, count_release, &r);
+  et_program_release(&p, buf + 10, 20);
+  assert_int_equal(r.calls, 1);
+  assert_ptr_equal(r.data, buf + 10);
+  assert_int_equal(r.size, 20);
+  et_program_release(&p, buf + 90, 20);  /* runs past the end */
+  et_program_release(&p, buf + 100, 1);  /* starts at the end */
+  et_program_release(&p, buf + 50, 0);   /* empty */
+  et_program_release(&p, NULL, 5);
+  et_program_release(&p, &r, 1);         /* not the program's bytes */
+  assert_int_equal(r.calls, 1);
+  et_program_release(&p, buf, sizeof buf);
+  assert_int_equal(r.calls, 2);
+
+  char path[512];
+  tmp_path(path, sizeof path, "pages.bin");
+  size_t n = (size_t)16 << 20;
+  uint8_t *data = malloc(n);
+  assert_non_null(data);
+  for (size_t i = 0; i < n; i++) data[i] = (uint8_t)(i * 13 + (i >> 12));
+  write_bytes(path, data, n);
+  et_file_data f;
+  assert_int_equal(et_file_map(path, &f, NULL), ET_OK);
+  volatile unsigned sum = 0;
+  for (size_t i = 0; i < n; i += 4096) sum += ((const uint8_t *)f.data)[i];
+  long before = resident_pages();
+  et_file_release_pages(&f, f.data, n);
+  long after = resident_pages();
+#ifdef __linux__
+  long pages = (long)(n / (size_t)sysconf(_SC_PAGESIZE));
+  if (before < 0 || after < 0 || before - after < pages * 3 / 4)
+    fail_msg("resident pages %ld -> %ld after releasing %ld mapped pages",
+             before, after, pages);
+#endif
+  assert_memory_equal(f.data, data, n); /* read back from the file */
+  et_file_release_pages(&f, data, n);   /* not the mapping: nothing */
+  et_file_release_pages(&f, (const uint8_t *)f.data + n - 10, 20);
+  et_file_release(&f);
+  assert_int_equal(et_file_read(path, &f, NULL), ET_OK);
+  et_file_release_pages(&f, f.data, n); /* heap: nothing */
+  assert_memory_equal(f.data, data, n);
+  et_file_release(&f);
+  free(data);
+  unlink(path);
+  (void)sum;
+}
+
 static void test_read_from_pipe(void **state) {
   (void)state;
   /* Non-regular files are read to EOF with a growing buffer. (A FIFO
@@ -373,6 +455,11 @@ static void test_file_and_mmap_load_work(void **state) {
     et_status st = et_module_load_file(path, (et_load_mode)mode, &mod, &d);
     if (st) fail_msg("mode %d: %s: %s", mode, et_status_name(st), d.message);
     assert_int_equal(et_module_load_mode(mod), mode);
+    /* a mapped program gives pages back; a heap one has no hook */
+    const et_program *prog = et_module_program(mod);
+    assert_true((prog->release != NULL) == (mode == ET_LOAD_MMAP));
+    if (mode == ET_LOAD_MMAP)
+      et_program_release(prog, prog->data, prog->size); /* bytes stay valid */
     check_forward(mod);
     et_module_free(mod);
   }
@@ -618,6 +705,7 @@ int main(void) {
       cmocka_unit_test(test_directory_is_access_failed),
       cmocka_unit_test(test_unreadable_file_is_access_failed),
       cmocka_unit_test(test_read_and_map_agree),
+      cmocka_unit_test(test_release_pages),
       cmocka_unit_test(test_read_from_pipe),
       cmocka_unit_test(test_buffer_load_works),
       cmocka_unit_test(test_unaligned_buffer_is_copied),

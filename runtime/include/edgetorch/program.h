@@ -48,6 +48,9 @@ typedef struct et_program {
   const uint8_t *mutable_segment;
   uint64_t mutable_segment_size;
   et_diag diag;
+  /* Set by et_program_set_release (after load), else NULL. */
+  void (*release)(void *user, const void *data, size_t size);
+  void *release_user;
 } et_program;
 
 /* Load options (flags for et_program_load). */
@@ -60,6 +63,22 @@ typedef struct et_program {
  */
 et_status et_program_load(et_program *p, const void *data, size_t size,
                           unsigned flags);
+
+/*
+ * Optional, after a successful load: a hook that takes ranges of the
+ * program's bytes nothing needs to stay in memory any more (a delegate's
+ * payload and the weights its backend copied into its own layout at init).
+ * The bytes must stay readable: a loader that mapped the file can give the
+ * pages back (they come back from the file if read again); a loader with
+ * the bytes on the heap sets no hook. So the hook only changes memory use.
+ */
+void et_program_set_release(et_program *p,
+                            void (*fn)(void *user, const void *data,
+                                       size_t size),
+                            void *user);
+/* Backends (init only): hand a range of the program's bytes to its release
+ * hook; nothing happens without one or outside the program's bytes. */
+void et_program_release(const et_program *p, const void *data, size_t size);
 
 /* The message of the last failure on `p` ("" if none). */
 const char *et_program_message(const et_program *p);
