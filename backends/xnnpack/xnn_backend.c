@@ -228,8 +228,9 @@ static et_status read_qparams(payload *P, uint32_t i, xnn_val *v, int dt,
       return ET_OK;
     }
     default:
-      return bad(d, "XnnpackBackend: value %u: quant_params type %u", i,
-                 qtype);
+      return bad(d, "XnnpackBackend: value %u: quant_params type %u is not "
+                    "one of 1-4 (per channel, per tensor, per token, per "
+                    "channel group)", i, qtype);
   }
 }
 
@@ -860,8 +861,10 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
         return st;
       size_t kp = et_xnn_qpack_s8_kp(K);
       if (kp && N > MAX_ELEMS / kp)
-        return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
-                   (uint32_t)N);
+        return et_diag_set(d, ET_INVALID_PROGRAM,
+                           "XnnpackBackend: node %u: filter of %u output "
+                           "channels is too large (at most %zu packed "
+                           "elements)", i, (uint32_t)N, (size_t)MAX_ELEMS);
       int8_t *w8 = (int8_t *)take(b, et_xnn_qpack_s8_bytes(K, N));
       int32_t *cs = (int32_t *)take(b, N * sizeof(int32_t));
       float *sc = (float *)take(b, N * sizeof(float));
@@ -886,8 +889,10 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
                            "filter", i);
       size_t rowb = (K + 1) / 2, kp = et_xnn_qpack_4_kp(K);
       if (rowb && N > MAX_ELEMS / rowb)
-        return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
-                   (uint32_t)N);
+        return et_diag_set(d, ET_INVALID_PROGRAM,
+                           "XnnpackBackend: node %u: filter of %u output "
+                           "channels is too large (at most %zu packed "
+                           "elements)", i, (uint32_t)N, (size_t)MAX_ELEMS);
       if ((st = const_bytes(P, fill ? ctx : NULL, f->const_idx, rowb * N,
                             &fdata, d)))
         return st;
@@ -969,8 +974,10 @@ static et_status plan_qweights(payload *P, et_backend_ctx *ctx, bump *b,
   bool dw = n->type == XN_DW_CONV2D;
   size_t kp = dw ? 0 : et_xnn_qpack_s8_kp(K);
   if (!dw && kp && groups * N > MAX_ELEMS / kp)
-    return bad(d, "XnnpackBackend: node %u: filter too large (%u)", i,
-               (uint32_t)N);
+    return et_diag_set(d, ET_INVALID_PROGRAM,
+                       "XnnpackBackend: node %u: filter of %u output channels "
+                       "is too large (at most %zu packed elements)", i,
+                       (uint32_t)N, (size_t)MAX_ELEMS);
   size_t per_group = dw ? 0 : et_xnn_qpack_s8_bytes(K, N);
   int8_t *w8 = (int8_t *)take(b, dw ? nfilter : groups * per_group);
   int32_t *bq = (int32_t *)take(b, nout * sizeof(int32_t));
